@@ -1,0 +1,7 @@
+"""briefs: a self-hosted, automated news desk."""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

@@ -1,0 +1,309 @@
+"""Typed, validated settings from one TOML file.
+
+Settings are merged defaults <- file <- environment <- command line and validated once. Every
+section is a frozen dataclass; unknown keys and wrong types are errors that name the key and the
+file. Secrets (the SMTP password) come from the environment, never from the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from briefs.errors import ConfigError
+from briefs.models import Source
+
+__all__ = [
+    "BriefSettings",
+    "Config",
+    "FetchSettings",
+    "GroupSettings",
+    "SummarySettings",
+    "find_config",
+    "load_config",
+]
+
+CONFIG_ENV = "BRIEFS_CONFIG"
+DEFAULT_CONFIG_NAMES = ("briefs.toml", "seeds/briefs.toml")
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """How sources are fetched over HTTP."""
+
+    user_agent: str = "briefs/0.1 (+https://github.com/briefs-news/briefs)"
+    contact_url: str = ""
+    timeout: float = 20.0
+    connect_timeout: float = 10.0
+    max_bytes: int = 10_000_000
+    max_redirects: int = 5
+    concurrency: int = 16
+    per_host: int = 2
+    allow_private: bool = False
+    fetch_full_text: bool = True
+    teaser_words: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSettings:
+    """How articles are grouped into stories."""
+
+    window_hours: float = 72.0
+    threshold: float = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySettings:
+    """How stories are summarized."""
+
+    method: str = "lexrank"
+    sentences: int = 3
+    words: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class BriefSettings:
+    """What goes into an edition and how it is published."""
+
+    title: str = "The Brief"
+    timezone: str = "UTC"
+    date: str = "today"
+    window_hours: float = 36.0
+    max_stories: int = 15
+    max_per_outlet: int = 4
+    sections: tuple[str, ...] = ()
+    mute: tuple[str, ...] = ()
+    boost: tuple[str, ...] = ()
+    images: bool = True
+    feed_items: int = 30
+    site_url: str = "http://localhost:8080/"
+    language: str = "en"
+    slot: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration: where things live, how each stage behaves, the sources."""
+
+    path: Path
+    database: str
+    output: Path
+    templates: Path | None
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    group: GroupSettings = field(default_factory=GroupSettings)
+    summary: SummarySettings = field(default_factory=SummarySettings)
+    brief: BriefSettings = field(default_factory=BriefSettings)
+    sources: tuple[Source, ...] = ()
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in the file are resolved against."""
+        return self.path.parent
+
+    def source(self, source_id: str) -> Source:
+        """The configured source with this id."""
+        for src in self.sources:
+            if src.id == source_id:
+                return src
+        raise ConfigError(f"{self.path}: no source with id {source_id!r}")
+
+
+_SECTIONS: dict[str, type[Any]] = {
+    "fetch": FetchSettings,
+    "group": GroupSettings,
+    "summary": SummarySettings,
+    "brief": BriefSettings,
+}
+_TOP_KEYS = {"database", "output", "templates", "sources", *_SECTIONS}
+_SOURCE_KEYS = {"id", "kind", "url", "path", "title", "tags", "interval", "enabled"}
+
+
+def find_config(explicit: str | Path | None = None, cwd: Path | None = None) -> Path:
+    """The config file: the explicit path, $BRIEFS_CONFIG, ./briefs.toml, ./seeds/briefs.toml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    here = cwd or Path.cwd()
+    for name in DEFAULT_CONFIG_NAMES:
+        candidate = here / name
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        "no configuration found: pass --config FILE, set $BRIEFS_CONFIG, "
+        "or create briefs.toml (see seeds/briefs.toml for an example)"
+    )
+
+
+def load_config(path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> Config:
+    """Read and validate a TOML config file; ``overrides`` are section -> key -> value."""
+    cfg_path = Path(path).expanduser()
+    try:
+        raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{cfg_path}: configuration file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{cfg_path}: is a folder, not a configuration file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{cfg_path}: cannot read configuration: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{cfg_path}: invalid TOML: {exc}") from exc
+    return _build_config(cfg_path.resolve(), raw, overrides or {})
+
+
+def _build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> Config:
+    unknown = sorted(set(raw) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_TOP_KEYS))})"
+        )
+    base = path.parent
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table, not {type(table).__name__}")
+        merged = {**table, **_env_overrides(name, cls, path), **overrides.get(name, {})}
+        sections[name] = _build_section(path, name, cls, merged)
+    brief: BriefSettings = sections["brief"]
+    try:
+        zoneinfo.ZoneInfo(brief.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{path}: brief.timezone: unknown time zone {brief.timezone!r}") from None
+    if brief.date not in ("today", "latest"):
+        raise ConfigError(f'{path}: brief.date must be "today" or "latest", not {brief.date!r}')
+    database = _expect(path, "database", raw.get("database", "briefs.db"), str)
+    if "://" not in database:
+        database = str((base / database).resolve())
+    output = base / _expect(path, "output", raw.get("output", "output"), str)
+    templates_raw = raw.get("templates")
+    templates = base / _expect(path, "templates", templates_raw, str) if templates_raw else None
+    sources = _build_sources(path, raw.get("sources", []))
+    return Config(
+        path=path,
+        database=database,
+        output=output.resolve(),
+        templates=templates.resolve() if templates else None,
+        sources=sources,
+        **sections,
+    )
+
+
+def _env_overrides(section: str, cls: type[Any], path: Path) -> dict[str, Any]:
+    """BRIEFS_<SECTION>_<KEY> environment variables, parsed as TOML values when they can be."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        value = os.environ.get(f"BRIEFS_{section.upper()}_{f.name.upper()}")
+        if value is None:
+            continue
+        try:
+            out[f.name] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[f.name] = value
+    return out
+
+
+def _build_section(path: Path, name: str, cls: type[Any], table: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key {name}.{unknown[0]!r} (known: {', '.join(sorted(known))})"
+        )
+    values = {
+        key: _coerce(path, f"{name}.{key}", value, hints[key]) for key, value in table.items()
+    }
+    return cls(**values)
+
+
+def _coerce(path: Path, key: str, value: Any, hint: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{path}: {key} must be a list of strings, not {value!r}")
+        return tuple(value)
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _coerce(path, key, value, inner[0])
+    return _expect(path, key, value, hint)
+
+
+def _expect(path: Path, key: str, value: Any, kind: type[Any]) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is int and isinstance(value, bool):
+        raise ConfigError(f"{path}: {key} must be an integer, not a boolean")
+    if not isinstance(value, kind):
+        raise ConfigError(
+            f"{path}: {key} must be {_kind_name(kind)}, not {type(value).__name__} ({value!r})"
+        )
+    if kind in (int, float) and value < 0:
+        raise ConfigError(f"{path}: {key} must not be negative ({value!r})")
+    return value
+
+
+def _kind_name(kind: type[Any]) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        kind, kind.__name__
+    )
+
+
+def _build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{path}: sources must be an array of tables ([[sources]])")
+    seen: set[str] = set()
+    out: list[Source] = []
+    for i, item in enumerate(raw):
+        where = f"sources[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{path}: {where} must be a table")
+        unknown = sorted(set(item) - _SOURCE_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown key {where}.{unknown[0]!r} "
+                f"(known: {', '.join(sorted(_SOURCE_KEYS))})"
+            )
+        kind = item.get("kind", "feed")
+        if kind not in ("feed", "files"):
+            raise ConfigError(f"{path}: {where}.kind: unknown source kind {kind!r} (feed or files)")
+        location = item.get("url") if kind == "feed" else item.get("path")
+        if kind == "feed" and location is None:
+            location = item.get("path")
+        need = "url" if kind == "feed" else "path"
+        if not location:
+            raise ConfigError(f"{path}: {where} needs a {need!r}")
+        location = _expect(path, f"{where}.{need}", location, str)
+        if "://" not in location:
+            location = str((path.parent / location).resolve())
+        title = _expect(path, f"{where}.title", item.get("title", ""), str)
+        sid = item.get("id") or _slug(title or location)
+        sid = _expect(path, f"{where}.id", sid, str)
+        if not _ID_RE.match(sid):
+            raise ConfigError(
+                f"{path}: {where}.id {sid!r} must be letters, digits, '-', '_' or '.'"
+            )
+        if sid in seen:
+            raise ConfigError(f"{path}: {where}.id {sid!r} is used twice")
+        seen.add(sid)
+        tags = _coerce(path, f"{where}.tags", item.get("tags", []), tuple[str, ...])
+        interval = _expect(path, f"{where}.interval", item.get("interval", 60), int)
+        enabled = _expect(path, f"{where}.enabled", item.get("enabled", True), bool)
+        out.append(Source(sid, kind, location, title, tags, max(interval, 1), enabled))
+    return tuple(out)
+
+
+def _slug(text: str) -> str:
+    text = re.sub(r"^[a-z]+://", "", text.lower())
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return (slug or "source")[:64]

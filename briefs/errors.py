@@ -1,0 +1,76 @@
+"""The one exception family of briefs.
+
+    BriefsError                 anything briefs reports to a person
+    ├── ConfigError             a missing, unreadable or invalid configuration file or key
+    ├── SourceError             a source could not be polled or parsed
+    │   ├── FetchError          the HTTP request failed (network, status, limits)
+    │   └── ParseError          the bytes are not a feed or seed document we can read
+    ├── StoreError              the database could not be opened, migrated or written
+    ├── RenderError             a template is missing or broken
+    ├── PublishError            output/ could not be written
+    ├── DeliveryError           an email could not be sent
+    ├── LockError               another briefs process holds the lock
+    └── EvaluationError         an evaluation input file is unusable
+
+The CLI turns any BriefsError into a one-line message and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BriefsError",
+    "ConfigError",
+    "DeliveryError",
+    "EvaluationError",
+    "FetchError",
+    "LockError",
+    "ParseError",
+    "PublishError",
+    "RenderError",
+    "SourceError",
+    "StoreError",
+]
+
+
+class BriefsError(Exception):
+    """Base of every error briefs raises on purpose."""
+
+
+class ConfigError(BriefsError):
+    """The configuration is missing, unreadable or invalid."""
+
+
+class SourceError(BriefsError):
+    """A source could not be polled or read."""
+
+
+class FetchError(SourceError):
+    """An HTTP fetch failed."""
+
+
+class ParseError(SourceError):
+    """Input could not be parsed as a feed or a seed document."""
+
+
+class StoreError(BriefsError):
+    """The database could not be opened, migrated or written."""
+
+
+class RenderError(BriefsError):
+    """A template is missing or failed to render."""
+
+
+class PublishError(BriefsError):
+    """The output folder could not be written."""
+
+
+class DeliveryError(BriefsError):
+    """An email could not be delivered."""
+
+
+class LockError(BriefsError):
+    """Another briefs process holds the lock."""
+
+
+class EvaluationError(BriefsError):
+    """An evaluation input is unusable."""

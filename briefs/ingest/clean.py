@@ -1,0 +1,100 @@
+"""HTML to plain text, for titles, summaries and feed-supplied article bodies."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import lxml.html
+from lxml import etree
+
+__all__ = ["html_to_text", "plain_text"]
+
+_BLOCK = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "section",
+    "article",
+    "tr",
+    "table",
+    "pre",
+    "figure",
+    "header",
+    "footer",
+    "hr",
+    "dd",
+    "dt",
+}
+_DROP = {
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "template",
+    "form",
+    "button",
+    "select",
+    "textarea",
+    "figcaption",
+    "nav",
+    "aside",
+}
+_TAGGISH = re.compile(r"<[a-zA-Z/!?]")
+
+
+def plain_text(value: str) -> str:
+    """One line of plain text from a title-like value that may hold entities or tags."""
+    if _TAGGISH.search(value or ""):
+        value = html_to_text(value)
+    else:
+        value = html.unescape(value or "")
+    return " ".join(value.split())
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text from an HTML fragment: paragraphs separated by blank lines, no markup."""
+    if not markup or not markup.strip():
+        return ""
+    if not _TAGGISH.search(markup):
+        return html.unescape(markup).strip()
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", markup)).split())
+    for bad in list(root.iter(*_DROP)):
+        if bad.getparent() is not None:
+            bad.drop_tree()
+    chunks: list[str] = []
+
+    def walk(el: etree._Element) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _BLOCK:
+            chunks.append("\n\n")
+        if el.text and tag not in _DROP:
+            chunks.append(el.text)
+        for child in el:
+            walk(child)
+            if child.tail:
+                chunks.append(child.tail)
+        if tag in _BLOCK:
+            chunks.append("\n\n")
+
+    walk(root)
+    text = "".join(chunks)
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
+    return "\n\n".join(p for p in paragraphs if p)

@@ -1,0 +1,247 @@
+"""Feed bytes -> Articles. feedparser's result never leaves this module.
+
+Handles RSS 0.9x/1.0/2.0 and Atom through feedparser (given bytes, never a URL: we fetch), and
+JSON Feed 1.0/1.1 directly. Every entry becomes a normalized :class:`~briefs.models.Article`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import feedparser
+
+from briefs.errors import ParseError
+from briefs.ingest.clean import html_to_text, plain_text
+from briefs.ingest.urls import article_id, canonical_url
+from briefs.models import Article, Source
+
+__all__ = ["ParsedFeed", "content_hash", "parse_feed"]
+
+log = logging.getLogger(__name__)
+
+# A date more than this far in the future is a publisher's mistake: use the fetch time instead.
+FUTURE_SLACK = dt.timedelta(hours=2)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """The articles of one feed document plus the feed-level facts polling cares about."""
+
+    title: str
+    articles: tuple[Article, ...]
+    ttl_minutes: int | None = None
+    bozo: str | None = None
+
+
+def content_hash(text: str) -> str:
+    """A hash of the normalized text, equal for byte-identical copies under other outlets."""
+    norm = " ".join(text.lower().split())
+    return hashlib.sha1(norm.encode("utf-8", "surrogatepass")).hexdigest() if norm else ""
+
+
+def parse_feed(
+    data: bytes,
+    source: Source,
+    *,
+    url: str,
+    now: dt.datetime,
+    content_type: str | None = None,
+) -> ParsedFeed:
+    """Parse feed bytes fetched from ``url`` into Articles of ``source``.
+
+    Raises ParseError when the bytes are not a feed at all (an HTML page, garbage); a feed with
+    recoverable errors (feedparser's bozo) still yields its entries.
+    """
+    stripped = data.lstrip()[:1]
+    if stripped == b"{" or (content_type and "json" in content_type.lower()):
+        return _parse_json_feed(data, source, url=url, now=now)
+    # Without a content type feedparser flags every document as bozo; the XML declaration is
+    # the authority on the encoding then, which is what application/xml means.
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    try:
+        parsed = feedparser.parse(data, response_headers=headers, sanitize_html=False)
+    except Exception as exc:  # feedparser's own parsers can raise many things on hostile input
+        raise ParseError(f"cannot parse feed: {exc.__class__.__name__}: {exc}") from exc
+    bozo = str(parsed.get("bozo_exception")) if parsed.get("bozo") else None
+    entries = parsed.get("entries") or []
+    version = parsed.get("version") or ""
+    if not entries and not version:
+        reason = bozo or "no feed found"
+        if b"<html" in data[:2048].lower():
+            reason = "this is an HTML page, not a feed"
+        raise ParseError(f"not a feed: {reason}")
+    feed = parsed.get("feed") or {}
+    feed_title = plain_text(str(feed.get("title") or ""))
+    base = str(feed.get("link") or url)
+    outlet = source.title or feed_title or source.id
+    out = []
+    for entry in entries:
+        article = _entry_article(entry, source, outlet, base, now)
+        if article is not None:
+            out.append(article)
+    ttl: int | None = None
+    try:
+        ttl = int(str(feed.get("ttl"))) if feed.get("ttl") else None
+    except ValueError:
+        ttl = None
+    return ParsedFeed(feed_title, tuple(out), ttl, bozo)
+
+
+def _entry_article(
+    entry: Any, source: Source, outlet: str, base: str, now: dt.datetime
+) -> Article | None:
+    link = str(entry.get("link") or "")
+    guid = str(entry.get("id") or "")
+    if not link and guid.startswith(("http://", "https://")):
+        link = guid
+    url = canonical_url(link, base) if link else ""
+    title = plain_text(str(entry.get("title") or ""))
+    summary = html_to_text(str(entry.get("summary") or ""))
+    body = ""
+    for content in entry.get("content") or []:
+        value = str(content.get("value") or "")
+        text = html_to_text(value) if "html" in str(content.get("type", "html")) else value.strip()
+        if len(text) > len(body):
+            body = text
+    if body and summary and body.startswith(summary[:200]) and len(summary) >= len(body):
+        body = ""
+    if not title and not summary and not body:
+        return None
+    if not title:
+        title = _first_words(summary or body)
+    if not url and not guid:
+        guid = content_hash(title + summary + body)
+    published = _entry_time(entry, now)
+    image = _entry_image(entry, base)
+    author = plain_text(str(entry.get("author") or ""))
+    language = str(entry.get("language") or "")[:16]
+    return Article(
+        id=article_id(url, f"{source.id}:{guid}"),
+        source_id=source.id,
+        url=url or (guid if guid.startswith(("http://", "https://")) else ""),
+        guid=guid,
+        title=title,
+        published=published,
+        fetched=now,
+        outlet=outlet,
+        author=author,
+        language=language,
+        summary=summary,
+        body=body,
+        body_origin="feed" if body else "none",
+        image_url=image,
+        content_hash=content_hash(body or summary),
+    )
+
+
+def _first_words(text: str, n: int = 12) -> str:
+    words = text.split()
+    return " ".join(words[:n]) + ("…" if len(words) > n else "")
+
+
+def _entry_time(entry: Any, now: dt.datetime) -> dt.datetime:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if isinstance(value, time.struct_time):
+            try:
+                when = dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC)
+            except (OverflowError, ValueError, OSError):
+                continue
+            return now if when > now + FUTURE_SLACK else when
+    return now
+
+
+def _entry_image(entry: Any, base: str) -> str | None:
+    candidates: list[str] = []
+    for media in entry.get("media_content") or []:
+        if str(media.get("medium", "image")) == "image" or "image" in str(media.get("type", "")):
+            candidates.append(str(media.get("url") or ""))
+    for thumb in entry.get("media_thumbnail") or []:
+        candidates.append(str(thumb.get("url") or ""))
+    for link in entry.get("links") or []:
+        if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
+            candidates.append(str(link.get("href") or ""))
+    image = entry.get("image")
+    if isinstance(image, dict) and image.get("href"):
+        candidates.append(str(image["href"]))
+    for candidate in candidates:
+        url = canonical_url(candidate, base)
+        if url.startswith(("http://", "https://")):
+            return url
+    return None
+
+
+def _parse_json_feed(data: bytes, source: Source, *, url: str, now: dt.datetime) -> ParsedFeed:
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParseError(f"invalid JSON Feed: {exc}") from exc
+    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(
+        "https://jsonfeed.org/version/"
+    ):
+        raise ParseError("not a JSON Feed (no jsonfeed.org version)")
+    items = doc.get("items")
+    if not isinstance(items, list):
+        raise ParseError("JSON Feed without an items list")
+    feed_title = plain_text(str(doc.get("title") or ""))
+    base = str(doc.get("home_page_url") or url)
+    outlet = source.title or feed_title or source.id
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        entry: dict[str, Any] = {
+            "id": str(item.get("id") or ""),
+            "link": str(item.get("url") or item.get("external_url") or ""),
+            "title": str(item.get("title") or ""),
+            "summary": str(item.get("summary") or ""),
+            "content": [],
+            "author": _json_author(item, doc),
+            "language": str(item.get("language") or doc.get("language") or ""),
+        }
+        if item.get("content_html"):
+            entry["content"].append({"type": "text/html", "value": str(item["content_html"])})
+        elif item.get("content_text"):
+            entry["content"].append({"type": "text/plain", "value": str(item["content_text"])})
+        for key, target in (
+            ("date_published", "published_parsed"),
+            ("date_modified", "updated_parsed"),
+        ):
+            stamp = _iso_time(item.get(key))
+            if stamp is not None:
+                entry[target] = stamp.utctimetuple()
+        if item.get("image") or item.get("banner_image"):
+            entry["image"] = {"href": str(item.get("image") or item.get("banner_image"))}
+        article = _entry_article(entry, source, outlet, base, now)
+        if article is not None:
+            out.append(article)
+    return ParsedFeed(feed_title, tuple(out))
+
+
+def _json_author(item: dict[str, Any], doc: dict[str, Any]) -> str:
+    authors = item.get("authors") or doc.get("authors") or []
+    if isinstance(authors, list) and authors and isinstance(authors[0], dict):
+        return str(authors[0].get("name") or "")
+    author = item.get("author")
+    if isinstance(author, dict):
+        return str(author.get("name") or "")
+    return ""
+
+
+def _iso_time(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC)

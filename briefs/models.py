@@ -1,0 +1,212 @@
+"""Typed, frozen data passed between the pipeline stages.
+
+Every stage takes and returns these; nothing raw from a parser or the database travels past the
+module that produced it. All datetimes are timezone-aware and stored in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "Article",
+    "Brief",
+    "BriefStory",
+    "Edition",
+    "EditionRecord",
+    "FeedState",
+    "PollResult",
+    "RunReport",
+    "Sentence",
+    "Source",
+    "SourceKind",
+    "Story",
+    "Summary",
+]
+
+SourceKind = Literal["feed", "files"]
+BodyOrigin = Literal["feed", "extracted", "file", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A configured place articles come from: a feed URL/file or a folder of seed documents."""
+
+    id: str
+    kind: SourceKind
+    location: str
+    title: str = ""
+    tags: tuple[str, ...] = ()
+    interval_minutes: int = 60
+    enabled: bool = True
+
+    @property
+    def name(self) -> str:
+        """The name shown to people: the configured title, else the id."""
+        return self.title or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What we remember about polling one source (health, caching validators, backoff)."""
+
+    source_id: str
+    url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: str | None = None
+    last_polled: dt.datetime | None = None
+    next_poll: dt.datetime | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One news article as stored: normalized, plain text, UTC times."""
+
+    id: str
+    source_id: str
+    url: str
+    title: str
+    published: dt.datetime
+    fetched: dt.datetime
+    outlet: str
+    guid: str = ""
+    author: str = ""
+    language: str = ""
+    summary: str = ""
+    body: str = ""
+    body_origin: BodyOrigin = "none"
+    image_url: str | None = None
+    content_hash: str = ""
+    duplicate_of: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The best text we have: the body, else the feed summary."""
+        return self.body or self.summary
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """A group of articles about one event, with a stable id across days."""
+
+    id: str
+    article_ids: tuple[str, ...]
+    first_seen: dt.datetime
+    last_updated: dt.datetime
+    title: str = ""
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence printed by a source, with where it came from."""
+
+    text: str
+    article_id: str
+    outlet: str
+    url: str
+    position: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The extractive summary of one story."""
+
+    story_id: str
+    headline: str
+    sentences: tuple[Sentence, ...]
+    outlets: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """One brief's identity: a local date plus an optional slot (e.g. "morning")."""
+
+    date: dt.date
+    slot: str = ""
+
+    @property
+    def id(self) -> str:
+        """A stable identifier used in file names, guids and the database."""
+        return f"{self.date.isoformat()}-{self.slot}" if self.slot else self.date.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class BriefStory:
+    """A story as it appears in one edition."""
+
+    story: Story
+    summary: Summary
+    articles: tuple[Article, ...]
+    status: Literal["new", "developing"] = "new"
+    day: int = 1
+    added: int = 0
+    section: str = ""
+    score: float = 0.0
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        """Distinct outlets that reported the story, in order of first report."""
+        return self.summary.outlets
+
+    @property
+    def image_url(self) -> str | None:
+        """The lead image of the first member article that has one."""
+        for article in self.articles:
+            if article.image_url:
+                return article.image_url
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Brief:
+    """One edition's ranked stories, ready to render."""
+
+    edition: Edition
+    generated_at: dt.datetime
+    title: str
+    stories: tuple[BriefStory, ...]
+    failed_sources: tuple[tuple[str, str], ...] = ()
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class EditionRecord:
+    """A built edition as remembered by the store (for archives and feeds)."""
+
+    edition: Edition
+    built_at: dt.datetime
+    title: str
+    content_html: str
+    summary: str
+    story_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """The outcome of polling one source once."""
+
+    source: Source
+    articles: tuple[Article, ...] = ()
+    state: FeedState | None = None
+    error: str | None = None
+    not_modified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What one run did, for the CLI and the logs."""
+
+    edition: Edition
+    sources_polled: int
+    sources_failed: tuple[tuple[str, str], ...]
+    new_articles: int
+    stories: int
+    files: tuple[str, ...]
+    timings: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,52 @@
+"""The only writer of output/: atomic files that never escape the folder.
+
+Every file is written to a temporary name in the same folder, flushed to disk and renamed over
+the old one, so a reader (or a crash) sees the old version or the new one, never half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from briefs.errors import PublishError
+
+__all__ = ["Publisher"]
+
+
+class Publisher:
+    """Writes files into one output folder, atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.written: list[Path] = []
+
+    def path(self, name: str) -> Path:
+        """The absolute path of ``name`` inside the folder; refuses paths that escape it."""
+        target = (self.root / name).resolve()
+        if not target.is_relative_to(self.root) or target == self.root:
+            raise PublishError(f"refusing to write outside {self.root}: {name!r}")
+        return target
+
+    def write(self, name: str, data: bytes | str) -> Path:
+        """Atomically replace ``name`` with ``data`` (str is written as UTF-8)."""
+        target = self.path(name)
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(payload)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise PublishError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        self.written.append(target)
+        return target

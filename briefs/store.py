@@ -1,0 +1,526 @@
+"""The database: a SQLite file by default, any SQLAlchemy URL for bigger installs.
+
+Written with SQLAlchemy 2 Core so that a database server can replace SQLite. The schema has a
+version; a fresh database is created at the latest version, an older one is migrated step by step
+inside one transaction per step. Every write happens in a transaction, so a crash at any point
+leaves the database consistent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from briefs.errors import StoreError
+from briefs.models import Article, Edition, EditionRecord, FeedState, Story
+
+__all__ = ["SCHEMA_VERSION", "Store", "open_store"]
+
+log = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+feed_state = sa.Table(
+    "feed_state",
+    metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("url", sa.Text),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("last_status", sa.Text),
+    sa.Column("last_polled", sa.DateTime),
+    sa.Column("next_poll", sa.DateTime),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+)
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("guid", sa.Text, nullable=False, default=""),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("published", sa.DateTime, nullable=False),
+    sa.Column("fetched", sa.DateTime, nullable=False),
+    sa.Column("outlet", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False, default=""),
+    sa.Column("language", sa.String(16), nullable=False, default=""),
+    sa.Column("summary", sa.Text, nullable=False, default=""),
+    sa.Column("body", sa.Text, nullable=False, default=""),
+    sa.Column("body_origin", sa.String(16), nullable=False, default="none"),
+    sa.Column("image_url", sa.Text),
+    sa.Column("content_hash", sa.String(40), nullable=False, default=""),
+    sa.Column("duplicate_of", sa.String(40)),
+    sa.Column("story_id", sa.String(40)),
+    sa.Index("ix_articles_url", "url"),
+    sa.Index("ix_articles_source_guid", "source_id", "guid"),
+    sa.Index("ix_articles_published", "published"),
+    sa.Index("ix_articles_fetched", "fetched"),
+    sa.Index("ix_articles_story", "story_id"),
+    sa.Index("ix_articles_hash", "content_hash"),
+)
+
+stories = sa.Table(
+    "stories",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("first_seen", sa.DateTime, nullable=False),
+    sa.Column("last_updated", sa.DateTime, nullable=False),
+    sa.Column("title", sa.Text, nullable=False, default=""),
+    sa.Column("terms", sa.Text, nullable=False, default="[]"),
+    sa.Index("ix_stories_updated", "last_updated"),
+)
+
+editions = sa.Table(
+    "editions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("slot", sa.String(32), nullable=False, default=""),
+    sa.Column("built_at", sa.DateTime, nullable=False),
+    sa.Column("title", sa.Text, nullable=False, default=""),
+    # story id -> number of member articles when this edition was built (growth between editions)
+    sa.Column("story_counts", sa.Text, nullable=False, default="{}"),
+    # the edition's rendered HTML fragment, for the feeds that carry past editions
+    sa.Column("content_html", sa.Text, nullable=False, default=""),
+    sa.Column("summary", sa.Text, nullable=False, default=""),
+)
+
+SCHEMA_VERSION = 1
+
+# MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
+# table definitions above at SCHEMA_VERSION, so migrations only ever run on older files.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def _naive(value: dt.datetime | None) -> dt.datetime | None:
+    """Datetimes are stored as naive UTC so every backend compares them the same way."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise StoreError(f"refusing to store a naive datetime: {value!r}")
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _article_row(a: Article) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "source_id": a.source_id,
+        "url": a.url,
+        "guid": a.guid,
+        "title": a.title,
+        "published": _naive(a.published),
+        "fetched": _naive(a.fetched),
+        "outlet": a.outlet,
+        "author": a.author,
+        "language": a.language,
+        "summary": a.summary,
+        "body": a.body,
+        "body_origin": a.body_origin,
+        "image_url": a.image_url,
+        "content_hash": a.content_hash,
+        "duplicate_of": a.duplicate_of,
+    }
+
+
+def _article(row: Any) -> Article:
+    return Article(
+        id=row.id,
+        source_id=row.source_id,
+        url=row.url,
+        title=row.title,
+        published=_utc(row.published) or dt.datetime.now(dt.UTC),
+        fetched=_utc(row.fetched) or dt.datetime.now(dt.UTC),
+        outlet=row.outlet,
+        guid=row.guid,
+        author=row.author,
+        language=row.language,
+        summary=row.summary,
+        body=row.body,
+        body_origin=row.body_origin,
+        image_url=row.image_url,
+        content_hash=row.content_hash,
+        duplicate_of=row.duplicate_of,
+    )
+
+
+class Store:
+    """Typed access to the database. Create with :func:`open_store`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- schema -----------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Create or upgrade the schema; return the version now in place."""
+        with self.engine.begin() as conn:
+            inspector = sa.inspect(conn)
+            if not inspector.has_table("meta"):
+                metadata.create_all(conn)
+                conn.execute(
+                    meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
+                return SCHEMA_VERSION
+            version = self._version(conn)
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"database schema version {version} is newer than this briefs ({SCHEMA_VERSION}); "
+                "upgrade briefs"
+            )
+        while version < SCHEMA_VERSION:
+            step = MIGRATIONS[version]
+            with self.engine.begin() as conn:
+                step(conn)
+                version += 1
+                conn.execute(
+                    meta_table.update()
+                    .where(meta_table.c.key == "schema_version")
+                    .values(value=str(version))
+                )
+            log.info("migrated database to schema version %s", version)
+        return version
+
+    @staticmethod
+    def _version(conn: Connection) -> int:
+        value = conn.execute(
+            sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+        ).scalar_one_or_none()
+        return int(value) if value is not None else 0
+
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        with self.engine.connect() as conn:
+            return self._version(conn)
+
+    # -- feed state -------------------------------------------------------------------------
+    def feed_state(self, source_id: str) -> FeedState | None:
+        """The stored polling state of one source, if it was ever polled."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(feed_state).where(feed_state.c.source_id == source_id)
+            ).one_or_none()
+        return self._state(row) if row is not None else None
+
+    def feed_states(self) -> dict[str, FeedState]:
+        """Every stored polling state, by source id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(feed_state)).all()
+        return {row.source_id: self._state(row) for row in rows}
+
+    @staticmethod
+    def _state(row: Any) -> FeedState:
+        return FeedState(
+            source_id=row.source_id,
+            url=row.url,
+            etag=row.etag,
+            last_modified=row.last_modified,
+            last_status=row.last_status,
+            last_polled=_utc(row.last_polled),
+            next_poll=_utc(row.next_poll),
+            consecutive_failures=row.consecutive_failures or 0,
+            last_error=row.last_error,
+            disabled=bool(row.disabled),
+        )
+
+    def save_feed_state(self, state: FeedState, conn: Connection | None = None) -> None:
+        """Insert or replace one source's polling state."""
+        values = {
+            "url": state.url,
+            "etag": state.etag,
+            "last_modified": state.last_modified,
+            "last_status": state.last_status,
+            "last_polled": _naive(state.last_polled),
+            "next_poll": _naive(state.next_poll),
+            "consecutive_failures": state.consecutive_failures,
+            "last_error": state.last_error,
+            "disabled": state.disabled,
+        }
+        with self._conn(conn) as c:
+            updated = c.execute(
+                feed_state.update()
+                .where(feed_state.c.source_id == state.source_id)
+                .values(**values)
+            ).rowcount
+            if not updated:
+                c.execute(feed_state.insert().values(source_id=state.source_id, **values))
+
+    # -- articles ---------------------------------------------------------------------------
+    def add_articles(
+        self, items: Iterable[Article], conn: Connection | None = None
+    ) -> list[Article]:
+        """Store articles not seen before; return the ones that were new.
+
+        An article is "seen" when its id (hash of canonical URL or GUID) or its canonical URL is
+        already stored, so re-running a poll adds nothing twice.
+        """
+        batch: dict[str, Article] = {}
+        for a in items:
+            batch.setdefault(a.id, a)
+        if not batch:
+            return []
+        new: list[Article] = []
+        with self._conn(conn) as c:
+            known_ids: set[str] = set()
+            known_urls: set[str] = set()
+            ids = list(batch)
+            urls = list({a.url for a in batch.values() if a.url})
+            for chunk in _chunks(ids, 500):
+                known_ids.update(
+                    c.execute(sa.select(articles.c.id).where(articles.c.id.in_(chunk))).scalars()
+                )
+            for chunk in _chunks(urls, 500):
+                known_urls.update(
+                    c.execute(sa.select(articles.c.url).where(articles.c.url.in_(chunk))).scalars()
+                )
+            seen_urls: set[str] = set()
+            for a in batch.values():
+                if a.id in known_ids or (a.url and (a.url in known_urls or a.url in seen_urls)):
+                    continue
+                if a.url:
+                    seen_urls.add(a.url)
+                new.append(a)
+            if new:
+                c.execute(articles.insert(), [_article_row(a) for a in new])
+        return new
+
+    def articles(self, ids: Sequence[str]) -> list[Article]:
+        """Stored articles by id, in the order asked (missing ids are skipped)."""
+        found: dict[str, Article] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(ids), 500):
+                for row in conn.execute(sa.select(articles).where(articles.c.id.in_(chunk))):
+                    found[row.id] = _article(row)
+        return [found[i] for i in ids if i in found]
+
+    def ungrouped_articles(self) -> list[Article]:
+        """Articles not yet assigned to a story, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(articles)
+                .where(articles.c.story_id.is_(None))
+                .order_by(articles.c.published, articles.c.id)
+            ).all()
+        return [_article(r) for r in rows]
+
+    def article_count(self) -> int:
+        """How many articles are stored."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(articles)).scalar_one())
+
+    def articles_since(self, since: dt.datetime, source_id: str | None = None) -> int:
+        """How many articles were published since a time (for one source, or all)."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(articles)
+            .where(articles.c.published >= _naive(since))
+        )
+        if source_id is not None:
+            query = query.where(articles.c.source_id == source_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def latest_published(self) -> dt.datetime | None:
+        """The publication time of the newest stored article."""
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(sa.func.max(articles.c.published))).scalar_one()
+        return _utc(value)
+
+    # -- stories ----------------------------------------------------------------------------
+    def save_stories(self, items: Iterable[Story], conn: Connection | None = None) -> None:
+        """Insert or update stories and point their member articles at them."""
+        with self._conn(conn) as c:
+            for s in items:
+                values = {
+                    "first_seen": _naive(s.first_seen),
+                    "last_updated": _naive(s.last_updated),
+                    "title": s.title,
+                    "terms": json.dumps(list(s.terms)),
+                }
+                if not c.execute(
+                    stories.update().where(stories.c.id == s.id).values(**values)
+                ).rowcount:
+                    c.execute(stories.insert().values(id=s.id, **values))
+                for chunk in _chunks(list(s.article_ids), 500):
+                    c.execute(
+                        articles.update().where(articles.c.id.in_(chunk)).values(story_id=s.id)
+                    )
+
+    def stories_updated_since(self, since: dt.datetime) -> list[Story]:
+        """Stories with an article added at or after ``since``, with their member ids."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(stories).where(stories.c.last_updated >= _naive(since))
+            ).all()
+            return self._with_members(conn, rows)
+
+    def story(self, story_id: str) -> Story | None:
+        """One story by id (a unique prefix of the id also works)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(stories)
+                .where(stories.c.id.startswith(story_id, autoescape=True))
+                .limit(2)
+            ).all()
+            if len(rows) != 1:
+                return None
+            return self._with_members(conn, rows)[0]
+
+    def _with_members(self, conn: Connection, rows: Sequence[Any]) -> list[Story]:
+        members: dict[str, list[str]] = {r.id: [] for r in rows}
+        for chunk in _chunks(list(members), 500):
+            for arow in conn.execute(
+                sa.select(articles.c.id, articles.c.story_id)
+                .where(articles.c.story_id.in_(chunk))
+                .order_by(articles.c.published, articles.c.id)
+            ):
+                members[arow.story_id].append(arow.id)
+        return [
+            Story(
+                id=r.id,
+                article_ids=tuple(members[r.id]),
+                first_seen=_utc(r.first_seen) or dt.datetime.now(dt.UTC),
+                last_updated=_utc(r.last_updated) or dt.datetime.now(dt.UTC),
+                title=r.title,
+                terms=tuple(json.loads(r.terms)),
+            )
+            for r in rows
+        ]
+
+    # -- editions ---------------------------------------------------------------------------
+    def record_edition(
+        self,
+        edition: Edition,
+        built_at: dt.datetime,
+        title: str,
+        story_counts: dict[str, int],
+        content_html: str = "",
+        summary: str = "",
+    ) -> None:
+        """Remember that an edition was built, how big each of its stories was, and its HTML."""
+        values = {
+            "date": edition.date,
+            "slot": edition.slot,
+            "built_at": _naive(built_at),
+            "title": title,
+            "story_counts": json.dumps(story_counts, sort_keys=True),
+            "content_html": content_html,
+            "summary": summary,
+        }
+        with self.engine.begin() as c:
+            if not c.execute(
+                editions.update().where(editions.c.id == edition.id).values(**values)
+            ).rowcount:
+                c.execute(editions.insert().values(id=edition.id, **values))
+
+    def previous_edition_counts(self, edition: Edition) -> dict[str, int]:
+        """Story sizes in the latest edition built before this one (empty if none)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(editions.c.story_counts)
+                .where(editions.c.id < edition.id)
+                .order_by(editions.c.id.desc())
+                .limit(1)
+            ).one_or_none()
+        return {str(k): int(v) for k, v in json.loads(row[0]).items()} if row else {}
+
+    def recent_editions(self, limit: int) -> list[EditionRecord]:
+        """The newest built editions (at most ``limit``), newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(editions)
+                .order_by(editions.c.date.desc(), editions.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [
+            EditionRecord(
+                edition=Edition(r.date, r.slot),
+                built_at=_utc(r.built_at) or dt.datetime.now(dt.UTC),
+                title=r.title,
+                content_html=r.content_html,
+                summary=r.summary,
+                story_count=len(json.loads(r.story_counts)),
+            )
+            for r in rows
+        ]
+
+    def edition_ids(self) -> list[str]:
+        """Every built edition id, newest first."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(sa.select(editions.c.id).order_by(editions.c.id.desc())).scalars()
+            )
+
+    # -- plumbing ---------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for several writes (all or nothing)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _conn(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as c:
+                yield c
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def open_store(url_or_path: str) -> Store:
+    """Open (creating and migrating if needed) the database at a path or SQLAlchemy URL."""
+    url = url_or_path if "://" in url_or_path else f"sqlite:///{url_or_path}"
+    try:
+        engine = sa.create_engine(url)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = Store(engine)
+        store.migrate()
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot open database {url_or_path}: {exc.__class__.__name__}: {exc}"
+        ) from exc
+    return store

@@ -1,0 +1,31 @@
+"""Shared fixtures: a temporary copy of the bundled seeds, paths to ../shared data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+SHARED_DATA = SHARED / "data"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or skip the test (with the reason) when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(
+            f"{path} is not present (the shared evaluation data lives beside the project in CI)"
+        )
+    return path
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    """A private copy of seeds/ (config, feeds, documents) whose output goes to tmp_path/output."""
+    dest = tmp_path / "seeds"
+    shutil.copytree(SEEDS, dest, ignore=shutil.ignore_patterns("*.db*"))
+    return dest

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from briefs.config import find_config, load_config
+from briefs.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "briefs.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_seed_config_loads_with_resolved_paths() -> None:
+    config = load_config(Path(__file__).parent.parent / "seeds" / "briefs.toml")
+    assert [s.id for s in config.sources][:2] == ["harbour-herald", "meridian-wire"]
+    assert Path(config.sources[0].location).is_file()
+    assert config.database.endswith("seeds/briefs.db")
+    assert config.brief.date == "latest"
+    assert config.brief.sections[0] == "world"
+
+
+def test_defaults_without_sections(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, ""))
+    assert config.sources == ()
+    assert config.summary.sentences == 3
+    assert config.output == (tmp_path / "output").resolve()
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("colour = 1", "unknown key 'colour'"),
+        ("[brief]\nmax_storys = 3", "brief.'max_storys'"),
+        ("[brief]\nmax_stories = 'ten'", "brief.max_stories must be an integer"),
+        ("[brief]\nimages = 1", "brief.images must be true or false"),
+        ("[brief]\nsections = [1, 2]", "brief.sections must be a list of strings"),
+        ("[brief]\ntimezone = 'Mars/Olympus'", "unknown time zone"),
+        ("[summary]\nsentences = -2", "must not be negative"),
+        ("brief = 3", "[brief] must be a table"),
+        ("[[sources]]\nkind = 'carrier-pigeon'\nurl = 'x'", "unknown source kind 'carrier-pigeon'"),
+        ("[[sources]]\nkind = 'feed'", "needs a 'url'"),
+        ("[[sources]]\nurl = 'a.xml'\nid='x'\n[[sources]]\nurl = 'b.xml'\nid='x'", "used twice"),
+        ("[[sources]]\nurl = 'a.xml'\ncolor='red'", "sources[0].'color'"),
+        ("this is = not toml =", "invalid TOML"),
+    ],
+)
+def test_config_errors_name_the_key_and_the_file(tmp_path: Path, text: str, needle: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert needle in str(info.value)
+    assert str(path.resolve()) in str(info.value) or str(path) in str(info.value)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIEFS_BRIEF_MAX_STORIES", "4")
+    monkeypatch.setenv("BRIEFS_BRIEF_TITLE", "Morning Desk")
+    config = load_config(write(tmp_path, "[brief]\nmax_stories = 9"))
+    assert config.brief.max_stories == 4
+    assert config.brief.title == "Morning Desk"
+
+
+def test_find_config_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BRIEFS_CONFIG", raising=False)
+    with pytest.raises(ConfigError, match="no configuration found"):
+        find_config(None, cwd=tmp_path)
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "briefs.toml").write_text("")
+    assert find_config(None, cwd=tmp_path) == tmp_path / "seeds" / "briefs.toml"
+    (tmp_path / "briefs.toml").write_text("")
+    assert find_config(None, cwd=tmp_path) == tmp_path / "briefs.toml"
+    monkeypatch.setenv("BRIEFS_CONFIG", "/elsewhere.toml")
+    assert find_config(None, cwd=tmp_path) == Path("/elsewhere.toml")

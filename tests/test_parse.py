@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from briefs.errors import ParseError
+from briefs.ingest.parse import parse_feed
+from briefs.ingest.urls import canonical_url
+from briefs.models import Source
+from tests.conftest import SEEDS
+
+NOW = dt.datetime(2024, 4, 7, tzinfo=dt.UTC)
+SRC = Source("t", "feed", "https://feeds.example/rss", "Test Outlet")
+
+RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Feed &amp; Co</title><link>https://www.example.com/</link><ttl>30</ttl>
+<item><title>Rates &lt;b&gt;held&lt;/b&gt; &amp;amp; steady</title>
+<link>/news/rates?utm_source=rss&amp;id=7#comments</link><guid isPermaLink="false">g-1</guid>
+<pubDate>Fri, 05 Apr 2024 10:00:00 +0200</pubDate><author>desk@example.com (Ann Lee)</author>
+<description>&lt;p&gt;The bank held rates.&lt;/p&gt;</description>
+<content:encoded><![CDATA[<p>The bank held rates on Friday.</p><script>alert(1)</script><p>Markets rose.</p>]]></content:encoded>
+<media:content url="https://img.example.com/a.jpg" medium="image"/></item>
+<item><title>From the future</title><link>https://www.example.com/f</link><pubDate>Fri, 05 Apr 2099 10:00:00 GMT</pubDate></item>
+<item><title>No date</title><link>https://www.example.com/n</link></item>
+</channel></rss>"""
+
+
+def test_rss_entry_becomes_a_normalized_article() -> None:
+    parsed = parse_feed(RSS, SRC, url="https://www.example.com/feed", now=NOW)
+    assert parsed.ttl_minutes == 30
+    a = parsed.articles[0]
+    assert a.url == "https://www.example.com/news/rates?id=7"
+    assert a.guid == "g-1"
+    assert a.title == "Rates held & steady"
+    assert a.published == dt.datetime(2024, 4, 5, 8, tzinfo=dt.UTC)
+    assert a.body == "The bank held rates on Friday.\n\nMarkets rose."
+    assert a.summary == "The bank held rates."
+    assert a.image_url == "https://img.example.com/a.jpg"
+    assert a.outlet == "Test Outlet"
+    assert a.body_origin == "feed"
+
+
+def test_future_and_missing_dates_fall_back_to_now() -> None:
+    parsed = parse_feed(RSS, SRC, url="https://www.example.com/feed", now=NOW)
+    assert parsed.articles[1].published == NOW
+    assert parsed.articles[2].published == NOW
+
+
+def test_html_page_is_not_a_feed() -> None:
+    with pytest.raises(ParseError, match="HTML page"):
+        parse_feed(
+            b"<!doctype html><html><body><p>hi</p></body></html>",
+            SRC,
+            url="https://x.example/",
+            now=NOW,
+        )
+
+
+def test_json_feed() -> None:
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "J",
+        "home_page_url": "https://j.example/",
+        "items": [
+            {
+                "id": "1",
+                "url": "/a",
+                "title": "Hello",
+                "content_html": "<p>Body.</p>",
+                "date_published": "2024-04-05T10:00:00+01:00",
+                "authors": [{"name": "Kim"}],
+                "image": "https://j.example/i.png",
+            }
+        ],
+    }
+    parsed = parse_feed(json.dumps(doc).encode(), SRC, url="https://j.example/feed.json", now=NOW)
+    a = parsed.articles[0]
+    assert (a.url, a.title, a.body, a.author, a.image_url) == (
+        "https://j.example/a",
+        "Hello",
+        "Body.",
+        "Kim",
+        "https://j.example/i.png",
+    )
+    assert a.published == dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (SEEDS / "feeds").iterdir()))
+def test_bundled_feeds_parse(name: str) -> None:
+    path = SEEDS / "feeds" / name
+    parsed = parse_feed(path.read_bytes(), SRC, url=path.as_uri(), now=NOW)
+    assert parsed.bozo is None
+    assert len(parsed.articles) >= 6
+    for a in parsed.articles:
+        assert a.url.startswith("https://") and a.title and a.text
+        assert dt.date(2024, 4, 4) <= a.published.date() <= dt.date(2024, 4, 6)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("HTTPS://Example.COM:443/a?utm_medium=x&b=2#frag", "https://example.com/a?b=2"),
+        ("http://example.com", "http://example.com/"),
+        ("javascript:alert(1)", "javascript:alert(1)"),
+        ("https://e.example/p?fbclid=1&gclid=2", "https://e.example/p"),
+    ],
+)
+def test_canonical_url(raw: str, expected: str) -> None:
+    assert canonical_url(raw) == expected

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from briefs.errors import StoreError
+from briefs.models import Article, Edition, FeedState, Story
+from briefs.store import SCHEMA_VERSION, open_store
+
+T0 = dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
+
+
+def art(i: int, url: str | None = None, **kw: object) -> Article:
+    return Article(
+        id=f"a{i}",
+        source_id="s",
+        url=url if url is not None else f"https://x.example/{i}",
+        title=f"Title {i}",
+        published=T0 + dt.timedelta(hours=i),
+        fetched=T0,
+        outlet="X",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_fresh_database_has_schema_version(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "b.db"))
+    assert store.schema_version() == SCHEMA_VERSION
+    store.close()
+    with sqlite3.connect(tmp_path / "b.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    open_store(str(tmp_path / "b.db")).close()
+    with sqlite3.connect(tmp_path / "b.db") as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="newer than this briefs"):
+        open_store(str(tmp_path / "b.db"))
+
+
+def test_migrations_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from briefs import store as store_mod
+
+    open_store(str(tmp_path / "b.db")).close()
+    ran: list[int] = []
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(store_mod.MIGRATIONS, SCHEMA_VERSION, lambda conn: ran.append(1))
+    store = store_mod.open_store(str(tmp_path / "b.db"))
+    assert ran == [1]
+    assert store.schema_version() == SCHEMA_VERSION + 1
+
+
+def test_articles_are_added_once(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "b.db"))
+    assert [a.id for a in store.add_articles([art(1), art(2)])] == ["a1", "a2"]
+    assert store.add_articles([art(1), art(2)]) == []
+    # same canonical URL under another id (e.g. the GUID changed): not added again
+    assert store.add_articles([art(9, url="https://x.example/1")]) == []
+    # two documents without URLs are different articles
+    assert len(store.add_articles([art(3, url=""), art(4, url="")])) == 2
+    assert store.article_count() == 4
+    back = store.articles(["a2", "a1", "missing"])
+    assert [a.id for a in back] == ["a2", "a1"]
+    assert back[0].published == T0 + dt.timedelta(hours=2)
+    assert back[0].published.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "b.db"))
+    bad = Article(
+        id="n",
+        source_id="s",
+        url="https://x.example/n",
+        title="t",
+        published=dt.datetime(2024, 1, 1),
+        fetched=T0,
+        outlet="X",
+    )
+    with pytest.raises(StoreError, match="naive"):
+        store.add_articles([bad])
+
+
+def test_feed_state_round_trip(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "b.db"))
+    state = FeedState(
+        "s",
+        url="https://x.example/feed",
+        etag='"abc"',
+        last_status="200",
+        last_polled=T0,
+        next_poll=T0 + dt.timedelta(hours=1),
+        consecutive_failures=2,
+        last_error="boom",
+    )
+    store.save_feed_state(state)
+    assert store.feed_state("s") == state
+    store.save_feed_state(FeedState("s", etag='"def"'))
+    assert store.feed_state("s").etag == '"def"'  # type: ignore[union-attr]
+    assert store.feed_state("nope") is None
+
+
+def test_stories_round_trip_across_runs(tmp_path: Path) -> None:
+    path = str(tmp_path / "b.db")
+    store = open_store(path)
+    store.add_articles([art(1), art(2), art(3)])
+    story = Story("st1", ("a1", "a2"), T0, T0 + dt.timedelta(hours=2), "Title 1", ("alpha", "beta"))
+    store.save_stories([story])
+    store.close()
+    store = open_store(path)
+    assert store.story("st1") == Story(
+        "st1", ("a1", "a2"), T0, T0 + dt.timedelta(hours=2), "Title 1", ("alpha", "beta")
+    )
+    assert [a.id for a in store.ungrouped_articles()] == ["a3"]
+    assert [s.id for s in store.stories_updated_since(T0 + dt.timedelta(hours=1))] == ["st1"]
+    assert store.stories_updated_since(T0 + dt.timedelta(hours=3)) == []
+
+
+def test_editions_remember_story_sizes(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "b.db"))
+    e1, e2 = Edition(dt.date(2024, 4, 5)), Edition(dt.date(2024, 4, 6))
+    store.record_edition(e1, T0, "one", {"st1": 2}, "<p>1</p>")
+    store.record_edition(e2, T0, "two", {"st1": 3}, "<p>2</p>")
+    store.record_edition(e2, T0, "two again", {"st1": 4}, "<p>2b</p>")
+    assert store.previous_edition_counts(e2) == {"st1": 2}
+    assert store.previous_edition_counts(e1) == {}
+    records = store.recent_editions(10)
+    assert [r.title for r in records] == ["two again", "one"]
+    assert store.edition_ids() == ["2024-04-06", "2024-04-05"]
