@@ -14,6 +14,7 @@ import time
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -21,6 +22,7 @@ from briefs.config import Config
 from briefs.feeds import build_feeds
 from briefs.group import group_articles
 from briefs.ingest import poll_sources
+from briefs.mail import build_message
 from briefs.models import Article, Brief, BriefStory, Edition, RunReport, Story
 from briefs.publish import Publisher
 from briefs.rank import rank_stories
@@ -43,6 +45,10 @@ class Timings(dict[str, float]):
             yield
         finally:
             self[name] = self.get(name, 0.0) + time.perf_counter() - start
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or "localhost"
 
 
 def edition_for(config: Config, store: Store, date: dt.date | None, now: dt.datetime) -> Edition:
@@ -191,6 +197,7 @@ def build_edition(
         page = renderer.html_page(brief, archive)
         latest = archive[0].edition == edition if archive else True
         index = renderer.html_page(brief, archive, is_index=True) if latest else None
+        message = build_message(brief, renderer, domain=_host(config.brief.site_url))
         feeds = build_feeds(
             config.brief.title,
             config.brief.site_url,
@@ -204,6 +211,7 @@ def build_edition(
         out.write(f"{edition.id}.html", page)
         if index is not None:
             out.write("index.html", index)
+        out.write(f"{edition.id}.eml", message.as_bytes())
         for name, data in feeds.items():
             out.write(name, data)
     return brief, [str(p) for p in out.written]

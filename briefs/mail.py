@@ -1,0 +1,106 @@
+"""The email edition: a standard ``EmailMessage`` (multipart/alternative) built from a Brief.
+
+The HTML part has its CSS inlined (css-inline) for mail clients that drop ``<style>``; the plain
+text part is rendered from the same model, not stripped from the HTML. The message stays under
+Gmail's clipping size by dropping whole stories from the end, never the footer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.policy
+import email.utils
+from collections.abc import Sequence
+from email.headerregistry import Address
+from email.message import EmailMessage
+
+import css_inline
+
+from briefs.errors import DeliveryError
+from briefs.models import Brief
+from briefs.render import Renderer
+
+__all__ = ["MAX_EMAIL_BYTES", "build_message", "header_text"]
+
+# Gmail clips messages whose HTML is larger than about 102 KB; stay clear of it.
+MAX_EMAIL_BYTES = 100_000
+
+
+def header_text(value: str, limit: int = 200) -> str:
+    """Text safe for a header value: no CR/LF or other control characters, bounded length."""
+    cleaned = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in value)
+    cleaned = " ".join(cleaned.split())
+    return cleaned[:limit]
+
+
+def _inline(html: str) -> str:
+    return css_inline.inline(html, load_remote_stylesheets=False, keep_at_rules=True)
+
+
+def build_message(
+    brief: Brief,
+    renderer: Renderer,
+    *,
+    sender: str = "briefs@localhost",
+    recipients: Sequence[str] = (),
+    domain: str = "localhost",
+    list_unsubscribe: str | None = None,
+    max_bytes: int = MAX_EMAIL_BYTES,
+) -> EmailMessage:
+    """The email edition of ``brief``: multipart/alternative, under ``max_bytes`` in total."""
+    stories = list(brief.stories)
+    while True:
+        html = _inline(renderer.email_html(brief, stories))
+        text = renderer.email_text(brief, stories)
+        msg = _message(brief, html, text, sender, recipients, domain, list_unsubscribe)
+        size = len(msg.as_bytes(policy=email.policy.SMTP))
+        if size <= max_bytes or not stories:
+            break
+        stories.pop()
+    if size > max_bytes:
+        raise DeliveryError(
+            f"email edition is {size} bytes even without stories (limit {max_bytes})"
+        )
+    return msg
+
+
+def _message(
+    brief: Brief,
+    html: str,
+    text: str,
+    sender: str,
+    recipients: Sequence[str],
+    domain: str,
+    list_unsubscribe: str | None,
+) -> EmailMessage:
+    msg = EmailMessage(policy=email.policy.SMTP)
+    when = brief.edition.date.strftime("%A %d %B %Y").replace(" 0", " ")
+    slot = f" ({brief.edition.slot})" if brief.edition.slot else ""
+    msg["Subject"] = header_text(f"{brief.title}: {when}{slot}")
+    msg["From"] = _address(sender)
+    if recipients:
+        msg["To"] = ", ".join(_address(r) for r in recipients)
+    msg["Date"] = email.utils.format_datetime(brief.generated_at)
+    msg["Message-ID"] = email.utils.make_msgid(f"briefs.{brief.edition.id}", domain=domain)
+    if list_unsubscribe:
+        msg["List-Unsubscribe"] = f"<{header_text(list_unsubscribe)}>"
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def _address(value: str) -> str:
+    """Validate an address and return it as a header string (raises DeliveryError)."""
+    name, addr = email.utils.parseaddr(header_text(value))
+    if not addr or "@" not in addr or any(c in addr for c in ' ,;<>"\\'):
+        raise DeliveryError(f"not an email address: {value!r}")
+    local, _, host = addr.rpartition("@")
+    try:
+        return str(Address(display_name=name, username=local, domain=host))
+    except (ValueError, IndexError) as exc:
+        raise DeliveryError(f"not an email address: {value!r}") from exc
+
+
+def trimmed(brief: Brief, keep: int) -> Brief:
+    """The brief with only its first ``keep`` stories (for previews)."""
+    return dataclasses.replace(brief, stories=brief.stories[:keep])
