@@ -148,7 +148,7 @@ def _first_words(text: str, n: int = 12) -> str:
 
 def _entry_time(entry: Any, now: dt.datetime) -> dt.datetime:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        value = dict.get(entry, key)  # FeedParserDict.get warns on the updated->published alias
         if isinstance(value, time.struct_time):
             try:
                 when = dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC)
