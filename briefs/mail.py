@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import email.policy
 import email.utils
+import re
+import unicodedata
 from collections.abc import Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -20,17 +22,29 @@ from briefs.errors import DeliveryError
 from briefs.models import Brief
 from briefs.render import Renderer
 
-__all__ = ["MAX_EMAIL_BYTES", "build_message", "header_text"]
+__all__ = ["MAX_EMAIL_BYTES", "build_message", "check_address", "header_text"]
 
 # Gmail clips messages whose HTML is larger than about 102 KB; stay clear of it.
 MAX_EMAIL_BYTES = 100_000
 
 
 def header_text(value: str, limit: int = 200) -> str:
-    """Text safe for a header value: no CR/LF or other control characters, bounded length."""
-    cleaned = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in value)
-    cleaned = " ".join(cleaned.split())
+    """Text safe for a header value: one line, no control characters, bounded length.
+
+    Line and paragraph separators and control characters become spaces. An RFC 2047
+    encoded-word lookalike ("=?utf-8?q?...?=") in feed text would be *decoded* by the email
+    package when assigned to a header, smuggling CR/LF back in; a word joiner between "=" and
+    "?" keeps it literal text.
+    """
+    cleaned = "".join(" " if unicodedata.category(c) in _BREAKING else c for c in value)
+    cleaned = " ".join(cleaned.split()).replace("=?", "=\u2060?")
     return cleaned[:limit]
+
+
+# Control characters, line/paragraph separators and format characters: never in a header.
+_BREAKING = frozenset({"Cc", "Zl", "Zp", "Cs"})
+_LOCAL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$")
+_DOMAIN = re.compile(r"^(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)*[^\W_](?:[\w-]{0,61}[^\W_])?$")
 
 
 def _inline(html: str) -> str:
@@ -77,9 +91,9 @@ def _message(
     when = brief.edition.date.strftime("%A %d %B %Y").replace(" 0", " ")
     slot = f" ({brief.edition.slot})" if brief.edition.slot else ""
     msg["Subject"] = header_text(f"{brief.title}: {when}{slot}")
-    msg["From"] = _address(sender)
+    msg["From"] = check_address(sender)
     if recipients:
-        msg["To"] = ", ".join(_address(r) for r in recipients)
+        msg["To"] = ", ".join(check_address(r) for r in recipients)
     msg["Date"] = email.utils.format_datetime(brief.generated_at)
     msg["Message-ID"] = email.utils.make_msgid(f"briefs.{brief.edition.id}", domain=domain)
     if list_unsubscribe:
@@ -89,14 +103,24 @@ def _message(
     return msg
 
 
-def _address(value: str) -> str:
-    """Validate an address and return it as a header string (raises DeliveryError)."""
-    name, addr = email.utils.parseaddr(header_text(value))
-    if not addr or "@" not in addr or any(c in addr for c in ' ,;<>"\\'):
+def check_address(value: str) -> str:
+    """Validate one address ("Name <a@b.example>" or "a@b.example"); return it as a header string.
+
+    Refuses anything that could smuggle a second address or header: control characters, line
+    separators, several addresses, a local part or domain outside the plain syntax. Raises
+    DeliveryError naming the address.
+    """
+    if not value or any(unicodedata.category(c) in _BREAKING for c in value):
         raise DeliveryError(f"not an email address: {value!r}")
-    local, _, host = addr.rpartition("@")
+    found = email.utils.getaddresses([value])
+    if len(found) != 1:
+        raise DeliveryError(f"not an email address: {value!r}")
+    name, addr = found[0]
+    local, at, host = addr.rpartition("@")
+    if not at or not _LOCAL.match(local) or not _DOMAIN.match(host):
+        raise DeliveryError(f"not an email address: {value!r}")
     try:
-        return str(Address(display_name=name, username=local, domain=host))
+        return str(Address(display_name=header_text(name), username=local, domain=host))
     except (ValueError, IndexError) as exc:
         raise DeliveryError(f"not an email address: {value!r}") from exc
 
