@@ -19,6 +19,7 @@ from rich.table import Table
 
 from briefs.config import Config, find_config, load_config
 from briefs.errors import BriefsError
+from briefs.models import RunReport
 from briefs.store import open_store
 
 __all__ = ["main"]
@@ -105,56 +106,63 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
-@cli.command()
-@click.option(
-    "--date",
-    callback=_parse_date,
-    metavar="YYYY-MM-DD",
-    help='Edition date (default: today, or the newest article\'s day if brief.date = "latest").',
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    help="Output folder (default: from the config).",
-)
-@click.option(
-    "--db", "database", help="Database file or SQLAlchemy URL (default: from the config)."
-)
-@click.option("--timings", is_flag=True, help="Print the time spent in each stage.")
-@click.pass_obj
-@_errors
-def run(
-    state: State, date: dt.date | None, out_dir: str | None, database: str | None, timings: bool
-) -> None:
-    """Poll every source once, group, summarize and write the brief.
+def _date_option(func: F) -> F:
+    return click.option(
+        "--date",
+        callback=_parse_date,
+        metavar="YYYY-MM-DD",
+        help="Edition date (default: today, or the newest article's day if brief.date is"
+        ' "latest").',
+    )(func)
 
-    Writes YYYY-MM-DD.md and .html, index.html, feed.xml, atom.xml and feed.json into the
-    output folder and prints what it did.
 
-    \b
-    Example:
-      briefs run --config seeds/briefs.toml --date 2024-04-06 --out output/
-    """
+def _slot_option(func: F) -> F:
+    return click.option(
+        "--slot",
+        metavar="NAME",
+        help="Edition slot, one of brief.slots (default: brief.slot, else the slot now open).",
+    )(func)
+
+
+def _where_options(func: F) -> F:
+    func = click.option(
+        "--db", "database", help="Database file or SQLAlchemy URL (default: from the config)."
+    )(func)
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False),
+        help="Output folder (default: from the config).",
+    )(func)
+
+
+def _configured(state: State, out_dir: str | None, database: str | None) -> Config:
     import dataclasses
     from pathlib import Path
-
-    from briefs.pipeline import run as run_pipeline
 
     config = state.config()
     if out_dir:
         config = dataclasses.replace(config, output=Path(out_dir).resolve())
     if database:
         config = dataclasses.replace(config, database=database)
-    report = run_pipeline(config, date=date)
-    ok = report.sources_polled - len(report.sources_failed)
+    return config
+
+
+def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> None:
+    from pathlib import Path
+
     click.echo(f"Edition {report.edition.id}: {report.stories} stories")
-    click.echo(
-        f"Sources: {report.sources_polled} polled, {ok} ok, {len(report.sources_failed)} failed"
-    )
+    if polled:
+        ok = report.sources_polled - len(report.sources_failed)
+        click.echo(
+            f"Sources: {report.sources_polled} polled, {ok} ok, {len(report.sources_failed)} failed"
+        )
+    elif report.sources_failed:
+        click.echo(f"Sources failing at their last poll: {len(report.sources_failed)}")
     for name, error in report.sources_failed:
         click.echo(f"  failed: {name}: {error}")
-    click.echo(f"New articles: {report.new_articles}")
+    if polled:
+        click.echo(f"New articles: {report.new_articles}")
     click.echo(f"Written to {config.output}:")
     for path in report.files:
         click.echo(f"  {Path(path).name}")
@@ -164,6 +172,69 @@ def run(
         for stage, seconds in report.timings.items():
             click.echo(f"  {stage:<10} {seconds:8.3f} s")
         click.echo(f"  {'total':<10} {total:8.3f} s")
+
+
+@cli.command()
+@_date_option
+@_slot_option
+@_where_options
+@click.option("--timings", is_flag=True, help="Print the time spent in each stage.")
+@click.pass_obj
+@_errors
+def run(
+    state: State,
+    date: dt.date | None,
+    slot: str | None,
+    out_dir: str | None,
+    database: str | None,
+    timings: bool,
+) -> None:
+    """Poll every source once, group, summarize and write the brief.
+
+    Writes the edition (YYYY-MM-DD.md, .html and .eml), index.html, archive.html and the
+    feeds (feed.xml, atom.xml, feed.json; stories.xml, stories.atom, stories.json) into the
+    output folder and prints what it did.
+
+    \b
+    Example:
+      briefs run --config seeds/briefs.toml --date 2024-04-06 --out output/
+    """
+    from briefs.pipeline import run as run_pipeline
+
+    config = _configured(state, out_dir, database)
+    _report(config, run_pipeline(config, date=date, slot=slot), timings, polled=True)
+
+
+@cli.command()
+@_date_option
+@_slot_option
+@_where_options
+@click.option("--timings", is_flag=True, help="Print the time spent in each stage.")
+@click.pass_obj
+@_errors
+def build(
+    state: State,
+    date: dt.date | None,
+    slot: str | None,
+    out_dir: str | None,
+    database: str | None,
+    timings: bool,
+) -> None:
+    """Render an edition from what is stored, without polling any source.
+
+    Writes the same files as `briefs run`. Re-building an edition replaces its files (and its
+    item in the feeds); other editions are left alone. Sources that failed at their last poll
+    are listed in the edition.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml build --date 2024-04-06
+      briefs build --date 2024-04-06 --slot morning --out output/
+    """
+    from briefs.pipeline import build as build_pipeline
+
+    config = _configured(state, out_dir, database)
+    _report(config, build_pipeline(config, date=date, slot=slot), timings, polled=False)
 
 
 @cli.group()

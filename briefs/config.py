@@ -8,6 +8,7 @@ file. Secrets (the SMTP password) come from the environment, never from the file
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import re
 import tomllib
@@ -17,11 +18,13 @@ import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from briefs.errors import ConfigError
 from briefs.models import Source
 
 __all__ = [
+    "SLOT_NAME",
     "BriefSettings",
     "Config",
     "FetchSettings",
@@ -34,6 +37,8 @@ __all__ = [
 CONFIG_ENV = "BRIEFS_CONFIG"
 DEFAULT_CONFIG_NAMES = ("briefs.toml", "seeds/briefs.toml")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# An edition slot names files and URLs: lowercase letters, digits and "-".
+SLOT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,7 @@ class BriefSettings:
     """What goes into an edition and how it is published."""
 
     title: str = "The Brief"
+    description: str = "The day's news in brief: every sentence printed by the outlet it cites."
     timezone: str = "UTC"
     date: str = "today"
     window_hours: float = 36.0
@@ -85,9 +91,21 @@ class BriefSettings:
     boost: tuple[str, ...] = ()
     images: bool = True
     feed_items: int = 30
+    story_feed_items: int = 50
     site_url: str = "http://localhost:8080/"
     language: str = "en"
+    # Editions per day, each "name" or "name@HH:MM" (local cut-off time); empty: one a day.
+    slots: tuple[str, ...] = ()
     slot: str = ""
+    email_max_bytes: int = 100_000
+
+    def slot_times(self) -> dict[str, dt.time | None]:
+        """Configured slots in order, each with its local cut-off time (None: end of day)."""
+        out: dict[str, dt.time | None] = {}
+        for spec in self.slots:
+            name, _, when = spec.partition("@")
+            out[name.strip()] = dt.time.fromisoformat(when.strip()) if when.strip() else None
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +200,7 @@ def _build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str
         raise ConfigError(f"{path}: brief.timezone: unknown time zone {brief.timezone!r}") from None
     if brief.date not in ("today", "latest"):
         raise ConfigError(f'{path}: brief.date must be "today" or "latest", not {brief.date!r}')
+    _check_brief(path, brief)
     database = _expect(path, "database", raw.get("database", "briefs.db"), str)
     if "://" not in database:
         database = str((base / database).resolve())
@@ -197,6 +216,39 @@ def _build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str
         sources=sources,
         **sections,
     )
+
+
+def _check_brief(path: Path, brief: BriefSettings) -> None:
+    """site_url is an absolute http(s) URL; slots name files and URLs; cut-offs are HH:MM."""
+    site = urlsplit(brief.site_url)
+    if site.scheme not in ("http", "https") or not site.hostname:
+        raise ConfigError(
+            f"{path}: brief.site_url must be an absolute http(s) URL, not {brief.site_url!r}"
+        )
+    for spec in brief.slots:
+        name, _, when = spec.partition("@")
+        if not SLOT_NAME.match(name.strip()):
+            raise ConfigError(
+                f"{path}: brief.slots: {spec!r}: a slot name is lowercase letters, digits and '-'"
+            )
+        if when.strip():
+            try:
+                dt.time.fromisoformat(when.strip())
+            except ValueError:
+                raise ConfigError(
+                    f"{path}: brief.slots: {spec!r}: the cut-off must be a time like 07:30"
+                ) from None
+    names = list(brief.slot_times())
+    if len(names) != len(set(names)):
+        raise ConfigError(f"{path}: brief.slots: a slot is named twice")
+    if brief.slot and not SLOT_NAME.match(brief.slot):
+        raise ConfigError(
+            f"{path}: brief.slot {brief.slot!r}: a slot name is lowercase letters, digits and '-'"
+        )
+    if brief.slot and names and brief.slot not in names:
+        raise ConfigError(
+            f"{path}: brief.slot {brief.slot!r} is not one of brief.slots ({', '.join(names)})"
+        )
 
 
 def _env_overrides(section: str, cls: type[Any], path: Path) -> dict[str, Any]:

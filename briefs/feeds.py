@@ -1,23 +1,123 @@
-"""Editions -> RSS 2.0, Atom 1.0 and JSON Feed 1.1, built from the model in code (feedgen).
+"""Feed items -> RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents, built from the model in code.
 
-One item per edition, newest first; the item's content is the edition's HTML fragment (our own
-rendering, with everything from feeds escaped). GUIDs are stable ``tag:`` URIs, not permalinks.
+Two kinds of feed share this code: the edition feeds (``feed.xml``, ``atom.xml``, ``feed.json``:
+one item per edition, the newest N) and the story feeds (``stories.xml``, ``stories.atom``,
+``stories.json``: one item per story, whose guid is the story id and whose ``updated`` date and
+content change when the story develops).
+
+Safety: every string is stripped of characters XML cannot carry, every URL must be absolute
+http(s), and item HTML (our own rendering, in which feed text is already escaped) is sanitized
+again with nh3 against a small allowlist before it goes out, so no feed can carry active content
+even if a user's template lets something through. GUIDs are ``tag:`` URIs, never permalinks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+import nh3
 from feedgen.feed import FeedGenerator
 
-from briefs.models import EditionRecord
+from briefs.models import BriefStory, Edition, EditionRecord
 
-__all__ = ["build_feeds", "edition_guid"]
+__all__ = [
+    "EDITION_FEEDS",
+    "STORY_FEEDS",
+    "FeedInfo",
+    "FeedItem",
+    "FeedNames",
+    "build_feeds",
+    "edition_guid",
+    "edition_items",
+    "sanitize_html",
+    "story_guid",
+    "story_item",
+]
 
 TTL_MINUTES = 60
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_ALLOWED_TAGS = {
+    "a", "article", "aside", "b", "br", "em", "figcaption", "figure", "h2", "h3", "h4", "i",
+    "img", "li", "ol", "p", "span", "strong", "ul",
+}  # fmt: skip
+_ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id"},
+    "a": {"href", "title"},
+    "img": {"src", "alt", "width", "height", "loading", "decoding"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedNames:
+    """File names of one family of feeds (they are also the self links)."""
+
+    rss: str
+    atom: str
+    json: str
+
+
+EDITION_FEEDS = FeedNames("feed.xml", "atom.xml", "feed.json")
+STORY_FEEDS = FeedNames("stories.xml", "stories.atom", "stories.json")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedInfo:
+    """What a feed says about itself."""
+
+    title: str
+    description: str
+    site_url: str
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One item of a feed. ``content_html`` is our own rendering (sanitized again on output)."""
+
+    guid: str
+    title: str
+    url: str
+    published: dt.datetime
+    updated: dt.datetime
+    summary: str
+    content_html: str
+    image_url: str = ""
+
+
+def _xml(value: str) -> str:
+    """Text that XML 1.0 can carry: no control characters, no lone surrogates."""
+    return _NOT_XML.sub("", value)
+
+
+def _line(value: str) -> str:
+    """A title or summary: one line of XML-safe text."""
+    return " ".join(_xml(value).split())
+
+
+def _http(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or _NOT_XML.search(url):
+        return ""
+    return url if not any(c.isspace() for c in url) else ""
+
+
+def sanitize_html(html: str) -> str:
+    """HTML for a feed reader: allowlisted tags and attributes, http(s) links only."""
+    return nh3.clean(
+        _xml(html),
+        tags=_ALLOWED_TAGS,
+        clean_content_tags={"script", "style"},
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https"},
+        link_rel="nofollow noopener noreferrer",
+        strip_comments=True,
+    )
 
 
 def _authority(site_url: str) -> str:
@@ -31,79 +131,125 @@ def edition_guid(site_url: str, record: EditionRecord) -> str:
     )
 
 
+def story_guid(site_url: str, story_id: str) -> str:
+    """The guid of a story in the story feeds: a tag URI ending in the story id."""
+    return f"tag:{_authority(site_url)},2024:briefs/story/{story_id}"
+
+
+def _base(site_url: str) -> str:
+    return site_url if site_url.endswith("/") else site_url + "/"
+
+
+def edition_items(site_url: str, records: Sequence[EditionRecord]) -> list[FeedItem]:
+    """One feed item per built edition (newest first, as given)."""
+    base = _base(site_url)
+    return [
+        FeedItem(
+            guid=edition_guid(base, r),
+            title=r.title,
+            url=urljoin(base, f"{r.edition.id}.html"),
+            published=r.built_at,
+            updated=r.built_at,
+            summary=r.summary or r.title,
+            content_html=r.content_html,
+        )
+        for r in records
+    ]
+
+
+def story_item(
+    site_url: str, edition: Edition, story: BriefStory, content_html: str, images: bool = True
+) -> FeedItem:
+    """A story as a per-story feed item: its guid is the story's, its date the latest report,
+    its link the story on the page of the edition that carried it."""
+    base = _base(site_url)
+    lead = story.summary.sentences[0].text if story.summary.sentences else ""
+    image = next((a.image_url for a in story.articles if a.image_url and _http(a.image_url)), "")
+    return FeedItem(
+        guid=story_guid(base, story.story.id),
+        title=story.summary.headline,
+        url=urljoin(base, f"{edition.id}.html#story-{story.story.id}"),
+        published=min((a.published for a in story.articles), default=story.story.first_seen),
+        updated=story.story.last_updated,
+        summary=lead or story.summary.headline,
+        content_html=content_html,
+        image_url=image if images else "",
+    )
+
+
 def _generator(
-    title: str,
-    site_url: str,
-    language: str,
-    records: Sequence[EditionRecord],
-    self_name: str,
-    updated: dt.datetime,
+    info: FeedInfo, items: Sequence[FeedItem], self_name: str, updated: dt.datetime
 ) -> FeedGenerator:
+    base = _base(info.site_url)
     fg = FeedGenerator()
-    fg.id(f"tag:{_authority(site_url)},2024:briefs")
-    fg.title(title)
-    fg.subtitle(f"{title}: extractive daily news briefs")
-    fg.link(href=site_url, rel="alternate")
-    fg.link(href=urljoin(site_url, self_name), rel="self")
-    fg.language(language)
+    fg.id(f"tag:{_authority(base)},2024:briefs/{self_name}")
+    fg.title(_line(info.title))
+    fg.subtitle(_line(info.description) or _line(info.title))
+    fg.author(name=_line(info.title))
+    fg.link(href=base, rel="alternate", type="text/html")
+    fg.link(href=urljoin(base, self_name), rel="self")
+    fg.language(info.language)
     fg.generator("briefs")
     fg.ttl(TTL_MINUTES)
     fg.lastBuildDate(updated)
-    fg.updated(updated)
-    # feedgen prepends entries, so add oldest first to list the newest first.
-    for rec in reversed(records):
+    # feedgen prepends entries: add the oldest first so the newest is listed first.
+    for item in reversed(items):
         fe = fg.add_entry()
-        page = urljoin(site_url, f"{rec.edition.id}.html")
-        fe.id(edition_guid(site_url, rec))
-        fe.guid(edition_guid(site_url, rec), permalink=False)
-        fe.title(rec.title)
-        fe.link(href=page, rel="alternate")
-        fe.published(rec.built_at)
-        fe.updated(rec.built_at)
-        fe.description(rec.summary or rec.title)
-        fe.content(rec.content_html, type="CDATA")
+        fe.id(item.guid)
+        fe.guid(item.guid, permalink=False)
+        fe.title(_line(item.title) or "(untitled)")
+        if _http(item.url):
+            fe.link(href=_http(item.url), rel="alternate", type="text/html")
+        fe.published(item.published)
+        fe.updated(item.updated)
+        fe.description(_line(item.summary) or _line(item.title))
+        fe.content(sanitize_html(item.content_html), type="html")
     return fg
 
 
 def build_feeds(
-    title: str,
-    site_url: str,
-    language: str,
-    records: Sequence[EditionRecord],
+    info: FeedInfo,
+    items: Sequence[FeedItem],
     now: dt.datetime,
+    names: FeedNames = EDITION_FEEDS,
 ) -> dict[str, bytes]:
-    """The feed documents by file name: ``feed.xml`` (RSS), ``atom.xml``, ``feed.json``."""
-    site_url = site_url if site_url.endswith("/") else site_url + "/"
-    updated = max((r.built_at for r in records), default=now)
-    rss = _generator(title, site_url, language, records, "feed.xml", updated)
-    atom = _generator(title, site_url, language, records, "atom.xml", updated)
-    for entry in atom.entry():
-        entry.content(entry.content()["content"], type="html")
-    out = {
-        "feed.xml": rss.rss_str(pretty=True),
-        "atom.xml": atom.atom_str(pretty=True),
+    """The RSS, Atom and JSON Feed documents for ``items`` (newest first), by file name."""
+    base = _base(info.site_url)
+    updated = max((i.updated for i in items), default=now)
+    rss = _generator(info, items, names.rss, updated)
+    atom = _generator(info, items, names.atom, updated)
+    return {
+        names.rss: rss.rss_str(pretty=True),
+        names.atom: atom.atom_str(pretty=True),
+        names.json: _json_feed(info, items, urljoin(base, names.json)),
     }
-    out["feed.json"] = json.dumps(
-        {
-            "version": "https://jsonfeed.org/version/1.1",
-            "title": title,
-            "home_page_url": site_url,
-            "feed_url": urljoin(site_url, "feed.json"),
-            "language": language,
-            "items": [
-                {
-                    "id": edition_guid(site_url, r),
-                    "url": urljoin(site_url, f"{r.edition.id}.html"),
-                    "title": r.title,
-                    "summary": r.summary or r.title,
-                    "content_html": r.content_html,
-                    "date_published": r.built_at.isoformat(),
-                    "date_modified": r.built_at.isoformat(),
-                }
-                for r in records
-            ],
-        },
-        ensure_ascii=False,
-        indent=2,
-    ).encode("utf-8")
-    return out
+
+
+def _json_feed(info: FeedInfo, items: Sequence[FeedItem], feed_url: str) -> bytes:
+    base = _base(info.site_url)
+    out: list[dict[str, object]] = []
+    for item in items:
+        entry: dict[str, object] = {
+            "id": item.guid,
+            "title": _line(item.title),
+            "summary": _line(item.summary) or _line(item.title),
+            "content_html": sanitize_html(item.content_html),
+            "date_published": item.published.astimezone(dt.UTC).isoformat(),
+            "date_modified": item.updated.astimezone(dt.UTC).isoformat(),
+        }
+        if _http(item.url):
+            entry["url"] = _http(item.url)
+        if _http(item.image_url):
+            entry["image"] = _http(item.image_url)
+        out.append(entry)
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": _line(info.title),
+        "description": _line(info.description),
+        "home_page_url": base,
+        "feed_url": feed_url,
+        "language": info.language,
+        "authors": [{"name": _line(info.title), "url": base}],
+        "items": out,
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import email.policy
 import email.utils
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -23,6 +24,8 @@ from briefs.models import Brief
 from briefs.render import Renderer
 
 __all__ = ["MAX_EMAIL_BYTES", "build_message", "check_address", "header_text"]
+
+log = logging.getLogger(__name__)
 
 # Gmail clips messages whose HTML is larger than about 102 KB; stay clear of it.
 MAX_EMAIL_BYTES = 100_000
@@ -48,7 +51,9 @@ _DOMAIN = re.compile(r"^(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)*[^\W_](?:[\w-]{0,61}[
 
 
 def _inline(html: str) -> str:
-    return css_inline.inline(html, load_remote_stylesheets=False, keep_at_rules=True)
+    return css_inline.inline(
+        html, load_remote_stylesheets=False, keep_at_rules=True, minify_css=True
+    )
 
 
 def build_message(
@@ -61,21 +66,50 @@ def build_message(
     list_unsubscribe: str | None = None,
     max_bytes: int = MAX_EMAIL_BYTES,
 ) -> EmailMessage:
-    """The email edition of ``brief``: multipart/alternative, under ``max_bytes`` in total."""
-    stories = list(brief.stories)
-    while True:
-        html = _inline(renderer.email_html(brief, stories))
-        text = renderer.email_text(brief, stories)
-        msg = _message(brief, html, text, sender, recipients, domain, list_unsubscribe)
-        size = len(msg.as_bytes(policy=email.policy.SMTP))
-        if size <= max_bytes or not stories:
-            break
-        stories.pop()
-    if size > max_bytes:
+    """The email edition of ``brief``: multipart/alternative, under ``max_bytes`` in total.
+
+    When the whole edition is too big, the top stories are kept in full (as many as fit, in
+    rank order) and the rest are listed by headline, linking to the web edition; if even the
+    headlines do not fit, the last stories are dropped and the message says how many. The
+    masthead and the footer are never cut.
+    """
+    unsubscribe = list_unsubscribe or ""
+    stories = brief.stories
+
+    def build(keep: int, listed: bool) -> tuple[EmailMessage, int]:
+        full, more = stories[:keep], stories[keep:] if listed else ()
+        html = renderer.email_html(brief, full, more=more, unsubscribe=unsubscribe)
+        text = renderer.email_text(brief, full, more=more, unsubscribe=unsubscribe)
+        msg = _message(brief, _inline(html), text, sender, recipients, domain, list_unsubscribe)
+        return msg, len(msg.as_bytes(policy=email.policy.SMTP))
+
+    msg, size = build(len(stories), True)
+    if size <= max_bytes:
+        return msg
+    listed = build(0, True)[1] <= max_bytes
+    # Size grows with every story kept in full: binary-search the longest prefix that fits.
+    lo, hi = 0, len(stories) - 1
+    fitting: EmailMessage | None = None
+    kept = 0
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        msg, size = build(mid, listed)
+        if size <= max_bytes:
+            fitting, kept, lo = msg, mid, mid + 1
+        else:
+            hi = mid - 1
+    if fitting is None:
         raise DeliveryError(
             f"email edition is {size} bytes even without stories (limit {max_bytes})"
         )
-    return msg
+    log.info(
+        "email edition: %s of %s stories in full%s, to stay under %s bytes",
+        kept,
+        len(stories),
+        ", the rest by headline" if listed else "",
+        max_bytes,
+    )
+    return fitting
 
 
 def _message(

@@ -186,6 +186,9 @@ class EditionRecord:
     content_html: str
     summary: str
     story_count: int
+    # (story id, member articles when built) for each story in the edition: growth between
+    # editions and the per-story feed.
+    story_counts: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,21 +18,32 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from briefs.config import Config
-from briefs.feeds import build_feeds
+from briefs.config import SLOT_NAME, Config
+from briefs.errors import ConfigError
+from briefs.feeds import (
+    STORY_FEEDS,
+    FeedInfo,
+    FeedItem,
+    build_feeds,
+    edition_items,
+    story_item,
+)
 from briefs.group import group_articles
 from briefs.ingest import poll_sources
 from briefs.mail import build_message
-from briefs.models import Article, Brief, BriefStory, Edition, RunReport, Story
+from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord, RunReport, Story
 from briefs.publish import Publisher
 from briefs.rank import rank_stories
 from briefs.render import Renderer
 from briefs.store import Store, open_store
 from briefs.summarize import summarize_story
 
-__all__ = ["build_edition", "edition_for", "poll_and_group", "run"]
+__all__ = ["build", "build_edition", "edition_cutoff", "edition_for", "poll_and_group", "run"]
 
 log = logging.getLogger(__name__)
+
+# Editions listed in the archive (and read to find the previous edition of a slot).
+ARCHIVE_LIMIT = 1000
 
 
 class Timings(dict[str, float]):
@@ -51,13 +62,44 @@ def _host(url: str) -> str:
     return urlsplit(url).hostname or "localhost"
 
 
-def edition_for(config: Config, store: Store, date: dt.date | None, now: dt.datetime) -> Edition:
-    """The edition to build: the given date, else today (or the newest article's day) locally."""
+def edition_for(
+    config: Config,
+    store: Store,
+    date: dt.date | None,
+    now: dt.datetime,
+    slot: str | None = None,
+) -> Edition:
+    """The edition to build: the given date, else today (or the newest article's day) locally;
+    the given slot, else the configured default, else the first slot whose cut-off is still
+    ahead of ``now`` on that day (the last slot once all have passed)."""
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     if date is None:
         latest = store.latest_published() if config.brief.date == "latest" else None
         date = (latest or now).astimezone(zone).date()
-    return Edition(date, config.brief.slot)
+    slots = config.brief.slot_times()
+    chosen = config.brief.slot if slot is None else slot
+    if chosen and slots and chosen not in slots:
+        raise ConfigError(f"{config.path}: no slot {chosen!r} in brief.slots ({', '.join(slots)})")
+    if chosen and not SLOT_NAME.match(chosen):
+        raise ConfigError(f"slot {chosen!r}: a slot name is lowercase letters, digits and '-'")
+    if not chosen and slots:
+        chosen = list(slots)[-1]
+        for name in slots:
+            if edition_cutoff(config, Edition(date, name)) > now:
+                chosen = name
+                break
+    return Edition(date, chosen)
+
+
+def edition_cutoff(config: Config, edition: Edition) -> dt.datetime:
+    """The moment (UTC) an edition closes: its slot's local cut-off, else the end of its day."""
+    zone = zoneinfo.ZoneInfo(config.brief.timezone)
+    when = config.brief.slot_times().get(edition.slot) if edition.slot else None
+    if when is None:
+        end = dt.datetime.combine(edition.date + dt.timedelta(days=1), dt.time(0, 0), zone)
+    else:
+        end = dt.datetime.combine(edition.date, when, zone)
+    return end.astimezone(dt.UTC)
 
 
 def poll_and_group(
@@ -102,10 +144,8 @@ def group_pending(config: Config, store: Store) -> int:
     return len(changed)
 
 
-def _day_bounds(edition: Edition, zone: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(edition.date, dt.time(0, 0), zone)
-    end = start + dt.timedelta(days=1)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+def _day_start(edition: Edition, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(edition.date, dt.time(0, 0), zone).astimezone(dt.UTC)
 
 
 def _brief_story(
@@ -141,69 +181,168 @@ def _brief_story(
     )
 
 
+def _ordered(config: Config, records: list[EditionRecord]) -> list[EditionRecord]:
+    """Editions newest first by when they close (slots of one day in their configured order)."""
+    return sorted(
+        records, key=lambda r: (edition_cutoff(config, r.edition), r.edition.id), reverse=True
+    )
+
+
+def _failed_sources(config: Config, store: Store) -> tuple[tuple[str, str], ...]:
+    """Enabled sources whose latest poll failed (for editions built without polling)."""
+    states = store.feed_states()
+    failed: list[tuple[str, str]] = []
+    for src in config.sources:
+        state = states.get(src.id)
+        if src.enabled and state and state.consecutive_failures and state.last_error:
+            failed.append((src.name, state.last_error))
+    return tuple(failed)
+
+
+def _stories_as_of(
+    config: Config,
+    store: Store,
+    edition: Edition,
+    stories: list[Story],
+    previous: dict[str, int],
+) -> list[BriefStory]:
+    """Stories as an edition saw them: members published before its cut-off, summarized."""
+    zone = zoneinfo.ZoneInfo(config.brief.timezone)
+    cutoff = edition_cutoff(config, edition)
+    day_start = _day_start(edition, zone)
+    by_id = {a.id: a for a in store.articles([i for s in stories for i in s.article_ids])}
+    out: list[BriefStory] = []
+    for story in stories:
+        members = [by_id[i] for i in story.article_ids if i in by_id]
+        members = [a for a in members if a.published < cutoff]
+        if not members:
+            continue
+        item = _brief_story(story, members, day_start, previous, zone, edition, config)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _story_items(
+    config: Config,
+    store: Store,
+    renderer: Renderer,
+    archive: list[EditionRecord],
+    current: Brief,
+) -> list[FeedItem]:
+    """The per-story feed: the stories of the newest editions, each as of the latest edition
+    that carried it (same guid, new date and content when it develops), newest first."""
+    images = config.brief.images
+    limit = config.brief.story_feed_items
+    seen: set[str] = set()
+    items: list[FeedItem] = []
+    recent = archive[: config.brief.feed_items]
+    for i, rec in enumerate(recent):
+        if len(items) >= limit:
+            break
+        if rec.edition == current.edition:
+            host = current
+        else:
+            wanted = [sid for sid, _ in rec.story_counts if sid not in seen]
+            found = [st for st in (store.story(sid) for sid in wanted) if st is not None]
+            earlier = dict(archive[i + 1].story_counts) if i + 1 < len(archive) else {}
+            stories = _stories_as_of(config, store, rec.edition, found, earlier)
+            host = Brief(
+                rec.edition, rec.built_at, config.brief.title, tuple(stories),
+                timezone=config.brief.timezone,
+            )  # fmt: skip
+        for story in host.stories:
+            if story.story.id in seen or len(items) >= limit:
+                continue
+            seen.add(story.story.id)
+            html = renderer.story_html(host, story)
+            items.append(story_item(config.brief.site_url, rec.edition, story, html, images))
+    items.sort(key=lambda it: (it.updated, it.guid), reverse=True)
+    return items
+
+
 def build_edition(
     config: Config,
     store: Store,
     edition: Edition,
     now: dt.datetime,
     timings: Timings,
-    failed: tuple[tuple[str, str], ...] = (),
+    failed: tuple[tuple[str, str], ...] | None = None,
 ) -> tuple[Brief, list[str]]:
-    """Summarize, rank, render and publish one edition from what is stored."""
-    zone = zoneinfo.ZoneInfo(config.brief.timezone)
-    day_start, day_end = _day_bounds(edition, zone)
-    window_start = day_end - dt.timedelta(hours=config.brief.window_hours)
-    previous = store.previous_edition_counts(edition)
+    """Summarize, rank, render and publish one edition from what is stored.
+
+    ``failed`` lists the sources that failed in this run; None (a build without polling) takes
+    them from the stored health of each source. Re-building an edition replaces its files.
+    """
+    brief_cfg = config.brief
+    cutoff = edition_cutoff(config, edition)
+    window_start = cutoff - dt.timedelta(hours=brief_cfg.window_hours)
+    built = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
+    earlier = [
+        r for r in built if r.edition != edition and edition_cutoff(config, r.edition) < cutoff
+    ]
+    previous = dict(earlier[0].story_counts) if earlier else {}
     with timings.stage("summarize"):
-        candidates: list[BriefStory] = []
         stories = store.stories_updated_since(window_start)
-        all_ids = [i for s in stories for i in s.article_ids]
-        by_id = {a.id: a for a in store.articles(all_ids)}
-        for story in stories:
-            members = [
-                by_id[i] for i in story.article_ids if i in by_id and by_id[i].published < day_end
-            ]
-            if not members or max(a.published for a in members) < window_start:
-                continue
-            item = _brief_story(story, members, day_start, previous, zone, edition, config)
-            if item is not None:
-                candidates.append(item)
+        candidates = [
+            c
+            for c in _stories_as_of(config, store, edition, stories, previous)
+            if c.story.last_updated >= window_start
+        ]
     with timings.stage("rank"):
         sources = {s.id: s for s in config.sources}
-        ranked = rank_stories(candidates, config.brief, sources, min(now, day_end))
+        ranked = rank_stories(candidates, brief_cfg, sources, min(now, cutoff))
     brief = Brief(
         edition=edition,
         generated_at=now,
-        title=config.brief.title,
+        title=brief_cfg.title,
         stories=tuple(ranked),
-        failed_sources=failed,
-        timezone=config.brief.timezone,
+        failed_sources=_failed_sources(config, store) if failed is None else failed,
+        timezone=brief_cfg.timezone,
     )
-    renderer = Renderer(config.templates, config.brief.timezone)
+    renderer = Renderer(
+        config.templates,
+        brief_cfg.timezone,
+        images=brief_cfg.images,
+        site_url=brief_cfg.site_url,
+        language=brief_cfg.language,
+        description=brief_cfg.description,
+    )
     with timings.stage("render"):
         markdown = renderer.markdown(brief)
         fragment = renderer.html_fragment(brief)
-        headlines = "; ".join(s.summary.headline for s in brief.stories[:5])
         store.record_edition(
             edition,
             now,
-            f"{brief.title}: {edition.date.isoformat()}"
-            + (f" ({edition.slot})" if edition.slot else ""),
+            f"{brief.title}: {renderer.edition_name(edition)}",
             {s.story.id: len(s.articles) for s in brief.stories},
             fragment,
-            headlines,
+            "; ".join(s.summary.headline for s in brief.stories[:5]),
         )
-        archive = store.recent_editions(1000)
+        archive = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
         page = renderer.html_page(brief, archive)
-        latest = archive[0].edition == edition if archive else True
+        latest = not archive or archive[0].edition == edition
         index = renderer.html_page(brief, archive, is_index=True) if latest else None
-        message = build_message(brief, renderer, domain=_host(config.brief.site_url))
+        archive_page = renderer.archive_page(brief_cfg.title, archive)
+        message = build_message(
+            brief, renderer, domain=_host(brief_cfg.site_url), max_bytes=brief_cfg.email_max_bytes
+        )
+    with timings.stage("feeds"):
+        info = FeedInfo(
+            brief_cfg.title, brief_cfg.description, brief_cfg.site_url, brief_cfg.language
+        )
         feeds = build_feeds(
-            config.brief.title,
-            config.brief.site_url,
-            config.brief.language,
-            archive[: config.brief.feed_items],
-            now,
+            info, edition_items(brief_cfg.site_url, archive[: brief_cfg.feed_items]), now
+        )
+        story_info = dataclasses.replace(
+            info,
+            title=f"{brief_cfg.title}: stories",
+            description=f"{brief_cfg.title}, one item per story, updated as each story develops.",
+        )
+        feeds.update(
+            build_feeds(
+                story_info, _story_items(config, store, renderer, archive, brief), now, STORY_FEEDS
+            )
         )
     with timings.stage("write"):
         out = Publisher(config.output)
@@ -211,6 +350,7 @@ def build_edition(
         out.write(f"{edition.id}.html", page)
         if index is not None:
             out.write("index.html", index)
+        out.write("archive.html", archive_page)
         out.write(f"{edition.id}.eml", message.as_bytes())
         for name, data in feeds.items():
             out.write(name, data)
@@ -221,6 +361,7 @@ def run(
     config: Config,
     *,
     date: dt.date | None = None,
+    slot: str | None = None,
     now: dt.datetime | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> RunReport:
@@ -230,7 +371,7 @@ def run(
     store = open_store(config.database)
     try:
         polled, new_count, failed = poll_and_group(config, store, now, timings, transport)
-        edition = edition_for(config, store, date, now)
+        edition = edition_for(config, store, date, now, slot)
         brief, files = build_edition(config, store, edition, now, timings, failed)
     finally:
         store.close()
@@ -239,6 +380,35 @@ def run(
         sources_polled=polled,
         sources_failed=failed,
         new_articles=new_count,
+        stories=len(brief.stories),
+        files=tuple(files),
+        timings=dict(timings),
+    )
+
+
+def build(
+    config: Config,
+    *,
+    date: dt.date | None = None,
+    slot: str | None = None,
+    now: dt.datetime | None = None,
+) -> RunReport:
+    """Build (or re-build) one edition from what is stored, without polling any source."""
+    now = now or dt.datetime.now(dt.UTC)
+    timings = Timings()
+    store = open_store(config.database)
+    try:
+        with timings.stage("group"):
+            group_pending(config, store)
+        edition = edition_for(config, store, date, now, slot)
+        brief, files = build_edition(config, store, edition, now, timings)
+    finally:
+        store.close()
+    return RunReport(
+        edition=edition,
+        sources_polled=0,
+        sources_failed=brief.failed_sources,
+        new_articles=0,
         stories=len(brief.stories),
         files=tuple(files),
         timings=dict(timings),

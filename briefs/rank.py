@@ -1,81 +1,142 @@
-"""Stories -> an ordered brief: breadth of coverage, recency, growth, filters and caps. Pure."""
+"""Stories -> an ordered brief: breadth of coverage, recency, growth, filters and caps. Pure.
+
+The score of a story is
+
+    BREADTH_WEIGHT * log(1 + distinct outlets)        syndicated copies count once
+  + recency                                           halves every RECENCY_HALF_LIFE_HOURS
+  + GROWTH_WEIGHT * log(1 + reports since the last edition)
+  + BOOST                                             when a boost keyword matches
+
+Logarithms because the tenth outlet on a story says less than the second. Muted stories are
+dropped before ranking. Then at most ``max_stories`` are kept, at most ``max_per_outlet`` of them
+led by (first reported by) any one outlet, and the survivors are grouped into sections: the
+configured order first, then other tags, then untagged stories; by score within a section.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import math
+import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from briefs.config import BriefSettings
 from briefs.models import BriefStory, Source
 
-__all__ = ["rank_stories"]
+__all__ = ["breadth", "keyword_pattern", "lead_outlet", "matches", "rank_stories"]
 
 RECENCY_HALF_LIFE_HOURS = 12.0
+BREADTH_WEIGHT = 2.0
+GROWTH_WEIGHT = 0.5
+BOOST = 2.0
 
 
-def _matches(story: BriefStory, words: Sequence[str]) -> bool:
-    if not words:
+def breadth(story: BriefStory) -> int:
+    """Distinct outlets that reported the story; a syndicated copy adds nothing (at least 1)."""
+    outlets = {a.outlet.casefold() for a in story.articles if not a.duplicate_of}
+    return len(outlets) or 1
+
+
+def lead_outlet(story: BriefStory) -> str:
+    """The outlet that reported the story first (ignoring syndicated copies)."""
+    originals = [a for a in story.articles if not a.duplicate_of] or list(story.articles)
+    if not originals:
+        return story.summary.outlets[0] if story.summary.outlets else ""
+    return min(originals, key=lambda a: (a.published, a.id)).outlet
+
+
+def keyword_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
+    """One case-insensitive pattern for keywords: whole words or phrases; ``word*`` is a prefix."""
+    parts: list[str] = []
+    for word in words:
+        word = word.strip()
+        prefix = word.endswith("*")
+        tokens = word.rstrip("*").split()
+        if not tokens:
+            continue
+        body = r"\s+".join(re.escape(t) for t in tokens)
+        parts.append(rf"(?<!\w){body}" + ("" if prefix else r"(?!\w)"))
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def matches(story: BriefStory, pattern: re.Pattern[str] | None) -> bool:
+    """Whether the keyword pattern occurs in the story's headline or any member's title or text."""
+    if pattern is None:
         return False
-    haystack = " ".join(
-        [
-            story.summary.headline,
-            *(a.title for a in story.articles),
-            *(a.text for a in story.articles),
-        ]
-    ).lower()
-    return any(w.lower() in haystack for w in words if w.strip())
+    texts = [story.summary.headline]
+    for article in story.articles:
+        texts += [article.title, article.text]
+    return any(pattern.search(t) for t in texts if t)
 
 
-def _section(story: BriefStory, sources: dict[str, Source], order: Sequence[str]) -> str:
+def _section(story: BriefStory, sources: Mapping[str, Source], order: Sequence[str]) -> str:
     tags: Counter[str] = Counter()
     for article in story.articles:
         src = sources.get(article.source_id)
-        if src:
+        if src is not None and not article.duplicate_of:
             tags.update(src.tags)
     if not tags:
         return ""
-    ranked = sorted(
-        tags.items(), key=lambda kv: (-kv[1], order.index(kv[0]) if kv[0] in order else len(order))
-    )
-    return ranked[0][0]
+    rank = {name: i for i, name in enumerate(order)}
+    return min(tags, key=lambda t: (-tags[t], rank.get(t, len(rank)), t))
+
+
+def _score(story: BriefStory, now: dt.datetime, boosted: bool) -> float:
+    age_h = max((now - story.story.last_updated).total_seconds() / 3600, 0.0)
+    recency = math.pow(0.5, age_h / RECENCY_HALF_LIFE_HOURS)
+    growth = math.log1p(max(story.added, 0))
+    score = BREADTH_WEIGHT * math.log1p(breadth(story)) + recency + GROWTH_WEIGHT * growth
+    return score + (BOOST if boosted else 0.0)
 
 
 def rank_stories(
     stories: Sequence[BriefStory],
     settings: BriefSettings,
-    sources: dict[str, Source],
+    sources: Mapping[str, Source],
     now: dt.datetime,
 ) -> list[BriefStory]:
     """Score, filter and order stories; cap the total and the stories led by one outlet."""
-    scored: list[BriefStory] = []
-    for story in stories:
-        if _matches(story, settings.mute):
-            continue
-        reports = {a.outlet for a in story.articles if not a.duplicate_of}
-        breadth = len(reports) or 1
-        age_h = max((now - story.story.last_updated).total_seconds() / 3600, 0.0)
-        recency = 0.5 ** (age_h / RECENCY_HALF_LIFE_HOURS)
-        growth = math.log1p(story.added) if story.status == "developing" else 0.0
-        score = math.log1p(breadth) * 2 + recency + 0.5 * growth
-        if _matches(story, settings.boost):
-            score += 2.0
-        section = _section(story, sources, settings.sections)
-        scored.append(dataclasses.replace(story, score=score, section=section))
+    mute = keyword_pattern(settings.mute)
+    boost = keyword_pattern(settings.boost)
+    scored = [
+        dataclasses.replace(
+            story,
+            score=_score(story, now, matches(story, boost)),
+            section=_section(story, sources, settings.sections),
+        )
+        for story in stories
+        if not matches(story, mute)
+    ]
     scored.sort(key=lambda s: (-s.score, s.story.id))
     per_outlet: Counter[str] = Counter()
     picked: list[BriefStory] = []
     for story in scored:
         if len(picked) >= settings.max_stories:
             break
-        lead = story.summary.outlets[0] if story.summary.outlets else ""
+        lead = lead_outlet(story).casefold()
         if lead and per_outlet[lead] >= settings.max_per_outlet:
             continue
         per_outlet[lead] += 1
         picked.append(story)
-    if settings.sections:
-        order = {name: i for i, name in enumerate(settings.sections)}
-        picked.sort(key=lambda s: order.get(s.section, len(order)))
-    return picked
+    return _by_section(picked, settings.sections)
+
+
+def _by_section(stories: list[BriefStory], order: Sequence[str]) -> list[BriefStory]:
+    """Group into sections (configured order, then other tags by their best story, untagged
+    last), keeping the score order within each."""
+    rank = {name: i for i, name in enumerate(order)}
+    first_seen: dict[str, int] = {}
+    for i, story in enumerate(stories):
+        first_seen.setdefault(story.section, i)
+
+    def key(item: tuple[int, BriefStory]) -> tuple[int, int, int]:
+        i, story = item
+        if story.section in rank:
+            return (0, rank[story.section], i)
+        if story.section:
+            return (1, first_seen[story.section], i)
+        return (2, 0, i)
+
+    return [s for _, s in sorted(enumerate(stories), key=key)]

@@ -1,31 +1,52 @@
-"""Brief -> Markdown, HTML page, archive index and email (HTML + plain text). Pure: no I/O
-beyond reading templates.
+"""Brief -> Markdown, HTML page, archive, email (HTML + plain text) and feed item HTML. Pure: no
+I/O beyond reading templates.
 
 Templates are Jinja2, looked up in the user's folder (``templates`` in the config) first, then in
 the defaults shipped with briefs. Autoescaping is on for HTML and XML: every string in a Brief came
-from an untrusted feed.
+from an untrusted feed. Links and image URLs pass :func:`safe_url` (absolute http(s) only).
+Templates receive the typed model (``brief``, its stories) plus a few helpers (filters below); the
+text formats (Markdown, plain-text email) get the same model, not a stripped copy of the HTML.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 import zoneinfo
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import jinja2
 from markupsafe import Markup
 
 from briefs.errors import RenderError
-from briefs.models import Brief, EditionRecord
+from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord
+from briefs.rank import breadth
 
-__all__ = ["Renderer", "safe_url", "template_dirs"]
+__all__ = [
+    "COVERAGE_SEGMENTS",
+    "Renderer",
+    "SiteLinks",
+    "coverage_filled",
+    "md_escape",
+    "md_url",
+    "safe_url",
+    "template_dirs",
+]
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+COVERAGE_SEGMENTS = 8
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MD_ALWAYS = re.compile(r"([\\`*\[\]<>~])")
+_MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+_MD_LINK_PAREN = re.compile(r"(?<=\\\])\(")
+_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+_MD_HASH_RUN = re.compile(r"(?:(?<=\s)|^)(#+)(?=\s|$)")
+_MD_BLOCK_START = re.compile(r"^(\d{1,9})([.)])|^([-+=>#])")
 
 
 def template_dirs(user_dir: Path | None = None) -> list[Path]:
@@ -47,37 +68,93 @@ def safe_url(value: str | None) -> str:
     if not value:
         return ""
     value = value.strip()
-    if any(ord(c) < 33 for c in value):
+    if any(ord(c) < 33 or ord(c) == 127 for c in value):
         return ""
     try:
         parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError on a malformed port
     except ValueError:
         return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return ""
     return value
 
 
+def text(value: Any) -> str:
+    """Feed text as one clean line: control characters dropped, whitespace collapsed."""
+    return " ".join(_CONTROL.sub("", str(value)).split())
+
+
 def md_escape(value: Any) -> str:
-    """Escape text for Markdown so that feed text cannot become links, HTML or emphasis."""
-    text = " ".join(str(value).split())
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Escape text for CommonMark so that feed text cannot become links, HTML, emphasis or blocks.
+
+    Escapes only what CommonMark (and GitHub's extensions) would interpret, so the Markdown stays
+    readable in a terminal: ``AT&T`` and ``snake_case`` are left alone, ``&amp;`` and ``_x_`` not.
+    """
+    out = _MD_ALWAYS.sub(r"\\\1", text(value))
+    out = _MD_UNDERSCORE.sub(r"\\_", out)
+    out = _MD_ENTITY.sub(r"\\&", out)
+    out = _MD_LINK_PAREN.sub(r"\\(", out)
+    out = _MD_HASH_RUN.sub(lambda m: "\\#" * len(m.group(1)), out)
+    return _MD_BLOCK_START.sub(
+        lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", out, count=1
+    )
 
 
 def md_url(value: str | None) -> str:
-    """A URL safe inside a Markdown link destination (http(s) only, angle-bracketed)."""
+    """A URL safe inside a Markdown ``<...>`` link destination (http(s) only)."""
     url = safe_url(value)
-    return url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20") if url else ""
+    for char, code in (("\\", "%5C"), ("<", "%3C"), (">", "%3E"), (" ", "%20")):
+        url = url.replace(char, code)
+    return url
+
+
+def coverage_filled(outlets: int, scale: int) -> int:
+    """Filled segments of the coverage bar: outlets on a scale whose top is ``scale`` outlets."""
+    if outlets <= 0:
+        return 0
+    return max(1, min(COVERAGE_SEGMENTS, round(COVERAGE_SEGMENTS * outlets / max(scale, 1))))
+
+
+@dataclass(frozen=True, slots=True)
+class SiteLinks:
+    """Absolute URLs of the published site, for links that leave a page (email, feeds)."""
+
+    site_url: str
+
+    def url(self, name: str = "") -> str:
+        """The absolute URL of a file in the output folder."""
+        base = self.site_url if self.site_url.endswith("/") else self.site_url + "/"
+        return urljoin(base, name)
 
 
 class Renderer:
     """Renders Briefs with the configured templates."""
 
-    def __init__(self, user_dir: Path | None = None, timezone: str = "UTC") -> None:
+    def __init__(
+        self,
+        user_dir: Path | None = None,
+        timezone: str = "UTC",
+        *,
+        images: bool = True,
+        site_url: str = "http://localhost:8080/",
+        language: str = "en",
+        description: str = "",
+    ) -> None:
         self.zone = zoneinfo.ZoneInfo(timezone)
-        loader = jinja2.FileSystemLoader([str(d) for d in template_dirs(user_dir)])
+        self.dirs = template_dirs(user_dir)
+        self.site = SiteLinks(site_url)
+        loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
         self.html_env = self._env(loader, autoescape=True)
         self.text_env = self._env(loader, autoescape=False)
+        for env in (self.html_env, self.text_env):
+            env.globals.update(
+                show_images=images,
+                site=self.site,
+                language=language,
+                description=description,
+                SEGMENTS=COVERAGE_SEGMENTS,
+            )
 
     def _env(self, loader: jinja2.BaseLoader, *, autoescape: bool) -> jinja2.Environment:
         env = jinja2.Environment(
@@ -88,63 +165,230 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        env.filters["safe_url"] = safe_url
-        env.filters["md"] = md_escape
-        env.filters["md_url"] = md_url
-        env.filters["local"] = self._local
-        env.filters["longdate"] = self._longdate
+        env.filters.update(
+            safe_url=safe_url,
+            text=text,
+            md=md_escape,
+            md_url=md_url,
+            local=self._local,
+            when=self._when,
+            longdate=self._longdate,
+            edition_name=self.edition_name,
+            plural=_plural,
+            wrap=_wrap,
+            last_word=_last_word,
+            originals=_originals,
+            copies=_copies,
+            lead_image=_lead_image,
+            breadth=breadth,
+        )
         return env
 
     def _local(self, value: dt.datetime, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
         return value.astimezone(self.zone).strftime(fmt)
 
+    def _when(self, value: dt.datetime) -> str:
+        local = value.astimezone(self.zone)
+        return f"{local.day} {local.strftime('%B %Y, %H:%M %Z')}"
+
     @staticmethod
     def _longdate(value: dt.date) -> str:
         return f"{value.strftime('%A')}, {value.day} {value.strftime('%B %Y')}"
+
+    def edition_name(self, edition: Edition) -> str:
+        """An edition as people name it: "Saturday, 6 April 2024" (", morning" for a slot)."""
+        name = self._longdate(edition.date)
+        return f"{name}, {text(edition.slot)}" if edition.slot else name
 
     def _render(self, env: jinja2.Environment, name: str, **context: Any) -> str:
         try:
             return env.get_template(name).render(**context)
         except jinja2.TemplateNotFound as exc:
-            raise RenderError(f"template {exc.name!r} not found in {template_dirs()}") from exc
-        except jinja2.TemplateError as exc:
+            where = ", ".join(str(d) for d in self.dirs)
+            raise RenderError(f"template {exc.name!r} not found in {where}") from exc
+        except (jinja2.TemplateError, TypeError, ValueError, LookupError, AttributeError) as exc:
+            # A broken template (ours or a user's): name it, keep the cause for --debug.
             raise RenderError(f"template {name!r} failed: {exc}") from exc
+
+    def _context(self, brief: Brief, stories: Sequence[BriefStory] | None = None) -> dict[str, Any]:
+        shown = list(brief.stories if stories is None else stories)
+        scale = max((breadth(s) for s in brief.stories), default=1)
+        refs, defs = _references(shown)
+        return {
+            "brief": brief,
+            "stories": shown,
+            "omitted": len(brief.stories) - len(shown),
+            "sectioned": any(s.section for s in shown),
+            "groups": _groups(shown),
+            "numbers": {s.story.id: i for i, s in enumerate(shown, 1)},
+            "refs": refs,
+            "ref_defs": defs,
+            "ref_urls": {n: url for url, n in refs.items()},
+            "scale": max(scale, COVERAGE_SEGMENTS),
+            "coverage": coverage_filled,
+            "outlet_total": len({o for s in brief.stories for o in s.outlets}),
+        }
 
     def markdown(self, brief: Brief) -> str:
         """The brief as CommonMark with reference-style citations."""
-        return self._render(self.text_env, "brief.md.j2", brief=brief)
+        return self._render(self.text_env, "brief.md.j2", **self._context(brief))
 
     def html_fragment(self, brief: Brief) -> str:
         """The brief's stories as an HTML fragment (the content of feed items)."""
-        return self._render(self.html_env, "fragment.html.j2", brief=brief)
+        return self._render(self.html_env, "fragment.html.j2", **self._context(brief))
+
+    def story_html(self, brief: Brief, story: BriefStory) -> str:
+        """One story as an HTML fragment (the content of a per-story feed item)."""
+        context = self._context(brief, [story])
+        return self._render(self.html_env, "story.html.j2", item=story, **context)
 
     def html_page(
         self, brief: Brief, archive: Sequence[EditionRecord], *, is_index: bool = False
     ) -> str:
-        """A complete HTML page for one edition (also used for index.html, with the archive)."""
-        return self._render(
-            self.html_env, "brief.html.j2", brief=brief, archive=archive, is_index=is_index
-        )
-
-    def email_html(self, brief: Brief, stories: Sequence[Any] | None = None) -> str:
-        """The email edition's HTML (CSS not yet inlined)."""
+        """A complete HTML page for one edition (also used for index.html)."""
+        ids = [r.edition.id for r in archive]
+        previous = None
+        if brief.edition.id in ids:
+            i = ids.index(brief.edition.id)
+            previous = archive[i + 1] if i + 1 < len(archive) else None
+        elif archive:
+            previous = archive[0]
         return self._render(
             self.html_env,
-            "email.html.j2",
-            brief=brief,
-            stories=brief.stories if stories is None else stories,
+            "brief.html.j2",
+            archive=list(archive),
+            recent=[r for r in archive if r.edition != brief.edition][:7],
+            previous=previous,
+            is_index=is_index,
+            **self._context(brief),
         )
 
-    def email_text(self, brief: Brief, stories: Sequence[Any] | None = None) -> str:
-        """The email edition's plain-text alternative, made from the same model."""
+    def archive_page(self, title: str, archive: Sequence[EditionRecord]) -> str:
+        """The archive: every edition, newest first, grouped by month."""
+        months: dict[str, list[EditionRecord]] = {}
+        for rec in archive:
+            months.setdefault(rec.edition.date.strftime("%B %Y"), []).append(rec)
         return self._render(
-            self.text_env,
-            "email.txt.j2",
-            brief=brief,
-            stories=brief.stories if stories is None else stories,
+            self.html_env, "archive.html.j2", title=title, months=months, archive=list(archive)
         )
+
+    def _email_context(
+        self,
+        brief: Brief,
+        stories: Sequence[BriefStory] | None,
+        more: Sequence[BriefStory],
+        unsubscribe: str,
+    ) -> dict[str, Any]:
+        context = self._context(brief, stories)
+        context.update(
+            more=list(more),
+            omitted=context["omitted"] - len(more),
+            unsubscribe=unsubscribe,
+        )
+        return context
+
+    def email_html(
+        self,
+        brief: Brief,
+        stories: Sequence[BriefStory] | None = None,
+        *,
+        more: Sequence[BriefStory] = (),
+        unsubscribe: str = "",
+    ) -> str:
+        """The email edition's HTML (CSS not yet inlined). ``stories`` are shown in full (all by
+        default); ``more`` are listed by headline only, when the message must stay small."""
+        context = self._email_context(brief, stories, more, unsubscribe)
+        return self._render(self.html_env, "email.html.j2", **context)
+
+    def email_text(
+        self,
+        brief: Brief,
+        stories: Sequence[BriefStory] | None = None,
+        *,
+        more: Sequence[BriefStory] = (),
+        unsubscribe: str = "",
+    ) -> str:
+        """The email edition's plain-text alternative, made from the same model as the HTML."""
+        context = self._email_context(brief, stories, more, unsubscribe)
+        return self._render(self.text_env, "email.txt.j2", **context)
 
     @staticmethod
     def markup(value: str) -> Markup:
         """Mark already-rendered, trusted HTML (our own fragment) as safe."""
         return Markup(value)
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _wrap(value: Any, width: int = 72, indent: str = "", first: str | None = None) -> str:
+    """Plain text wrapped for email; URLs are never broken."""
+    return textwrap.fill(
+        text(value),
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _last_word(value: str) -> tuple[str, str]:
+    """Split off the last word, to keep it on one line with the citation after it."""
+    head, _, tail = value.rpartition(" ")
+    return (head + " ", tail) if head else ("", tail)
+
+
+def _originals(story: BriefStory) -> list[Article]:
+    """Member articles that are not syndicated copies, one per outlet, first report first."""
+    seen: dict[str, Article] = {}
+    for a in sorted(story.articles, key=lambda a: (a.published, a.id)):
+        if not a.duplicate_of:
+            seen.setdefault(a.outlet.casefold(), a)
+    return list(seen.values()) or list(story.articles[:1])
+
+
+def _copies(story: BriefStory) -> list[Article]:
+    """Syndicated copies carried by outlets that did not otherwise report the story."""
+    own = {a.outlet.casefold() for a in _originals(story)}
+    out: dict[str, Article] = {}
+    for a in story.articles:
+        if a.duplicate_of and a.outlet.casefold() not in own:
+            out.setdefault(a.outlet.casefold(), a)
+    return list(out.values())
+
+
+def _lead_image(story: BriefStory) -> Article | None:
+    """The first article (in report order) whose feed supplied an http(s) image."""
+    for a in sorted(story.articles, key=lambda a: (a.published, a.id)):
+        if safe_url(a.image_url):
+            return a
+    return None
+
+
+def _groups(stories: Sequence[BriefStory]) -> list[tuple[str, list[BriefStory]]]:
+    """Consecutive stories of one section, in the ranked order (rank groups them already)."""
+    groups: list[tuple[str, list[BriefStory]]] = []
+    for story in stories:
+        if groups and groups[-1][0] == story.section:
+            groups[-1][1].append(story)
+        else:
+            groups.append((story.section, [story]))
+    return groups
+
+
+def _references(stories: Sequence[BriefStory]) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Reference numbers for the text formats, one per distinct article URL (cited or listed),
+    and for each story the numbers first defined under it (so each is defined once)."""
+    refs: dict[str, int] = {}
+    new: dict[str, list[int]] = {}
+    for story in stories:
+        urls = [s.url for s in story.summary.sentences] + [a.url for a in _originals(story)]
+        urls += [a.url for a in _copies(story)]
+        mine = new.setdefault(story.story.id, [])
+        for url in urls:
+            if safe_url(url) and url not in refs:
+                refs[url] = len(refs) + 1
+                mine.append(refs[url])
+    return refs, new

@@ -170,6 +170,19 @@ def _article(row: Any) -> Article:
     )
 
 
+def _edition_record(row: Any) -> EditionRecord:
+    counts = {str(k): int(v) for k, v in json.loads(row.story_counts).items()}
+    return EditionRecord(
+        edition=Edition(row.date, row.slot),
+        built_at=_utc(row.built_at) or dt.datetime.now(dt.UTC),
+        title=row.title,
+        content_html=row.content_html,
+        summary=row.summary,
+        story_count=len(counts),
+        story_counts=tuple(counts.items()),
+    )
+
+
 class Store:
     """Typed access to the database. Create with :func:`open_store`."""
 
@@ -428,7 +441,7 @@ class Store:
             "slot": edition.slot,
             "built_at": _naive(built_at),
             "title": title,
-            "story_counts": json.dumps(story_counts, sort_keys=True),
+            "story_counts": json.dumps(story_counts),  # in edition order
             "content_html": content_html,
             "summary": summary,
         }
@@ -457,17 +470,7 @@ class Store:
                 .order_by(editions.c.date.desc(), editions.c.id.desc())
                 .limit(limit)
             ).all()
-        return [
-            EditionRecord(
-                edition=Edition(r.date, r.slot),
-                built_at=_utc(r.built_at) or dt.datetime.now(dt.UTC),
-                title=r.title,
-                content_html=r.content_html,
-                summary=r.summary,
-                story_count=len(json.loads(r.story_counts)),
-            )
-            for r in rows
-        ]
+        return [_edition_record(r) for r in rows]
 
     def edition_ids(self) -> list[str]:
         """Every built edition id, newest first."""

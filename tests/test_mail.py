@@ -67,7 +67,7 @@ def test_size_cap_trims_stories_not_footer() -> None:
         email.message_from_bytes(raw, policy=email.policy.default).get_body(("html",)).get_content()
     )
     assert "Every sentence in this brief" in html
-    assert "Bank holds rates 0" in html and "Bank holds rates 39" not in html
+    assert "Bank holds rates 0" in html and "Sentence 0 of story 39" not in html
 
 
 def test_crlf_in_title_cannot_add_headers() -> None:
