@@ -238,7 +238,7 @@ def _check_brief(path: Path, brief: BriefSettings) -> None:
                 raise ConfigError(
                     f"{path}: brief.slots: {spec!r}: the cut-off must be a time like 07:30"
                 ) from None
-    names = list(brief.slot_times())
+    names = [spec.partition("@")[0].strip() for spec in brief.slots]
     if len(names) != len(set(names)):
         raise ConfigError(f"{path}: brief.slots: a slot is named twice")
     if brief.slot and not SLOT_NAME.match(brief.slot):

@@ -24,6 +24,7 @@ import nh3
 from feedgen.feed import FeedGenerator
 
 from briefs.models import BriefStory, Edition, EditionRecord
+from briefs.render import safe_url
 
 __all__ = [
     "EDITION_FEEDS",
@@ -100,11 +101,7 @@ def _line(value: str) -> str:
 
 
 def _http(url: str) -> str:
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or _NOT_XML.search(url):
-        return ""
-    return url if not any(c.isspace() for c in url) else ""
+    return safe_url(url) if not _NOT_XML.search(url) else ""
 
 
 def sanitize_html(html: str) -> str:
@@ -178,7 +175,11 @@ def story_item(
 
 
 def _generator(
-    info: FeedInfo, items: Sequence[FeedItem], self_name: str, updated: dt.datetime
+    info: FeedInfo,
+    items: Sequence[FeedItem],
+    self_name: str,
+    self_type: str,
+    updated: dt.datetime,
 ) -> FeedGenerator:
     base = _base(info.site_url)
     fg = FeedGenerator()
@@ -186,8 +187,9 @@ def _generator(
     fg.title(_line(info.title))
     fg.subtitle(_line(info.description) or _line(info.title))
     fg.author(name=_line(info.title))
+    # feedgen takes RSS's <link> from the last link added: self first, the site last.
+    fg.link(href=urljoin(base, self_name), rel="self", type=self_type)
     fg.link(href=base, rel="alternate", type="text/html")
-    fg.link(href=urljoin(base, self_name), rel="self")
     fg.language(info.language)
     fg.generator("briefs")
     fg.ttl(TTL_MINUTES)
@@ -202,7 +204,7 @@ def _generator(
             fe.link(href=_http(item.url), rel="alternate", type="text/html")
         fe.published(item.published)
         fe.updated(item.updated)
-        fe.description(_line(item.summary) or _line(item.title))
+        fe.summary(_line(item.summary) or _line(item.title))
         fe.content(sanitize_html(item.content_html), type="html")
     return fg
 
@@ -216,8 +218,8 @@ def build_feeds(
     """The RSS, Atom and JSON Feed documents for ``items`` (newest first), by file name."""
     base = _base(info.site_url)
     updated = max((i.updated for i in items), default=now)
-    rss = _generator(info, items, names.rss, updated)
-    atom = _generator(info, items, names.atom, updated)
+    rss = _generator(info, items, names.rss, "application/rss+xml", updated)
+    atom = _generator(info, items, names.atom, "application/atom+xml", updated)
     return {
         names.rss: rss.rss_str(pretty=True),
         names.atom: atom.atom_str(pretty=True),

@@ -13,7 +13,7 @@ import email.utils
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
 
@@ -68,48 +68,54 @@ def build_message(
 ) -> EmailMessage:
     """The email edition of ``brief``: multipart/alternative, under ``max_bytes`` in total.
 
-    When the whole edition is too big, the top stories are kept in full (as many as fit, in
-    rank order) and the rest are listed by headline, linking to the web edition; if even the
-    headlines do not fit, the last stories are dropped and the message says how many. The
-    masthead and the footer are never cut.
+    When the whole edition is too big, the top stories are kept in full (in rank order) and the
+    others are listed by headline, linking to the web edition: all of them when that costs at
+    most a quarter of the stories that could be kept in full otherwise, else as many as still
+    fit. The message says how many stories it left out; the masthead and footer are never cut.
     """
     unsubscribe = list_unsubscribe or ""
     stories = brief.stories
+    n = len(stories)
 
-    def build(keep: int, listed: bool) -> tuple[EmailMessage, int]:
-        full, more = stories[:keep], stories[keep:] if listed else ()
-        html = renderer.email_html(brief, full, more=more, unsubscribe=unsubscribe)
-        text = renderer.email_text(brief, full, more=more, unsubscribe=unsubscribe)
+    def build(full: int, listed: int) -> tuple[EmailMessage, int]:
+        shown, more = stories[:full], stories[full : full + listed]
+        html = renderer.email_html(brief, shown, more=more, unsubscribe=unsubscribe)
+        text = renderer.email_text(brief, shown, more=more, unsubscribe=unsubscribe)
         msg = _message(brief, _inline(html), text, sender, recipients, domain, list_unsubscribe)
         return msg, len(msg.as_bytes(policy=email.policy.SMTP))
 
-    msg, size = build(len(stories), True)
-    if size <= max_bytes:
-        return msg
-    listed = build(0, True)[1] <= max_bytes
-    # Size grows with every story kept in full: binary-search the longest prefix that fits.
-    lo, hi = 0, len(stories) - 1
-    fitting: EmailMessage | None = None
-    kept = 0
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        msg, size = build(mid, listed)
-        if size <= max_bytes:
-            fitting, kept, lo = msg, mid, mid + 1
-        else:
-            hi = mid - 1
-    if fitting is None:
-        raise DeliveryError(
-            f"email edition is {size} bytes even without stories (limit {max_bytes})"
-        )
-    log.info(
-        "email edition: %s of %s stories in full%s, to stay under %s bytes",
-        kept,
-        len(stories),
-        ", the rest by headline" if listed else "",
-        max_bytes,
-    )
-    return fitting
+    def largest(fits: Callable[[int], EmailMessage | None], hi: int) -> tuple[int, EmailMessage]:
+        """The largest x in [0, hi] whose message fits (sizes grow with x), and that message."""
+        found = fits(0)
+        if found is None:
+            raise DeliveryError(f"email edition is over {max_bytes} bytes even without stories")
+        lo, best = 1, 0
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            msg = fits(mid)
+            if msg is None:
+                hi = mid - 1
+            else:
+                found, best, lo = msg, mid, mid + 1
+        return best, found
+
+    def fitting(full: int, listed: int) -> EmailMessage | None:
+        msg, size = build(full, listed)
+        return msg if size <= max_bytes else None
+
+    whole = fitting(n, 0)
+    if whole is not None:
+        return whole
+    alone, msg = largest(lambda k: fitting(k, 0), n - 1)
+    listed_all = fitting(0, n)
+    if listed_all is not None:
+        with_list, msg_list = largest(lambda k: fitting(k, n - k), n - 1)
+        if with_list * 4 >= alone * 3:
+            log.info("email edition: %s of %s stories in full, the rest by headline", with_list, n)
+            return msg_list
+    more, msg = largest(lambda m: fitting(alone, m), n - alone)
+    log.info("email edition: %s of %s stories in full, %s by headline", alone, n, more)
+    return msg
 
 
 def _message(

@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 COVERAGE_SEGMENTS = 8
+# Never valid unencoded in a URL (RFC 3986) and the usual tools of attribute injection.
+_NOT_IN_URLS = frozenset('"<>\\`')
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MD_ALWAYS = re.compile(r"([\\`*\[\]<>~])")
 _MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
@@ -68,7 +70,7 @@ def safe_url(value: str | None) -> str:
     if not value:
         return ""
     value = value.strip()
-    if any(ord(c) < 33 or ord(c) == 127 for c in value):
+    if any(ord(c) < 33 or ord(c) == 127 or c in _NOT_IN_URLS for c in value):
         return ""
     try:
         parts = urlsplit(value)

@@ -127,7 +127,7 @@ def fixed_brief(n: int = 6, *, sections: bool = True, failed: bool = True) -> Br
 
 EVIL = (
     "<script>alert('x')</script><img src=x onerror=alert(1)> "
-    "[click](javascript:alert(1)) <a href=\"javascript:alert(2)\">a</a> "
+    '[click](javascript:alert(1)) <a href="javascript:alert(2)">a</a> '
     "*bold* _it_ `code` # not a heading &amp; &lt;b&gt; ]]> \x0b\x1b"
 )
 
@@ -167,8 +167,8 @@ def hostile_brief() -> Brief:
     return Brief(
         Edition(dt.date(2024, 4, 6)),
         NOW,
-        f"Brief\r\nBcc: victim@evil.example <script>alert('t')</script>",
+        "Brief\r\nBcc: victim@evil.example <script>alert('t')</script>",
         tuple(items),
-        failed_sources=((f"<script>alert('src')</script>\r\n", f"error {EVIL}"),),
+        failed_sources=(("<script>alert('src')</script>\r\n", f"error {EVIL}"),),
         timezone="UTC",
     )

@@ -1,0 +1,220 @@
+"""`briefs build` and the edition pipeline: editions and slots with cut-offs, the archive, the
+per-story feed following a story as it develops, idempotent re-runs, the writer's promises.
+
+Each test writes a small RSS file whose items have known times, polls it once with `briefs run`
+(everything is stored at once) and then builds editions from the store: an edition must only
+see what was published before its cut-off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import json
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import feedparser
+import pytest
+from click.testing import CliRunner
+
+from briefs.cli import cli
+from briefs.config import load_config
+from briefs.errors import ConfigError
+
+UTC = dt.UTC
+# Two events: a bridge closure reported on 5 and 6 April (it develops), a festival on 6 April.
+BRIDGE = (
+    "The Fennimore bridge over the river Calder was closed to traffic on {day} after engineers "
+    "found cracks in two of its steel supports, the county highways department said. "
+    "Inspectors from the highways department will decide next week whether the bridge can reopen."
+)
+FESTIVAL = (
+    "The Lanternfield kite festival drew a record crowd of twelve thousand visitors to the "
+    "cliffs above Point Sable, organisers of the festival said on {day}, with kites from nine "
+    "countries flying over the beach."
+)
+ITEMS = [
+    # (id, outlet title, hour UTC on the day, day, template)
+    (
+        "bridge-1",
+        "Bridge closed after cracks found",
+        dt.datetime(2024, 4, 5, 9, tzinfo=UTC),
+        BRIDGE,
+    ),
+    ("bridge-2", "Cracked bridge stays shut", dt.datetime(2024, 4, 6, 5, tzinfo=UTC), BRIDGE),
+    (
+        "bridge-3",
+        "Bridge shut for weeks, say engineers",
+        dt.datetime(2024, 4, 6, 15, tzinfo=UTC),
+        BRIDGE,
+    ),
+    ("kites-1", "Record crowd at kite festival", dt.datetime(2024, 4, 6, 14, tzinfo=UTC), FESTIVAL),
+]
+
+
+def _rss(items: list[tuple[str, str, dt.datetime, str]]) -> str:
+    entries = "".join(
+        f"<item><title>{escape(title)}</title>"
+        f"<link>https://local.example/{iid}</link><guid>https://local.example/{iid}</guid>"
+        f"<pubDate>{format_datetime(when)}</pubDate>"
+        f"<description>{escape(text.format(day=when.strftime('%A')))}</description></item>"
+        for iid, title, when, text in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        "<title>Local Wire</title><link>https://local.example/</link>"
+        f"<description>d</description>{entries}</channel></rss>"
+    )
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A config with one local feed source (and a second that always fails)."""
+    (tmp_path / "local.xml").write_text(_rss(ITEMS), encoding="utf-8")
+    (tmp_path / "briefs.toml").write_text(
+        'database = "b.db"\noutput = "out"\n'
+        '[brief]\ntitle = "Local Brief"\ntimezone = "UTC"\n'
+        'site_url = "https://brief.example.net/news/"\nfeed_items = 2\n'
+        'slots = ["morning@07:00", "evening@18:00"]\n'
+        "[fetch]\nfetch_full_text = false\n"
+        '[[sources]]\nid = "local"\ntitle = "Local Wire"\nurl = "local.xml"\ntags = ["local"]\n'
+        '[[sources]]\nid = "gone"\ntitle = "Gone Gazette"\nurl = "missing.xml"\n',
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def cli_ok(site: Path, *args: str) -> str:
+    result = CliRunner().invoke(
+        cli, ["--config", str(site / "briefs.toml"), *args], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_build_renders_editions_by_slot_cut_off_without_polling(site: Path) -> None:
+    out = site / "out"
+    text = cli_ok(site, "run", "--date", "2024-04-05", "--slot", "evening")
+    assert "Edition 2024-04-05-evening: 1 stories" in text and "failed: Gone Gazette" in text
+    (site / "local.xml").write_text("not a feed any more")  # build must not poll it
+    text = cli_ok(site, "build", "--date", "2024-04-06", "--slot", "morning")
+    assert "Edition 2024-04-06-morning" in text
+    assert "Sources failing at their last poll: 1" in text and "Gone Gazette" in text
+    morning = (out / "2024-04-06-morning.md").read_text()
+    # only what was published before 07:00: the bridge (developing, one new report)
+    assert "Bridge" in morning and "kite" not in morning.lower()
+    assert "*Developing, day 2*" in morning and "1 new report" in morning
+    cli_ok(site, "build", "--date", "2024-04-06", "--slot", "evening")
+    evening = (out / "2024-04-06-evening.md").read_text()
+    # the kites are new; the bridge grew by one report since the morning edition
+    assert "kite festival" in evening.lower() and "*New*" in evening
+    assert "1 new report" in evening
+    # archive and feeds: newest first, slots of a day in their configured order
+    archive = (out / "archive.html").read_text()
+    order = [archive.index(f'href="{e}.html"') for e in
+             ("2024-04-06-evening", "2024-04-06-morning", "2024-04-05-evening")]  # fmt: skip
+    assert order == sorted(order)
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert [e.id.rsplit("/", 1)[1] for e in feed.entries] == [
+        "2024-04-06-evening",
+        "2024-04-06-morning",
+    ]  # feed_items = 2: the newest two
+    assert feed.entries[0].link == "https://brief.example.net/news/2024-04-06-evening.html"
+    assert feed.feed.links[0].href.startswith("https://brief.example.net/news/")
+    index = (out / "index.html").read_text()
+    assert (
+        '<link rel="canonical" href="https://brief.example.net/news/2024-04-06-evening.html"'
+        in index
+    )
+    # the email edition was written too, and names its slot
+    msg = email.message_from_bytes(
+        (out / "2024-04-06-evening.eml").read_bytes(), policy=email.policy.default
+    )
+    assert msg["Subject"] == "Local Brief: Saturday 6 April 2024 (evening)"
+
+
+def test_rebuilding_is_idempotent_and_an_old_edition_leaves_the_index(site: Path) -> None:
+    out = site / "out"
+    cli_ok(site, "run", "--date", "2024-04-05", "--slot", "evening")
+    cli_ok(site, "build", "--date", "2024-04-06", "--slot", "evening")
+    files = sorted(p.name for p in out.iterdir())
+    index = (out / "index.html").read_text()
+    cli_ok(site, "build", "--date", "2024-04-05", "--slot", "evening")  # re-build the old one
+    assert sorted(p.name for p in out.iterdir()) == files  # same files, no temp files left
+    assert (out / "index.html").read_text() == index  # index still shows the latest
+    cli_ok(site, "build", "--date", "2024-04-06", "--slot", "evening")
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    ids = [e.id for e in feed.entries]
+    assert len(ids) == len(set(ids)) == 2  # replaced, not duplicated
+    stories = json.loads((out / "stories.json").read_text())
+    ids = [i["id"] for i in stories["items"]]
+    assert len(ids) == len(set(ids))
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_story_feed_follows_a_developing_story(site: Path) -> None:
+    out = site / "out"
+    cli_ok(site, "run", "--date", "2024-04-05", "--slot", "evening")
+    first = feedparser.parse((out / "stories.atom").read_bytes())
+    assert len(first.entries) == 1
+    bridge = first.entries[0]
+    assert bridge.updated == "2024-04-05T09:00:00+00:00"
+    assert bridge.link.endswith("2024-04-05-evening.html#story-" + bridge.id.rsplit("/", 1)[1])
+    cli_ok(site, "build", "--date", "2024-04-06", "--slot", "evening")
+    second = feedparser.parse((out / "stories.atom").read_bytes())
+    by_id = {e.id: e for e in second.entries}
+    assert len(by_id) == 2 and bridge.id in by_id  # same guid: the story, not a new item
+    grown = by_id[bridge.id]
+    assert grown.updated == "2024-04-06T15:00:00+00:00"  # updated as it developed
+    assert "Developing" in grown.content[0].value and "2024-04-06-evening.html" in grown.link
+    rss = feedparser.parse((out / "stories.xml").read_bytes())
+    assert not rss.bozo and {e.id for e in rss.entries} == set(by_id)
+
+
+def test_default_slot_is_the_one_still_open(site: Path) -> None:
+    from briefs.pipeline import edition_cutoff, edition_for
+    from briefs.store import open_store
+
+    config = load_config(site / "briefs.toml")
+    store = open_store(config.database)
+    try:
+        day = dt.date(2024, 4, 6)
+        at = lambda h: dt.datetime(2024, 4, 6, h, tzinfo=UTC)  # noqa: E731
+        assert edition_for(config, store, day, at(5)).slot == "morning"
+        assert edition_for(config, store, day, at(12)).slot == "evening"
+        assert edition_for(config, store, day, at(20)).slot == "evening"
+        assert edition_cutoff(config, edition_for(config, store, day, at(5))) == at(7)
+        with pytest.raises(ConfigError, match="no slot 'noon'"):
+            edition_for(config, store, day, at(5), "noon")
+    finally:
+        store.close()
+
+
+def test_unknown_slot_is_a_one_line_error(site: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--config", str(site / "briefs.toml"), "build", "--slot", "midnight"]
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and "no slot 'midnight'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('slots = ["Morning"]', "a slot name is lowercase"),
+        ('slots = ["am@7 o\'clock"]', "the cut-off must be a time"),
+        ('slots = ["am@07:00", "am@08:00"]', "named twice"),
+        ('slots = ["am@07:00"]\nslot = "pm"', "not one of brief.slots"),
+        ('site_url = "news.example.org"', "absolute http(s) URL"),
+        ('site_url = "javascript:alert(1)"', "absolute http(s) URL"),
+    ],
+)
+def test_brief_settings_are_validated(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "briefs.toml"
+    path.write_text(f"[brief]\n{text}\n")
+    with pytest.raises(ConfigError, match=r"brief\.s") as info:
+        load_config(path)
+    assert needle in str(info.value) and str(path) in str(info.value)
