@@ -185,6 +185,11 @@ def test_document_in_chromium(
         scripts = page.evaluate("() => document.scripts.length")
         folder = _screenshot_dir()
         if folder is not None:
+            # Lazy images below the fold load on scroll; a full-page shot should show them.
+            page.evaluate(
+                "() => document.querySelectorAll('img').forEach(i => i.loading = 'eager')"
+            )
+            page.wait_for_load_state("networkidle")
             page.screenshot(path=str(folder / f"{name}-{width}-{scheme}.png"), full_page=True)
         if name != "email":
             # Keyboard users: the first Tab shows the skip link, with a visible focus ring.
