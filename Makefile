@@ -25,4 +25,4 @@ typecheck:
 	$(VENV)/bin/mypy briefs
 
 clean:
-	rm -rf $(VENV) output/*.html output/*.md output/*.xml output/*.json seeds/briefs.db*
+	rm -rf $(VENV) output/*.html output/*.md output/*.xml output/*.json output/*.atom output/*.eml output/screenshots seeds/briefs.db*

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from briefs.config import SLOT_NAME, Config
-from briefs.errors import ConfigError
+from briefs.errors import ConfigError, StoreError
 from briefs.feeds import (
     STORY_FEEDS,
     FeedInfo,
@@ -398,6 +398,10 @@ def build(
     timings = Timings()
     store = open_store(config.database)
     try:
+        if not store.article_count():
+            raise StoreError(
+                f"no articles stored in {config.database}: run `briefs run` first to poll"
+            )
         with timings.stage("group"):
             group_pending(config, store)
         edition = edition_for(config, store, date, now, slot)

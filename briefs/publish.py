@@ -6,13 +6,20 @@ the old one, so a reader (or a crash) sees the old version or the new one, never
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from briefs.errors import PublishError
 
 __all__ = ["Publisher"]
+
+log = logging.getLogger(__name__)
+
+# A temporary file this old was left by a writer that died (a write takes milliseconds).
+STALE_SECONDS = 3600
 
 
 class Publisher:
@@ -21,6 +28,20 @@ class Publisher:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.written: list[Path] = []
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove temporary files that a crashed run left behind."""
+        if not self.root.is_dir():
+            return
+        cutoff = time.time() - STALE_SECONDS
+        for tmp in self.root.rglob(".*.tmp"):
+            try:
+                if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
+                    log.info("removed %s, left by an interrupted run", tmp)
+            except OSError as exc:
+                log.warning("cannot remove %s: %s", tmp, exc)
 
     def path(self, name: str) -> Path:
         """The absolute path of ``name`` inside the folder; refuses paths that escape it."""

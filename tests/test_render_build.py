@@ -193,7 +193,10 @@ def test_default_slot_is_the_one_still_open(site: Path) -> None:
         store.close()
 
 
-def test_unknown_slot_is_a_one_line_error(site: Path) -> None:
+def test_unknown_slot_and_an_empty_store_are_one_line_errors(site: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(site / "briefs.toml"), "build"])
+    assert result.exit_code == 1 and "no articles stored" in result.output
+    cli_ok(site, "run", "--date", "2024-04-05")
     result = CliRunner().invoke(
         cli, ["--config", str(site / "briefs.toml"), "build", "--slot", "midnight"]
     )
@@ -218,3 +221,20 @@ def test_brief_settings_are_validated(tmp_path: Path, text: str, needle: str) ->
     with pytest.raises(ConfigError, match=r"brief\.s") as info:
         load_config(path)
     assert needle in str(info.value) and str(path) in str(info.value)
+
+
+def test_publisher_removes_temp_files_left_by_a_crash(tmp_path: Path) -> None:
+    import os
+
+    from briefs.publish import STALE_SECONDS, Publisher
+
+    out = tmp_path / "out"
+    out.mkdir()
+    stale, fresh = out / ".feed.xml.abc.tmp", out / ".feed.xml.def.tmp"
+    stale.write_text("half a fe")
+    fresh.write_text("being written")
+    old = os.stat(stale).st_mtime - STALE_SECONDS - 60
+    os.utime(stale, (old, old))
+    Publisher(out).write("feed.xml", "<rss/>")
+    assert not stale.exists() and fresh.exists()  # another writer's file is left alone
+    assert (out / "feed.xml").read_text() == "<rss/>"
