@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import jinja2
-from markupsafe import Markup
 
 from briefs.errors import RenderError
 from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord
@@ -314,10 +313,6 @@ class Renderer:
         context = self._email_context(brief, stories, more, unsubscribe)
         return self._render(self.text_env, "email.txt.j2", **context)
 
-    @staticmethod
-    def markup(value: str) -> Markup:
-        """Mark already-rendered, trusted HTML (our own fragment) as safe."""
-        return Markup(value)
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
