@@ -2,7 +2,8 @@
 
 The HTML part has its CSS inlined (css-inline) for mail clients that drop ``<style>``; the plain
 text part is rendered from the same model, not stripped from the HTML. The message stays under
-Gmail's clipping size by dropping whole stories from the end, never the footer.
+Gmail's clipping size by showing fewer stories in full (the rest listed by headline, or left out
+and counted), never by cutting the footer.
 """
 
 from __future__ import annotations

@@ -314,7 +314,6 @@ class Renderer:
         return self._render(self.text_env, "email.txt.j2", **context)
 
 
-
 def _plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
