@@ -1,0 +1,101 @@
+"""Hostile content: XSS vectors in every feed field, through the whole product, into every format."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import feedparser
+import pytest
+from click.testing import CliRunner
+from markdown_it import MarkdownIt
+
+from briefs.cli import cli
+from tests.adversarial.active import active_content
+from tests.adversarial.xss import hostile_feed, vectors
+
+
+@pytest.fixture(scope="module")
+def hostile_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "evil.xml").write_bytes(hostile_feed())
+    (root / "briefs.toml").write_text(
+        'output = "out"\n[brief]\ndate = "latest"\nmax_stories = 60\nmax_per_outlet = 60\n'
+        "[fetch]\nfetch_full_text = false\n"
+        '[[sources]]\nid = "evil"\nurl = "evil.xml"\n'
+        '[[sources]]\nid = "evil2"\ntitle = "<img src=x onerror=alert(1)> Outlet"\nurl = "evil.xml"\n'
+    )
+    result = CliRunner().invoke(cli, ["--config", str(root / "briefs.toml"), "run"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return root / "out"
+
+
+def test_there_are_over_a_hundred_vectors() -> None:
+    assert len(vectors()) >= 100
+
+
+def _page_files(out: Path) -> list[Path]:
+    return sorted(out.glob("*.html"))
+
+
+def test_html_pages_have_no_active_content(hostile_output: Path) -> None:
+    pages = _page_files(hostile_output)
+    assert pages
+    for page in pages:
+        text = page.read_text()
+        assert "Report " in text  # the hostile stories did render
+        assert active_content(text, ours=("style",)) == [], page.name
+
+
+def test_markdown_has_no_active_content_when_rendered(hostile_output: Path) -> None:
+    md = next(hostile_output.glob("*.md")).read_text()
+    rendered = MarkdownIt("commonmark", {"html": True}).render(md)
+    assert active_content(rendered) == []
+
+
+def _fragments_from_feeds(out: Path) -> list[str]:
+    fragments: list[str] = []
+    for name in ("feed.xml", "atom.xml"):
+        path = out / name
+        if path.exists():
+            ET.fromstring(path.read_bytes())  # well-formed
+            parsed = feedparser.parse(path.read_bytes(), sanitize_html=False)
+            assert not parsed.bozo, name
+            for entry in parsed.entries:
+                fragments += [c.value for c in entry.get("content", [])]
+                fragments.append(entry.get("summary", ""))
+                fragments.append(entry.get("title", ""))
+    for path in out.glob("*.json"):
+        doc = json.loads(path.read_text())
+        for item in doc.get("items", []):
+            fragments += [item.get("content_html", ""), item.get("title", ""), item.get("summary", "")]
+    return fragments
+
+
+def test_feeds_carry_no_active_content(hostile_output: Path) -> None:
+    fragments = _fragments_from_feeds(hostile_output)
+    assert any("Report " in f for f in fragments)
+    for fragment in fragments:
+        assert active_content(fragment) == []
+
+
+def test_email_has_no_active_content(hostile_output: Path) -> None:
+    emls = list(hostile_output.glob("*.eml"))
+    assert emls
+    for path in emls:
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        assert active_content(html, ours=("style",)) == []
+        assert msg["Bcc"] is None
+
+
+def test_checker_catches_what_it_should() -> None:
+    # The detector itself must not be blind: each of these is active content.
+    for bad in ['<p onclick="x()">a</p>', "<script>1</script>", '<a href=" jav\tascript:x">a</a>',
+                '<img src="data:image/svg+xml,x">', '<div style="x:expression(1)">a</div>', "<svg></svg>"]:
+        assert active_content(bad), bad
+    assert active_content('<p><a href="https://x.example/">ok</a></p>') == []
