@@ -51,6 +51,8 @@ class Timings(dict[str, float]):
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        """Time one stage (stages may repeat; their times add up)."""
+        log.debug("stage %s started", name)
         start = time.perf_counter()
         try:
             yield
@@ -346,6 +348,7 @@ def build_edition(
         )
     with timings.stage("write"):
         out = Publisher(config.output)
+        out.sweep()
         out.write(f"{edition.id}.md", markdown)
         out.write(f"{edition.id}.html", page)
         if index is not None:

@@ -7,10 +7,38 @@ import re
 import lxml.html
 from lxml import etree
 
-DANGEROUS_TAGS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form",
-                  "svg", "math", "template", "portal", "noscript"}
-URL_ATTRS = {"href", "src", "action", "formaction", "srcset", "data", "poster", "background",
-             "xlink:href", "{http://www.w3.org/1999/xlink}href", "cite", "longdesc", "dynsrc", "lowsrc"}
+DANGEROUS_TAGS = {
+    "script",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "base",
+    "form",
+    "svg",
+    "math",
+    "template",
+    "portal",
+    "noscript",
+}
+URL_ATTRS = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "srcset",
+    "data",
+    "poster",
+    "background",
+    "xlink:href",
+    "{http://www.w3.org/1999/xlink}href",
+    "cite",
+    "longdesc",
+    "dynsrc",
+    "lowsrc",
+}
 _NOISE = re.compile(r"[\x00-\x20\u200b]+")
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:", "livescript:")
 
@@ -47,7 +75,10 @@ def active_content(markup: str, *, ours: tuple[str, ...] = ()) -> list[str]:
             problems.append("<style> from content")
         if tag == "style":
             css = (el.text or "").lower()
-            if any(bad in css for bad in ("javascript:", "expression(", "@import", "behavior:", "-moz-binding")):
+            if any(
+                bad in css
+                for bad in ("javascript:", "expression(", "@import", "behavior:", "-moz-binding")
+            ):
                 problems.append("script-bearing CSS in <style>")
         for name, value in el.attrib.items():
             lname = name.lower()
@@ -55,6 +86,8 @@ def active_content(markup: str, *, ours: tuple[str, ...] = ()) -> list[str]:
                 problems.append(f"event attribute {name}= on <{tag}>")
             if lname in URL_ATTRS and _bad_url(value):
                 problems.append(f"{name}={value[:40]!r} on <{tag}>")
-            if lname == "style" and any(b in value.lower() for b in ("javascript:", "expression(", "url(", "behavior:")):
+            if lname == "style" and any(
+                b in value.lower() for b in ("javascript:", "expression(", "url(", "behavior:")
+            ):
                 problems.append(f"style={value[:40]!r} on <{tag}>")
     return problems

@@ -43,7 +43,11 @@ def test_titles_and_outlets_cannot_add_headers(trick: str) -> None:
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert {k.lower() for k in parsed.keys()} == EXPECTED_HEADERS
     assert parsed.get_all("To") == ["reader@x.example"]
-    assert "victim" not in str(parsed.get("To")) and parsed.get("Bcc") is None and parsed.get("Cc") is None
+    assert (
+        "victim" not in str(parsed.get("To"))
+        and parsed.get("Bcc") is None
+        and parsed.get("Cc") is None
+    )
     subject = str(parsed["Subject"])
     assert "\n" not in subject and "\r" not in subject
     # the literal text survives as text (an encoded-word lookalike is not decoded into a header)
@@ -53,8 +57,14 @@ def test_titles_and_outlets_cannot_add_headers(trick: str) -> None:
 
 @pytest.mark.parametrize(
     "address",
-    ["victim@evil.example\r\nBcc: other@evil.example", "a@x.example, b@evil.example", "not-an-address",
-     "<a@x.example>\nCc: c@evil.example", "a@x.example\u2028Bcc: b@evil.example", ""],
+    [
+        "victim@evil.example\r\nBcc: other@evil.example",
+        "a@x.example, b@evil.example",
+        "not-an-address",
+        "<a@x.example>\nCc: c@evil.example",
+        "a@x.example\u2028Bcc: b@evil.example",
+        "",
+    ],
 )
 def test_bad_recipient_addresses_are_refused(address: str) -> None:
     with pytest.raises(DeliveryError, match="not an email address"):

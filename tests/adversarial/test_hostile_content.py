@@ -29,7 +29,9 @@ def hostile_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
         '[[sources]]\nid = "evil"\nurl = "evil.xml"\n'
         '[[sources]]\nid = "evil2"\ntitle = "<img src=x onerror=alert(1)> Outlet"\nurl = "evil.xml"\n'
     )
-    result = CliRunner().invoke(cli, ["--config", str(root / "briefs.toml"), "run"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["--config", str(root / "briefs.toml"), "run"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     return root / "out"
 
@@ -72,7 +74,11 @@ def _fragments_from_feeds(out: Path) -> list[str]:
     for path in out.glob("*.json"):
         doc = json.loads(path.read_text())
         for item in doc.get("items", []):
-            fragments += [item.get("content_html", ""), item.get("title", ""), item.get("summary", "")]
+            fragments += [
+                item.get("content_html", ""),
+                item.get("title", ""),
+                item.get("summary", ""),
+            ]
     return fragments
 
 
@@ -95,7 +101,13 @@ def test_email_has_no_active_content(hostile_output: Path) -> None:
 
 def test_checker_catches_what_it_should() -> None:
     # The detector itself must not be blind: each of these is active content.
-    for bad in ['<p onclick="x()">a</p>', "<script>1</script>", '<a href=" jav\tascript:x">a</a>',
-                '<img src="data:image/svg+xml,x">', '<div style="x:expression(1)">a</div>', "<svg></svg>"]:
+    for bad in [
+        '<p onclick="x()">a</p>',
+        "<script>1</script>",
+        '<a href=" jav\tascript:x">a</a>',
+        '<img src="data:image/svg+xml,x">',
+        '<div style="x:expression(1)">a</div>',
+        "<svg></svg>",
+    ]:
         assert active_content(bad), bad
     assert active_content('<p><a href="https://x.example/">ok</a></p>') == []

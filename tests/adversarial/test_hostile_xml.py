@@ -137,7 +137,10 @@ def _parse_in_child(tmp_path: Path, data: bytes) -> dict[str, object]:
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.run(
         [sys.executable, "-c", _CHILD, str(doc), str(MEMORY_LIMIT_MB + 1024)],
-        capture_output=True, text=True, timeout=120, cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -29,8 +29,32 @@ PROFILE = settings(max_examples=200, deadline=None, suppress_health_check=[Healt
 
 # Text that looks like news as well as noise: words, abbreviations, quotes, odd whitespace, unicode.
 news_bits = st.sampled_from(
-    ["Mr.", "U.S.", "Jan. 5", "3 p.m.", '"', "“", "”", "(Reuters) --", "date 2024-04-06", "\n\n",
-     "\n", " ", ".", "!", "?", "—", "title:", "url:", "source:", "é", "中文", "\u200b", "\r\n", "\t"]
+    [
+        "Mr.",
+        "U.S.",
+        "Jan. 5",
+        "3 p.m.",
+        '"',
+        "“",
+        "”",
+        "(Reuters) --",
+        "date 2024-04-06",
+        "\n\n",
+        "\n",
+        " ",
+        ".",
+        "!",
+        "?",
+        "—",
+        "title:",
+        "url:",
+        "source:",
+        "é",
+        "中文",
+        "\u200b",
+        "\r\n",
+        "\t",
+    ]
 )
 newsish = st.lists(st.one_of(st.text(max_size=20), news_bits), max_size=40).map("".join)
 
@@ -61,11 +85,38 @@ def test_sentence_splitter_loses_nothing(text: str) -> None:
 
 
 url_parts = st.sampled_from(
-    ["http://", "https://", "HTTPS://", "javascript:", "//", "ftp://", "a.example", "EXAMPLE.com",
-     ":443", ":80", ":99999", "/", "?", "&", "#", "utm_source=x", "id=1", "fbclid=2", "%2F", "@",
-     "[::1]", "..", " ", "\n", "é", "xn--"]
+    [
+        "http://",
+        "https://",
+        "HTTPS://",
+        "javascript:",
+        "//",
+        "ftp://",
+        "a.example",
+        "EXAMPLE.com",
+        ":443",
+        ":80",
+        ":99999",
+        "/",
+        "?",
+        "&",
+        "#",
+        "utm_source=x",
+        "id=1",
+        "fbclid=2",
+        "%2F",
+        "@",
+        "[::1]",
+        "..",
+        " ",
+        "\n",
+        "é",
+        "xn--",
+    ]
 )
-urlish = st.lists(st.one_of(url_parts, st.text(alphabet=string.printable, max_size=8)), max_size=12).map("".join)
+urlish = st.lists(
+    st.one_of(url_parts, st.text(alphabet=string.printable, max_size=8)), max_size=12
+).map("".join)
 
 
 @PROFILE
@@ -81,8 +132,18 @@ def test_canonical_url_is_total_and_idempotent(raw: str, base: str | None) -> No
 
 dates = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["Fri, 05 Apr 2024 10:00:00 +0200", "2024-04-05T10:00:00Z", "Sat, 31 Dec 9999 23:59:59 GMT",
-                     "Mon, 01 Jan 0001 00:00:00 GMT", "2024-02-30", "yesterday", "", "Fri, 05 Apr 2024 25:61:61 +9999"]),
+    st.sampled_from(
+        [
+            "Fri, 05 Apr 2024 10:00:00 +0200",
+            "2024-04-05T10:00:00Z",
+            "Sat, 31 Dec 9999 23:59:59 GMT",
+            "Mon, 01 Jan 0001 00:00:00 GMT",
+            "2024-02-30",
+            "yesterday",
+            "",
+            "Fri, 05 Apr 2024 25:61:61 +9999",
+        ]
+    ),
 )
 
 
@@ -107,21 +168,49 @@ def test_feed_dates_are_aware_and_never_in_the_future(pub: str, upd: str) -> Non
 
 
 toml_values = st.one_of(
-    st.integers(-5, 10**6).map(str), st.booleans().map(lambda b: str(b).lower()),
-    st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr).filter(lambda s: "e" not in s),
+    st.integers(-5, 10**6).map(str),
+    st.booleans().map(lambda b: str(b).lower()),
+    st.floats(allow_nan=False, allow_infinity=False, width=32)
+    .map(repr)
+    .filter(lambda s: "e" not in s),
     st.text(alphabet=string.ascii_letters + " /.-", max_size=12).map(lambda s: f'"{s}"'),
-    st.just("[1, 2]"), st.just('["a", "b"]'), st.just("{ a = 1 }"),
+    st.just("[1, 2]"),
+    st.just('["a", "b"]'),
+    st.just("{ a = 1 }"),
 )
 keys = st.sampled_from(
-    ["title", "timezone", "max_stories", "sections", "mute", "window_hours", "threshold", "sentences",
-     "method", "timeout", "max_bytes", "allow_private", "date", "colour", "id", "url", "kind", "path", "tags",
-     "interval", "enabled"]
+    [
+        "title",
+        "timezone",
+        "max_stories",
+        "sections",
+        "mute",
+        "window_hours",
+        "threshold",
+        "sentences",
+        "method",
+        "timeout",
+        "max_bytes",
+        "allow_private",
+        "date",
+        "colour",
+        "id",
+        "url",
+        "kind",
+        "path",
+        "tags",
+        "interval",
+        "enabled",
+    ]
 )
 tables = st.sampled_from(["brief", "summary", "group", "fetch", "nonsense", "[sources]"])
 
 
 @PROFILE
-@given(st.lists(st.tuples(tables, st.lists(st.tuples(keys, toml_values), max_size=4)), max_size=4), st.binary(max_size=30))
+@given(
+    st.lists(st.tuples(tables, st.lists(st.tuples(keys, toml_values), max_size=4)), max_size=4),
+    st.binary(max_size=30),
+)
 def test_config_loader_gives_config_or_config_error(sections: list, junk: bytes) -> None:  # type: ignore[type-arg]
     lines: list[str] = []
     for table, pairs in sections:

@@ -1,0 +1,186 @@
+"""Crash safety: `briefs run` killed with SIGKILL at random moments, seeded, over every stage.
+
+After each kill: the database passes PRAGMA integrity_check; no committed article is missing;
+every file in output/ is complete and valid (old or new version, never half); and the next run
+succeeds and writes the same brief as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.adversarial.corpus import build_feeds, config_text, serve
+
+ROOT = Path(__file__).resolve().parents[2]
+TRIALS = int(os.environ.get("BRIEFS_CRASH_TRIALS", "50"))
+STAGES = ["fetch", "store", "group", "summarize", "render", "write"]
+DATE = "2024-04-05"
+FEEDS, PER_FEED = 12, 15
+
+
+def _cmd(config: Path, verbose: bool = False) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "briefs",
+        *(["-vv"] if verbose else []),
+        "--config",
+        str(config),
+        "run",
+        "--date",
+        DATE,
+    ]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def _brief_text(out: Path) -> str:
+    md = (out / f"{DATE}.md").read_text()
+    return re.sub(r"generated [^\n]*", "generated <time>", md)
+
+
+def _article_ids(db: Path) -> set[str]:
+    if not db.exists():
+        return set()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
+        if "articles" not in tables:
+            return set()
+        return {r[0] for r in conn.execute("select id from articles")}
+
+
+def _check_outputs(out: Path) -> None:
+    """Every visible file is complete and valid; stray temp files are hidden dotfiles only."""
+    if not out.exists():
+        return
+    for path in out.iterdir():
+        if path.name.startswith("."):
+            continue  # a temp file a killed writer left behind: never served, cleaned next run
+        data = path.read_bytes()
+        assert data, path.name
+        if path.suffix in (".html", ".xml"):
+            ET.fromstring(data)
+        elif path.suffix == ".json":
+            json.loads(data)
+        elif path.suffix == ".eml":
+            msg = email.message_from_bytes(data, policy=email.policy.default)
+            assert msg.get_body(("html",)) is not None and msg.get_body(("plain",)) is not None
+            assert data.rstrip().endswith(b"--")  # the closing MIME boundary: not cut short
+        elif path.suffix == ".md":
+            assert data.endswith(b"\n") and b"# " in data
+
+
+def _kill_during(config: Path, stage: str, offset: float) -> str:
+    """Start a run, SIGKILL it ``offset`` seconds after ``stage`` starts; return the last stage seen."""
+    proc = subprocess.Popen(
+        _cmd(config, verbose=True),
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+    )
+    seen: list[str] = []
+    armed = threading.Event()
+
+    def reader() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            match = re.search(r"stage (\w+) started", line)
+            if match:
+                seen.append(match.group(1))
+                if match.group(1) == stage:
+                    armed.set()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    if armed.wait(timeout=60):
+        time.sleep(offset)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    thread.join(timeout=5)
+    assert proc.stderr is not None
+    proc.stderr.close()
+    if proc.returncode != -signal.SIGKILL:
+        return "completed"
+    return seen[-1] if seen else "startup"
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments(tmp_path: Path) -> None:
+    rng = random.Random(20241127)
+    docs = build_feeds(11, FEEDS, PER_FEED, dt.datetime(2024, 4, 5, 6, tzinfo=dt.UTC))
+    with serve(docs) as base:
+        ref, crash = tmp_path / "ref", tmp_path / "crash"
+        for folder in (ref, crash):
+            folder.mkdir()
+            (folder / "briefs.toml").write_text(config_text(base, FEEDS))
+        # An uninterrupted run: the reference brief and each stage's duration.
+        start = time.perf_counter()
+        done = subprocess.run(
+            [*_cmd(ref / "briefs.toml"), "--timings"],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            cwd=ROOT,
+            check=True,
+        )
+        assert time.perf_counter() - start < 120
+        durations = {
+            m.group(1): float(m.group(2))
+            for m in re.finditer(r"^\s+(\w+)\s+([\d.]+) s$", done.stdout, re.M)
+        }
+        reference = _brief_text(ref / "out")
+        landed: Counter[str] = Counter()
+        committed: set[str] = set()
+        for trial in range(TRIALS):
+            stage = STAGES[trial % len(STAGES)]
+            if stage in ("fetch", "store", "group") or trial % 7 == 0:
+                # these stages only have work on a database that has not seen the corpus yet
+                for name in ("briefs.db", "briefs.db-wal", "briefs.db-shm"):
+                    (crash / name).unlink(missing_ok=True)
+                committed = set()
+            offset = rng.uniform(0, max(durations.get(stage, 0.01), 0.002))
+            landed[_kill_during(crash / "briefs.toml", stage, offset)] += 1
+            ids = _article_ids(crash / "briefs.db")
+            assert committed <= ids, f"trial {trial}: committed articles lost"
+            committed = ids
+            _check_outputs(crash / "out")
+            if trial % 5 == 4 or trial == TRIALS - 1:
+                subprocess.run(
+                    _cmd(crash / "briefs.toml"),
+                    capture_output=True,
+                    env=_env(),
+                    cwd=ROOT,
+                    check=True,
+                )
+                assert _brief_text(crash / "out") == reference, (
+                    f"trial {trial}: recovered brief differs"
+                )
+                _check_outputs(crash / "out")
+                assert not list((crash / "out").glob(".*.tmp")), "orphan temp files not swept"
+                committed = _article_ids(crash / "briefs.db")
+        print(f"\nSIGKILL trials: {TRIALS}; last stage seen at the kill: {dict(landed)}")
+        assert sum(landed[s] for s in STAGES) >= TRIALS * 0.8
+        assert sum(1 for s in STAGES if landed[s]) >= 5
