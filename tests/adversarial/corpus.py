@@ -6,6 +6,7 @@ stories span outlets. The text is generated from a small vocabulary (no third-pa
 
 from __future__ import annotations
 
+import datetime as dt
 import http.server
 import random
 import threading
@@ -13,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
-import datetime as dt
 
 PLACES = [
     "Calder Bay",
@@ -134,7 +134,7 @@ def serve(documents: dict[str, bytes]) -> Iterator[str]:
     """Serve ``documents`` on 127.0.0.1 (ephemeral port); yields the base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = documents.get(self.path)
             if body is None:
                 self.send_error(404)
