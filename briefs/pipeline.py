@@ -348,7 +348,6 @@ def build_edition(
         )
     with timings.stage("write"):
         out = Publisher(config.output)
-        out.sweep()
         out.write(f"{edition.id}.md", markdown)
         out.write(f"{edition.id}.html", page)
         if index is not None:

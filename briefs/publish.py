@@ -50,23 +50,6 @@ class Publisher:
             raise PublishError(f"refusing to write outside {self.root}: {name!r}")
         return target
 
-    def sweep(self) -> int:
-        """Remove temporary files a killed writer left behind; return how many.
-
-        Only one writer owns the folder at a time (the run lock), so every temp file found at the
-        start of a build is an orphan.
-        """
-        if not self.root.is_dir():
-            return 0
-        removed = 0
-        for orphan in self.root.rglob(".*.tmp"):
-            try:
-                orphan.unlink()
-                removed += 1
-            except OSError:
-                continue
-        return removed
-
     def write(self, name: str, data: bytes | str) -> Path:
         """Atomically replace ``name`` with ``data`` (str is written as UTF-8)."""
         target = self.path(name)

@@ -137,11 +137,3 @@ def test_markdown_and_html_escape_feed_text() -> None:
 )
 def test_safe_url(url: str, ok: bool) -> None:
     assert (safe_url(url) == url) is ok
-
-
-def test_publisher_sweeps_orphan_temp_files(tmp_path: Path) -> None:
-    out = Publisher(tmp_path)
-    (tmp_path / ".feed.xml.abc123.tmp").write_text("half a fee")
-    (tmp_path / "keep.html").write_text("ok")
-    assert out.sweep() == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.html"]
