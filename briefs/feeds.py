@@ -14,6 +14,7 @@ even if a user's template lets something through. GUIDs are ``tag:`` URIs, never
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from collections.abc import Sequence
@@ -93,6 +94,9 @@ class FeedItem:
 def _xml(value: str) -> str:
     """Text that XML 1.0 can carry: no control characters, no lone surrogates."""
     return _NOT_XML.sub("", value)
+
+
+RSS_TYPE = "application/rss+xml"
 
 
 def _line(value: str) -> str:
@@ -199,12 +203,19 @@ def _generator(
         fe = fg.add_entry()
         fe.id(item.guid)
         fe.guid(item.guid, permalink=False)
-        fe.title(_line(item.title) or "(untitled)")
+        title = _line(item.title) or "(untitled)"
+        # Many RSS readers (feedparser among them) treat an RSS <title> as HTML: keep markup text.
+        fe.title(
+            title.replace("<", "&lt;").replace(">", "&gt;") if self_type == RSS_TYPE else title
+        )
         if _http(item.url):
             fe.link(href=_http(item.url), rel="alternate", type="text/html")
         fe.published(item.published)
         fe.updated(item.updated)
-        fe.summary(_line(item.summary) or _line(item.title))
+        summary = _line(item.summary) or _line(item.title)
+        # RSS <description> is HTML by convention (readers render it): escape the text once more
+        # so "<img onerror=...>" in a headline stays text. Atom's <summary> is typed text.
+        fe.summary(html.escape(summary, quote=False) if self_type == RSS_TYPE else summary)
         fe.content(sanitize_html(item.content_html), type="html")
     return fg
 
@@ -218,7 +229,7 @@ def build_feeds(
     """The RSS, Atom and JSON Feed documents for ``items`` (newest first), by file name."""
     base = _base(info.site_url)
     updated = max((i.updated for i in items), default=now)
-    rss = _generator(info, items, names.rss, "application/rss+xml", updated)
+    rss = _generator(info, items, names.rss, RSS_TYPE, updated)
     atom = _generator(info, items, names.atom, "application/atom+xml", updated)
     return {
         names.rss: rss.rss_str(pretty=True),

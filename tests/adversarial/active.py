@@ -40,6 +40,17 @@ URL_ATTRS = {
     "lowsrc",
 }
 _NOISE = re.compile(r"[\x00-\x20\u200b]+")
+# <link> relations that only describe the page; anything else (stylesheet, import, preload...) loads.
+_PASSIVE_RELS = {
+    "alternate",
+    "icon",
+    "shortcut icon",
+    "canonical",
+    "home",
+    "archives",
+    "prev",
+    "next",
+}
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:", "livescript:")
 
 
@@ -69,7 +80,7 @@ def active_content(markup: str, *, ours: tuple[str, ...] = ()) -> list[str]:
             problems.append(f"<{tag}> element")
         if tag == "meta" and (el.get("http-equiv") or "").lower() == "refresh":
             problems.append("meta refresh")
-        if tag == "link" and (el.get("rel") or "").lower() not in ("alternate", "icon"):
+        if tag == "link" and (el.get("rel") or "").lower() not in _PASSIVE_RELS:
             problems.append(f"<link rel={el.get('rel')!r}>")
         if tag == "style" and "style" not in ours:
             problems.append("<style> from content")
@@ -84,6 +95,9 @@ def active_content(markup: str, *, ours: tuple[str, ...] = ()) -> list[str]:
             lname = name.lower()
             if lname.startswith("on"):
                 problems.append(f"event attribute {name}= on <{tag}>")
+            icon = tag == "link" and (el.get("rel") or "").lower() == "icon"
+            if icon and _NOISE.sub("", value).lower().startswith("data:image/"):
+                continue  # an inline favicon is drawn as an image and cannot run script
             if lname in URL_ATTRS and _bad_url(value):
                 problems.append(f"{name}={value[:40]!r} on <{tag}>")
             if lname == "style" and any(
