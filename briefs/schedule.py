@@ -92,6 +92,17 @@ def _repeated(when: dt.datetime, zone: zoneinfo.ZoneInfo) -> bool:
     return local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset()
 
 
+def _local(when: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    local = when.astimezone(zone)
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z" if local.second else "%Y-%m-%d %H:%M %Z")
+
+
+def _after(when: dt.datetime) -> dt.datetime:
+    """A microsecond later, counted in UTC: local arithmetic would drop ``fold`` and go back an
+    hour from the second pass through a repeated hour."""
+    return when.astimezone(dt.UTC) + _TINY
+
+
 def fire_times(trigger: Any, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
     """Every time in [start, end] at which the trigger builds an edition (repeats skipped)."""
     zone = trigger.timezone
@@ -100,7 +111,7 @@ def fire_times(trigger: Any, start: dt.datetime, end: dt.datetime) -> list[dt.da
     while when is not None and when <= end:
         if not _repeated(when, zone):
             out.append(when)
-        when = trigger.get_next_fire_time(when, when + _TINY)
+        when = trigger.get_next_fire_time(when, _after(when))
     return out
 
 
@@ -112,9 +123,9 @@ def last_fire_time(trigger: Any, now: dt.datetime, since: dt.datetime) -> dt.dat
 
 def next_fire_time(trigger: Any, now: dt.datetime) -> dt.datetime | None:
     """The next time after ``now`` at which the trigger builds an edition."""
-    when = trigger.get_next_fire_time(None, now + _TINY)
+    when = trigger.get_next_fire_time(None, _after(now))
     while when is not None and _repeated(when, trigger.timezone):
-        when = trigger.get_next_fire_time(when, when + _TINY)
+        when = trigger.get_next_fire_time(when, _after(when))
     return when  # type: ignore[no-any-return]
 
 
@@ -243,7 +254,7 @@ class Daemon:
                     "build %s (scheduled %s): %d stories, %d sources polled, %d failed, "
                     "%d new articles, %.2f s",
                     edition.id,
-                    fire.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z"),
+                    _local(fire, self.zone),
                     len(brief.stories),
                     polled,
                     len(failed),
@@ -375,6 +386,7 @@ class Daemon:
                 from briefs.serve import make_server
 
                 settings = self.config.serve
+                self.config.output.mkdir(parents=True, exist_ok=True)
                 server = make_server(
                     self.config.output,
                     host or settings.host,
@@ -416,7 +428,7 @@ class Daemon:
                 "edition %s (%s): next at %s",
                 job.slot or "daily",
                 job.expr,
-                nxt.strftime("%Y-%m-%d %H:%M %Z") if nxt else "never",
+                _local(nxt, self.zone) if nxt else "never",
             )
 
 
