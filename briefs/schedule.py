@@ -60,6 +60,7 @@ Clock = Callable[[], dt.datetime]
 _TINY = dt.timedelta(microseconds=1)
 # How long a scheduled job waits for a `briefs run` (or another job) to finish with the database.
 _LOCK_WAIT = 1800.0
+_MIN_WINDOW = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,10 @@ class Daemon:
         self.brief_zone = zoneinfo.ZoneInfo(config.brief.timezone)
         self.jobs = edition_jobs(config)
         self.grace = dt.timedelta(minutes=config.schedule.grace_minutes)
+        # A scheduled run may start a little late (a busy machine, a suspended laptop): it builds
+        # the latest time within this window, which is never shorter than a few minutes even
+        # when catching up at start-up is switched off (grace_minutes = 0).
+        self.window = max(self.grace, _MIN_WINDOW)
         self.stop_event = threading.Event()
         self.started = self.clock()
         self._store: Store | None = None
@@ -183,7 +188,8 @@ class Daemon:
         return dt.timedelta(seconds=digest % jitter)
 
     def due_sources(self, now: dt.datetime) -> list[Source]:
-        """Enabled sources whose next poll (from the store, with backoff) plus jitter has come."""
+        """Enabled sources never polled, or whose next poll (from the store: interval, or backoff
+        after failures) plus their jitter offset has come."""
         states = self.store.feed_states()
         return [
             src
@@ -194,8 +200,9 @@ class Daemon:
     def _is_due(self, src: Source, state: FeedState | None, now: dt.datetime) -> bool:
         if state is not None and state.disabled:
             return False
-        base = state.next_poll if state is not None and state.next_poll else self.started
-        return base + self._offset(src.id) <= now
+        if state is None or state.next_poll is None:
+            return True  # never polled: now, so the first edition has something to say
+        return state.next_poll + self._offset(src.id) <= now
 
     # -- jobs ------------------------------------------------------------------------------
     def poll_due(self) -> int:
@@ -227,11 +234,12 @@ class Daemon:
         subset = dataclasses.replace(self.config, sources=tuple(due))
         return poll_and_group(subset, self.store, now, timings, self.transport)
 
-    def build_due(self, job: EditionJob) -> Edition | None:
-        """Build the job's edition if its latest scheduled time (within the grace period) has
-        no build yet; plan its delivery. Returns the edition built, or None."""
+    def build_due(self, job: EditionJob, within: dt.timedelta | None = None) -> Edition | None:
+        """Build the job's edition if its latest scheduled time (at most ``within`` ago, default
+        the scheduling window) has no build from that time on; plan its delivery. Returns the
+        edition built, or None."""
         now = self.clock()
-        fire = last_fire_time(job.trigger, now, now - self.grace)
+        fire = last_fire_time(job.trigger, now, now - (self.window if within is None else within))
         if fire is None:
             return None
         edition = Edition(fire.astimezone(self.brief_zone).date(), job.slot)
@@ -270,7 +278,7 @@ class Daemon:
 
     def catch_up(self) -> list[Edition]:
         """At start-up: build every edition whose time passed within the grace period unbuilt."""
-        return [e for job in self.jobs if (e := self.build_due(job)) is not None]
+        return [e for job in self.jobs if (e := self.build_due(job, self.grace)) is not None]
 
     def deliver_due(self) -> list[DeliveryReport]:
         """Send every planned delivery whose (next) attempt is due."""
@@ -342,7 +350,7 @@ class Daemon:
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
-                "misfire_grace_time": max(int(self.grace.total_seconds()), 1),
+                "misfire_grace_time": int(self.window.total_seconds()),
             },
         )
         now = dt.datetime.now(self.zone)

@@ -130,3 +130,13 @@ def test_delivery_records_move_through_their_states(tmp_path: Path) -> None:
     store.plan_deliveries("e1", ["a@x.example", "b@x.example"], later, resend=True)
     assert {d.status for d in store.deliveries("e1")} == {"pending"}
     store.close()
+
+
+def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = load_config(write(tmp_path, example))
+    assert config.schedule.editions == ("morning: 30 6 * * *", "evening: 0 18 * * *")
+    assert config.email.enabled and config.email.recipients[0] == "Ann <ann@example.org>"
