@@ -41,7 +41,13 @@ from briefs.errors import BriefsError
 from briefs.lock import named_lock
 from briefs.mail import SmtpMailer, recipient_key, smtp_password
 from briefs.models import DeliveryReport, Edition, EditionRecord, FeedState, Source
-from briefs.pipeline import Timings, build_edition, deliver_edition, poll_and_group
+from briefs.pipeline import (
+    Timings,
+    build_edition,
+    deliver_edition,
+    edition_for,
+    poll_and_group,
+)
 from briefs.store import Store, open_store
 
 __all__ = [
@@ -52,6 +58,7 @@ __all__ = [
     "edition_jobs",
     "fire_times",
     "last_fire_time",
+    "scheduled_edition",
 ]
 
 log = logging.getLogger(__name__)
@@ -65,26 +72,39 @@ _MIN_WINDOW = dt.timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class EditionJob:
-    """One entry of ``schedule.editions``: a slot name and its cron trigger."""
+    """One entry of ``schedule.editions``: its slot name (if named) and its cron trigger."""
 
-    slot: str
+    slot: str  # "": brief.slot, else the slot of brief.slots open at the scheduled time
     expr: str
     trigger: Any  # apscheduler.triggers.cron.CronTrigger, built with timezone=
+    index: int = 0
 
     @property
     def job_id(self) -> str:
         """The APScheduler job id."""
-        return f"edition:{self.slot or 'daily'}"
+        return f"edition:{self.slot}" if self.slot else f"edition:#{self.index}"
+
+    @property
+    def label(self) -> str:
+        """How logs and ``briefs status`` name it."""
+        return self.slot or "daily"
 
 
 def edition_jobs(config: Config) -> list[EditionJob]:
     """The configured editions, each with a trigger in the schedule's time zone."""
     zone = zoneinfo.ZoneInfo(config.schedule.timezone)
     jobs = []
-    for entry in config.schedule.editions:
+    for i, entry in enumerate(config.schedule.editions):
         slot, expr = split_edition(entry)
-        jobs.append(EditionJob(slot or config.brief.slot, expr, cron_trigger(expr, zone)))
+        jobs.append(EditionJob(slot, expr, cron_trigger(expr, zone), i))
     return jobs
+
+
+def scheduled_edition(config: Config, store: Store, job: EditionJob, fire: dt.datetime) -> Edition:
+    """The edition a scheduled time builds: that day in brief.timezone, the job's slot (or the
+    slot open at that time, as ``briefs run`` would choose it then)."""
+    day = fire.astimezone(zoneinfo.ZoneInfo(config.brief.timezone)).date()
+    return edition_for(config, store, day, fire.astimezone(dt.UTC), job.slot or None)
 
 
 def _repeated(when: dt.datetime, zone: zoneinfo.ZoneInfo) -> bool:
@@ -146,7 +166,6 @@ class Daemon:
         self.transport = transport
         self.mailer_factory = mailer_factory
         self.zone = zoneinfo.ZoneInfo(config.schedule.timezone)
-        self.brief_zone = zoneinfo.ZoneInfo(config.brief.timezone)
         self.jobs = edition_jobs(config)
         self.grace = dt.timedelta(minutes=config.schedule.grace_minutes)
         # A scheduled run may start a little late (a busy machine, a suspended laptop): it builds
@@ -242,7 +261,7 @@ class Daemon:
         fire = last_fire_time(job.trigger, now, now - (self.window if within is None else within))
         if fire is None:
             return None
-        edition = Edition(fire.astimezone(self.brief_zone).date(), job.slot)
+        edition = scheduled_edition(self.config, self.store, job, fire)
         built: Edition | None = None
         start = time.perf_counter()
         lock = named_lock(self.config, "build")
@@ -254,9 +273,8 @@ class Daemon:
                 timings = Timings()
                 now = self.clock()
                 polled, new, failed = self._poll(now, timings)
-                brief, _files = build_edition(
-                    self.config, self.store, edition, now, timings, failed
-                )
+                # failed=None: the edition lists every source failing at its last poll
+                brief, _files = build_edition(self.config, self.store, edition, now, timings)
                 built = edition
                 log.info(
                     "build %s (scheduled %s): %d stories, %d sources polled, %d failed, "
@@ -329,7 +347,7 @@ class Daemon:
         self._guarded("poll", self.poll_due)
 
     def _job_build(self, job: EditionJob) -> None:
-        self._guarded(f"build {job.slot or 'daily'}", lambda: self.build_due(job))
+        self._guarded(f"build {job.label}", lambda: self.build_due(job))
         if self.delivers:
             self._guarded("deliver", self.deliver_due)
 
@@ -434,7 +452,7 @@ class Daemon:
             nxt = next_fire_time(job.trigger, now)
             log.info(
                 "edition %s (%s): next at %s",
-                job.slot or "daily",
+                job.label,
                 job.expr,
                 _local(nxt, self.zone) if nxt else "never",
             )
@@ -468,12 +486,10 @@ def daemon_status(config: Config, store: Store, now: dt.datetime) -> DaemonStatu
         last = last_fire_time(job.trigger, now, now - grace)
         built = False
         if last is not None:
-            edition = Edition(
-                last.astimezone(zoneinfo.ZoneInfo(config.brief.timezone)).date(), job.slot
-            )
+            edition = scheduled_edition(config, store, job, last)
             built_at = store.edition_built_at(edition.id)
             built = built_at is not None and built_at >= last
-        rows.append((job.slot, job.expr, next_fire_time(job.trigger, now), last, built))
+        rows.append((job.label, job.expr, next_fire_time(job.trigger, now), last, built))
     recent = store.recent_editions(1)
     last_edition = recent[0] if recent else None
     counts: dict[str, int] = {}

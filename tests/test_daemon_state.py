@@ -52,7 +52,11 @@ def test_email_settings_and_environment(tmp_path: Path, monkeypatch: pytest.Monk
         ('[schedule]\neditions = ["30 25 * * *"]', "schedule.editions[0]: not a cron expression"),
         ('[schedule]\neditions = ["30 6 * *"]', "4 fields, not 5"),
         ('[schedule]\neditions = ["0 6 * * *", "0 18 * * *"]', "two editions with the slot ''"),
-        ('[schedule]\neditions = ["a b: 0 6 * * *"]', "slot 'a b' must be"),
+        ('[schedule]\neditions = ["A: 0 6 * * *"]', "slot 'A': a slot name is lowercase"),
+        (
+            '[brief]\nslots = ["am@09:00", "pm"]\n[schedule]\neditions = ["noon: 0 12 * * *"]',
+            "slot 'noon' is not one of brief.slots (am, pm)",
+        ),
         ('[schedule]\ntimezone = "Moon/Base"', "schedule.timezone: unknown time zone"),
         ("[schedule]\npoll_tick = 0", "poll_tick must be at least 1"),
         ("[schedule]\ngrace = 5", "unknown key schedule.'grace'"),

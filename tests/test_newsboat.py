@@ -66,13 +66,15 @@ def test_newsboat_sees_each_edition_once(seeds_copy: Path, tmp_path: Path) -> No
         reload(newsboat, reader)
         first = items(reader, url)
         assert [g.rsplit("/", 1)[-1] for g, _ in first] == ["2024-04-05"]
-        assert first[0][1] == "The Demo Brief: 2024-04-05"
+        assert first[0][1] == "The Demo Brief: Friday, 5 April 2024"
         # a new edition is built and served: one new item, nothing twice
         run(config, date=dt.date(2024, 4, 6), now=dt.datetime(2024, 4, 6, 18, tzinfo=dt.UTC))
         reload(newsboat, reader)
         second = items(reader, url)
         assert len(second) == 2 and len({g for g, _ in second}) == 2
-        assert set(second) - set(first) == {(second[-1][0], "The Demo Brief: 2024-04-06")}
+        assert set(second) - set(first) == {
+            (second[-1][0], "The Demo Brief: Saturday, 6 April 2024")
+        }
         # nothing new: a reload changes nothing
         reload(newsboat, reader)
         assert items(reader, url) == second

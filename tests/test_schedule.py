@@ -261,3 +261,26 @@ def test_without_catch_up_a_slightly_late_scheduled_run_still_builds(
     built = daemon.build_due(job)  # what the scheduled job does when it runs a minute late
     assert built is not None and built.id == "2024-04-06"
     daemon.close()
+
+
+def test_unnamed_editions_build_the_slot_open_at_their_time(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    cfg = seeds_copy / "briefs.toml"
+    cfg.write_text(
+        cfg.read_text().replace(
+            'title = "The Demo Brief"', 'title = "The Demo Brief"\nslots = ["am@09:00", "pm"]'
+        )
+    )
+    config = configure(seeds_copy, tmp_path, 'editions = ["30 6 * * *", "0 18 * * *"]')
+    clock = Clock(utc(2024, 4, 6, 5, 31))  # 06:31 BST: the morning slot is open
+    daemon = Daemon(config, clock=clock)
+    first, second = daemon.jobs
+    built = daemon.build_due(first)
+    assert built is not None and built.id == "2024-04-06-am"
+    clock.now = utc(2024, 4, 6, 17, 1)  # 18:01 BST: after the 09:00 cut-off
+    built = daemon.build_due(second)
+    assert built is not None and built.id == "2024-04-06-pm"
+    assert daemon.build_due(first) is None  # 06:30 was built, and is long past
+    assert {j.job_id for j in daemon.jobs} == {"edition:#0", "edition:#1"}
+    daemon.close()
