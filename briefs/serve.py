@@ -50,6 +50,8 @@ _TYPES = {
     ".webp": "image/webp",
     ".svg": "image/svg+xml",
     ".ico": "image/x-icon",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".rss": "application/rss+xml; charset=utf-8",
 }
 _FEED_SUFFIXES = (".xml", ".json")
 _MAX_FILE_BYTES = 50_000_000

@@ -67,6 +67,10 @@ def request(
         ("/feed.xml", "application/rss+xml; charset=utf-8"),
         ("/atom.xml", "application/atom+xml; charset=utf-8"),
         ("/feed.json", "application/feed+json; charset=utf-8"),
+        ("/stories.xml", "application/rss+xml; charset=utf-8"),
+        ("/stories.atom", "application/atom+xml; charset=utf-8"),
+        ("/stories.json", "application/feed+json; charset=utf-8"),
+        ("/archive.html", "text/html; charset=utf-8"),
         ("/", "text/html; charset=utf-8"),
         ("/index.html", "text/html; charset=utf-8"),
         ("/2024-04-06.html", "text/html; charset=utf-8"),
@@ -86,7 +90,7 @@ def test_content_types_and_cache_headers(
     assert headers["etag"].startswith('"') and headers["last-modified"].endswith("GMT")
     assert headers["x-content-type-options"] == "nosniff"
     assert int(headers["content-length"]) == len(body)
-    if path == "/feed.json":
+    if path.endswith(".json"):
         assert json.loads(body)["version"] == "https://jsonfeed.org/version/1.1"
     if ctype.startswith("text/html"):
         assert "script-src" not in headers["content-security-policy"]  # default-src 'none'
