@@ -37,7 +37,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from briefs.config import Config, cron_trigger, split_edition
-from briefs.errors import BriefsError
+from briefs.errors import BriefsError, DeliveryError, LockError
 from briefs.lock import named_lock
 from briefs.mail import SmtpMailer, recipient_key, smtp_password
 from briefs.models import DeliveryReport, Edition, EditionRecord, FeedState, Source
@@ -68,6 +68,7 @@ _TINY = dt.timedelta(microseconds=1)
 # How long a scheduled job waits for a `briefs run` (or another job) to finish with the database.
 _LOCK_WAIT = 1800.0
 _MIN_WINDOW = dt.timedelta(minutes=5)
+_MAX_MAIL_PAUSE = 3600.0
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,8 @@ class Daemon:
         self.started = self.clock()
         self._store: Store | None = None
         self._store_lock = threading.Lock()
+        self._mail_failures = 0
+        self._mail_paused_until = dt.datetime.min.replace(tzinfo=dt.UTC)
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -300,27 +303,47 @@ class Daemon:
 
     def deliver_due(self) -> list[DeliveryReport]:
         """Send every planned delivery whose (next) attempt is due."""
-        if not self.config.email.enabled:
+        now = self.clock()
+        if not self.config.email.enabled or now < self._mail_paused_until:
             return []
         by_edition: dict[str, list[str]] = {}
-        for d in self.store.due_deliveries(self.clock()):
+        for d in self.store.due_deliveries(now):
             by_edition.setdefault(d.edition_id, []).append(d.recipient)
         reports = []
         for edition_id, recipients in by_edition.items():
             if self.stop_event.is_set():
                 break
             start = time.perf_counter()
-            report = deliver_edition(
-                self.config,
-                self.store,
-                edition_id,
-                recipients=recipients,
-                wait=False,
-                clock=self.clock,
-                stop=self.stop_event,
-                mailer_factory=self.mailer_factory,
-                lock_timeout=0,
-            )
+            try:
+                report = deliver_edition(
+                    self.config,
+                    self.store,
+                    edition_id,
+                    recipients=recipients,
+                    wait=False,
+                    clock=self.clock,
+                    stop=self.stop_event,
+                    mailer_factory=self.mailer_factory,
+                    lock_timeout=0,
+                )
+            except LockError:
+                log.info("deliver %s: another process is sending; trying later", edition_id)
+                break
+            except DeliveryError as exc:
+                # A failure for every recipient (login refused, certificate not trusted, no
+                # .eml): pause, longer each time, rather than trying (and logging in) every tick.
+                self._mail_failures += 1
+                pause = dt.timedelta(
+                    seconds=min(
+                        max(self.config.email.retry_delay, self.config.schedule.poll_tick)
+                        * 2 ** (self._mail_failures - 1),
+                        _MAX_MAIL_PAUSE,
+                    )
+                )
+                self._mail_paused_until = now + pause
+                log.error("deliver %s: %s; trying again in %s", edition_id, exc, pause)
+                break
+            self._mail_failures = 0
             log.info(
                 "deliver %s: %d sent, %d already had it, %d failed, %d to retry, %.2f s",
                 edition_id,

@@ -109,10 +109,11 @@ class Inbox:
         return [r for r in self.received if addr in r.rcpt_tos]
 
 
-def _authenticator(users: dict[str, str]) -> Any:
+def _authenticator(users: dict[str, str], attempts: list[str]) -> Any:
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        attempts.append(data.login.decode() if isinstance(data, LoginPassword) else "?")
         ok = (
             isinstance(data, LoginPassword)
             and users.get(data.login.decode()) == data.password.decode()
@@ -134,6 +135,7 @@ class SmtpServer:
         from aiosmtpd.controller import Controller
 
         self.inbox = Inbox()
+        self.logins: list[str] = []  # every AUTH attempt, by user name
         self.port = free_port()
         self.security = security
         kwargs: dict[str, Any] = {}
@@ -147,7 +149,7 @@ class SmtpServer:
             kwargs.update(ssl_context=context)
         if users is not None:
             kwargs.update(
-                authenticator=_authenticator(users),
+                authenticator=_authenticator(users, self.logins),
                 auth_required=True,
                 # aiosmtpd only counts STARTTLS as TLS; implicit TLS is encrypted from the start
                 auth_require_tls=security == "starttls",

@@ -284,3 +284,35 @@ def test_unnamed_editions_build_the_slot_open_at_their_time(
     assert daemon.build_due(first) is None  # 06:30 was built, and is long past
     assert {j.job_id for j in daemon.jobs} == {"edition:#0", "edition:#1"}
     daemon.close()
+
+
+def test_a_refused_login_pauses_delivery_instead_of_retrying_every_tick(
+    seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.servers import self_signed_cert
+
+    cert = self_signed_cert(tmp_path)
+    with SmtpServer("starttls", users={"desk": "right"}, cert=cert) as smtp:
+        config = configure(
+            seeds_copy,
+            tmp_path,
+            'editions = ["30 6 * * *"]\npoll_tick = 60',
+            f'[email]\nhost = "127.0.0.1"\nport = {smtp.port}\nusername = "desk"\n'
+            f'cafile = "{cert[0]}"\nsender = "desk@news.example"\n'
+            'recipients = ["ann@example.org"]\nretry_delay = 120\n',
+        )
+        monkeypatch.setenv("BRIEFS_SMTP_PASSWORD", "wrong")
+        clock = Clock(utc(2024, 4, 6, 5, 31))
+        daemon = Daemon(config, clock=clock)
+        daemon._job_catch_up()  # builds, then tries to deliver: the login is refused
+        tried = len(smtp.logins)  # (smtplib tries each AUTH mechanism the server offers)
+        assert tried >= 1
+        clock.now += dt.timedelta(seconds=60)
+        daemon._job_deliver()  # the next tick: paused, no new login
+        assert len(smtp.logins) == tried
+        monkeypatch.setenv("BRIEFS_SMTP_PASSWORD", "right")  # fixed (as after a restart)
+        clock.now += dt.timedelta(seconds=61)  # 2 minutes after the failure
+        daemon._job_deliver()
+        assert len(smtp.logins) > tried
+        assert [r.rcpt_tos for r in smtp.inbox.received] == [["ann@example.org"]]
+        daemon.close()
