@@ -136,6 +136,18 @@ def _where_options(func: F) -> F:
     )(func)
 
 
+def _wait_option(func: F) -> F:
+    return click.option(
+        "--wait",
+        "wait_seconds",
+        type=click.FloatRange(min=0),
+        default=300,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long to wait if a daemon is polling or building right now.",
+    )(func)
+
+
 def _configured(state: State, out_dir: str | None, database: str | None) -> Config:
     import dataclasses
     from pathlib import Path
@@ -179,6 +191,7 @@ def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> N
 @_slot_option
 @_where_options
 @click.option("--timings", is_flag=True, help="Print the time spent in each stage.")
+@_wait_option
 @click.pass_obj
 @_errors
 def run(
@@ -188,6 +201,7 @@ def run(
     out_dir: str | None,
     database: str | None,
     timings: bool,
+    wait_seconds: float,
 ) -> None:
     """Poll every source once, group, summarize and write the brief.
 
@@ -199,10 +213,13 @@ def run(
     Example:
       briefs run --config seeds/briefs.toml --date 2024-04-06 --out output/
     """
+    from briefs.lock import named_lock
     from briefs.pipeline import run as run_pipeline
 
     config = _configured(state, out_dir, database)
-    _report(config, run_pipeline(config, date=date, slot=slot), timings, polled=True)
+    with named_lock(config, "build").hold(wait_seconds, doing="briefs run"):
+        report = run_pipeline(config, date=date, slot=slot)
+    _report(config, report, timings, polled=True)
 
 
 @cli.command()
@@ -210,6 +227,7 @@ def run(
 @_slot_option
 @_where_options
 @click.option("--timings", is_flag=True, help="Print the time spent in each stage.")
+@_wait_option
 @click.pass_obj
 @_errors
 def build(
@@ -219,6 +237,7 @@ def build(
     out_dir: str | None,
     database: str | None,
     timings: bool,
+    wait_seconds: float,
 ) -> None:
     """Render an edition from what is stored, without polling any source.
 
@@ -231,10 +250,13 @@ def build(
       briefs --config seeds/briefs.toml build --date 2024-04-06
       briefs build --date 2024-04-06 --slot morning --out output/
     """
+    from briefs.lock import named_lock
     from briefs.pipeline import build as build_pipeline
 
     config = _configured(state, out_dir, database)
-    _report(config, build_pipeline(config, date=date, slot=slot), timings, polled=False)
+    with named_lock(config, "build").hold(wait_seconds, doing="briefs build"):
+        report = build_pipeline(config, date=date, slot=slot)
+    _report(config, report, timings, polled=False)
 
 
 @cli.group()
@@ -298,6 +320,207 @@ def sources_list(state: State) -> None:
     finally:
         store.close()
     Console(width=max(Console().width, 120)).print(table)
+
+
+# -- the daemon, email and serving (issue 7) ---------------------------------------------------
+
+
+@cli.command()
+@click.option("--serve", "with_server", is_flag=True, help="Also serve the output folder.")
+@click.option("--host", help="With --serve: address to listen on (default: serve.host).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="With --serve: port (default: serve.port)."
+)
+@click.pass_obj
+@_errors
+def daemon(state: State, with_server: bool, host: str | None, port: int | None) -> None:
+    """Run by itself: poll sources when due, build editions on schedule, email them.
+
+    Editions are built at the [schedule] editions times (cron, in schedule.timezone); one
+    missed while the machine was off is built at start-up if within schedule.grace_minutes.
+    Each edition is emailed to email.recipients once. Logs one line per job. Stops cleanly
+    on SIGTERM or Ctrl-C (exit 0). Only one daemon runs per database.
+
+    \b
+    Example:
+      briefs --config briefs.toml daemon --serve --port 8080
+    """
+    from briefs.schedule import Daemon
+
+    if state.verbose == 0 and not state.debug:
+        # one line per job from the scheduler; other modules only warn (-v shows everything)
+        logging.getLogger("briefs.schedule").setLevel(logging.INFO)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    Daemon(state.config()).run(serve=with_server, host=host, port=port)
+
+
+def _parse_edition(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    import re
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(-[A-Za-z0-9_.-]+)?", value):
+        raise click.BadParameter(f"{value!r} is not an edition (YYYY-MM-DD or YYYY-MM-DD-slot)")
+    return value
+
+
+@cli.command()
+@click.option(
+    "--edition",
+    callback=_parse_edition,
+    metavar="D",
+    help="Edition to send: YYYY-MM-DD or YYYY-MM-DD-slot (default: the latest built).",
+)
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="ADDR",
+    help="Send to this address instead of email.recipients (repeatable).",
+)
+@click.option("--dry-run", is_flag=True, help="Write the .eml files to output/outbox/ instead.")
+@click.option("--resend", is_flag=True, help="Send even to recipients who already have it.")
+@click.pass_obj
+@_errors
+def send(
+    state: State, edition: str | None, to: tuple[str, ...], dry_run: bool, resend: bool
+) -> None:
+    """Email an edition over SMTP (the [email] settings; password from $BRIEFS_SMTP_PASSWORD).
+
+    Each recipient gets their own copy, once: a recipient who already has the edition is
+    skipped, so an interrupted send can simply be run again. Temporary failures are retried
+    with backoff; refusals (5xx) are reported. Exits 1 if anyone did not get it.
+
+    \b
+    Example:
+      BRIEFS_SMTP_PASSWORD=... briefs send --edition 2024-04-06 --to me@example.org
+      briefs send --dry-run
+    """
+    from briefs.pipeline import deliver_edition
+
+    config = state.config()
+    store = open_store(config.database)
+    try:
+        if edition is None:
+            ids = store.edition_ids()
+            if not ids:
+                raise BriefsError("no edition has been built yet: run briefs run first")
+            edition = ids[0]
+        report = deliver_edition(
+            config, store, edition, recipients=list(to) or None, resend=resend, dry_run=dry_run
+        )
+    finally:
+        store.close()
+    if dry_run:
+        click.echo(f"Edition {edition}: dry run, {len(report.written)} message(s) written:")
+        for path in report.written:
+            click.echo(f"  {path}")
+        return
+    click.echo(
+        f"Edition {edition}: {len(report.sent)} sent, {len(report.already_sent)} already had it, "
+        f"{len(report.failed)} failed, {len(report.pending)} to retry, "
+        f"{len(report.uncertain)} uncertain"
+    )
+    for addr, error in report.failed:
+        click.echo(f"  failed: {addr}: {error}")
+    for addr, error in report.pending:
+        click.echo(f"  to retry: {addr}: {error}")
+    for addr in report.uncertain:
+        click.echo(
+            f"  uncertain: {addr}: interrupted while sending; --resend --to {addr} to send again"
+        )
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default: serve.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: serve.port, 8080).")
+@click.pass_obj
+@_errors
+def serve(state: State, host: str | None, port: int | None) -> None:
+    """Serve the output folder over HTTP: feeds, pages and the archive.
+
+    Feeds get their own content types, every response an ETag and Last-Modified (304 when
+    unchanged), text is gzipped, nothing outside the folder is reachable and folders are not
+    listed. For the internet, put it behind a reverse proxy (see the README).
+
+    \b
+    Example:
+      briefs serve --host 127.0.0.1 --port 8080
+    """
+    from briefs.serve import make_server, serve_until_stopped
+
+    config = state.config()
+    settings = config.serve
+    server = make_server(
+        config.output,
+        host or settings.host,
+        settings.port if port is None else port,
+        settings.max_age,
+    )
+    click.echo(f"Serving {config.output} at {server.url} (Ctrl-C to stop)")
+    serve_until_stopped(server)
+
+
+@cli.command()
+@click.pass_obj
+@_errors
+def status(state: State) -> None:
+    """Show the daemon, the next edition times, the last edition and sources in trouble.
+
+    \b
+    Example:
+      briefs --config briefs.toml status
+    """
+    from briefs.schedule import daemon_status
+
+    config = state.config()
+    now = dt.datetime.now(dt.UTC)
+    store = open_store(config.database)
+    try:
+        st = daemon_status(config, store, now)
+    finally:
+        store.close()
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(st.timezone)
+
+    def when(value: dt.datetime | None) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if value else "never"
+
+    click.echo(f"Daemon: {'running: ' + st.daemon if st.daemon else 'not running'}")
+    click.echo(f"Editions ({st.timezone}):")
+    for slot, expr, nxt, last, built in st.editions:
+        line = f"  {slot or 'daily':<10} {expr:<16} next {when(nxt)}"
+        if last is not None:
+            line += f"; last {when(last)} {'built' if built else 'NOT BUILT (caught up at start)'}"
+        click.echo(line)
+    if st.last_edition is None:
+        click.echo("Last edition: none yet")
+    else:
+        rec = st.last_edition
+        mail = ", ".join(f"{n} {k}" for k, n in sorted(st.deliveries.items())) or "not emailed"
+        click.echo(
+            f"Last edition: {rec.edition.id}, built {when(rec.built_at)}, "
+            f"{rec.story_count} stories; email: {mail}"
+        )
+    if st.next_poll is not None:
+        click.echo(f"Next poll: {st.next_poll[0]} at {when(st.next_poll[1])}")
+    if st.troubled:
+        click.echo("Sources in trouble:")
+        for fs in st.troubled:
+            click.echo(
+                f"  {fs.source_id}: {fs.consecutive_failures} failures, "
+                f"last error: {fs.last_error or '-'}; next try {when(fs.next_poll)}"
+                + (" (disabled)" if fs.disabled else "")
+            )
+    else:
+        click.echo("Sources in trouble: none")
+    if st.problems:
+        click.echo("Email problems:")
+        for who, what, error in st.problems:
+            click.echo(f"  {who}: {what}: {error}")
 
 
 def main() -> None:

@@ -27,11 +27,16 @@ __all__ = [
     "SLOT_NAME",
     "BriefSettings",
     "Config",
+    "EmailSettings",
     "FetchSettings",
     "GroupSettings",
+    "ScheduleSettings",
+    "ServeSettings",
     "SummarySettings",
+    "cron_trigger",
     "find_config",
     "load_config",
+    "split_edition",
 ]
 
 CONFIG_ENV = "BRIEFS_CONFIG"
@@ -109,6 +114,56 @@ class BriefSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    """When the daemon polls sources and builds editions."""
+
+    timezone: str = ""  # the zone of the cron expressions; default: brief.timezone
+    # cron expressions, each optionally named by a slot: "30 6 * * *" or "morning: 30 6 * * *"
+    editions: tuple[str, ...] = ("30 6 * * *",)
+    grace_minutes: float = 180.0  # a missed edition is built at start-up if this recent
+    poll_tick: float = 60.0  # seconds between checks for sources that are due
+    jitter: float = 300.0  # seconds: each source's polls are offset by up to this much
+    deliver: bool = True  # email each scheduled edition when [email] is configured
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSettings:
+    """How the email edition is sent. The password comes from the environment only."""
+
+    host: str = ""  # empty: email is off
+    port: int = 0  # 0: 587 for starttls, 465 for tls, 25 for none
+    security: str = "starttls"  # "starttls", "tls" (implicit TLS) or "none"
+    username: str = ""
+    password_env: str = "BRIEFS_SMTP_PASSWORD"
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    list_unsubscribe: str = ""
+    cafile: str = ""  # extra CA certificates (PEM) to trust, e.g. a private mail server's
+    timeout: float = 30.0
+    max_attempts: int = 5  # per recipient, for temporary (4xx, connection) failures
+    retry_delay: float = 60.0  # seconds before the first retry; doubles after each failure
+
+    @property
+    def enabled(self) -> bool:
+        """Whether email delivery is configured at all."""
+        return bool(self.host)
+
+    @property
+    def smtp_port(self) -> int:
+        """The configured port, or the usual one for the security mode."""
+        return self.port or {"tls": 465, "none": 25}.get(self.security, 587)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    """How ``briefs serve`` (and ``briefs daemon --serve``) serves the output folder."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_age: int = 300  # seconds clients and proxies may cache a response
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration: where things live, how each stage behaves, the sources."""
 
@@ -120,6 +175,9 @@ class Config:
     group: GroupSettings = field(default_factory=GroupSettings)
     summary: SummarySettings = field(default_factory=SummarySettings)
     brief: BriefSettings = field(default_factory=BriefSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
     sources: tuple[Source, ...] = ()
 
     @property
@@ -140,6 +198,9 @@ _SECTIONS: dict[str, type[Any]] = {
     "group": GroupSettings,
     "summary": SummarySettings,
     "brief": BriefSettings,
+    "schedule": ScheduleSettings,
+    "email": EmailSettings,
+    "serve": ServeSettings,
 }
 _TOP_KEYS = {"database", "output", "templates", "sources", *_SECTIONS}
 _SOURCE_KEYS = {"id", "kind", "url", "path", "title", "tags", "interval", "enabled"}
@@ -201,6 +262,8 @@ def _build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str
     if brief.date not in ("today", "latest"):
         raise ConfigError(f'{path}: brief.date must be "today" or "latest", not {brief.date!r}')
     _check_brief(path, brief)
+    sections["schedule"] = _check_schedule(path, sections["schedule"], brief)
+    sections["email"] = _check_email(path, sections["email"])
     database = _expect(path, "database", raw.get("database", "briefs.db"), str)
     if "://" not in database:
         database = str((base / database).resolve())
@@ -249,6 +312,106 @@ def _check_brief(path: Path, brief: BriefSettings) -> None:
         raise ConfigError(
             f"{path}: brief.slot {brief.slot!r} is not one of brief.slots ({', '.join(names)})"
         )
+
+
+def split_edition(entry: str) -> tuple[str, str]:
+    """An entry of schedule.editions as (slot, cron expression): "morning: 30 6 * * *"."""
+    slot, sep, expr = entry.partition(":")
+    if not sep:
+        return "", entry.strip()
+    return slot.strip(), expr.strip()
+
+
+def cron_trigger(expr: str, zone: zoneinfo.ZoneInfo) -> Any:
+    """An APScheduler CronTrigger in ``zone`` for a 5-field cron expression (or 6, seconds first).
+
+    The zone is always passed: a trigger built without one would use the system's zone.
+    """
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = expr.split()
+    if len(fields) == 5:
+        return CronTrigger.from_crontab(expr, timezone=zone)
+    if len(fields) == 6:  # seconds first, as in Quartz: "0 30 6 * * *"
+        second, minute, hour, day, month, day_of_week = fields
+        return CronTrigger(
+            second=second,
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=day_of_week,
+            timezone=zone,
+        )
+    raise ValueError(f"{len(fields)} fields, not 5 (minute hour day month weekday)")
+
+
+def _check_schedule(
+    path: Path, schedule: ScheduleSettings, brief: BriefSettings
+) -> ScheduleSettings:
+    zone_name = schedule.timezone or brief.timezone
+    try:
+        zone = zoneinfo.ZoneInfo(zone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{path}: schedule.timezone: unknown time zone {zone_name!r}") from None
+    names = list(brief.slot_times())
+    seen: set[str] = set()
+    for i, entry in enumerate(schedule.editions):
+        key = f"schedule.editions[{i}]"
+        slot, expr = split_edition(entry)
+        if slot and not SLOT_NAME.match(slot):
+            raise ConfigError(
+                f"{path}: {key}: slot {slot!r}: a slot name is lowercase letters, digits and '-'"
+            )
+        if slot and names and slot not in names:
+            raise ConfigError(
+                f"{path}: {key}: slot {slot!r} is not one of brief.slots ({', '.join(names)})"
+            )
+        try:
+            cron_trigger(expr, zone)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: {key}: not a cron expression {expr!r}: {exc}") from None
+        if not slot and names:
+            continue  # the slot open at that time is built (brief.slots cut-offs)
+        slot = slot or brief.slot
+        if slot in seen:
+            raise ConfigError(
+                f"{path}: {key}: two editions with the slot {slot!r}; name each, e.g. "
+                '"morning: 30 6 * * *" and "evening: 0 18 * * *"'
+            )
+        seen.add(slot)
+    if schedule.poll_tick < 1:
+        raise ConfigError(f"{path}: schedule.poll_tick must be at least 1 second")
+    return dataclasses.replace(schedule, timezone=zone_name)
+
+
+def _check_email(path: Path, email: EmailSettings) -> EmailSettings:
+    if email.security not in ("starttls", "tls", "none"):
+        raise ConfigError(
+            f'{path}: email.security must be "starttls", "tls" or "none", not {email.security!r}'
+        )
+    if not email.host:
+        return email
+    from briefs.errors import DeliveryError
+    from briefs.mail import check_address
+
+    if not email.sender:
+        raise ConfigError(f"{path}: email.sender is needed when email.host is set")
+    for key, value in [("email.sender", email.sender)] + [
+        (f"email.recipients[{i}]", r) for i, r in enumerate(email.recipients)
+    ]:
+        try:
+            check_address(value)
+        except DeliveryError as exc:
+            raise ConfigError(f"{path}: {key}: {exc}") from None
+    if email.max_attempts < 1:
+        raise ConfigError(f"{path}: email.max_attempts must be at least 1")
+    cafile = email.cafile
+    if cafile:
+        cafile = str((path.parent / cafile).resolve())
+        if not Path(cafile).is_file():
+            raise ConfigError(f"{path}: email.cafile: no such file {cafile}")
+    return dataclasses.replace(email, cafile=cafile)
 
 
 def _env_overrides(section: str, cls: type[Any], path: Path) -> dict[str, Any]:

@@ -8,8 +8,11 @@
     ├── StoreError              the database could not be opened, migrated or written
     ├── RenderError             a template is missing or broken
     ├── PublishError            output/ could not be written
-    ├── DeliveryError           an email could not be sent
+    ├── DeliveryError           an email could not be sent (or email is misconfigured)
+    │   ├── TransientDeliveryError  worth trying again later (4xx reply, connection lost)
+    │   └── PermanentDeliveryError  refused for good for this recipient (5xx reply)
     ├── LockError               another briefs process holds the lock
+    ├── ServeError              the output folder cannot be served (no folder, port taken)
     └── EvaluationError         an evaluation input file is unusable
 
 The CLI turns any BriefsError into a one-line message and a non-zero exit code.
@@ -25,10 +28,13 @@ __all__ = [
     "FetchError",
     "LockError",
     "ParseError",
+    "PermanentDeliveryError",
     "PublishError",
     "RenderError",
+    "ServeError",
     "SourceError",
     "StoreError",
+    "TransientDeliveryError",
 ]
 
 
@@ -68,8 +74,24 @@ class DeliveryError(BriefsError):
     """An email could not be delivered."""
 
 
+class TransientDeliveryError(DeliveryError):
+    """A temporary failure: a 4xx reply, a timeout or a lost connection. Retry later."""
+
+    def __init__(self, message: str, *, connection_lost: bool = False) -> None:
+        super().__init__(message)
+        self.connection_lost = connection_lost
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The server refused the message for this recipient for good (a 5xx reply)."""
+
+
 class LockError(BriefsError):
     """Another briefs process holds the lock."""
+
+
+class ServeError(BriefsError):
+    """The output folder cannot be served."""
 
 
 class EvaluationError(BriefsError):

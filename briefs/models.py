@@ -14,6 +14,9 @@ __all__ = [
     "Article",
     "Brief",
     "BriefStory",
+    "Delivery",
+    "DeliveryReport",
+    "DeliveryStatus",
     "Edition",
     "EditionRecord",
     "FeedState",
@@ -28,6 +31,9 @@ __all__ = [
 
 SourceKind = Literal["feed", "files"]
 BodyOrigin = Literal["feed", "extracted", "file", "none"]
+# pending: to send (again); sending: handed to the SMTP server, outcome not yet recorded;
+# sent; failed: refused for good or gave up; uncertain: a crash while sending (not resent).
+DeliveryStatus = Literal["pending", "sending", "sent", "failed", "uncertain"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,3 +219,37 @@ class RunReport:
     stories: int
     files: tuple[str, ...]
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The email of one edition to one recipient, as recorded in the store."""
+
+    edition_id: str
+    recipient: str
+    status: DeliveryStatus
+    attempts: int = 0
+    created: dt.datetime | None = None
+    last_attempt: dt.datetime | None = None
+    next_attempt: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+    message_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What one delivery run did for one edition."""
+
+    edition_id: str
+    sent: tuple[str, ...] = ()
+    already_sent: tuple[str, ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()
+    pending: tuple[tuple[str, str], ...] = ()
+    uncertain: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()  # .eml files of a dry run
+
+    @property
+    def ok(self) -> bool:
+        """True when every recipient has the edition (or a dry run wrote every file)."""
+        return not (self.failed or self.pending or self.uncertain)

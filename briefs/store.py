@@ -8,6 +8,7 @@ leaves the database consistent.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -20,7 +21,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from briefs.errors import StoreError
-from briefs.models import Article, Edition, EditionRecord, FeedState, Story
+from briefs.models import (
+    Article,
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionRecord,
+    FeedState,
+    Story,
+)
 
 __all__ = ["SCHEMA_VERSION", "Store", "open_store"]
 
@@ -104,11 +113,37 @@ editions = sa.Table(
     sa.Column("summary", sa.Text, nullable=False, default=""),
 )
 
-SCHEMA_VERSION = 1
+# The email of one edition to one recipient: at most one row each, so nobody gets an edition
+# twice. Rows are created ("planned") when an edition is due to be sent and move
+# pending -> sending -> sent | failed | pending (retry later); "sending" left by a crash becomes
+# "uncertain" and is not resent without being asked.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("edition_id", sa.String(64), primary_key=True),
+    sa.Column("recipient", sa.String(320), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("last_attempt", sa.DateTime),
+    sa.Column("next_attempt", sa.DateTime),
+    sa.Column("sent_at", sa.DateTime),
+    sa.Column("message_id", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_deliveries_status", "status", "next_attempt"),
+)
+
+SCHEMA_VERSION = 2
+
+
+def _add_deliveries(conn: Connection) -> None:
+    """Issue 7 (daemon and email): per edition and recipient delivery records."""
+    deliveries.create(conn)
+
 
 # MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
 # table definitions above at SCHEMA_VERSION, so migrations only ever run on older files.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_deliveries}
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -472,12 +507,169 @@ class Store:
             ).all()
         return [_edition_record(r) for r in rows]
 
+    def edition_built_at(self, edition_id: str) -> dt.datetime | None:
+        """When an edition was last built, or None if it never was."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                sa.select(editions.c.built_at).where(editions.c.id == edition_id)
+            ).scalar_one_or_none()
+        return _utc(value)
+
     def edition_ids(self) -> list[str]:
         """Every built edition id, newest first."""
         with self.engine.connect() as conn:
             return list(
                 conn.execute(sa.select(editions.c.id).order_by(editions.c.id.desc())).scalars()
             )
+
+    # -- deliveries -------------------------------------------------------------------------
+    def plan_deliveries(
+        self,
+        edition_id: str,
+        recipients: Sequence[str],
+        now: dt.datetime,
+        resend: bool = False,
+    ) -> None:
+        """Record that an edition is to be sent to these recipients (existing rows are kept).
+
+        With ``resend``, rows of these recipients go back to pending whatever their state.
+        """
+        with self.engine.begin() as c:
+            known = set(
+                c.execute(
+                    sa.select(deliveries.c.recipient).where(deliveries.c.edition_id == edition_id)
+                ).scalars()
+            )
+            new = [r for r in dict.fromkeys(recipients) if r not in known]
+            if new:
+                c.execute(
+                    deliveries.insert(),
+                    [
+                        {
+                            "edition_id": edition_id,
+                            "recipient": r,
+                            "status": "pending",
+                            "attempts": 0,
+                            "created": _naive(now),
+                        }
+                        for r in new
+                    ],
+                )
+            again = [r for r in recipients if r in known] if resend else []
+            for chunk in _chunks(again, 500):
+                c.execute(
+                    deliveries.update()
+                    .where(deliveries.c.edition_id == edition_id)
+                    .where(deliveries.c.recipient.in_(chunk))
+                    .values(status="pending", attempts=0, next_attempt=None, error=None)
+                )
+
+    def deliveries(
+        self, edition_id: str | None = None, status: DeliveryStatus | None = None
+    ) -> list[Delivery]:
+        """Delivery records (of one edition, in one state), oldest first."""
+        query = sa.select(deliveries).order_by(deliveries.c.created, deliveries.c.recipient)
+        if edition_id is not None:
+            query = query.where(deliveries.c.edition_id == edition_id)
+        if status is not None:
+            query = query.where(deliveries.c.status == status)
+        with self.engine.connect() as conn:
+            return [self._delivery(r) for r in conn.execute(query)]
+
+    def due_deliveries(self, now: dt.datetime) -> list[Delivery]:
+        """Pending deliveries whose next attempt has come."""
+        query = (
+            sa.select(deliveries)
+            .where(deliveries.c.status == "pending")
+            .where(
+                sa.or_(
+                    deliveries.c.next_attempt.is_(None), deliveries.c.next_attempt <= _naive(now)
+                )
+            )
+            .order_by(deliveries.c.created, deliveries.c.recipient)
+        )
+        with self.engine.connect() as conn:
+            return [self._delivery(r) for r in conn.execute(query)]
+
+    def claim_delivery(self, edition_id: str, recipient: str, now: dt.datetime) -> int | None:
+        """Mark a pending delivery as being sent; return its attempt number (None if not pending).
+
+        The state change is committed before the message goes out, so a crash while sending
+        leaves "sending" behind (see :meth:`mark_interrupted_deliveries`), never "pending".
+        """
+        key = (deliveries.c.edition_id == edition_id) & (deliveries.c.recipient == recipient)
+        with self.engine.begin() as c:
+            claimed = c.execute(
+                deliveries.update()
+                .where(key & (deliveries.c.status == "pending"))
+                .values(
+                    status="sending",
+                    attempts=deliveries.c.attempts + 1,
+                    last_attempt=_naive(now),
+                )
+            ).rowcount
+            if not claimed:
+                return None
+            return int(c.execute(sa.select(deliveries.c.attempts).where(key)).scalar_one())
+
+    def finish_delivery(
+        self,
+        edition_id: str,
+        recipient: str,
+        status: DeliveryStatus,
+        *,
+        error: str | None = None,
+        next_attempt: dt.datetime | None = None,
+        sent_at: dt.datetime | None = None,
+        message_id: str | None = None,
+    ) -> None:
+        """Record the outcome of one attempt."""
+        with self.engine.begin() as c:
+            c.execute(
+                deliveries.update()
+                .where(deliveries.c.edition_id == edition_id)
+                .where(deliveries.c.recipient == recipient)
+                .values(
+                    status=status,
+                    error=error,
+                    next_attempt=_naive(next_attempt),
+                    sent_at=_naive(sent_at),
+                    message_id=message_id,
+                )
+            )
+
+    def mark_interrupted_deliveries(self) -> list[Delivery]:
+        """Turn "sending" rows left by a crash into "uncertain"; return them.
+
+        Call only while holding the mail lock, when no other process can be sending.
+        """
+        with self.engine.begin() as c:
+            rows = c.execute(sa.select(deliveries).where(deliveries.c.status == "sending")).all()
+            if rows:
+                c.execute(
+                    deliveries.update()
+                    .where(deliveries.c.status == "sending")
+                    .values(
+                        status="uncertain",
+                        error="interrupted while sending: it may or may not have arrived",
+                    )
+                )
+        return [dataclasses.replace(self._delivery(r), status="uncertain") for r in rows]
+
+    @staticmethod
+    def _delivery(row: Any) -> Delivery:
+        return Delivery(
+            edition_id=row.edition_id,
+            recipient=row.recipient,
+            status=row.status,
+            attempts=row.attempts or 0,
+            created=_utc(row.created),
+            last_attempt=_utc(row.last_attempt),
+            next_attempt=_utc(row.next_attempt),
+            sent_at=_utc(row.sent_at),
+            message_id=row.message_id,
+            error=row.error,
+        )
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager

@@ -1,0 +1,550 @@
+"""The daemon: poll sources when they are due, build editions at their times, deliver them.
+
+A thin shell around the pipeline, driven by APScheduler 3 (``BackgroundScheduler``, in-memory
+jobs). Our database, not APScheduler, remembers what was built and delivered, so a restart never
+builds or sends twice and never skips an edition:
+
+- every edition job (a cron expression in ``schedule.timezone``; the trigger always gets the zone,
+  never the system's) asks "what was the latest scheduled time up to now?" and builds that edition
+  only if the database has no build of it from that time on. At start-up the same question, within
+  ``schedule.grace_minutes``, catches up a missed edition, once;
+- when clocks go back and a time occurs twice, the second pass is skipped (like cron);
+- one instance per job, runs coalesced; the ``build`` lock serializes polls and builds with any
+  ``briefs run``, the ``mail`` lock serializes senders, the ``daemon`` lock allows one daemon;
+- SIGTERM or SIGINT: no new job starts, the running one finishes its current write (delivery
+  stops between recipients), the daemon exits 0.
+
+The clock is a parameter so the scheduling decisions are tested with any time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import signal
+import threading
+import time
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from briefs.config import Config, cron_trigger, split_edition
+from briefs.errors import BriefsError, DeliveryError, LockError
+from briefs.lock import named_lock
+from briefs.mail import SmtpMailer, recipient_key, smtp_password
+from briefs.models import DeliveryReport, Edition, EditionRecord, FeedState, Source
+from briefs.pipeline import (
+    Timings,
+    build_edition,
+    deliver_edition,
+    edition_for,
+    poll_and_group,
+)
+from briefs.store import Store, open_store
+
+__all__ = [
+    "Daemon",
+    "DaemonStatus",
+    "EditionJob",
+    "daemon_status",
+    "edition_jobs",
+    "fire_times",
+    "last_fire_time",
+    "scheduled_edition",
+]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+_TINY = dt.timedelta(microseconds=1)
+# How long a scheduled job waits for a `briefs run` (or another job) to finish with the database.
+_LOCK_WAIT = 1800.0
+_MIN_WINDOW = dt.timedelta(minutes=5)
+_MAX_MAIL_PAUSE = 3600.0
+
+
+@dataclass(frozen=True)
+class EditionJob:
+    """One entry of ``schedule.editions``: its slot name (if named) and its cron trigger."""
+
+    slot: str  # "": brief.slot, else the slot of brief.slots open at the scheduled time
+    expr: str
+    trigger: Any  # apscheduler.triggers.cron.CronTrigger, built with timezone=
+    index: int = 0
+
+    @property
+    def job_id(self) -> str:
+        """The APScheduler job id."""
+        return f"edition:{self.slot}" if self.slot else f"edition:#{self.index}"
+
+    @property
+    def label(self) -> str:
+        """How logs and ``briefs status`` name it."""
+        return self.slot or "daily"
+
+
+def edition_jobs(config: Config) -> list[EditionJob]:
+    """The configured editions, each with a trigger in the schedule's time zone."""
+    zone = zoneinfo.ZoneInfo(config.schedule.timezone)
+    jobs = []
+    for i, entry in enumerate(config.schedule.editions):
+        slot, expr = split_edition(entry)
+        jobs.append(EditionJob(slot, expr, cron_trigger(expr, zone), i))
+    return jobs
+
+
+def scheduled_edition(config: Config, store: Store, job: EditionJob, fire: dt.datetime) -> Edition:
+    """The edition a scheduled time builds: that day in brief.timezone, the job's slot (or the
+    slot open at that time, as ``briefs run`` would choose it then)."""
+    day = fire.astimezone(zoneinfo.ZoneInfo(config.brief.timezone)).date()
+    return edition_for(config, store, day, fire.astimezone(dt.UTC), job.slot or None)
+
+
+def _repeated(when: dt.datetime, zone: zoneinfo.ZoneInfo) -> bool:
+    """True for the second occurrence of a local time that happens twice (clocks went back)."""
+    local = when.astimezone(zone)
+    return local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset()
+
+
+def _local(when: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    local = when.astimezone(zone)
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z" if local.second else "%Y-%m-%d %H:%M %Z")
+
+
+def _after(when: dt.datetime) -> dt.datetime:
+    """A microsecond later, counted in UTC: local arithmetic would drop ``fold`` and go back an
+    hour from the second pass through a repeated hour."""
+    return when.astimezone(dt.UTC) + _TINY
+
+
+def fire_times(trigger: Any, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """Every time in [start, end] at which the trigger builds an edition (repeats skipped)."""
+    zone = trigger.timezone
+    out: list[dt.datetime] = []
+    when = trigger.get_next_fire_time(None, start)
+    while when is not None and when <= end:
+        if not _repeated(when, zone):
+            out.append(when)
+        when = trigger.get_next_fire_time(when, _after(when))
+    return out
+
+
+def last_fire_time(trigger: Any, now: dt.datetime, since: dt.datetime) -> dt.datetime | None:
+    """The latest time in [since, now] at which the trigger builds an edition, if any."""
+    times = fire_times(trigger, since, now)
+    return times[-1] if times else None
+
+
+def next_fire_time(trigger: Any, now: dt.datetime) -> dt.datetime | None:
+    """The next time after ``now`` at which the trigger builds an edition."""
+    when = trigger.get_next_fire_time(None, _after(now))
+    while when is not None and _repeated(when, trigger.timezone):
+        when = trigger.get_next_fire_time(when, _after(when))
+    return when  # type: ignore[no-any-return]
+
+
+class Daemon:
+    """The scheduled jobs of one configuration. :meth:`run` blocks until SIGTERM/SIGINT."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        mailer_factory: Callable[[], SmtpMailer] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.transport = transport
+        self.mailer_factory = mailer_factory
+        self.zone = zoneinfo.ZoneInfo(config.schedule.timezone)
+        self.jobs = edition_jobs(config)
+        self.grace = dt.timedelta(minutes=config.schedule.grace_minutes)
+        # A scheduled run may start a little late (a busy machine, a suspended laptop): it builds
+        # the latest time within this window, which is never shorter than a few minutes even
+        # when catching up at start-up is switched off (grace_minutes = 0).
+        self.window = max(self.grace, _MIN_WINDOW)
+        self.stop_event = threading.Event()
+        self.started = self.clock()
+        self._store: Store | None = None
+        self._store_lock = threading.Lock()
+        self._mail_failures = 0
+        self._mail_paused_until = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        """The database, opened (and migrated) on first use."""
+        with self._store_lock:
+            if self._store is None:
+                self._store = open_store(self.config.database)
+            return self._store
+
+    def close(self) -> None:
+        """Release the database."""
+        with self._store_lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    @property
+    def delivers(self) -> bool:
+        """Whether scheduled editions are emailed."""
+        return self.config.email.enabled and self.config.schedule.deliver
+
+    def _offset(self, source_id: str) -> dt.timedelta:
+        """A stable per-source delay in [0, jitter) so sources are not all polled at once."""
+        jitter = int(self.config.schedule.jitter)
+        if jitter <= 0:
+            return dt.timedelta(0)
+        digest = int(hashlib.sha256(source_id.encode()).hexdigest()[:12], 16)
+        return dt.timedelta(seconds=digest % jitter)
+
+    def due_sources(self, now: dt.datetime) -> list[Source]:
+        """Enabled sources never polled, or whose next poll (from the store: interval, or backoff
+        after failures) plus their jitter offset has come."""
+        states = self.store.feed_states()
+        return [
+            src
+            for src in self.config.sources
+            if src.enabled and self._is_due(src, states.get(src.id), now)
+        ]
+
+    def _is_due(self, src: Source, state: FeedState | None, now: dt.datetime) -> bool:
+        if state is not None and state.disabled:
+            return False
+        if state is None or state.next_poll is None:
+            return True  # never polled: now, so the first edition has something to say
+        return state.next_poll + self._offset(src.id) <= now
+
+    # -- jobs ------------------------------------------------------------------------------
+    def poll_due(self) -> int:
+        """Poll the sources that are due and group what is new; return how many were polled."""
+        now = self.clock()
+        if not self.due_sources(now):
+            return 0
+        start = time.perf_counter()
+        with named_lock(self.config, "build").hold(
+            _LOCK_WAIT, self.stop_event, "briefs daemon: polling"
+        ):
+            polled, new, failed = self._poll(self.clock(), Timings())
+        log.info(
+            "poll: %d of %d sources polled, %d failed, %d new articles, %.2f s",
+            polled,
+            len(self.config.sources),
+            len(failed),
+            new,
+            time.perf_counter() - start,
+        )
+        return polled
+
+    def _poll(
+        self, now: dt.datetime, timings: Timings
+    ) -> tuple[int, int, tuple[tuple[str, str], ...]]:
+        due = self.due_sources(now)
+        if not due:
+            return 0, 0, ()
+        subset = dataclasses.replace(self.config, sources=tuple(due))
+        return poll_and_group(subset, self.store, now, timings, self.transport)
+
+    def build_due(self, job: EditionJob, within: dt.timedelta | None = None) -> Edition | None:
+        """Build the job's edition if its latest scheduled time (at most ``within`` ago, default
+        the scheduling window) has no build from that time on; plan its delivery. Returns the
+        edition built, or None."""
+        now = self.clock()
+        fire = last_fire_time(job.trigger, now, now - (self.window if within is None else within))
+        if fire is None:
+            return None
+        edition = scheduled_edition(self.config, self.store, job, fire)
+        built: Edition | None = None
+        start = time.perf_counter()
+        lock = named_lock(self.config, "build")
+        with lock.hold(_LOCK_WAIT, self.stop_event, f"briefs daemon: building {edition.id}"):
+            built_at = self.store.edition_built_at(edition.id)
+            if built_at is not None and built_at >= fire:
+                log.debug("edition %s: already built at %s", edition.id, built_at)
+            else:
+                timings = Timings()
+                now = self.clock()
+                polled, new, failed = self._poll(now, timings)
+                # failed=None: the edition lists every source failing at its last poll
+                brief, _files = build_edition(self.config, self.store, edition, now, timings)
+                built = edition
+                log.info(
+                    "build %s (scheduled %s): %d stories, %d sources polled, %d failed, "
+                    "%d new articles, %.2f s",
+                    edition.id,
+                    _local(fire, self.zone),
+                    len(brief.stories),
+                    polled,
+                    len(failed),
+                    new,
+                    time.perf_counter() - start,
+                )
+        if self.delivers:
+            # Planned after the build is committed; if we die in between, the next start sees
+            # the build (from the scheduled time on) and plans the delivery then.
+            recipients = [recipient_key(r) for r in self.config.email.recipients]
+            self.store.plan_deliveries(edition.id, recipients, self.clock())
+        return built
+
+    def catch_up(self) -> list[Edition]:
+        """At start-up: build every edition whose time passed within the grace period unbuilt."""
+        return [e for job in self.jobs if (e := self.build_due(job, self.grace)) is not None]
+
+    def deliver_due(self) -> list[DeliveryReport]:
+        """Send every planned delivery whose (next) attempt is due."""
+        now = self.clock()
+        if not self.config.email.enabled or now < self._mail_paused_until:
+            return []
+        by_edition: dict[str, list[str]] = {}
+        for d in self.store.due_deliveries(now):
+            by_edition.setdefault(d.edition_id, []).append(d.recipient)
+        reports = []
+        for edition_id, recipients in by_edition.items():
+            if self.stop_event.is_set():
+                break
+            start = time.perf_counter()
+            try:
+                report = deliver_edition(
+                    self.config,
+                    self.store,
+                    edition_id,
+                    recipients=recipients,
+                    wait=False,
+                    clock=self.clock,
+                    stop=self.stop_event,
+                    mailer_factory=self.mailer_factory,
+                    lock_timeout=0,
+                )
+            except LockError:
+                log.info("deliver %s: another process is sending; trying later", edition_id)
+                break
+            except DeliveryError as exc:
+                # A failure for every recipient (login refused, certificate not trusted, no
+                # .eml): pause, longer each time, rather than trying (and logging in) every tick.
+                self._mail_failures += 1
+                pause = dt.timedelta(
+                    seconds=min(
+                        max(self.config.email.retry_delay, self.config.schedule.poll_tick)
+                        * 2 ** (self._mail_failures - 1),
+                        _MAX_MAIL_PAUSE,
+                    )
+                )
+                self._mail_paused_until = now + pause
+                log.error("deliver %s: %s; trying again in %s", edition_id, exc, pause)
+                break
+            self._mail_failures = 0
+            log.info(
+                "deliver %s: %d sent, %d already had it, %d failed, %d to retry, %.2f s",
+                edition_id,
+                len(report.sent),
+                len(report.already_sent),
+                len(report.failed),
+                len(report.pending),
+                time.perf_counter() - start,
+            )
+            reports.append(report)
+        return reports
+
+    # -- the APScheduler side --------------------------------------------------------------
+    def _guarded(self, name: str, func: Callable[[], object]) -> None:
+        """Run one job: skip it when stopping, log a BriefsError as one line and carry on."""
+        if self.stop_event.is_set():
+            return
+        try:
+            func()
+        except BriefsError as exc:
+            log.error("%s: %s", name, exc)
+
+    def _job_poll(self) -> None:
+        self._guarded("poll", self.poll_due)
+
+    def _job_build(self, job: EditionJob) -> None:
+        self._guarded(f"build {job.label}", lambda: self.build_due(job))
+        if self.delivers:
+            self._guarded("deliver", self.deliver_due)
+
+    def _job_catch_up(self) -> None:
+        self._guarded("catch-up", self.catch_up)
+        if self.delivers:
+            self._guarded("deliver", self.deliver_due)
+
+    def _job_deliver(self) -> None:
+        self._guarded("deliver", self.deliver_due)
+
+    def scheduler(self) -> BackgroundScheduler:
+        """A scheduler with the jobs added, not started. Jobs live in memory only: every start
+        adds them afresh, and catch-up decisions come from the database."""
+        tick = self.config.schedule.poll_tick
+        sched = BackgroundScheduler(
+            timezone=self.zone,
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(self.window.total_seconds()),
+            },
+        )
+        now = dt.datetime.now(self.zone)
+        sched.add_job(
+            self._job_catch_up, DateTrigger(run_date=now, timezone=self.zone), id="catch-up"
+        )
+        sched.add_job(
+            self._job_poll,
+            IntervalTrigger(seconds=tick, timezone=self.zone),
+            id="poll",
+            next_run_time=now + dt.timedelta(seconds=1),
+        )
+        for job in self.jobs:
+            sched.add_job(self._job_build, job.trigger, args=[job], id=job.job_id)
+        if self.config.email.enabled:
+            sched.add_job(
+                self._job_deliver, IntervalTrigger(seconds=tick, timezone=self.zone), id="deliver"
+            )
+        return sched
+
+    def stop(self, reason: str = "asked to stop") -> None:
+        """Ask the daemon to stop after the job in progress."""
+        if self.stop_event.is_set():
+            log.info("%s: already stopping", reason)
+            return
+        log.info("%s: stopping after the current job", reason)
+        self.stop_event.set()
+
+    def run(self, serve: bool = False, host: str | None = None, port: int | None = None) -> None:
+        """Run until SIGTERM/SIGINT: take the daemon lock, check the setup, start the jobs (and
+        the HTTP server with ``serve``), then stop gracefully."""
+        lock = named_lock(self.config, "daemon")
+        lock.acquire(0, doing="briefs daemon")
+        previous: dict[int, Any] = {}
+        server = None
+        try:
+            self.store.schema_version()  # open and migrate now: fail at start, not at 06:30
+            if self.config.email.enabled:
+                smtp_password(self.config.email)  # the password must be in the environment
+            if serve:
+                from briefs.serve import make_server
+
+                settings = self.config.serve
+                self.config.output.mkdir(parents=True, exist_ok=True)
+                server = make_server(
+                    self.config.output,
+                    host or settings.host,
+                    settings.port if port is None else port,
+                    settings.max_age,
+                )
+            sched = self.scheduler()
+
+            def on_signal(signum: int, _frame: Any) -> None:
+                self.stop(signal.Signals(signum).name)
+
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                previous[sig] = signal.signal(sig, on_signal)
+            sched.start()
+            if server is not None:
+                threading.Thread(
+                    target=server.serve_forever, name="briefs-serve", daemon=True
+                ).start()
+                log.info("serving %s at %s", self.config.output, server.url)
+            self._log_plan()
+            while not self.stop_event.wait(1.0):
+                pass
+            sched.shutdown(wait=True)
+            log.info("stopped")
+        finally:
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            self.close()
+            lock.release()
+
+    def _log_plan(self) -> None:
+        now = self.clock()
+        for job in self.jobs:
+            nxt = next_fire_time(job.trigger, now)
+            log.info(
+                "edition %s (%s): next at %s",
+                job.label,
+                job.expr,
+                _local(nxt, self.zone) if nxt else "never",
+            )
+
+
+# -- status ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DaemonStatus:
+    """What ``briefs status`` prints."""
+
+    daemon: str | None  # who holds the daemon lock ("briefs daemon (pid 12, since ...)")
+    timezone: str
+    editions: tuple[tuple[str, str, dt.datetime | None, dt.datetime | None, bool], ...]
+    # (slot, cron, next time, last time within grace, built since that time)
+    last_edition: EditionRecord | None
+    deliveries: dict[str, int]  # status -> count, for the last edition
+    problems: tuple[tuple[str, str, str], ...]  # (recipient, status, error), any edition
+    next_poll: tuple[str, dt.datetime] | None
+    troubled: tuple[FeedState, ...]
+
+
+def daemon_status(config: Config, store: Store, now: dt.datetime) -> DaemonStatus:
+    """The schedule's next times, the last edition and its deliveries, sources in trouble."""
+    lock = named_lock(config, "daemon")
+    running = (lock.holder() or "briefs daemon") if lock.is_locked() else None
+    grace = dt.timedelta(minutes=config.schedule.grace_minutes)
+    rows = []
+    for job in edition_jobs(config):
+        last = last_fire_time(job.trigger, now, now - grace)
+        built = False
+        if last is not None:
+            edition = scheduled_edition(config, store, job, last)
+            built_at = store.edition_built_at(edition.id)
+            built = built_at is not None and built_at >= last
+        rows.append((job.label, job.expr, next_fire_time(job.trigger, now), last, built))
+    recent = store.recent_editions(1)
+    last_edition = recent[0] if recent else None
+    counts: dict[str, int] = {}
+    if last_edition is not None:
+        for d in store.deliveries(last_edition.edition.id):
+            counts[d.status] = counts.get(d.status, 0) + 1
+    problems = tuple(
+        (f"{d.edition_id} {d.recipient}", d.status, d.error or "")
+        for d in store.deliveries()
+        if d.status in ("failed", "uncertain") or (d.status == "pending" and d.attempts)
+    )[-20:]
+    states = store.feed_states()
+    sources = {s.id: s for s in config.sources if s.enabled}
+    upcoming = [
+        (sid, st.next_poll)
+        for sid, st in states.items()
+        if sid in sources and st.next_poll is not None and not st.disabled
+    ]
+    never = [sid for sid in sources if sid not in states]
+    next_poll = (never[0], now) if never else min(upcoming, key=lambda x: x[1], default=None)
+    troubled = tuple(
+        st
+        for sid, st in sorted(states.items())
+        if sid in sources and (st.consecutive_failures > 0 or st.disabled)
+    )
+    return DaemonStatus(
+        daemon=running,
+        timezone=config.schedule.timezone,
+        editions=tuple(rows),
+        last_edition=last_edition,
+        deliveries=counts,
+        problems=problems,
+        next_poll=next_poll,
+        troubled=troubled,
+    )
