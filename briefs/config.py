@@ -48,19 +48,28 @@ SLOT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
 @dataclass(frozen=True, slots=True)
 class FetchSettings:
-    """How sources are fetched over HTTP."""
+    """How sources and article pages are fetched over HTTP (see README, "[fetch]")."""
 
     user_agent: str = "briefs/0.1 (+https://github.com/briefs-news/briefs)"
     contact_url: str = ""
+    # seconds: connect, and each read/write; ``total_timeout`` bounds one whole request (a
+    # server that drips a byte a second never hits the read timeout).
     timeout: float = 20.0
     connect_timeout: float = 10.0
+    total_timeout: float = 60.0
     max_bytes: int = 10_000_000
     max_redirects: int = 5
     concurrency: int = 16
     per_host: int = 2
+    # a failing source waits interval * 2**(failures - 1) (with jitter), at most this long
+    max_backoff_hours: float = 24.0
+    # article pages: refuse private/loopback/link-local/multicast addresses unless this is true
     allow_private: bool = False
     fetch_full_text: bool = True
+    # a feed text shorter than this many words is a teaser: fetch the page for the full text
     teaser_words: int = 120
+    # at most this many article pages are fetched per run (the rest wait for the next run)
+    max_pages: int = 300
 
 
 @dataclass(frozen=True, slots=True)

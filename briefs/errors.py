@@ -4,6 +4,7 @@
     ├── ConfigError             a missing, unreadable or invalid configuration file or key
     ├── SourceError             a source could not be polled or parsed
     │   ├── FetchError          the HTTP request failed (network, status, limits)
+    │   │   └── UnsafeURLError  an article URL is refused (private address, bad scheme)
     │   └── ParseError          the bytes are not a feed or seed document we can read
     ├── StoreError              the database could not be opened, migrated or written
     ├── RenderError             a template is missing or broken
@@ -35,6 +36,7 @@ __all__ = [
     "SourceError",
     "StoreError",
     "TransientDeliveryError",
+    "UnsafeURLError",
 ]
 
 
@@ -52,6 +54,10 @@ class SourceError(BriefsError):
 
 class FetchError(SourceError):
     """An HTTP fetch failed."""
+
+
+class UnsafeURLError(FetchError):
+    """A URL from a feed is refused: a non-http(s) scheme, a private or reserved host."""
 
 
 class ParseError(SourceError):

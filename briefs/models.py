@@ -20,6 +20,7 @@ __all__ = [
     "Edition",
     "EditionRecord",
     "FeedState",
+    "PageRecord",
     "PollResult",
     "RunReport",
     "Sentence",
@@ -56,7 +57,14 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class FeedState:
-    """What we remember about polling one source (health, caching validators, backoff)."""
+    """What we remember about polling one source (health, caching validators, backoff).
+
+    ``source_url`` is the configured location this state belongs to: when the configuration
+    points the source elsewhere, the old state (moved URL, validators, disabled flag) is dropped.
+    ``url`` is where the feed lives now (after a permanent redirect). ``retry_until`` is a time
+    the server asked us not to come back before (Retry-After); ``floor_minutes`` the feed's own
+    minimum interval (``<ttl>`` or Cache-Control max-age).
+    """
 
     source_id: str
     url: str | None = None
@@ -68,6 +76,30 @@ class FeedState:
     consecutive_failures: int = 0
     last_error: str | None = None
     disabled: bool = False
+    source_url: str | None = None
+    last_success: dt.datetime | None = None
+    retry_until: dt.datetime | None = None
+    floor_minutes: int | None = None
+    site_url: str | None = None
+    feed_title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """The remembered outcome of fetching one article page for its full text (cached per URL).
+
+    ``status`` is "ok" (``text`` holds the extracted text), "failed" or "refused" (an unsafe or
+    unfetchable URL). ``next_try`` is when a transient failure may be retried; None means never.
+    """
+
+    url: str
+    status: Literal["ok", "failed", "refused"]
+    fetched: dt.datetime
+    text: str = ""
+    error: str | None = None
+    http_status: int | None = None
+    attempts: int = 1
+    next_try: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from briefs.models import (
     Edition,
     EditionRecord,
     FeedState,
+    PageRecord,
     Story,
 )
 
@@ -57,6 +58,13 @@ feed_state = sa.Table(
     sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    # schema 3
+    sa.Column("source_url", sa.Text),
+    sa.Column("last_success", sa.DateTime),
+    sa.Column("retry_until", sa.DateTime),
+    sa.Column("floor_minutes", sa.Integer),
+    sa.Column("site_url", sa.Text),
+    sa.Column("feed_title", sa.Text),
 )
 
 articles = sa.Table(
@@ -133,7 +141,38 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_status", "status", "next_attempt"),
 )
 
-SCHEMA_VERSION = 2
+# Schema 3: the outcome of every article page fetched for its full text, cached per URL, so
+# no page is ever fetched twice.
+pages = sa.Table(
+    "pages",
+    metadata,
+    sa.Column("url", sa.Text, primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("fetched", sa.DateTime, nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("attempts", sa.Integer, nullable=False, default=1),
+    sa.Column("next_try", sa.DateTime),
+    sa.Column("text", sa.Text, nullable=False, default=""),
+    sa.Column("error", sa.Text),
+)
+
+# Schema 3: MinHash signatures of article texts and their LSH band keys, to find syndicated
+# copies of an article among everything stored without comparing against every article.
+sketches = sa.Table(
+    "sketches",
+    metadata,
+    sa.Column("article_id", sa.String(40), primary_key=True),
+    sa.Column("published", sa.DateTime, nullable=False),
+    sa.Column("signature", sa.LargeBinary, nullable=False),
+)
+sketch_bands = sa.Table(
+    "sketch_bands",
+    metadata,
+    sa.Column("band_key", sa.BigInteger, primary_key=True),
+    sa.Column("article_id", sa.String(40), primary_key=True),
+)
+
+SCHEMA_VERSION = 3
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -141,9 +180,26 @@ def _add_deliveries(conn: Connection) -> None:
     deliveries.create(conn)
 
 
+def _add_columns(conn: Connection, table: sa.Table, names: Sequence[str]) -> None:
+    for name in names:
+        column = table.c[name]
+        ddl = column.type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl}"))
+
+
+def _migrate_2_to_3(conn: Connection) -> None:
+    """Issue 3 (ingestion): feed health and politeness columns; the page cache; near-duplicate sketches."""
+    _add_columns(
+        conn,
+        feed_state,
+        ("source_url", "last_success", "retry_until", "floor_minutes", "site_url", "feed_title"),
+    )
+    metadata.create_all(conn, tables=[pages, sketches, sketch_bands])
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
 # table definitions above at SCHEMA_VERSION, so migrations only ever run on older files.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_deliveries}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_deliveries, 2: _migrate_2_to_3}
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -294,6 +350,12 @@ class Store:
             consecutive_failures=row.consecutive_failures or 0,
             last_error=row.last_error,
             disabled=bool(row.disabled),
+            source_url=row.source_url,
+            last_success=_utc(row.last_success),
+            retry_until=_utc(row.retry_until),
+            floor_minutes=row.floor_minutes,
+            site_url=row.site_url,
+            feed_title=row.feed_title,
         )
 
     def save_feed_state(self, state: FeedState, conn: Connection | None = None) -> None:
@@ -308,6 +370,12 @@ class Store:
             "consecutive_failures": state.consecutive_failures,
             "last_error": state.last_error,
             "disabled": state.disabled,
+            "source_url": state.source_url,
+            "last_success": _naive(state.last_success),
+            "retry_until": _naive(state.retry_until),
+            "floor_minutes": state.floor_minutes,
+            "site_url": state.site_url,
+            "feed_title": state.feed_title,
         }
         with self._conn(conn) as c:
             updated = c.execute(
@@ -325,17 +393,26 @@ class Store:
         """Store articles not seen before; return the ones that were new.
 
         An article is "seen" when its id (hash of canonical URL or GUID) or its canonical URL is
-        already stored, so re-running a poll adds nothing twice.
+        already stored, or when its source already has an article with the same GUID (the
+        publisher changed the link but not the GUID). A GUID shared by several different entries
+        of one batch is not trusted as an identity. Re-running a poll adds nothing twice.
         """
         batch: dict[str, Article] = {}
         for a in items:
             batch.setdefault(a.id, a)
         if not batch:
             return []
+        guid_uses: dict[tuple[str, str], int] = {}
+        for a in batch.values():
+            if a.guid:
+                key = (a.source_id, a.guid)
+                guid_uses[key] = guid_uses.get(key, 0) + 1
+        trusted = {key for key, n in guid_uses.items() if n == 1}
         new: list[Article] = []
         with self._conn(conn) as c:
             known_ids: set[str] = set()
             known_urls: set[str] = set()
+            known_guids: set[tuple[str, str]] = set()
             ids = list(batch)
             urls = list({a.url for a in batch.values() if a.url})
             for chunk in _chunks(ids, 500):
@@ -346,9 +423,24 @@ class Store:
                 known_urls.update(
                     c.execute(sa.select(articles.c.url).where(articles.c.url.in_(chunk))).scalars()
                 )
+            by_source: dict[str, list[str]] = {}
+            for source_id, guid in trusted:
+                by_source.setdefault(source_id, []).append(guid)
+            for source_id, guids in by_source.items():
+                for chunk in _chunks(guids, 500):
+                    known_guids.update(
+                        (source_id, g)
+                        for g in c.execute(
+                            sa.select(articles.c.guid).where(
+                                articles.c.source_id == source_id, articles.c.guid.in_(chunk)
+                            )
+                        ).scalars()
+                    )
             seen_urls: set[str] = set()
             for a in batch.values():
                 if a.id in known_ids or (a.url and (a.url in known_urls or a.url in seen_urls)):
+                    continue
+                if a.guid and (a.source_id, a.guid) in known_guids:
                     continue
                 if a.url:
                     seen_urls.add(a.url)
@@ -356,6 +448,59 @@ class Store:
             if new:
                 c.execute(articles.insert(), [_article_row(a) for a in new])
         return new
+
+    def articles_needing_text(
+        self, since: dt.datetime, now: dt.datetime, max_chars: int
+    ) -> list[Article]:
+        """Feed articles fetched since ``since`` whose text may be a teaser, newest first.
+
+        Only articles with an http(s) link, no body or a body shorter than ``max_chars``
+        characters, and no cached page outcome that forbids another try (an extracted page, a
+        permanent failure, or a transient one whose retry time has not come) are returned.
+        """
+        blocked = sa.exists().where(
+            pages.c.url == articles.c.url,
+            sa.or_(pages.c.next_try.is_(None), pages.c.next_try > _naive(now)),
+        )
+        query = (
+            sa.select(articles)
+            .where(
+                articles.c.fetched >= _naive(since),
+                articles.c.body_origin.in_(("none", "feed")),
+                sa.or_(articles.c.url.startswith("http://"), articles.c.url.startswith("https://")),
+                sa.func.length(articles.c.body) < max_chars,
+                ~blocked,
+            )
+            .order_by(articles.c.published.desc(), articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_article(r) for r in conn.execute(query)]
+
+    def set_article_text(
+        self,
+        article_id: str,
+        body: str,
+        origin: str,
+        content_hash: str,
+        conn: Connection | None = None,
+    ) -> None:
+        """Replace an article's body (e.g. with the text extracted from its page)."""
+        with self._conn(conn) as c:
+            c.execute(
+                articles.update()
+                .where(articles.c.id == article_id)
+                .values(body=body, body_origin=origin, content_hash=content_hash)
+            )
+
+    def set_duplicates(self, links: dict[str, str], conn: Connection | None = None) -> None:
+        """Mark articles as copies: article id -> id of the original it duplicates."""
+        with self._conn(conn) as c:
+            for article_id, original in links.items():
+                c.execute(
+                    articles.update()
+                    .where(articles.c.id == article_id)
+                    .values(duplicate_of=original)
+                )
 
     def articles(self, ids: Sequence[str]) -> list[Article]:
         """Stored articles by id, in the order asked (missing ids are skipped)."""
@@ -398,6 +543,100 @@ class Store:
         with self.engine.connect() as conn:
             value = conn.execute(sa.select(sa.func.max(articles.c.published))).scalar_one()
         return _utc(value)
+
+    def article_counts_since(self, since: dt.datetime) -> dict[str, int]:
+        """Articles published since a time, per source id."""
+        query = (
+            sa.select(articles.c.source_id, sa.func.count())
+            .where(articles.c.published >= _naive(since))
+            .group_by(articles.c.source_id)
+        )
+        with self.engine.connect() as conn:
+            return {str(row[0]): int(row[1]) for row in conn.execute(query)}
+
+    # -- article pages (full text) ----------------------------------------------------------
+    def page(self, url: str) -> PageRecord | None:
+        """The cached outcome of fetching one article page, if it was ever fetched."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(pages).where(pages.c.url == url)).one_or_none()
+        if row is None:
+            return None
+        return PageRecord(
+            url=row.url,
+            status=row.status,
+            fetched=_utc(row.fetched) or dt.datetime.now(dt.UTC),
+            text=row.text,
+            error=row.error,
+            http_status=row.http_status,
+            attempts=row.attempts,
+            next_try=_utc(row.next_try),
+        )
+
+    def save_page(self, page: PageRecord, conn: Connection | None = None) -> None:
+        """Insert or replace the cached outcome of fetching one article page."""
+        values = {
+            "status": page.status,
+            "fetched": _naive(page.fetched),
+            "http_status": page.http_status,
+            "attempts": page.attempts,
+            "next_try": _naive(page.next_try),
+            "text": page.text,
+            "error": page.error,
+        }
+        with self._conn(conn) as c:
+            if not c.execute(
+                pages.update().where(pages.c.url == page.url).values(**values)
+            ).rowcount:
+                c.execute(pages.insert().values(url=page.url, **values))
+
+    # -- near-duplicate sketches ------------------------------------------------------------
+    def save_sketch(
+        self,
+        article_id: str,
+        published: dt.datetime,
+        signature: bytes,
+        band_keys: Sequence[int],
+        conn: Connection | None = None,
+    ) -> None:
+        """Remember an article's MinHash signature and its LSH band keys."""
+        with self._conn(conn) as c:
+            c.execute(sketch_bands.delete().where(sketch_bands.c.article_id == article_id))
+            c.execute(sketches.delete().where(sketches.c.article_id == article_id))
+            c.execute(
+                sketches.insert().values(
+                    article_id=article_id, published=_naive(published), signature=signature
+                )
+            )
+            keys = sorted(set(band_keys))
+            if keys:
+                c.execute(
+                    sketch_bands.insert(),
+                    [{"band_key": k, "article_id": article_id} for k in keys],
+                )
+
+    def sketch_candidates(
+        self, band_keys: Sequence[int], since: dt.datetime, conn: Connection | None = None
+    ) -> list[tuple[Article, bytes]]:
+        """Stored articles published since ``since`` that share an LSH band key, with signatures."""
+        ids: set[str] = set()
+        with self._conn(conn) as c:
+            for chunk in _chunks(sorted(set(band_keys)), 500):
+                ids.update(
+                    c.execute(
+                        sa.select(sketch_bands.c.article_id).where(
+                            sketch_bands.c.band_key.in_(chunk)
+                        )
+                    ).scalars()
+                )
+            out: list[tuple[Article, bytes]] = []
+            for chunk in _chunks(sorted(ids), 500):
+                rows = c.execute(
+                    sa.select(articles, sketches.c.signature)
+                    .join(sketches, sketches.c.article_id == articles.c.id)
+                    .where(articles.c.id.in_(chunk), sketches.c.published >= _naive(since))
+                ).all()
+                out.extend((_article(r), bytes(r.signature)) for r in rows)
+        return out
 
     # -- stories ----------------------------------------------------------------------------
     def save_stories(self, items: Iterable[Story], conn: Connection | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-SHARED = ROOT.parent / "shared"
+# ../shared beside the project; $BRIEFS_SHARED points elsewhere (e.g. from a git worktree).
+SHARED = Path(os.environ.get("BRIEFS_SHARED") or ROOT.parent / "shared")
 SHARED_DATA = SHARED / "data"
 
 

@@ -1,20 +1,44 @@
-"""HTTP fetching with httpx: timeouts, size cap, redirects, conditional GET.
+"""HTTP fetching with httpx: limits, timeouts, bounded bodies, redirects, conditional GET.
 
-The client is a parameter (tests and benchmarks pass their own transport); nothing here reads
-the clock or the database.
+The client and its transport are parameters (tests and benchmarks pass their own); nothing here
+reads the clock or the database. Politeness lives here too: :class:`HostLimiter` caps requests
+in flight overall and per host, and every request names briefs and its contact URL.
+
+Bodies are streamed *raw* and decompressed here with a bound on the output, so neither a huge
+body nor a small gzip bomb is ever held in memory beyond ``max_bytes``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
 from briefs.config import FetchSettings
-from briefs.errors import FetchError
+from briefs.errors import FetchError, UnsafeURLError
+from briefs.ingest.netguard import GuardedTransport, RefusedConnection, check_url
 
-__all__ = ["FetchResult", "fetch_url", "make_client"]
+__all__ = [
+    "FEED_ACCEPT",
+    "PAGE_ACCEPT",
+    "FetchResult",
+    "HostLimiter",
+    "fetch_url",
+    "make_client",
+    "user_agent",
+]
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +54,33 @@ class FetchResult:
     permanent_redirect: str | None = None
     retry_after: str | None = None
     cache_control: str | None = None
+    reason: str = ""
 
     @property
     def not_modified(self) -> bool:
         """True for a 304 answer to a conditional GET."""
         return self.status == 304
+
+
+class HostLimiter:
+    """Caps requests in flight: ``total`` overall and ``per_host`` to any one host."""
+
+    def __init__(self, total: int, per_host: int) -> None:
+        self._total = asyncio.Semaphore(max(total, 1))
+        self._per_host_limit = max(per_host, 1)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    @asynccontextmanager
+    async def slot(self, url: str) -> AsyncIterator[None]:
+        """Hold one request slot for the host of ``url`` (host first, so a busy host never
+        holds global slots while it waits)."""
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:
+            host = ""
+        sem = self._hosts.setdefault(host, asyncio.Semaphore(self._per_host_limit))
+        async with sem, self._total:
+            yield
 
 
 def user_agent(settings: FetchSettings) -> str:
@@ -46,25 +92,40 @@ def user_agent(settings: FetchSettings) -> str:
 
 
 def make_client(
-    settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None
+    settings: FetchSettings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    untrusted: bool = False,
 ) -> httpx.AsyncClient:
-    """An AsyncClient with briefs' timeouts, limits, redirects and headers."""
+    """An AsyncClient with briefs' timeouts, limits, redirects and headers.
+
+    ``untrusted`` is for URLs that came from feeds (article pages): unless
+    ``settings.allow_private`` is set, every request (redirects included) is checked and only
+    public addresses are connected to.
+    """
     timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
     limits = httpx.Limits(
-        max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+        max_connections=max(settings.concurrency, 1),
+        max_keepalive_connections=max(settings.concurrency, 1),
     )
+    guard = untrusted and not settings.allow_private
+    if transport is None and guard:
+        transport = GuardedTransport(limits)
+    hooks: dict[str, list[object]] = {}
+    if untrusted:
+
+        async def _check(request: httpx.Request) -> None:
+            check_url(str(request.url), settings.allow_private)
+
+        hooks["request"] = [_check]
     return httpx.AsyncClient(
         timeout=timeout,
         limits=limits,
         follow_redirects=True,
         max_redirects=settings.max_redirects,
-        headers={
-            "User-Agent": user_agent(settings),
-            "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
-            "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
-            "Accept-Encoding": "gzip, deflate",
-        },
+        headers={"User-Agent": user_agent(settings), "Accept-Encoding": "gzip, deflate"},
         transport=transport,
+        event_hooks=hooks,  # type: ignore[arg-type]
     )
 
 
@@ -75,28 +136,42 @@ async def fetch_url(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
+    limiter: HostLimiter | None = None,
+    accept: str = FEED_ACCEPT,
 ) -> FetchResult:
-    """GET ``url`` (conditionally when validators are given), streaming at most ``max_bytes``.
+    """GET ``url`` (conditionally when validators are given), keeping at most ``max_bytes``.
 
-    Raises FetchError for network failures, redirect loops, bodies over the cap and a total time
-    over the timeout. HTTP error statuses are returned, not raised: the caller decides.
+    Raises FetchError for network failures, redirect loops, bodies over the cap and a whole
+    request over ``total_timeout``; UnsafeURLError when an untrusted client refuses the URL or
+    a redirect. HTTP error statuses are returned, not raised (their bodies are not read): the
+    caller decides what they mean.
     """
-    headers: dict[str, str] = {}
+    headers = {"Accept": accept}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        async with asyncio.timeout(settings.timeout * 2):
-            return await _get(client, url, settings, headers)
+        if limiter is None:
+            async with asyncio.timeout(settings.total_timeout):
+                return await _get(client, url, settings, headers)
+        async with limiter.slot(url):
+            async with asyncio.timeout(settings.total_timeout):
+                return await _get(client, url, settings, headers)
     except TimeoutError:
-        raise FetchError(f"took longer than {settings.timeout * 2:.0f} s in total") from None
+        raise FetchError(f"took longer than {settings.total_timeout:g} s in total") from None
     except httpx.TooManyRedirects:
         raise FetchError(f"more than {settings.max_redirects} redirects") from None
     except httpx.InvalidURL as exc:
         raise FetchError(f"invalid URL: {exc}") from exc
+    except httpx.UnsupportedProtocol as exc:
+        raise UnsafeURLError(f"unsupported URL scheme: {exc}") from exc
     except httpx.TimeoutException as exc:
         raise FetchError(f"timed out ({exc.__class__.__name__})") from exc
+    except httpx.ConnectError as exc:
+        if isinstance(exc.__cause__, RefusedConnection):
+            raise UnsafeURLError(str(exc.__cause__)) from exc
+        raise FetchError(f"cannot connect: {exc}") from exc
     except httpx.HTTPError as exc:
         raise FetchError(f"{exc.__class__.__name__}: {exc}") from exc
 
@@ -105,19 +180,9 @@ async def _get(
     client: httpx.AsyncClient, url: str, settings: FetchSettings, headers: dict[str, str]
 ) -> FetchResult:
     async with client.stream("GET", url, headers=headers) as response:
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > settings.max_bytes:
-            raise FetchError(
-                f"body of {int(declared)} bytes is over the {settings.max_bytes}-byte limit"
-            )
-        chunks: list[bytes] = []
-        size = 0
-        if response.status_code != 304:
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > settings.max_bytes:
-                    raise FetchError(f"body over the {settings.max_bytes}-byte limit")
-                chunks.append(chunk)
+        content = b""
+        if 200 <= response.status_code < 300:
+            content = await _read_body(response, settings.max_bytes)
         # Only a chain made entirely of permanent redirects moves the feed for good.
         permanent = None
         if response.history and all(h.status_code in (301, 308) for h in response.history):
@@ -125,11 +190,97 @@ async def _get(
         return FetchResult(
             status=response.status_code,
             url=str(response.url),
-            content=b"".join(chunks),
+            content=content,
             content_type=response.headers.get("content-type"),
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
             permanent_redirect=permanent,
             retry_after=response.headers.get("retry-after"),
             cache_control=response.headers.get("cache-control"),
+            reason=response.reason_phrase,
         )
+
+
+async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(f"body of {int(declared)} bytes is over the {max_bytes}-byte limit")
+    decoder = _Decoder(response.headers.get("content-encoding", ""), max_bytes)
+    chunks: list[bytes] = []
+    raw_size = 0
+    async for raw in response.aiter_raw(CHUNK):
+        raw_size += len(raw)
+        if raw_size > max_bytes:
+            raise FetchError(f"body over the {max_bytes}-byte limit")
+        chunks.append(decoder.decode(raw))
+    chunks.append(decoder.flush())
+    return b"".join(chunks)
+
+
+class _Decoder:
+    """Content-Encoding (gzip, deflate, identity) with the decoded size bounded."""
+
+    def __init__(self, encoding: str, max_bytes: int) -> None:
+        self.codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+        self.codings = [c for c in self.codings if c != "identity"]
+        if len(self.codings) > 1 or any(
+            c not in ("gzip", "x-gzip", "deflate") for c in self.codings
+        ):
+            raise FetchError(f"unsupported content-encoding {encoding!r}")
+        self.coding = self.codings[0] if self.codings else ""
+        self.limit = max_bytes
+        self.size = 0
+        self._z: zlib._Decompress | None = self._new() if self.coding else None
+        self._first = True
+
+    def _new(self, raw_deflate: bool = False) -> zlib._Decompress:
+        if self.coding in ("gzip", "x-gzip"):
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return zlib.decompressobj(-zlib.MAX_WBITS if raw_deflate else zlib.MAX_WBITS)
+
+    def _count(self, data: bytes) -> bytes:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise FetchError(f"decompressed body over the {self.limit}-byte limit")
+        return data
+
+    def decode(self, data: bytes) -> bytes:
+        if self._z is None:
+            return self._count(data)
+        try:
+            if self._first and self.coding == "deflate":
+                # "deflate" is zlib-wrapped by the standard, raw deflate by some servers.
+                self._first = False
+                try:
+                    return self._inflate(data)
+                except zlib.error:
+                    self._z = self._new(raw_deflate=True)
+            self._first = False
+            return self._inflate(data)
+        except zlib.error as exc:
+            raise FetchError(f"corrupt {self.coding} body: {exc}") from exc
+
+    def _inflate(self, data: bytes) -> bytes:
+        assert self._z is not None
+        out: list[bytes] = []
+        while data:
+            # Ask for one byte more than we may keep: getting it means the body is too big.
+            room = self.limit - self.size + 1
+            piece = self._z.decompress(data, room)
+            out.append(self._count(piece))
+            data = self._z.unconsumed_tail
+            if self._z.eof:
+                rest = self._z.unused_data
+                if not rest or self.coding == "deflate":
+                    break
+                self._z = self._new()  # another gzip member follows
+                data = rest
+        return b"".join(out)
+
+    def flush(self) -> bytes:
+        if self._z is None:
+            return b""
+        try:
+            return self._count(self._z.flush())
+        except zlib.error as exc:
+            raise FetchError(f"corrupt {self.coding} body: {exc}") from exc

@@ -9,8 +9,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
+import html
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +40,7 @@ class ParsedFeed:
     articles: tuple[Article, ...]
     ttl_minutes: int | None = None
     bozo: str | None = None
+    site_url: str | None = None
 
 
 def content_hash(text: str) -> str:
@@ -79,23 +82,50 @@ def parse_feed(
         raise ParseError(f"not a feed: {reason}")
     feed = parsed.get("feed") or {}
     feed_title = plain_text(str(feed.get("title") or ""))
-    base = str(feed.get("link") or url)
+    site = canonical_url(str(feed.get("link") or ""), url) if feed.get("link") else ""
+    base = site if site.startswith(("http://", "https://")) else url
     outlet = source.title or feed_title or source.id
+    language = _language(str(feed.get("language") or ""))
     out = []
     for entry in entries:
-        article = _entry_article(entry, source, outlet, base, now)
+        article = _entry_article(entry, source, outlet, base, now, language)
         if article is not None:
             out.append(article)
-    ttl: int | None = None
+    return ParsedFeed(
+        feed_title,
+        tuple(out),
+        _ttl_minutes(feed),
+        bozo,
+        site if site.startswith(("http://", "https://")) else None,
+    )
+
+
+_PERIOD_MINUTES = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 43200, "yearly": 525600}
+
+
+def _ttl_minutes(feed: Any) -> int | None:
+    """The feed's own minimum interval: RSS ``<ttl>``, else the syndication module's period."""
     try:
-        ttl = int(str(feed.get("ttl"))) if feed.get("ttl") else None
+        ttl = int(str(feed.get("ttl") or "").strip() or 0)
     except ValueError:
-        ttl = None
-    return ParsedFeed(feed_title, tuple(out), ttl, bozo)
+        ttl = 0
+    period = _PERIOD_MINUTES.get(str(feed.get("sy_updateperiod") or "").strip().lower())
+    if period:
+        try:
+            frequency = max(int(str(feed.get("sy_updatefrequency") or "1").strip()), 1)
+        except ValueError:
+            frequency = 1
+        ttl = max(ttl, period // frequency)
+    return ttl if ttl > 0 else None
+
+
+def _language(value: str) -> str:
+    """A language tag as stored: at most 16 characters, lower case (``en-us``)."""
+    return value.strip().lower()[:16]
 
 
 def _entry_article(
-    entry: Any, source: Source, outlet: str, base: str, now: dt.datetime
+    entry: Any, source: Source, outlet: str, base: str, now: dt.datetime, feed_language: str = ""
 ) -> Article | None:
     link = str(entry.get("link") or "")
     guid = str(entry.get("id") or "")
@@ -103,13 +133,17 @@ def _entry_article(
         link = guid
     url = canonical_url(link, base) if link else ""
     title = plain_text(str(entry.get("title") or ""))
-    summary = html_to_text(str(entry.get("summary") or ""))
+    raw_summary = str(entry.get("summary") or "")
+    summary = html_to_text(raw_summary)
     body = ""
+    body_html = ""
     for content in entry.get("content") or []:
         value = str(content.get("value") or "")
-        text = html_to_text(value) if "html" in str(content.get("type", "html")) else value.strip()
+        is_html = "html" in str(content.get("type", "html"))
+        text = html_to_text(value) if is_html else value.strip()
         if len(text) > len(body):
             body = text
+            body_html = value if is_html else ""
     if body and summary and body.startswith(summary[:200]) and len(summary) >= len(body):
         body = ""
     if not title and not summary and not body:
@@ -119,9 +153,12 @@ def _entry_article(
     if not url and not guid:
         guid = content_hash(title + summary + body)
     published = _entry_time(entry, now)
-    image = _entry_image(entry, base)
+    image = _entry_image(entry, base) or _first_image(body_html or raw_summary, base)
     author = plain_text(str(entry.get("author") or ""))
-    language = str(entry.get("language") or "")[:16]
+    detail = entry.get("content", [{}])[0] if entry.get("content") else entry.get("title_detail")
+    language = _language(
+        str(entry.get("language") or (detail or {}).get("language") or feed_language or "")
+    )
     return Article(
         id=article_id(url, f"{source.id}:{guid}"),
         source_id=source.id,
@@ -178,6 +215,25 @@ def _entry_image(entry: Any, base: str) -> str | None:
     return None
 
 
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_SRC = re.compile(r"""\bsrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+_PIXEL = re.compile(r"""\b(?:width|height)\s*=\s*["']?[01](?:px)?["'\s/>]""", re.IGNORECASE)
+
+
+def _first_image(markup: str, base: str) -> str | None:
+    """The first ``<img src>`` of an HTML fragment that is an http(s) URL and not a pixel."""
+    if "<img" not in markup.lower():
+        return None
+    for tag in _IMG.finditer(markup):
+        src = _SRC.search(tag.group(0))
+        if src is None or _PIXEL.search(tag.group(0)):
+            continue
+        url = canonical_url(html.unescape(src.group(1)), base)
+        if url.startswith(("http://", "https://")):
+            return url
+    return None
+
+
 def _parse_json_feed(data: bytes, source: Source, *, url: str, now: dt.datetime) -> ParsedFeed:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
@@ -222,7 +278,10 @@ def _parse_json_feed(data: bytes, source: Source, *, url: str, now: dt.datetime)
         article = _entry_article(entry, source, outlet, base, now)
         if article is not None:
             out.append(article)
-    return ParsedFeed(feed_title, tuple(out))
+    site = canonical_url(str(doc.get("home_page_url") or ""))
+    return ParsedFeed(
+        feed_title, tuple(out), site_url=site if site.startswith(("http://", "https://")) else None
+    )
 
 
 def _json_author(item: dict[str, Any], doc: dict[str, Any]) -> str:

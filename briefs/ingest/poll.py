@@ -1,31 +1,82 @@
 """Poll sources once: fetch or read each, parse it, and report a PollResult per source.
 
 One bad source never stops the others: every failure is caught here, recorded in the source's
-FeedState and returned as the result's ``error``.
+FeedState and returned as the result's ``error``. What each answer means for the source:
+
+==================  ==========================================================================
+200                 parsed; validators (ETag, Last-Modified) kept for the next conditional GET;
+                    next poll after max(interval, the feed's ``<ttl>`` / Cache-Control max-age)
+301/308 (chain)     as 200, and the source's stored URL moves to the new address
+304                 nothing to parse; next poll as for 200
+410                 the source is disabled (shown by ``briefs sources list``)
+429, 503            Retry-After is honoured: no request before that time (even by a one-off run)
+anything else       a failure: retried after interval * 2**(failures - 1) with jitter, at most
+                    ``max_backoff_hours``; never dropped
+==================  ==========================================================================
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email.utils
+import http
 import logging
+import random
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 
 from briefs.config import FetchSettings
 from briefs.errors import SourceError
-from briefs.ingest.fetch import fetch_url, make_client
+from briefs.ingest.fetch import FetchResult, HostLimiter, fetch_url, make_client
 from briefs.ingest.files import read_seed_folder
-from briefs.ingest.parse import parse_feed
-from briefs.models import FeedState, PollResult, Source
+from briefs.ingest.parse import ParsedFeed, parse_feed
+from briefs.ingest.progress import NullProgress, Progress
+from briefs.models import Article, FeedState, PollResult, Source
 
-__all__ = ["poll_sources"]
+__all__ = [
+    "cache_max_age",
+    "parse_retry_after",
+    "poll_sources",
+    "select_sources",
+]
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = dt.timedelta(hours=24)
+# A server may ask us to stay away for a while, but not for longer than this.
+MAX_RETRY_AFTER = dt.timedelta(days=7)
+_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+def select_sources(
+    sources: Sequence[Source], states: dict[str, FeedState], now: dt.datetime, *, due: bool
+) -> tuple[list[Source], list[tuple[Source, str]]]:
+    """Split sources into those to poll now and those skipped (with the reason).
+
+    Disabled sources (by the config or after a 410) are skipped, and so is a source whose
+    server asked us to wait (Retry-After) until a later time. With ``due`` (the daemon), a
+    source is also skipped until its next poll time; without it (a one-off run) every other
+    source is polled.
+    """
+    todo: list[Source] = []
+    skipped: list[tuple[Source, str]] = []
+    for source in sources:
+        state = _current_state(source, states.get(source.id))
+        if not source.enabled:
+            skipped.append((source, "disabled in the configuration"))
+        elif state.disabled:
+            skipped.append((source, f"disabled: {state.last_error or 'gone'}"))
+        elif state.retry_until is not None and state.retry_until > now:
+            skipped.append((source, f"server asked to wait until {state.retry_until:%H:%M} UTC"))
+        elif due and state.next_poll is not None and state.next_poll > now:
+            skipped.append((source, f"not due until {state.next_poll:%Y-%m-%d %H:%M} UTC"))
+        else:
+            todo.append(source)
+    return todo, skipped
 
 
 def poll_sources(
@@ -34,9 +85,27 @@ def poll_sources(
     settings: FetchSettings,
     now: dt.datetime,
     transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    due: bool = False,
+    progress: Progress | None = None,
+    rng: random.Random | None = None,
 ) -> list[PollResult]:
-    """Poll every enabled source once and return one result per source, in order."""
-    return asyncio.run(_poll_all(sources, states, settings, now, transport))
+    """Poll the sources :func:`select_sources` picks, once each; one result per polled source.
+
+    ``transport`` replaces the HTTP transport (tests, benchmarks); ``rng`` the source of
+    backoff jitter.
+    """
+    todo, skipped = select_sources(sources, states, now, due=due)
+    for source, reason in skipped:
+        if source.enabled and not reason.startswith("not due"):
+            log.warning("%s: skipped: %s", source.id, reason)
+        else:
+            log.debug("%s: skipped: %s", source.id, reason)
+    if not todo:
+        return []
+    return asyncio.run(
+        _poll_all(todo, states, settings, now, transport, progress or NullProgress(), rng)
+    )
 
 
 async def _poll_all(
@@ -45,53 +114,117 @@ async def _poll_all(
     settings: FetchSettings,
     now: dt.datetime,
     transport: httpx.AsyncBaseTransport | None,
+    progress: Progress,
+    rng: random.Random | None,
 ) -> list[PollResult]:
-    async with make_client(settings, transport) as client:
-        tasks = [
-            _poll_one(client, src, states.get(src.id) or FeedState(src.id), settings, now)
-            for src in sources
-            if src.enabled
-        ]
-        return list(await asyncio.gather(*tasks))
+    limiter = HostLimiter(settings.concurrency, settings.per_host)
+    rand = rng or random.Random()
+    progress.start("poll", len(sources))
+
+    async def one(client: httpx.AsyncClient, source: Source) -> PollResult:
+        state = _current_state(source, states.get(source.id))
+        result = await _poll_one(client, limiter, source, state, settings, now, rand)
+        progress.advance("poll", source.id)
+        return result
+
+    try:
+        async with make_client(settings, transport) as client:
+            return list(await asyncio.gather(*(one(client, s) for s in sources)))
+    finally:
+        progress.finish("poll")
+
+
+def _current_state(source: Source, state: FeedState | None) -> FeedState:
+    """The stored state, unless it belongs to a location the config no longer names."""
+    if state is None or (state.source_url is not None and state.source_url != source.location):
+        return FeedState(source.id, source_url=source.location)
+    return replace(state, source_url=source.location)
 
 
 async def _poll_one(
     client: httpx.AsyncClient,
+    limiter: HostLimiter,
     source: Source,
     state: FeedState,
     settings: FetchSettings,
     now: dt.datetime,
+    rng: random.Random,
 ) -> PollResult:
     try:
         if source.kind == "files":
             articles, errors = await asyncio.to_thread(read_seed_folder, source, now)
             for error in errors:
                 log.warning("%s: %s", source.id, error)
-            return _ok(source, state, now, tuple(articles), "ok")
-        if "://" not in source.location:
-            data = await asyncio.to_thread(_read_local, source.location)
-            parsed = parse_feed(data, source, url=Path(source.location).as_uri(), now=now)
-            return _ok(source, state, now, parsed.articles, "ok")
+            return _ok(source, state, now, tuple(articles), "ok", settings)
+        if "://" not in source.location or source.location.startswith("file://"):
+            path = source.location.removeprefix("file://")
+            data = await asyncio.to_thread(_read_local, path)
+            parsed = await asyncio.to_thread(
+                parse_feed, data, source, url=Path(path).as_uri(), now=now
+            )
+            return _parsed(source, state, now, parsed, "ok", settings, None)
         url = state.url or source.location
         result = await fetch_url(
-            client, url, settings, etag=state.etag, last_modified=state.last_modified
+            client,
+            url,
+            settings,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            limiter=limiter,
         )
-        if result.not_modified:
-            return _ok(source, state, now, (), "304", not_modified=True)
-        if result.status >= 400:
-            raise SourceError(f"HTTP {result.status}")
-        parsed = parse_feed(
-            result.content, source, url=result.url, now=now, content_type=result.content_type
-        )
-        new_state = FeedState(
-            source_id=source.id,
-            url=result.permanent_redirect or state.url,
-            etag=result.etag,
-            last_modified=result.last_modified,
-        )
-        return _ok(source, new_state, now, parsed.articles, str(result.status))
+        return await _answer(source, state, now, result, settings, rng)
     except SourceError as exc:
-        return _failed(source, state, now, str(exc))
+        return _failed(source, state, now, str(exc), settings, rng)
+
+
+async def _answer(
+    source: Source,
+    state: FeedState,
+    now: dt.datetime,
+    result: FetchResult,
+    settings: FetchSettings,
+    rng: random.Random,
+) -> PollResult:
+    status = result.status
+    max_age = cache_max_age(result.cache_control)
+    if result.not_modified:
+        floor = _floor(state.floor_minutes, max_age)
+        new_state = replace(state, floor_minutes=floor)
+        return _ok(source, new_state, now, (), "304", settings, not_modified=True)
+    if status == 410:
+        return _gone(source, state, now, result)
+    if status in (429, 503):
+        until = parse_retry_after(result.retry_after, now)
+        return _failed(
+            source, state, now, _http_error(result), settings, rng, status=str(status), until=until
+        )
+    if not 200 <= status < 300:
+        return _failed(source, state, now, _http_error(result), settings, rng, status=str(status))
+    parsed = await asyncio.to_thread(
+        parse_feed,
+        result.content,
+        source,
+        url=result.url,
+        now=now,
+        content_type=result.content_type,
+    )
+    new_state = replace(
+        state,
+        url=result.permanent_redirect or state.url,
+        etag=result.etag,
+        last_modified=result.last_modified,
+    )
+    if result.permanent_redirect:
+        log.warning("%s: moved permanently to %s", source.id, result.permanent_redirect)
+    return _parsed(source, new_state, now, parsed, str(status), settings, max_age)
+
+
+def _http_error(result: FetchResult) -> str:
+    try:
+        phrase = result.reason or http.HTTPStatus(result.status).phrase
+    except ValueError:
+        phrase = ""
+    return f"HTTP {result.status} {phrase}".strip()
 
 
 def _read_local(path: str) -> bytes:
@@ -101,43 +234,133 @@ def _read_local(path: str) -> bytes:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
+def cache_max_age(cache_control: str | None) -> int | None:
+    """The max-age of a Cache-Control header, in seconds (None when absent or no-cache)."""
+    if not cache_control or "no-cache" in cache_control.lower():
+        return None
+    match = _MAX_AGE.search(cache_control)
+    return int(match.group(1)) if match else None
+
+
+def parse_retry_after(value: str | None, now: dt.datetime) -> dt.datetime | None:
+    """The time a Retry-After header (seconds or an HTTP date) points to, capped at 7 days."""
+    if not value:
+        return None
+    value = value.strip()
+    when: dt.datetime | None
+    if value.isdigit():
+        when = now + dt.timedelta(seconds=int(value))
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+    return min(when, now + MAX_RETRY_AFTER)
+
+
+def _floor(ttl_minutes: int | None, max_age_seconds: int | None) -> int | None:
+    """The feed's own minimum interval in minutes: the larger of <ttl> and max-age."""
+    candidates = [m for m in (ttl_minutes, -(-(max_age_seconds or 0) // 60)) if m]
+    return max(candidates) if candidates else None
+
+
+def _parsed(
+    source: Source,
+    state: FeedState,
+    now: dt.datetime,
+    parsed: ParsedFeed,
+    status: str,
+    settings: FetchSettings,
+    max_age: int | None,
+) -> PollResult:
+    new_state = replace(
+        state,
+        floor_minutes=_floor(parsed.ttl_minutes, max_age),
+        site_url=parsed.site_url or state.site_url,
+        feed_title=parsed.title or state.feed_title,
+    )
+    return _ok(source, new_state, now, parsed.articles, status, settings)
+
+
 def _ok(
     source: Source,
     state: FeedState,
     now: dt.datetime,
-    articles: tuple[object, ...],
+    articles: tuple[Article, ...],
     status: str,
+    settings: FetchSettings,
     not_modified: bool = False,
 ) -> PollResult:
-    new_state = FeedState(
-        source_id=source.id,
-        url=state.url,
-        etag=state.etag,
-        last_modified=state.last_modified,
+    # The feed's own floor counts, but never beyond the longest we would ever wait.
+    floor = min(
+        dt.timedelta(minutes=state.floor_minutes or 0),
+        dt.timedelta(hours=settings.max_backoff_hours),
+    )
+    interval = max(dt.timedelta(minutes=source.interval_minutes), floor)
+    new_state = replace(
+        state,
         last_status=status,
         last_polled=now,
-        next_poll=now + dt.timedelta(minutes=source.interval_minutes),
+        last_success=now,
+        next_poll=now + interval,
         consecutive_failures=0,
         last_error=None,
+        retry_until=None,
+        disabled=False,
     )
     log.info("%s: %s, %d entries", source.id, status, len(articles))
-    return PollResult(source, articles, new_state, None, not_modified)  # type: ignore[arg-type]
+    return PollResult(source, articles, new_state, None, not_modified)
 
 
-def _failed(source: Source, state: FeedState, now: dt.datetime, error: str) -> PollResult:
-    failures = state.consecutive_failures + 1
-    delay = min(dt.timedelta(minutes=source.interval_minutes) * 2 ** (failures - 1), MAX_BACKOFF)
-    new_state = FeedState(
-        source_id=source.id,
-        url=state.url,
-        etag=state.etag,
-        last_modified=state.last_modified,
-        last_status="error",
+def _gone(source: Source, state: FeedState, now: dt.datetime, result: FetchResult) -> PollResult:
+    error = (
+        f"{_http_error(result)}: the feed was removed; source disabled "
+        f"(re-enable with: briefs sources enable {source.id})"
+    )
+    new_state = replace(
+        state,
+        last_status="410",
         last_polled=now,
-        next_poll=now + delay,
+        next_poll=None,
+        consecutive_failures=state.consecutive_failures + 1,
+        last_error=error,
+        disabled=True,
+    )
+    log.warning("%s: %s", source.id, error)
+    return PollResult(source, (), new_state, error)
+
+
+def _failed(
+    source: Source,
+    state: FeedState,
+    now: dt.datetime,
+    error: str,
+    settings: FetchSettings,
+    rng: random.Random,
+    *,
+    status: str = "error",
+    until: dt.datetime | None = None,
+) -> PollResult:
+    failures = state.consecutive_failures + 1
+    cap = dt.timedelta(hours=settings.max_backoff_hours)
+    base = dt.timedelta(minutes=source.interval_minutes) * 2 ** min(failures - 1, 30)
+    delay = min(base, cap)
+    # "Equal jitter": half the delay fixed, half random, so failing feeds do not retry in step.
+    delay = delay / 2 + delay / 2 * rng.random()
+    next_poll = now + delay
+    if until is not None:
+        next_poll = max(next_poll, until)
+        error = f"{error} (Retry-After: not before {until:%Y-%m-%d %H:%M} UTC)"
+    new_state = replace(
+        state,
+        last_status=status,
+        last_polled=now,
+        next_poll=next_poll,
         consecutive_failures=failures,
         last_error=error,
-        disabled=state.disabled,
+        retry_until=until,
     )
     log.warning("%s: failed: %s", source.id, error)
     return PollResult(source, (), new_state, error)
