@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -213,12 +215,16 @@ def run(
     Example:
       briefs run --config seeds/briefs.toml --date 2024-04-06 --out output/
     """
+    from briefs.ingest.progress import make_progress
     from briefs.lock import named_lock
     from briefs.pipeline import run as run_pipeline
 
     config = _configured(state, out_dir, database)
-    with named_lock(config, "build").hold(wait_seconds, doing="briefs run"):
-        report = run_pipeline(config, date=date, slot=slot)
+    with (
+        named_lock(config, "build").hold(wait_seconds, doing="briefs run"),
+        make_progress(sys.stdout.isatty()) as progress,
+    ):
+        report = run_pipeline(config, date=date, slot=slot, progress=progress)
     _report(config, report, timings, polled=True)
 
 
@@ -269,57 +275,284 @@ def sources() -> None:
     """
 
 
+def _source_rows(config: Config, now: dt.datetime) -> list[dict[str, Any]]:
+    """One dict per configured source: its health as stored."""
+    from briefs.ingest.poll import select_sources
+
+    store = open_store(config.database)
+    try:
+        states = store.feed_states()
+        recent = store.article_counts_since(now - dt.timedelta(days=7))
+        total = store.article_counts_since(dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    finally:
+        store.close()
+    rows = []
+    for src in config.sources:
+        st = states.get(src.id)
+        if st is not None and st.source_url not in (None, src.location):
+            st = None  # the config now points the source elsewhere: its old state is void
+        if not src.enabled:
+            status = "off"
+        elif st is None:
+            status = "never polled"
+        elif st.disabled:
+            status = f"disabled ({st.last_status})"
+        else:
+            status = st.last_status or "never polled"
+        moved = st.url if st is not None and st.url and st.url != src.location else None
+        _, skipped = select_sources([src], {src.id: st} if st else {}, now, due=True)
+        rows.append(
+            {
+                "id": src.id,
+                "kind": src.kind,
+                "title": src.title or (st.feed_title if st and st.feed_title else ""),
+                "url": src.location,
+                "moved_to": moved,
+                "status": status,
+                "consecutive_failures": st.consecutive_failures if st else 0,
+                "last_error": st.last_error if st else None,
+                "last_polled": st.last_polled.isoformat() if st and st.last_polled else None,
+                "last_success": st.last_success.isoformat() if st and st.last_success else None,
+                "next_poll": st.next_poll.isoformat() if st and st.next_poll else None,
+                "due": src.enabled and not skipped,
+                "articles_7_days": recent.get(src.id, 0),
+                "articles_total": total.get(src.id, 0),
+            }
+        )
+    return rows
+
+
+def _when(value: str | None) -> str:
+    return dt.datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
 @sources.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per source).")
 @click.pass_obj
 @_errors
-def sources_list(state: State) -> None:
-    """List sources with their health: last status, failures, next poll, recent articles.
+def sources_list(state: State, as_json: bool) -> None:
+    """List sources with their health.
+
+    For each source: the last status (HTTP status, "ok" for files, "disabled" after a 410),
+    consecutive failures, the last error, when it was last polled and will next be polled (in
+    UTC; "due" when that time has come), and how many of its articles were published in the
+    last 7 days and in all. A source whose feed moved permanently shows its new address.
 
     \b
     Example:
       briefs --config seeds/briefs.toml sources list
+      briefs sources list --json
     """
+    import json
+
+    config = state.config()
+    rows = _source_rows(config, dt.datetime.now(dt.UTC))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"Sources in {config.path}")
+    for col in ("id", "status", "fails", "last error", "last poll", "next poll", "7 days", "total"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        name = row["id"] + (f"\n→ {row['moved_to']}" if row["moved_to"] else "")
+        table.add_row(
+            name,
+            row["status"],
+            str(row["consecutive_failures"]),
+            row["last_error"] or "",
+            _when(row["last_polled"]),
+            "due" if row["due"] and row["next_poll"] else _when(row["next_poll"]),
+            str(row["articles_7_days"]),
+            str(row["articles_total"]),
+        )
+    Console(width=max(Console().width, 120)).print(table)
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--id", "source_id", default="", help="Source id (default: from the feed title).")
+@click.option("--title", default="", help="Name shown in briefs (default: the feed's title).")
+@click.option("--tag", "tags", multiple=True, help="A tag (section); repeat for several.")
+@click.option("--interval", type=click.IntRange(1), help="Minutes between polls (default 60).")
+@click.pass_obj
+@_errors
+def sources_add(
+    state: State,
+    url: str,
+    source_id: str,
+    title: str,
+    tags: tuple[str, ...],
+    interval: int | None,
+) -> None:
+    """Add a feed: a feed URL, or a web page whose <link rel="alternate"> names one.
+
+    The feed is fetched and parsed once to check that it works, then appended as a
+    [[sources]] table to the config file (its comments are kept).
+
+    \b
+    Example:
+      briefs sources add https://www.theguardian.com/world --tag world
+      briefs sources add https://feeds.bbci.co.uk/news/world/rss.xml --id bbc-world
+    """
+    from briefs.config import NewSource, add_sources
+    from briefs.errors import ConfigError
+    from briefs.ingest.discover import discover_feed
+
+    config = state.config()
+    found = discover_feed(url, config.fetch, dt.datetime.now(dt.UTC))
+    location = found.url
+    if "://" not in location:
+        location = os.path.relpath(Path(location).resolve(), config.base_dir)
+    for src in config.sources:
+        if src.location in (found.url, str(Path(location).resolve()), url):
+            raise ConfigError(f"{config.path}: the feed is already configured as {src.id!r}")
+    added = add_sources(
+        config.path,
+        [NewSource(location, title or found.title, tags, source_id, interval)],
+    )
+    click.echo(
+        f"Added {added[0].id!r}: {found.url} ({found.title or 'untitled'}, "
+        f"{found.entries} entries now)"
+    )
+
+
+@sources.command("import")
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show what would be added; change nothing.")
+@click.pass_obj
+@_errors
+def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
+    """Import feeds from an OPML file (Miniflux, FreshRSS and most readers export one).
+
+    Categories become tags. Feeds already configured (same URL) are skipped. The feeds are
+    not fetched now; "briefs sources list" shows their health after the next run.
+
+    \b
+    Example:
+      briefs sources import subscriptions.opml
+    """
+    from briefs.config import NewSource, add_sources
+    from briefs.ingest.opml import read_opml
+
+    config = state.config()
+    feeds = read_opml(Path(opml_file).read_bytes())
+    known = {src.location for src in config.sources}
+    todo = [f for f in feeds if f.url not in known]
+    bad = [f for f in todo if not f.url.startswith(("http://", "https://"))]
+    todo = [f for f in todo if f not in bad]
+    for feed in bad:
+        click.echo(f"skipped (not an http(s) URL): {feed.url}", err=True)
+    if not dry_run and todo:
+        add_sources(config.path, [NewSource(f.url, f.title, f.tags) for f in todo])
+    verb = "Would add" if dry_run else "Added"
+    click.echo(
+        f"{verb} {len(todo)} of {len(feeds)} feeds "
+        f"({len(feeds) - len(todo) - len(bad)} already configured)."
+    )
+
+
+@sources.command("export")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default: stdout)."
+)
+@click.pass_obj
+@_errors
+def sources_export(state: State, output: str | None) -> None:
+    """Export the feed sources as OPML 2.0 (tags become categories).
+
+    Seed-document folders and local feed files are left out (other readers cannot use them).
+
+    \b
+    Example:
+      briefs sources export -o subscriptions.opml
+    """
+    from briefs.ingest.opml import write_opml
+
     config = state.config()
     store = open_store(config.database)
     try:
         states = store.feed_states()
-        week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
-        table = Table(title=f"Sources in {config.path}")
-        for col in (
-            "id",
-            "kind",
-            "title",
-            "status",
-            "fails",
-            "last error",
-            "next poll",
-            "7 days",
-            "total",
-        ):
-            table.add_column(col, overflow="fold")
-        for src in config.sources:
-            st = states.get(src.id)
-            status = (
-                "disabled"
-                if (not src.enabled or (st and st.disabled))
-                else (st.last_status or "never")
-                if st
-                else "never polled"
-            )
-            table.add_row(
-                src.id,
-                src.kind,
-                src.title,
-                status,
-                str(st.consecutive_failures) if st else "0",
-                (st.last_error or "") if st else "",
-                st.next_poll.strftime("%Y-%m-%d %H:%M UTC") if st and st.next_poll else "",
-                str(store.articles_since(week_ago, src.id)),
-                str(store.articles_since(dt.datetime(1970, 1, 1, tzinfo=dt.UTC), src.id)),
-            )
     finally:
         store.close()
-    Console(width=max(Console().width, 120)).print(table)
+    feeds = [s for s in config.sources if s.location.startswith(("http://", "https://"))]
+    sites = {k: v.site_url for k, v in states.items() if v.site_url}
+    data = write_opml(feeds, sites, config.brief.title, dt.datetime.now(dt.UTC))
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"Wrote {len(feeds)} feeds to {output}")
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+
+
+@sources.command("enable")
+@click.argument("source_id")
+@click.pass_obj
+@_errors
+def sources_enable(state: State, source_id: str) -> None:
+    """Re-enable a source that was disabled after its feed answered 410 Gone.
+
+    Its failures are reset and it is polled at the next run.
+
+    \b
+    Example:
+      briefs sources enable harbour-herald
+    """
+    import dataclasses
+
+    config = state.config()
+    config.source(source_id)
+    store = open_store(config.database)
+    try:
+        current = store.feed_state(source_id)
+        if current is None:
+            click.echo(f"{source_id} was never polled; nothing to enable")
+            return
+        store.save_feed_state(
+            dataclasses.replace(
+                current,
+                disabled=False,
+                consecutive_failures=0,
+                next_poll=None,
+                retry_until=None,
+                last_error=None,
+            )
+        )
+    finally:
+        store.close()
+    click.echo(f"{source_id} enabled")
+
+
+@cli.group("eval")
+def evaluate() -> None:
+    """Measure quality on labelled data.
+
+    \b
+    Example:
+      briefs eval extract ../shared/data/article-extraction-benchmark
+    """
+
+
+@evaluate.command("extract")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.pass_obj
+@_errors
+def eval_extract(state: State, folder: str) -> None:
+    """Score article text extraction on a benchmark folder; print one JSON object.
+
+    FOLDER holds html/<id>.html.gz and ground-truth.json, as the Article Extraction Benchmark
+    does. The metric is the benchmark's own (word 4-gram shingles; precision and recall averaged
+    over pages; F1 of the two). Prints {"pages", "precision", "recall", "f1"}.
+
+    \b
+    Example:
+      briefs eval extract ../shared/data/article-extraction-benchmark
+    """
+    import json
+
+    from briefs.evaluate.extract import evaluate_extraction
+
+    scores = evaluate_extraction(Path(folder))
+    click.echo(json.dumps(scores.as_dict()))
 
 
 # -- the daemon, email and serving (issue 7) ---------------------------------------------------

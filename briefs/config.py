@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import re
 import tomllib
@@ -30,9 +31,11 @@ __all__ = [
     "EmailSettings",
     "FetchSettings",
     "GroupSettings",
+    "NewSource",
     "ScheduleSettings",
     "ServeSettings",
     "SummarySettings",
+    "add_sources",
     "cron_trigger",
     "find_config",
     "load_config",
@@ -531,3 +534,69 @@ def _slug(text: str) -> str:
     text = re.sub(r"^[a-z]+://", "", text.lower())
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
     return (slug or "source")[:64]
+
+
+@dataclass(frozen=True, slots=True)
+class NewSource:
+    """A feed source to append to a config file (``briefs sources add`` / ``import``)."""
+
+    url: str
+    title: str = ""
+    tags: tuple[str, ...] = ()
+    id: str = ""
+    interval: int | None = None
+
+
+def add_sources(path: Path, new: list[NewSource]) -> list[Source]:
+    """Append feed sources to the config file at ``path``; return the sources added.
+
+    Ids are made unique; the file's existing text and comments are kept, the new
+    ``[[sources]]`` tables go at the end, and the result is validated before it atomically
+    replaces the file (a failure leaves the file as it was).
+    """
+    path = Path(path).resolve()
+    config = load_config(path)
+    taken = {s.id for s in config.sources}
+    blocks: list[str] = []
+    for item in new:
+        sid = _unique_id(item.id or _slug(item.title or item.url), taken)
+        taken.add(sid)
+        lines = ["", "[[sources]]", f"id = {_toml_str(sid)}"]
+        if item.title:
+            lines.append(f"title = {_toml_str(item.title)}")
+        lines.append(f"url = {_toml_str(item.url)}")
+        if item.tags:
+            lines.append(f"tags = [{', '.join(_toml_str(t) for t in item.tags)}]")
+        if item.interval is not None:
+            lines.append(f"interval = {int(item.interval)}")
+        blocks.append("\n".join(lines) + "\n")
+    text = path.read_text(encoding="utf-8")
+    updated = text.rstrip("\n") + "\n" + "".join(blocks)
+    try:
+        raw = tomllib.loads(updated)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: cannot add sources: {exc}") from exc
+    result = _build_config(path, raw, {})
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(updated, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"{path}: cannot write: {exc}") from exc
+    return list(result.sources[len(config.sources) :])
+
+
+def _unique_id(base: str, taken: set[str]) -> str:
+    base = base if _ID_RE.match(base) else _slug(base)
+    candidate, n = base[:64], 2
+    while candidate in taken:
+        suffix = f"-{n}"
+        candidate = base[: 64 - len(suffix)] + suffix
+        n += 1
+    return candidate
+
+
+def _toml_str(value: str) -> str:
+    """A TOML basic string (JSON string escapes are valid TOML escapes)."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")

@@ -39,6 +39,11 @@ from briefs.feeds import (
 )
 from briefs.group import group_articles
 from briefs.ingest import poll_sources
+from briefs.ingest.dedupe import WINDOW as DUPLICATE_WINDOW
+from briefs.ingest.dedupe import link_duplicates, sketch_text
+from briefs.ingest.extract import fetch_full_texts, needs_full_text, word_count
+from briefs.ingest.parse import content_hash
+from briefs.ingest.progress import Progress
 from briefs.lock import named_lock
 from briefs.mail import (
     SmtpMailer,
@@ -56,6 +61,7 @@ from briefs.models import (
     DeliveryReport,
     Edition,
     EditionRecord,
+    PageRecord,
     RunReport,
     Story,
 )
@@ -79,6 +85,9 @@ log = logging.getLogger(__name__)
 
 # Editions listed in the archive (and read to find the previous edition of a slot).
 ARCHIVE_LIMIT = 1000
+
+# Teaser-only articles stored this long ago still get their page fetched (e.g. after a crash).
+FULL_TEXT_WINDOW = dt.timedelta(days=2)
 
 
 class Timings(dict[str, float]):
@@ -145,26 +154,106 @@ def poll_and_group(
     now: dt.datetime,
     timings: Timings,
     transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    due: bool = False,
+    progress: Progress | None = None,
 ) -> tuple[int, int, tuple[tuple[str, str], ...]]:
-    """Poll every enabled source, store what is new, group it. Returns (polled, new, failed)."""
-    sources = [s for s in config.sources if s.enabled]
+    """Poll sources, store what is new, fetch full texts, link copies, group.
+
+    With ``due`` only sources whose next poll time has come are polled (the scheduler);
+    without it every enabled source is (a one-off run). Returns (polled, new, failed).
+    """
     with timings.stage("fetch"):
-        results = poll_sources(sources, store.feed_states(), config.fetch, now, transport)
+        results = poll_sources(
+            config.sources,
+            store.feed_states(),
+            config.fetch,
+            now,
+            transport,
+            due=due,
+            progress=progress,
+        )
     failed: list[tuple[str, str]] = []
-    new_count = 0
+    new_ids: set[str] = set()
     with timings.stage("store"):
         for result in results:
             # Articles and the feed state that produced them commit together: a crash never
             # records validators (ETag) for entries that were not stored.
             with store.transaction() as conn:
-                new_count += len(store.add_articles(result.articles, conn))
+                new_ids.update(a.id for a in store.add_articles(result.articles, conn))
                 if result.state is not None:
                     store.save_feed_state(result.state, conn)
             if result.error:
                 failed.append((result.source.name, result.error))
+    with timings.stage("extract"):
+        improved = fetch_full_text(config, store, now, transport, progress)
+    with timings.stage("dedupe"):
+        link_copies(store, new_ids | improved)
     with timings.stage("group"):
         group_pending(config, store)
-    return len(results), new_count, tuple(failed)
+    return len(results), len(new_ids), tuple(failed)
+
+
+def fetch_full_text(
+    config: Config,
+    store: Store,
+    now: dt.datetime,
+    transport: httpx.AsyncBaseTransport | None = None,
+    progress: Progress | None = None,
+) -> set[str]:
+    """Fetch the pages of recent teaser-only articles, extract their text, cache each page.
+
+    Returns the ids of articles whose body was replaced by extracted text.
+    """
+    settings = config.fetch
+    if not settings.fetch_full_text:
+        return set()
+    candidates = store.articles_needing_text(
+        now - FULL_TEXT_WINDOW, now, max_chars=settings.teaser_words * 20
+    )
+    todo = [a for a in candidates if needs_full_text(a, settings.teaser_words)]
+    todo = todo[: settings.max_pages]
+    if not todo:
+        return set()
+    attempts = {a.url: page.attempts for a in todo if (page := store.page(a.url)) is not None}
+    improved: set[str] = set()
+
+    def save(article: Article, page: PageRecord) -> None:
+        with store.transaction() as conn:
+            store.save_page(page, conn)
+            if page.status == "ok" and word_count(page.text) > word_count(article.text):
+                store.set_article_text(
+                    article.id, page.text, "extracted", content_hash(page.text), conn
+                )
+                improved.add(article.id)
+
+    fetch_full_texts(
+        todo, settings, now, save, attempts=attempts, transport=transport, progress=progress
+    )
+    log.info("full text: %d pages fetched, %d articles improved", len(todo), len(improved))
+    return improved
+
+
+def link_copies(store: Store, article_ids: set[str]) -> int:
+    """Sketch the given articles and link syndicated copies to their originals."""
+    if not article_ids:
+        return 0
+    fresh = store.articles(sorted(article_ids))
+    sketches = {a.id: s for a in fresh if (s := sketch_text(a.text)) is not None}
+    if not sketches:
+        return 0
+    keys = [k for s in sketches.values() for k in s.band_keys]
+    since = min(a.published for a in fresh) - DUPLICATE_WINDOW
+    stored = [(a, sig) for a, sig in store.sketch_candidates(keys, since) if a.id not in sketches]
+    links = link_duplicates(fresh, sketches, stored)
+    by_id = {a.id: a for a in fresh}
+    with store.transaction() as conn:
+        for article_id, sketch in sketches.items():
+            store.save_sketch(
+                article_id, by_id[article_id].published, sketch.signature, sketch.band_keys, conn
+            )
+        store.set_duplicates(links, conn)
+    return len(links)
 
 
 def group_pending(config: Config, store: Store) -> int:
@@ -401,13 +490,16 @@ def run(
     slot: str | None = None,
     now: dt.datetime | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    progress: Progress | None = None,
 ) -> RunReport:
     """Poll every source once, group, and build the edition for ``date`` (default: today)."""
     now = now or dt.datetime.now(dt.UTC)
     timings = Timings()
     store = open_store(config.database)
     try:
-        polled, new_count, failed = poll_and_group(config, store, now, timings, transport)
+        polled, new_count, failed = poll_and_group(
+            config, store, now, timings, transport, progress=progress
+        )
         edition = edition_for(config, store, date, now, slot)
         brief, files = build_edition(config, store, edition, now, timings, failed)
     finally:

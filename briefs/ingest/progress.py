@@ -48,6 +48,17 @@ class LogProgress:
         self._totals: dict[str, int] = {}
         self._done: dict[str, int] = {}
 
+    def __enter__(self) -> LogProgress:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
     def start(self, task: str, total: int) -> None:
         """Remember the size of a task."""
         self._totals[task] = total

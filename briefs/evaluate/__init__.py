@@ -1,0 +1,1 @@
+"""Quality harness: score briefs' stages on labelled data (``briefs eval ...``)."""

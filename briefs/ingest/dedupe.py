@@ -1,0 +1,150 @@
+"""Near-duplicate articles: the same text printed by several outlets (syndicated wire copy).
+
+Three levels of deduplication happen at ingest:
+
+1. the same entry again (same GUID, or same canonical URL when the GUID changed) and
+2. the same article in two feeds (same canonical URL) are not stored twice
+   (:meth:`briefs.store.Store.add_articles`);
+3. the same text under another outlet is stored, and linked to its original through
+   ``Article.duplicate_of`` (this module), so a story counts it as one report printed by several
+   outlets, not as several reports.
+
+Level 3 uses MinHash over word 5-gram shingles: the share of shared shingles (Jaccard
+similarity) of two texts is estimated from 128 hash minima. Locality-sensitive hashing (32 bands
+of 4 minima) finds candidates among everything stored through indexed band keys, without
+comparing against every article; a candidate counts when its estimated similarity is at least
+``SIMILARITY`` (more than half of all shingles shared: rewrites of the same event by different
+reporters share a few percent, wire copies with a changed headline or an added paragraph share
+most). Only articles from *different* sources are linked: one source repeating its own
+boilerplate is not syndication.
+
+Everything here is pure: the pipeline fetches candidates from the store and saves the results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from briefs.models import Article
+
+__all__ = [
+    "BANDS",
+    "NUM_PERM",
+    "SIMILARITY",
+    "Sketch",
+    "estimate_similarity",
+    "link_duplicates",
+    "sketch_text",
+]
+
+NUM_PERM = 128
+BANDS = 32
+ROWS = NUM_PERM // BANDS
+SHINGLE_WORDS = 5
+MIN_SHINGLES = 20
+SIMILARITY = 0.5
+WINDOW = dt.timedelta(days=7)
+
+_PRIME = np.uint64(4294967311)  # the first prime above 2**32
+_rng = np.random.default_rng(20240406)  # fixed: signatures are stored and must stay comparable
+_A = _rng.integers(1, 2**31, NUM_PERM, dtype=np.uint64)
+_B = _rng.integers(0, 2**32, NUM_PERM, dtype=np.uint64)
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """The MinHash signature of a text and its LSH band keys."""
+
+    signature: bytes
+    band_keys: tuple[int, ...]
+
+
+def sketch_text(text: str) -> Sketch | None:
+    """The sketch of a text, or None when it is too short to compare reliably."""
+    words = _WORD.findall(text.lower())
+    if len(words) < SHINGLE_WORDS + MIN_SHINGLES - 1:
+        return None
+    shingles = {
+        " ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)
+    }
+    hashes = np.fromiter(
+        (zlib.crc32(s.encode("utf-8", "surrogatepass")) for s in shingles),
+        dtype=np.uint64,
+        count=len(shingles),
+    )
+    # h_i(x) = (a_i * x + b_i) mod p for 128 random (a_i, b_i); a_i < 2**31 keeps it in 64 bits.
+    values = (np.outer(hashes, _A) + _B) % _PRIME
+    signature = (values.min(axis=0) & np.uint64(0xFFFFFFFF)).astype("<u4")
+    return Sketch(signature.tobytes(), _band_keys(signature))
+
+
+def _band_keys(signature: npt.NDArray[np.uint32]) -> tuple[int, ...]:
+    keys = []
+    for band in range(BANDS):
+        chunk = signature[band * ROWS : (band + 1) * ROWS].tobytes()
+        digest = hashlib.blake2b(bytes([band]) + chunk, digest_size=8).digest()
+        keys.append(int.from_bytes(digest, "little", signed=True))
+    return tuple(keys)
+
+
+def estimate_similarity(a: bytes, b: bytes) -> float:
+    """The Jaccard similarity of two texts, estimated from their signatures."""
+    sa = np.frombuffer(a, dtype="<u4")
+    sb = np.frombuffer(b, dtype="<u4")
+    if sa.shape != sb.shape or not sa.size:
+        return 0.0
+    return float(np.count_nonzero(sa == sb)) / sa.size
+
+
+def link_duplicates(
+    articles: Sequence[Article],
+    sketches: dict[str, Sketch],
+    stored: Iterable[tuple[Article, bytes]],
+) -> dict[str, str]:
+    """Which of ``articles`` copy an earlier article: article id -> id of the original.
+
+    ``sketches`` holds the sketch of each article that has one; ``stored`` the candidate
+    articles already in the database with their signatures (those sharing a band key). New
+    articles are taken oldest first, so within a batch the first printing is the original. An
+    article is linked to the most similar candidate from another source published within a
+    week, and always to that candidate's own original.
+    """
+    pool: dict[str, tuple[Article, bytes]] = {a.id: (a, sig) for a, sig in stored}
+    root: dict[str, str] = {a.id: a.duplicate_of or a.id for a, _ in pool.values()}
+    bands: dict[int, set[str]] = {}
+    for candidate, signature in pool.values():
+        for key in _band_keys(np.frombuffer(signature, dtype="<u4")):
+            bands.setdefault(key, set()).add(candidate.id)
+    links: dict[str, str] = {}
+    for article in sorted(articles, key=lambda a: (a.published, a.id)):
+        sketch = sketches.get(article.id)
+        if sketch is None:
+            continue
+        best: tuple[float, float, str] | None = None  # (similarity, -published, id): max wins
+        near = {cid for key in sketch.band_keys for cid in bands.get(key, ())}
+        for cid in sorted(near):
+            candidate, signature = pool[cid]
+            if cid == article.id or candidate.source_id == article.source_id:
+                continue
+            if abs(candidate.published - article.published) > WINDOW:
+                continue
+            score = estimate_similarity(sketch.signature, signature)
+            if score >= SIMILARITY:
+                rank = (score, -candidate.published.timestamp(), cid)
+                best = rank if best is None or rank > best else best
+        if best is not None and root.get(best[2], best[2]) != article.id:
+            links[article.id] = root.get(best[2], best[2])
+        root[article.id] = links.get(article.id, article.id)
+        pool[article.id] = (article, sketch.signature)
+        for key in sketch.band_keys:
+            bands.setdefault(key, set()).add(article.id)
+    return links
