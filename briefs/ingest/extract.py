@@ -66,6 +66,8 @@ def needs_full_text(article: Article, teaser_words: int) -> bool:
 
 def extract_text(page: str | bytes, url: str | None = None) -> str:
     """The main text of an HTML page, paragraphs separated by blank lines ("" if none)."""
+    if not page or not page.strip():
+        return ""
     try:
         text = trafilatura.extract(
             page,
@@ -83,6 +85,14 @@ def extract_text(page: str | bytes, url: str | None = None) -> str:
         return ""
     paragraphs = [" ".join(line.split()) for line in text.splitlines()]
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def _without_headline(text: str, title: str) -> str:
+    """The text without a first paragraph that only repeats the headline."""
+    first, _, rest = text.partition("\n\n")
+    if title and _WORD.findall(first.lower()) == _WORD.findall(title.lower()):
+        return rest
+    return text
 
 
 def fetch_full_texts(
@@ -136,7 +146,9 @@ async def _fetch_all(
     async def one(client: httpx.AsyncClient, article: Article) -> None:
         nonlocal ok
         tries = attempts.get(article.url, 0) + 1
-        page = await _fetch_page(client, limiter, article.url, settings, now, tries, unreachable)
+        page = await _fetch_page(
+            client, limiter, article.url, article.title, settings, now, tries, unreachable
+        )
         if page.status == "ok":
             ok += 1
         on_page(article, page)
@@ -154,6 +166,7 @@ async def _fetch_page(
     client: httpx.AsyncClient,
     limiter: HostLimiter,
     url: str,
+    title: str,
     settings: FetchSettings,
     now: dt.datetime,
     tries: int,
@@ -179,10 +192,12 @@ async def _fetch_page(
     except UnsafeURLError as exc:
         log.info("page %s: refused: %s", url, exc)
         return PageRecord(url=url, status="refused", fetched=now, error=str(exc), attempts=tries)
-    if host in unreachable:
-        return failed(f"host unreachable in this run: {unreachable[host]}", transient=True)
     try:
-        result = await fetch_url(client, url, settings, limiter=limiter, accept=PAGE_ACCEPT)
+        async with limiter.slot(url):
+            # Checked once holding the host's slot: an earlier request may just have failed.
+            if host in unreachable:
+                return failed(f"host unreachable in this run: {unreachable[host]}", transient=True)
+            result = await fetch_url(client, url, settings, accept=PAGE_ACCEPT)
     except UnsafeURLError as exc:
         log.info("page %s: refused: %s", url, exc)
         return PageRecord(url=url, status="refused", fetched=now, error=str(exc), attempts=tries)
@@ -199,6 +214,7 @@ async def _fetch_page(
     if content_type not in _HTML_TYPES:
         return failed(f"not an HTML page ({content_type})", status)
     text = await asyncio.to_thread(extract_text, result.content, result.url)
+    text = _without_headline(text, title)
     if not text:
         return failed("no article text found on the page", status)
     return PageRecord(
