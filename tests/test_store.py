@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from briefs.errors import StoreError
-from briefs.models import Article, Edition, FeedState, Story
+from briefs.models import Article, Edition, FeedState, PageRecord, Story
 from briefs.store import SCHEMA_VERSION, open_store
 
 T0 = dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
@@ -131,3 +132,71 @@ def test_editions_remember_story_sizes(tmp_path: Path) -> None:
     records = store.recent_editions(10)
     assert [r.title for r in records] == ["two again", "one"]
     assert store.edition_ids() == ["2024-04-06", "2024-04-05"]
+
+
+def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript((Path(__file__).parent / "data" / "schema_v1.sql").read_text())
+        conn.execute(
+            "INSERT INTO feed_state (source_id, url, etag, last_status, consecutive_failures, "
+            "disabled, next_poll) VALUES ('s', 'https://x.example/new', '\"e\"', '200', 2, 0, "
+            "'2024-04-05 10:00:00.000000')"
+        )
+        conn.execute(
+            "INSERT INTO articles VALUES ('a1', 's', 'https://x.example/1', 'g1', 'Title', "
+            "'2024-04-05 09:00:00.000000', '2024-04-05 09:30:00.000000', 'X', '', 'en', "
+            "'Teaser.', '', 'none', NULL, '', NULL, NULL)"
+        )
+    store = open_store(str(path))
+    assert store.schema_version() == SCHEMA_VERSION == 2
+    state = store.feed_state("s")
+    assert state == FeedState(
+        "s",
+        url="https://x.example/new",
+        etag='"e"',
+        last_status="200",
+        consecutive_failures=2,
+        next_poll=dt.datetime(2024, 4, 5, 10, tzinfo=dt.UTC),
+    )
+    assert [a.title for a in store.articles(["a1"])] == ["Title"]
+    # the new columns and tables work on the migrated file
+    store.save_feed_state(dataclasses.replace(state, retry_until=T0, floor_minutes=15))
+    assert store.feed_state("s") == dataclasses.replace(state, retry_until=T0, floor_minutes=15)
+    store.save_page(PageRecord("https://x.example/1", "refused", T0, error="nope"))
+    assert store.page("https://x.example/1") == PageRecord(
+        "https://x.example/1", "refused", T0, error="nope"
+    )
+    store.save_sketch("a1", T0, b"\0" * 512, [1, 2, 3])
+    assert [a.id for a, _ in store.sketch_candidates([2], T0 - dt.timedelta(days=1))] == ["a1"]
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_articles_needing_text_skip_cached_pages(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "b.db"))
+    store.add_articles(
+        [
+            art(1, summary="Teaser."),
+            art(2, summary="Teaser."),
+            art(3, summary="Teaser."),
+            art(4, body="long " * 500, body_origin="feed"),
+            art(5, url="", summary="no link"),
+            art(6, body="From a file.", body_origin="file"),
+        ]
+    )
+    store.save_page(PageRecord("https://x.example/1", "ok", T0, text="Full."))
+    store.save_page(
+        PageRecord("https://x.example/2", "failed", T0, next_try=T0 + dt.timedelta(hours=6))
+    )
+    later = T0 + dt.timedelta(hours=1)
+    ids = [a.id for a in store.articles_needing_text(T0 - dt.timedelta(days=1), later, 2000)]
+    assert ids == ["a3"]
+    retry_time = T0 + dt.timedelta(hours=7)
+    ids = [a.id for a in store.articles_needing_text(T0 - dt.timedelta(days=1), retry_time, 2000)]
+    assert ids == ["a3", "a2"]  # newest first; the transient failure's retry time has come
+    store.set_article_text("a3", "Extracted text.", "extracted", "h")
+    assert store.articles(["a3"])[0].body_origin == "extracted"
+    assert store.article_counts_since(T0) == {"s": 6}
+    store.close()

@@ -41,12 +41,9 @@ _DROP = {
     "style",
     "noscript",
     "iframe",
-    "object",
-    "embed",
     "svg",
     "math",
     "template",
-    "form",
     "button",
     "select",
     "textarea",
@@ -55,6 +52,9 @@ _DROP = {
     "aside",
 }
 _TAGGISH = re.compile(r"<[a-zA-Z/!?]")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# An unclosed comment ends at the next ">" (as SGML and feedparser read it), else at the end.
+_OPEN_COMMENT = re.compile(r"<!--[^>]*>?")
 
 
 def plain_text(value: str) -> str:
@@ -72,6 +72,8 @@ def html_to_text(markup: str) -> str:
         return ""
     if not _TAGGISH.search(markup):
         return html.unescape(markup).strip()
+    if "<!--" in markup:
+        markup = _OPEN_COMMENT.sub("", _COMMENT.sub("", markup))
     try:
         root = lxml.html.fragment_fromstring(markup, create_parent="div")
     except (etree.ParserError, ValueError):

@@ -69,18 +69,22 @@ def parse_feed(
     # the authority on the encoding then, which is what application/xml means.
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     try:
-        parsed = feedparser.parse(data, response_headers=headers, sanitize_html=False)
+        parsed = feedparser.parse(
+            data, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+        )
     except Exception as exc:  # feedparser's own parsers can raise many things on hostile input
         raise ParseError(f"cannot parse feed: {exc.__class__.__name__}: {exc}") from exc
     bozo = str(parsed.get("bozo_exception")) if parsed.get("bozo") else None
     entries = parsed.get("entries") or []
     version = parsed.get("version") or ""
-    if not entries and not version:
-        reason = bozo or "no feed found"
-        if b"<html" in data[:2048].lower():
-            reason = "this is an HTML page, not a feed"
-        raise ParseError(f"not a feed: {reason}")
     feed = parsed.get("feed") or {}
+    if not entries and not version:
+        # An HTML page is not a feed even though feedparser finds its <title>; an unknown
+        # dialect (CDF) with channel elements is an empty feed.
+        if b"<html" in data[:2048].lower():
+            raise ParseError("not a feed: this is an HTML page, not a feed")
+        if not feed:
+            raise ParseError(f"not a feed: {bozo or 'no feed found'}")
     feed_title = plain_text(str(feed.get("title") or ""))
     site = canonical_url(str(feed.get("link") or ""), url) if feed.get("link") else ""
     base = site if site.startswith(("http://", "https://")) else url
@@ -127,7 +131,7 @@ def _language(value: str) -> str:
 def _entry_article(
     entry: Any, source: Source, outlet: str, base: str, now: dt.datetime, feed_language: str = ""
 ) -> Article | None:
-    link = str(entry.get("link") or "")
+    link = _entry_link(entry)
     guid = str(entry.get("id") or "")
     if not link and guid.startswith(("http://", "https://")):
         link = guid
@@ -146,18 +150,21 @@ def _entry_article(
             body_html = value if is_html else ""
     if body and summary and body.startswith(summary[:200]) and len(summary) >= len(body):
         body = ""
-    if not title and not summary and not body:
-        return None
+    if not title and not summary and not body and not url.startswith(("http://", "https://")):
+        return None  # nothing to show and nowhere to fetch it from
     if not title:
-        title = _first_words(summary or body)
+        # A link-only entry keeps its link as the headline until its page supplies text.
+        title = _first_words(summary or body) if (summary or body) else url
     if not url and not guid:
         guid = content_hash(title + summary + body)
     published = _entry_time(entry, now)
     image = _entry_image(entry, base) or _first_image(body_html or raw_summary, base)
-    author = plain_text(str(entry.get("author") or ""))
-    detail = entry.get("content", [{}])[0] if entry.get("content") else entry.get("title_detail")
+    detail = entry.get("author_detail")
+    name = detail.get("name") if isinstance(detail, dict) else None
+    author = plain_text(str(name or entry.get("author") or ""))
+    text_detail = entry["content"][0] if entry.get("content") else entry.get("title_detail")
     language = _language(
-        str(entry.get("language") or (detail or {}).get("language") or feed_language or "")
+        str(entry.get("language") or (text_detail or {}).get("language") or feed_language or "")
     )
     return Article(
         id=article_id(url, f"{source.id}:{guid}"),
@@ -176,6 +183,19 @@ def _entry_article(
         image_url=image,
         content_hash=content_hash(body or summary),
     )
+
+
+def _entry_link(entry: Any) -> str:
+    """The entry's web page: its rel="alternate" link (an HTML one first), else its link."""
+    alternates = [
+        link
+        for link in entry.get("links") or []
+        if link.get("rel", "alternate") == "alternate" and link.get("href")
+    ]
+    alternates.sort(key=lambda link: "html" not in str(link.get("type") or "text/html"))
+    if alternates:
+        return str(alternates[0]["href"])
+    return str(entry.get("link") or "")
 
 
 def _first_words(text: str, n: int = 12) -> str:
@@ -210,13 +230,18 @@ def _entry_image(entry: Any, base: str) -> str | None:
         candidates.append(str(image["href"]))
     for candidate in candidates:
         url = canonical_url(candidate, base)
-        if url.startswith(("http://", "https://")):
+        if url.startswith(("http://", "https://")) and not _TRACKER.search(url):
             return url
     return None
 
 
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _SRC = re.compile(r"""\bsrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+# Tracking pixels and spacers that feeds put in content (NPR, FeedBurner, WordPress stats...).
+_TRACKER = re.compile(
+    r"[/_.-](?:pixel|spacer|blank|beacon|1x1)[/_.?-]|/tracking/|feedburner\.com/~[rf]/|/~ff/",
+    re.IGNORECASE,
+)
 _PIXEL = re.compile(r"""\b(?:width|height)\s*=\s*["']?[01](?:px)?["'\s/>]""", re.IGNORECASE)
 
 
@@ -229,7 +254,7 @@ def _first_image(markup: str, base: str) -> str | None:
         if src is None or _PIXEL.search(tag.group(0)):
             continue
         url = canonical_url(html.unescape(src.group(1)), base)
-        if url.startswith(("http://", "https://")):
+        if url.startswith(("http://", "https://")) and not _TRACKER.search(url):
             return url
     return None
 

@@ -32,6 +32,7 @@ TRACKING_PARAMS = frozenset(
         "ito",
         "taid",
         "cid",
+        "traffic_source",
     }
 )
 TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_", "__twitter")

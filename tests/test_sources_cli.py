@@ -1,0 +1,236 @@
+"""`briefs sources add/import/export/list/enable` and a run over hostile sources, via the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from briefs.cli import cli
+from briefs.ingest.opml import OpmlFeed, read_opml, write_opml
+from briefs.models import Source
+from tests.feedserver import FeedServer, conditional, drip, feed_server, gzip_bomb, rss, static
+
+FEED = rss("Loopback News", [("a", "Alpha", "First."), ("b", "Beta", "Second.")])
+
+MINIFLUX = b"""<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0">
+    <head>
+        <title>Miniflux</title>
+        <dateCreated>Sat, 06 Apr 2024 10:00:00 UTC</dateCreated>
+    </head>
+    <body>
+        <outline text="World">
+            <outline title="BBC News" text="BBC News" xmlUrl="https://feeds.bbci.co.uk/news/world/rss.xml" htmlUrl="https://www.bbc.co.uk/news" description="" type="rss"></outline>
+            <outline title="Al Jazeera" text="Al Jazeera" xmlUrl="https://www.aljazeera.com/xml/rss/all.xml" htmlUrl="https://www.aljazeera.com" description="" type="rss"></outline>
+        </outline>
+        <outline text="Tech">
+            <outline title="Rest of World" text="Rest of World" xmlUrl="https://restofworld.org/feed/latest" htmlUrl="https://restofworld.org" description="" type="rss"></outline>
+        </outline>
+    </body>
+</opml>
+"""
+
+FRESHRSS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0">
+	<head><title>FreshRSS</title></head>
+	<body>
+		<outline text="Uncategorized">
+			<outline text="NPR World" type="rss" xmlUrl="https://feeds.npr.org/1004/rss.xml" htmlUrl="https://www.npr.org/" description="" category="/Radio,/World"/>
+		</outline>
+		<outline text="World">
+			<outline text="BBC News" type="rss" xmlUrl="https://feeds.bbci.co.uk/news/world/rss.xml" htmlUrl="https://www.bbc.co.uk/news"/>
+			<outline text="Not a feed" type="rss" xmlUrl="file:///etc/passwd"/>
+		</outline>
+	</body>
+</opml>
+"""
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with feed_server() as srv:
+        yield srv
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def make_config(tmp_path: Path, body: str = "") -> Path:
+    cfg = tmp_path / "briefs.toml"
+    cfg.write_text(
+        '# my sources\ndatabase = "b.db"\noutput = "out"\n\n[fetch]\nallow_private = true\n'
+        "timeout = 2\nconnect_timeout = 2\ntotal_timeout = 1.5\nmax_bytes = 300000\n" + body
+    )
+    return cfg
+
+
+def sources_of(cfg: Path) -> list[dict[str, object]]:
+    return list(tomllib.loads(cfg.read_text()).get("sources", []))
+
+
+def test_add_a_feed_url_and_a_page_that_links_one(tmp_path: Path, server: FeedServer) -> None:
+    server.routes["/feed.xml"] = static(FEED)
+    server.routes["/home"] = static(
+        b'<html><head><link rel="alternate" type="application/rss+xml" title="RSS" '
+        b'href="/feed.xml"></head><body>Home</body></html>',
+        content_type="text/html",
+    )
+    server.routes["/plain"] = static(b"<html><body>nothing</body></html>", content_type="text/html")
+    cfg = make_config(tmp_path)
+    code, out = invoke(
+        "--config", str(cfg), "sources", "add", server.url("/home"), "--tag", "world"
+    )
+    assert code == 0, out
+    assert "Added 'loopback-news'" in out and "2 entries" in out
+    assert sources_of(cfg) == [
+        {
+            "id": "loopback-news",
+            "title": "Loopback News",
+            "url": server.url("/feed.xml"),
+            "tags": ["world"],
+        }
+    ]
+    assert cfg.read_text().startswith("# my sources\n")  # comments kept
+    code, out = invoke("--config", str(cfg), "sources", "add", server.url("/feed.xml"))
+    assert code == 1 and "already configured as 'loopback-news'" in out
+    code, out = invoke(
+        "--config", str(cfg), "sources", "add", server.url("/feed.xml"), "--id", "x", "--title", "X"
+    )
+    assert code == 1  # the same URL under another name is still the same feed
+    code, out = invoke("--config", str(cfg), "sources", "add", server.url("/plain"))
+    assert code == 1 and "neither a feed nor a page that links one" in out
+    assert out.count("\n") == 1
+    code, out = invoke("--config", str(cfg), "sources", "add", server.url("/missing"))
+    assert code == 1 and "HTTP 404" in out
+    assert len(sources_of(cfg)) == 1
+
+
+def test_import_miniflux_and_freshrss_then_export_round_trips(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    (tmp_path / "miniflux.opml").write_bytes(MINIFLUX)
+    (tmp_path / "freshrss.opml").write_bytes(FRESHRSS)
+    code, out = invoke("--config", str(cfg), "sources", "import", str(tmp_path / "miniflux.opml"))
+    assert code == 0 and "Added 3 of 3 feeds" in out
+    code, out = invoke("--config", str(cfg), "sources", "import", str(tmp_path / "freshrss.opml"))
+    assert code == 0, out
+    assert "Added 1 of 3 feeds (1 already configured)" in out  # BBC again; file:// refused
+    assert [(s["id"], s.get("tags")) for s in sources_of(cfg)] == [
+        ("bbc-news", ["World"]),
+        ("al-jazeera", ["World"]),
+        ("rest-of-world", ["Tech"]),
+        ("npr-world", ["Uncategorized", "Radio", "World"]),
+    ]
+    code, exported = invoke("--config", str(cfg), "sources", "export")
+    assert code == 0
+    feeds = read_opml(exported.encode())
+    assert [(f.url, f.title, f.tags) for f in feeds] == [
+        (str(s["url"]), s["title"], tuple(s["tags"]))  # type: ignore[arg-type]
+        for s in sources_of(cfg)
+    ]
+    # and the export imports into an empty config as the same sources
+    (tmp_path / "other").mkdir()
+    other = make_config(tmp_path / "other")
+    (tmp_path / "export.opml").write_text(exported)
+    code, out = invoke("--config", str(other), "sources", "import", str(tmp_path / "export.opml"))
+    assert code == 0 and "Added 4 of 4" in out
+    assert sources_of(other) == sources_of(cfg)
+
+
+def test_opml_writer_nests_by_first_tag() -> None:
+    data = write_opml(
+        [
+            Source("a", "feed", "https://a.example/rss", "A", ("world",)),
+            Source("b", "feed", "https://b.example/rss", "B & Co", ("tech", "world")),
+            Source("c", "feed", "https://c.example/rss", "C"),
+            Source("docs", "files", "/srv/docs", "Docs"),
+        ],
+        {"a": "https://a.example/"},
+        "Mine",
+        dt.datetime(2024, 4, 6, tzinfo=dt.UTC),
+    )
+    assert read_opml(data) == [
+        OpmlFeed("https://a.example/rss", "A", "https://a.example/", ("world",)),
+        OpmlFeed("https://b.example/rss", "B & Co", "", ("tech", "world")),
+        OpmlFeed("https://c.example/rss", "C", "", ()),
+    ]
+    assert b"B &amp; Co" in data and b"/srv/docs" not in data
+
+
+def test_run_with_hostile_sources_still_writes_the_brief(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    """Each bad source ends in its own state; the good one feeds the brief; nothing is lost."""
+    server.routes["/good.xml"] = conditional(FEED, etag='"g1"')
+    server.routes["/gone.xml"] = static(b"", 410)
+    server.routes["/busy.xml"] = static(b"", 429, {"Retry-After": "3600"})
+    server.routes["/error.xml"] = static(b"", 500)
+    server.routes["/drip.xml"] = drip(0.1, total=3)
+    server.routes["/bomb.xml"] = gzip_bomb()
+    server.routes["/page.xml"] = static(
+        b"<html><body>Hello</body></html>", content_type="text/html"
+    )
+    server.routes["/old.xml"] = static(b"", 301, {"Location": "/good.xml"})
+    names = ["good", "gone", "busy", "error", "drip", "bomb", "page", "old"]
+    cfg = make_config(
+        tmp_path,
+        "".join(f'\n[[sources]]\nid = "{n}"\nurl = "{server.url(f"/{n}.xml")}"\n' for n in names)
+        + '\n[brief]\ndate = "latest"\n',
+    )
+    code, out = invoke("--config", str(cfg), "run")
+    assert code == 0, out
+    assert "8 polled, 2 ok, 6 failed" in out
+    assert "New articles: 2" in out
+    md = next((tmp_path / "out").glob("*.md")).read_text()
+    assert "Alpha" in md or "Beta" in md
+    code, out = invoke("--config", str(cfg), "sources", "list", "--json")
+    health = {row["id"]: row for row in json.loads(out)}
+    assert health["good"]["status"] == "200" and health["good"]["articles_total"] == 2
+    assert health["old"]["moved_to"] == server.url("/good.xml")
+    assert health["gone"]["status"] == "disabled (410)"
+    assert health["busy"]["status"] == "429" and "Retry-After" in health["busy"]["last_error"]
+    assert health["error"]["last_error"] == "HTTP 500 Internal Server Error"
+    assert "took longer" in health["drip"]["last_error"]
+    assert "decompressed body over" in health["bomb"]["last_error"]
+    assert "HTML page" in health["page"]["last_error"]
+    for name in ("busy", "error", "drip", "bomb", "page"):
+        assert health[name]["consecutive_failures"] == 1 and health[name]["next_poll"], name
+    code, table = invoke("--config", str(cfg), "sources", "list")
+    assert code == 0 and "disabled (410)" in table and "→ " in table
+    # the second run: good answers 304, gone and busy are not asked, nothing stored is lost
+    hits = dict(server.hits)
+    code, out = invoke("--config", str(cfg), "run")
+    assert code == 0 and "New articles: 0" in out
+    assert "6 polled" in out  # gone (disabled) and busy (Retry-After) were skipped
+    assert server.hits["/gone.xml"] == hits["/gone.xml"]
+    assert server.hits["/busy.xml"] == hits["/busy.xml"]
+    assert server.hits["/old.xml"] == hits["/old.xml"]  # polled at its new address
+    with sqlite3.connect(tmp_path / "b.db") as conn:
+        assert conn.execute("select count(*) from articles").fetchone()[0] == 2
+        failures = dict(conn.execute("select source_id, consecutive_failures from feed_state"))
+    assert failures["error"] == 2 and failures["good"] == 0
+    # re-enabling the gone source
+    code, out = invoke("--config", str(cfg), "sources", "enable", "gone")
+    assert code == 0 and "gone enabled" in out
+    code, out = invoke("--config", str(cfg), "sources", "list", "--json")
+    assert {r["id"]: r for r in json.loads(out)}["gone"]["status"] == "410"
+
+
+def test_bad_opml_is_a_one_line_error(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    (tmp_path / "bad.opml").write_text("<opml><body><outline")
+    code, out = invoke("--config", str(cfg), "sources", "import", str(tmp_path / "bad.opml"))
+    assert code == 1 and "not a valid OPML file" in out and out.count("\n") == 1
+    (tmp_path / "bomb.opml").write_text(
+        '<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><opml><body>&b;</body></opml>'
+    )
+    code, out = invoke("--config", str(cfg), "sources", "import", str(tmp_path / "bomb.opml"))
+    assert code == 1 and "not a valid OPML file" in out
