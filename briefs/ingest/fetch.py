@@ -39,6 +39,7 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 CHUNK = 64 * 1024
+DRAIN_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +184,8 @@ async def _get(
         content = b""
         if 200 <= response.status_code < 300:
             content = await _read_body(response, settings.max_bytes)
+        else:
+            await _drain(response)
         # Only a chain made entirely of permanent redirects moves the feed for good.
         permanent = None
         if response.history and all(h.status_code in (301, 308) for h in response.history):
@@ -199,6 +202,19 @@ async def _get(
             cache_control=response.headers.get("cache-control"),
             reason=response.reason_phrase,
         )
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read and drop a small body (a 304's, an error page) so the connection can be reused;
+    a large one is not worth it: the connection is closed instead."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > DRAIN_LIMIT:
+        return
+    size = 0
+    async for raw in response.aiter_raw(CHUNK):
+        size += len(raw)
+        if size > DRAIN_LIMIT:
+            return
 
 
 async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
