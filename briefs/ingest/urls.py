@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 __all__ = ["article_id", "canonical_url"]
 
@@ -36,15 +36,18 @@ TRACKING_PARAMS = frozenset(
     }
 )
 TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_", "__twitter")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def canonical_url(url: str, base: str | None = None) -> str:
     """Resolve ``url`` against ``base``, drop the fragment and tracking parameters, tidy the host.
 
-    Returns the input stripped if it is not an absolute http(s) URL after resolving.
+    The rest of the query is kept byte for byte (not re-encoded), so two links that differ only
+    in tracking parameters have the same canonical form. Returns the input stripped if it is not
+    an absolute http(s) URL after resolving.
     """
     url = (url or "").strip()
-    if base:
+    if base and not url.lower().startswith(("http://", "https://")):
         try:
             url = urljoin(base, url)
         except ValueError:
@@ -54,21 +57,24 @@ def canonical_url(url: str, base: str | None = None) -> str:
         port = parts.port
     except ValueError:
         return url
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return url
     scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return url
     host = parts.hostname.lower().rstrip(".")
-    default_port = {"http": 80, "https": 443}[scheme]
-    netloc = host if port in (None, default_port) else f"{host}:{port}"
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-    ]
-    path = parts.path or "/"
-    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+    query = parts.query
+    if query:
+        query = "&".join(p for p in query.split("&") if p and not _is_tracking(p))
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def _is_tracking(pair: str) -> bool:
+    key = unquote_plus(pair.split("=", 1)[0]).lower()
+    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
 
 
 def article_id(canonical: str, guid: str = "") -> str:
