@@ -88,6 +88,8 @@ ARCHIVE_LIMIT = 1000
 
 # Teaser-only articles stored this long ago still get their page fetched (e.g. after a crash).
 FULL_TEXT_WINDOW = dt.timedelta(days=2)
+# Page outcomes and near-duplicate sketches are kept this long (they only matter for a week).
+CACHE_RETENTION = dt.timedelta(days=30)
 
 
 class Timings(dict[str, float]):
@@ -248,6 +250,7 @@ def link_copies(store: Store, article_ids: set[str]) -> int:
     links = link_duplicates(fresh, sketches, stored)
     by_id = {a.id: a for a in fresh}
     with store.transaction() as conn:
+        store.prune_ingest_caches(since - CACHE_RETENTION, conn)
         for article_id, sketch in sketches.items():
             store.save_sketch(
                 article_id, by_id[article_id].published, sketch.signature, sketch.band_keys, conn

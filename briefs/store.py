@@ -164,12 +164,14 @@ sketches = sa.Table(
     sa.Column("article_id", sa.String(40), primary_key=True),
     sa.Column("published", sa.DateTime, nullable=False),
     sa.Column("signature", sa.LargeBinary, nullable=False),
+    sa.Index("ix_sketches_published", "published"),
 )
 sketch_bands = sa.Table(
     "sketch_bands",
     metadata,
     sa.Column("band_key", sa.BigInteger, primary_key=True),
     sa.Column("article_id", sa.String(40), primary_key=True),
+    sa.Index("ix_sketch_bands_article", "article_id"),
 )
 
 SCHEMA_VERSION = 3
@@ -637,6 +639,20 @@ class Store:
                 ).all()
                 out.extend((_article(r), bytes(r.signature)) for r in rows)
         return out
+
+    def prune_ingest_caches(self, before: dt.datetime, conn: Connection | None = None) -> int:
+        """Forget page outcomes fetched, and sketches of articles published, before a time.
+
+        Both only matter for recent articles (pages are fetched for articles stored in the last
+        days; copies are looked for within a week), so old rows are dead weight.
+        """
+        cutoff = _naive(before)
+        with self._conn(conn) as c:
+            old = sa.select(sketches.c.article_id).where(sketches.c.published < cutoff)
+            c.execute(sketch_bands.delete().where(sketch_bands.c.article_id.in_(old)))
+            removed = c.execute(sketches.delete().where(sketches.c.published < cutoff)).rowcount
+            removed += c.execute(pages.delete().where(pages.c.fetched < cutoff)).rowcount
+        return int(removed or 0)
 
     # -- stories ----------------------------------------------------------------------------
     def save_stories(self, items: Iterable[Story], conn: Connection | None = None) -> None:

@@ -200,3 +200,18 @@ def test_articles_needing_text_skip_cached_pages(tmp_path: Path) -> None:
     assert store.articles(["a3"])[0].body_origin == "extracted"
     assert store.article_counts_since(T0) == {"s": 6}
     store.close()
+
+
+def test_old_pages_and_sketches_are_pruned(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "b.db"))
+    store.add_articles([art(1), art(2)])
+    store.save_sketch("a1", T0, b"\0" * 512, [7, 8])
+    store.save_sketch("a2", T0 + dt.timedelta(days=40), b"\0" * 512, [8, 9])
+    store.save_page(PageRecord("https://x.example/1", "ok", T0, text="old"))
+    store.save_page(PageRecord("https://x.example/2", "ok", T0 + dt.timedelta(days=40)))
+    assert store.prune_ingest_caches(T0 + dt.timedelta(days=30)) == 2
+    later = T0 - dt.timedelta(days=1)
+    assert [a.id for a, _ in store.sketch_candidates([7, 8, 9], later)] == ["a2"]
+    assert store.page("https://x.example/1") is None
+    assert store.page("https://x.example/2") is not None
+    store.close()
