@@ -105,9 +105,12 @@ def make_client(
     public addresses are connected to.
     """
     timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
+    # A few idle connections are enough to reuse one for the next request to the same host;
+    # httpcore checks every idle connection on every request, so a large idle pool costs CPU
+    # (measured: 500 requests over 16 idle connections take twice the CPU of 4).
     limits = httpx.Limits(
         max_connections=max(settings.concurrency, 1),
-        max_keepalive_connections=max(settings.concurrency, 1),
+        max_keepalive_connections=max(min(settings.concurrency, 2 * settings.per_host, 8), 1),
     )
     guard = untrusted and not settings.allow_private
     if transport is None and guard:
