@@ -20,11 +20,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import functools
 import http
 import logging
 import random
 import re
 from collections.abc import Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -123,14 +125,18 @@ async def _poll_all(
 
     async def one(client: httpx.AsyncClient, source: Source) -> PollResult:
         state = _current_state(source, states.get(source.id))
-        result = await _poll_one(client, limiter, source, state, settings, now, rand)
+        result = await _poll_one(client, limiter, parser, source, state, settings, now, rand)
         progress.advance("poll", source.id)
         return result
 
+    # Parsing is CPU-bound and holds the GIL: one parsing thread keeps the event loop free for
+    # the downloads without several parsers fighting over the GIL.
+    parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefs-parse")
     try:
         async with make_client(settings, transport) as client:
             return list(await asyncio.gather(*(one(client, s) for s in sources)))
     finally:
+        parser.shutdown(wait=False, cancel_futures=True)
         progress.finish("poll")
 
 
@@ -144,6 +150,7 @@ def _current_state(source: Source, state: FeedState | None) -> FeedState:
 async def _poll_one(
     client: httpx.AsyncClient,
     limiter: HostLimiter,
+    parser: Executor,
     source: Source,
     state: FeedState,
     settings: FetchSettings,
@@ -159,9 +166,7 @@ async def _poll_one(
         if "://" not in source.location or source.location.startswith("file://"):
             path = source.location.removeprefix("file://")
             data = await asyncio.to_thread(_read_local, path)
-            parsed = await asyncio.to_thread(
-                parse_feed, data, source, url=Path(path).as_uri(), now=now
-            )
+            parsed = await _parse(parser, data, source, Path(path).as_uri(), now, None)
             return _parsed(source, state, now, parsed, "ok", settings, None)
         url = state.url or source.location
         result = await fetch_url(
@@ -172,12 +177,13 @@ async def _poll_one(
             last_modified=state.last_modified,
             limiter=limiter,
         )
-        return await _answer(source, state, now, result, settings, rng)
+        return await _answer(parser, source, state, now, result, settings, rng)
     except SourceError as exc:
         return _failed(source, state, now, str(exc), settings, rng)
 
 
 async def _answer(
+    parser: Executor,
     source: Source,
     state: FeedState,
     now: dt.datetime,
@@ -200,14 +206,7 @@ async def _answer(
         )
     if not 200 <= status < 300:
         return _failed(source, state, now, _http_error(result), settings, rng, status=str(status))
-    parsed = await asyncio.to_thread(
-        parse_feed,
-        result.content,
-        source,
-        url=result.url,
-        now=now,
-        content_type=result.content_type,
-    )
+    parsed = await _parse(parser, result.content, source, result.url, now, result.content_type)
     new_state = replace(
         state,
         url=result.permanent_redirect or state.url,
@@ -217,6 +216,18 @@ async def _answer(
     if result.permanent_redirect:
         log.warning("%s: moved permanently to %s", source.id, result.permanent_redirect)
     return _parsed(source, new_state, now, parsed, str(status), settings, max_age)
+
+
+async def _parse(
+    parser: Executor,
+    data: bytes,
+    source: Source,
+    url: str,
+    now: dt.datetime,
+    content_type: str | None,
+) -> ParsedFeed:
+    call = functools.partial(parse_feed, data, source, url=url, now=now, content_type=content_type)
+    return await asyncio.get_running_loop().run_in_executor(parser, call)
 
 
 def _http_error(result: FetchResult) -> str:
