@@ -402,9 +402,13 @@ def sources_add(
     found = discover_feed(url, config.fetch, dt.datetime.now(dt.UTC))
     location = found.url
     if "://" not in location:
-        location = os.path.relpath(Path(location).resolve(), config.base_dir)
+        # config paths are absolute once loaded; the file gets one relative to itself
+        absolute = str(Path(location).resolve())
+        location = os.path.relpath(absolute, config.base_dir)
+    else:
+        absolute = location
     for src in config.sources:
-        if src.location in (found.url, str(Path(location).resolve()), url):
+        if src.location in (absolute, url):
             raise ConfigError(f"{config.path}: the feed is already configured as {src.id!r}")
     added = add_sources(
         config.path,

@@ -234,3 +234,20 @@ def test_bad_opml_is_a_one_line_error(tmp_path: Path) -> None:
     )
     code, out = invoke("--config", str(cfg), "sources", "import", str(tmp_path / "bomb.opml"))
     assert code == 1 and "not a valid OPML file" in out
+
+
+def test_add_a_local_feed_file(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "local.xml").write_bytes(FEED)
+    code, out = invoke(
+        "--config", str(cfg), "sources", "add", str(tmp_path / "feeds" / "local.xml")
+    )
+    assert code == 0, out
+    assert sources_of(cfg)[0]["url"] == "feeds/local.xml"  # relative to the config file
+    code, out = invoke(
+        "--config", str(cfg), "sources", "add", str(tmp_path / "feeds" / "local.xml")
+    )
+    assert code == 1 and "already configured as 'loopback-news'" in out
+    code, out = invoke("--config", str(cfg), "sources", "add", str(tmp_path / "missing.xml"))
+    assert code == 1 and "cannot read" in out

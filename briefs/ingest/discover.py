@@ -94,7 +94,10 @@ async def _discover(
     transport: httpx.AsyncBaseTransport | None,
 ) -> DiscoveredFeed:
     async with make_client(settings, transport) as client:
-        result = await fetch_url(client, url, settings)
+        try:
+            result = await fetch_url(client, url, settings)
+        except FetchError as exc:
+            raise FetchError(f"{url}: {exc}") from exc
         if result.status != 200:
             raise FetchError(f"{url}: HTTP {result.status} {result.reason}".strip())
         try:
