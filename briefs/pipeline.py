@@ -223,7 +223,14 @@ def fetch_full_text(
     def save(article: Article, page: PageRecord) -> None:
         with store.transaction() as conn:
             store.save_page(page, conn)
-            if page.status == "ok" and word_count(page.text) > word_count(article.text):
+            # A page whose text is itself teaser-length is a paywall, consent or error page
+            # more often than the article: the feed's text is kept then.
+            words = word_count(page.text)
+            if (
+                page.status == "ok"
+                and words >= settings.teaser_words
+                and words > word_count(article.text)
+            ):
                 store.set_article_text(
                     article.id, page.text, "extracted", content_hash(page.text), conn
                 )

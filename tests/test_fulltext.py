@@ -256,3 +256,22 @@ def test_seed_run_refuses_reserved_domains_without_network(seeds_copy: Path) -> 
             "select count(*) from pages where url like 'https://northgatetimes.example/%'"
         ).fetchone()[0]
     assert northgate == 8
+
+
+def test_a_teaser_length_page_does_not_replace_the_feed_text(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    base = server.url("")
+    teaser = "The northern breakwater will be rebuilt over three summers."
+    server.routes["/teasers.xml"] = static(rss("T", [("p1", "Paywalled", teaser)], base=base))
+    paywall = (
+        "<html><body><article><h1>Subscribe</h1><p>Subscribe today to keep reading this "
+        "article and every other story from the Harbour Times, for less than a coffee a "
+        "week.</p></article></body></html>"
+    )
+    server.routes["/p1"] = static(paywall.encode(), content_type="text/html")
+    cfg = write_config(tmp_path, server)
+    run_once(cfg)
+    assert server.hits["/p1"] == 1
+    assert rows(cfg, "select summary, body_origin from articles") == [(teaser, "none")]
+    assert rows(cfg, "select status from pages") == [("ok",)]  # fetched once, not again
