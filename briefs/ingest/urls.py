@@ -44,7 +44,7 @@ def canonical_url(url: str, base: str | None = None) -> str:
 
     The rest of the query is kept byte for byte (not re-encoded), so two links that differ only
     in tracking parameters have the same canonical form. Returns the input stripped if it is not
-    an absolute http(s) URL after resolving.
+    an http(s) URL after resolving, and "" for an http(s) URL without a host.
     """
     url = (url or "").strip()
     if base and not url.lower().startswith(("http://", "https://")):
@@ -56,11 +56,16 @@ def canonical_url(url: str, base: str | None = None) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return url
+        # a bad port or IPv6 literal: an http(s) URL that leads nowhere
+        return "" if url.lower().startswith(("http:", "https:")) else url
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
+    if scheme not in ("http", "https"):
         return url
+    if not parts.hostname:
+        return ""  # "http://#", "https:/path": not a link to anywhere
     host = parts.hostname.lower().rstrip(".")
+    if not host:
+        return ""
     if ":" in host:
         host = f"[{host}]"  # an IPv6 literal
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
@@ -68,7 +73,10 @@ def canonical_url(url: str, base: str | None = None) -> str:
         netloc = f"{parts.username}@{netloc}"
     query = parts.query
     if query:
-        query = "&".join(p for p in query.split("&") if p and not _is_tracking(p))
+        # A stray second "?" ("?id=7?utm_source=rss", a common publishing slip) separates
+        # parameters too; the parameters kept are kept as written.
+        pairs = (piece for pair in query.split("&") for piece in pair.split("?"))
+        query = "&".join(p for p in pairs if p and not _is_tracking(p))
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
