@@ -107,6 +107,7 @@ def test_bundled_feeds_parse(name: str) -> None:
         ("javascript:alert(1)", "javascript:alert(1)"),
         ("https://e.example/p?fbclid=1&gclid=2", "https://e.example/p"),
         ("https://e.example/p?id=7?utm_source=rss", "https://e.example/p?id=7"),
+        ("https://e.example/s?q=why?&page=2&&", "https://e.example/s?q=why?&page=2"),
         ("https://e.example/p?a=1%2C2&b=x+y&UTM_Medium=z", "https://e.example/p?a=1%2C2&b=x+y"),
         ("https://[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443/x"),
         ("http://#", ""),

@@ -75,8 +75,12 @@ def canonical_url(url: str, base: str | None = None) -> str:
     if query:
         # A stray second "?" ("?id=7?utm_source=rss", a common publishing slip) separates
         # parameters too; the parameters kept are kept as written.
-        pairs = (piece for pair in query.split("&") for piece in pair.split("?"))
-        query = "&".join(p for p in pairs if p and not _is_tracking(p))
+        kept = []
+        for pair in query.split("&"):
+            pieces = [p for p in pair.split("?") if not (p and _is_tracking(p))]
+            if any(pieces):
+                kept.append("?".join(pieces))
+        query = "&".join(kept)
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
