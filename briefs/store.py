@@ -183,14 +183,18 @@ def _add_deliveries(conn: Connection) -> None:
 
 
 def _add_columns(conn: Connection, table: sa.Table, names: Sequence[str]) -> None:
+    """ALTER TABLE ... ADD COLUMN for each named column the table does not have yet."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
     for name in names:
+        if name in present:
+            continue
         column = table.c[name]
         ddl = column.type.compile(dialect=conn.dialect)
         conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl}"))
 
 
 def _migrate_2_to_3(conn: Connection) -> None:
-    """Issue 3 (ingestion): feed health and politeness columns; the page cache; near-duplicate sketches."""
+    """Issue 3 (ingestion): feed health columns, the page cache, near-duplicate sketches."""
     _add_columns(
         conn,
         feed_state,

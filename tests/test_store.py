@@ -149,7 +149,7 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
             "'Teaser.', '', 'none', NULL, '', NULL, NULL)"
         )
     store = open_store(str(path))
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3  # 1 -> 2 (deliveries) -> 3 (ingest)
     state = store.feed_state("s")
     assert state == FeedState(
         "s",
