@@ -111,6 +111,8 @@ def test_bundled_feeds_parse(name: str) -> None:
         ("https://e.example/p?a=1%2C2&b=x+y&UTM_Medium=z", "https://e.example/p?a=1%2C2&b=x+y"),
         ("https://[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443/x"),
         ("http://#", ""),
+        ("https://user:pw@e.example/a b?q=x y", "https://e.example/a%20b?q=x%20y"),
+        ("https://e.example/p?0utm_source=x&id=2", "https://e.example/p?id=2"),
         ("http://[#", ""),
     ],
 )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+import re
+from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 __all__ = ["article_id", "canonical_url"]
 
@@ -37,10 +38,12 @@ TRACKING_PARAMS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_", "__twitter")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+_WHITESPACE = re.compile(r"\s")
 
 
 def canonical_url(url: str, base: str | None = None) -> str:
-    """Resolve ``url`` against ``base``, drop the fragment and tracking parameters, tidy the host.
+    """Resolve ``url`` against ``base``; drop the fragment, tracking parameters and any user
+    name or password; tidy the host.
 
     The rest of the query is kept byte for byte (not re-encoded), so two links that differ only
     in tracking parameters have the same canonical form. Returns the input stripped if it is not
@@ -69,8 +72,6 @@ def canonical_url(url: str, base: str | None = None) -> str:
     if ":" in host:
         host = f"[{host}]"  # an IPv6 literal
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
     query = parts.query
     if query:
         # A stray second "?" ("?id=7?utm_source=rss", a common publishing slip) separates
@@ -81,12 +82,19 @@ def canonical_url(url: str, base: str | None = None) -> str:
             if any(pieces):
                 kept.append("?".join(pieces))
         query = "&".join(kept)
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    # Whitespace is not allowed in a URL: percent-encode what a sloppy feed left in.
+    path = _WHITESPACE.sub(_encode, parts.path or "/")
+    return urlunsplit((scheme, netloc, path, _WHITESPACE.sub(_encode, query), ""))
+
+
+def _encode(match: re.Match[str]) -> str:
+    return quote(match.group(0), safe="")
 
 
 def _is_tracking(pair: str) -> bool:
     key = unquote_plus(pair.split("=", 1)[0]).lower()
-    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
+    # "utm_" names nothing but Urchin tracking, even glued to junk ("0utm_source")
+    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES) or "utm_" in key
 
 
 def article_id(canonical: str, guid: str = "") -> str:
