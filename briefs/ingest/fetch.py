@@ -176,8 +176,12 @@ async def fetch_url(
         if isinstance(exc.__cause__, RefusedConnection):
             raise UnsafeURLError(str(exc.__cause__)) from exc
         raise FetchError(f"cannot connect: {exc}") from exc
+    except (httpx.ReadError, httpx.RemoteProtocolError) as exc:
+        # a reset or a close mid-body: httpx often has no message of its own for these
+        detail = str(exc) or str(exc.__context__ or "") or exc.__class__.__name__
+        raise FetchError(f"connection broken while reading the answer ({detail})") from exc
     except httpx.HTTPError as exc:
-        raise FetchError(f"{exc.__class__.__name__}: {exc}") from exc
+        raise FetchError(f"{exc.__class__.__name__}: {exc or 'no detail'}") from exc
 
 
 async def _get(
