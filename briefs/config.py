@@ -61,6 +61,8 @@ class FetchSettings:
     connect_timeout: float = 10.0
     total_timeout: float = 60.0
     max_bytes: int = 10_000_000
+    # a feed with more entries than this keeps only its newest ones (with a warning)
+    max_entries: int = 2000
     max_redirects: int = 5
     concurrency: int = 16
     per_host: int = 2

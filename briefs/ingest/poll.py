@@ -165,7 +165,7 @@ async def _poll_one(
             return _ok(source, state, now, tuple(articles), "ok", settings)
         if "://" not in source.location or source.location.startswith("file://"):
             path = source.location.removeprefix("file://")
-            data = await asyncio.to_thread(_read_local, path)
+            data = await asyncio.to_thread(_read_local, path, settings.max_bytes)
             parsed = await _parse(parser, data, source, Path(path).as_uri(), now, None)
             return _parsed(source, state, now, parsed, "ok", settings, None)
         url = state.url or source.location
@@ -238,11 +238,15 @@ def _http_error(result: FetchResult) -> str:
     return f"HTTP {result.status} {phrase}".strip()
 
 
-def _read_local(path: str) -> bytes:
+def _read_local(path: str, max_bytes: int) -> bytes:
     try:
-        return Path(path).read_bytes()
+        with Path(path).open("rb") as fh:
+            data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise SourceError(f"{path} is over the {max_bytes}-byte limit (fetch.max_bytes)")
+    return data
 
 
 def cache_max_age(cache_control: str | None) -> int | None:
@@ -292,7 +296,15 @@ def _parsed(
         site_url=parsed.site_url or state.site_url,
         feed_title=parsed.title or state.feed_title,
     )
-    return _ok(source, new_state, now, parsed.articles, status, settings)
+    articles = parsed.articles
+    if len(articles) > settings.max_entries:
+        # A feed this long is an archive dump or an attack: keep the newest entries, say so,
+        # and keep memory and store time bounded for everything after parsing.
+        newest = sorted(articles, key=lambda a: a.published, reverse=True)[: settings.max_entries]
+        status = f"{status}, kept the newest {settings.max_entries} of {len(articles)} entries"
+        log.warning("%s: %s", source.id, status)
+        articles = tuple(newest)
+    return _ok(source, new_state, now, articles, status, settings)
 
 
 def _ok(
