@@ -49,6 +49,7 @@ from briefs.mail import (
     SmtpMailer,
     address_message,
     build_message,
+    header_text,
     load_message,
     recipient_key,
     smtp_password,
@@ -590,11 +591,21 @@ def deliver_edition(
     # records) gets its display name back from email.recipients
     configured = {recipient_key(raw): raw for raw in settings.recipients}
     wanted: dict[str, str] = {}
+    # An address that is not one (a typo, or CR/LF smuggling a header) fails on its own: the
+    # others still get the edition.
+    refused: list[tuple[str, str]] = []
     for raw in recipients if recipients else settings.recipients:
-        key = recipient_key(raw)
+        try:
+            key = recipient_key(raw)
+        except DeliveryError as exc:
+            log.warning("%s: %s", edition_id, exc)
+            refused.append((header_text(raw, 100), str(exc)))
+            continue
         wanted.setdefault(key, configured.get(key, raw) if raw == key else raw)
-    if not wanted:
+    if not wanted and not refused:
         raise DeliveryError("no recipients: set email.recipients in the config or pass --to ADDR")
+    if not wanted:
+        return DeliveryReport(edition_id, failed=tuple(refused))
     template = load_message(Publisher(config.output).path(f"{edition_id}.eml"))
     domain = _host(config.brief.site_url)
     sender = settings.sender or str(template["From"] or "briefs@localhost")
@@ -660,7 +671,10 @@ def deliver_edition(
         already_sent=tuple(
             d.recipient for d in rows if d.status == "sent" and d.recipient not in sent_now
         ),
-        failed=tuple((d.recipient, d.error or "") for d in rows if d.status == "failed"),
+        failed=(
+            *refused,
+            *((d.recipient, d.error or "") for d in rows if d.status == "failed"),
+        ),
         pending=tuple((d.recipient, d.error or "") for d in rows if d.status == "pending"),
         uncertain=tuple(d.recipient for d in rows if d.status == "uncertain"),
     )

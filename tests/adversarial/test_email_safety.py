@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,30 @@ def test_titles_and_outlets_cannot_add_headers(trick: str) -> None:
 def test_bad_recipient_addresses_are_refused(address: str) -> None:
     with pytest.raises(DeliveryError, match="not an email address"):
         build_message(_brief("Brief"), Renderer(), recipients=[address])
+
+
+def test_a_bad_address_in_the_recipient_list_fails_that_address_only(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    from tests.servers import SmtpServer
+    from tests.test_delivery import cli_send, email_toml, make_config
+
+    with SmtpServer("none") as smtp:
+        config = make_config(
+            seeds_copy, tmp_path, email_toml(smtp.port, ["a@reader.example"], security="none")
+        )
+        code, out = cli_send(
+            config,
+            "--to",
+            "a@reader.example",
+            "--to",
+            "b@reader.example\r\nBcc: victim@evil.example",
+            "--to",
+            "not an address",
+            "--to",
+            "c@reader.example",
+        )
+    assert code == 1, out
+    got = sorted(r for m in smtp.inbox.received for r in m.rcpt_tos)
+    assert got == ["a@reader.example", "c@reader.example"]
+    assert "not an email address" in out and "victim" not in "".join(got)
