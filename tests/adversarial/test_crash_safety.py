@@ -182,3 +182,48 @@ def test_sigkill_at_random_moments(tmp_path: Path) -> None:
         print(f"\nSIGKILL trials: {TRIALS}; last stage seen at the kill: {dict(landed)}")
         assert sum(landed[s] for s in STAGES) >= TRIALS * 0.8
         assert sum(1 for s in STAGES if landed[s]) >= 5
+
+
+DAEMON_TRIALS = int(os.environ.get("BRIEFS_DAEMON_CRASH_TRIALS", "10"))
+
+
+@pytest.mark.slow
+def test_daemon_sigkill_at_random_moments(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    docs = build_feeds(13, FEEDS, PER_FEED, dt.datetime(2024, 4, 5, 6, tzinfo=dt.UTC))
+    schedule = (
+        '[schedule]\neditions = ["*/2 * * * * *"]\ngrace_minutes = 1\npoll_tick = 1\njitter = 0\n'
+    )
+    with serve(docs) as base:
+        ref, crash = tmp_path / "ref", tmp_path / "crash"
+        for folder in (ref, crash):
+            folder.mkdir()
+            (folder / "briefs.toml").write_text(
+                config_text(base, FEEDS).replace("[fetch]", schedule + "[fetch]", 1)
+            )
+        subprocess.run(
+            _cmd(ref / "briefs.toml"), capture_output=True, env=_env(), cwd=ROOT, check=True
+        )
+        reference = _brief_text(ref / "out")
+        committed: set[str] = set()
+        for _trial in range(DAEMON_TRIALS):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "briefs", "--config", str(crash / "briefs.toml"), "daemon"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=_env(),
+                cwd=ROOT,
+            )
+            time.sleep(rng.uniform(1.0, 6.0))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            ids = _article_ids(crash / "briefs.db")
+            assert committed <= ids, "committed articles lost"
+            committed = ids
+            _check_outputs(crash / "out")
+        # after the last kill, a one-off run recovers and writes the same brief
+        subprocess.run(
+            _cmd(crash / "briefs.toml"), capture_output=True, env=_env(), cwd=ROOT, check=True
+        )
+        assert _brief_text(crash / "out") == reference
+        _check_outputs(crash / "out")

@@ -108,3 +108,61 @@ def test_checker_catches_what_it_should() -> None:
     ]:
         assert active_content(bad), bad
     assert active_content('<p><a href="https://x.example/">ok</a></p>') == []
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (.ci/run installs it)"
+)
+def test_no_script_runs_in_a_real_browser(hostile_output: Path) -> None:
+    """Open every page and the email HTML in headless Chromium: no dialog, no script error."""
+    from playwright.sync_api import sync_playwright
+
+    documents = [(p.name, p.read_text()) for p in _page_files(hostile_output)]
+    for path in hostile_output.glob("*.eml"):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        documents.append((path.name, msg.get_body(("html",)).get_content()))  # type: ignore[union-attr]
+    dialogs: list[str] = []
+    console: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        try:
+            page = browser.new_page()
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.on("console", lambda m: console.append(m.text))
+            page.on("pageerror", lambda e: console.append(str(e)))
+            page.route("**/*", lambda route: route.abort())  # no network: nothing may load
+            for name, html in documents:
+                # a marker script of our own proves scripts would be noticed if any ran
+                page.set_content(html, wait_until="load")
+                page.wait_for_timeout(100)
+                executed = page.evaluate("() => typeof window.__xss_ran !== 'undefined'")
+                assert not executed, name
+                # hover and focus everything, as a reader would, to trigger on* handlers
+                page.evaluate(
+                    "() => document.querySelectorAll('*').forEach(e => {"
+                    " for (const t of ['mouseover','focus','toggle','load','error'])"
+                    " e.dispatchEvent(new Event(t)); })"
+                )
+                page.wait_for_timeout(50)
+            page.set_content("<script>alert('probe')</script>", wait_until="load")
+        finally:
+            browser.close()
+    # the probe proves the hook works; nothing from the hostile documents ever fired
+    assert dialogs == ["probe"], dialogs
+    assert not [c for c in console if "alert" in c or "xss" in c.lower()], console
