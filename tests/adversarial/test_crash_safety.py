@@ -136,7 +136,6 @@ def test_sigkill_at_random_moments(tmp_path: Path) -> None:
             folder.mkdir()
             (folder / "briefs.toml").write_text(config_text(base, FEEDS))
         # An uninterrupted run: the reference brief and each stage's duration.
-        start = time.perf_counter()
         done = subprocess.run(
             [*_cmd(ref / "briefs.toml"), "--timings"],
             capture_output=True,
@@ -145,7 +144,6 @@ def test_sigkill_at_random_moments(tmp_path: Path) -> None:
             cwd=ROOT,
             check=True,
         )
-        assert time.perf_counter() - start < 120
         durations = {
             m.group(1): float(m.group(2))
             for m in re.finditer(r"^\s+(\w+)\s+([\d.]+) s$", done.stdout, re.M)

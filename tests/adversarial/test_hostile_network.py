@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.adversarial.peak import CHILD, peak_of
 from tests.feedserver import FeedServer, drip, feed_server, gzip_bomb, redirect, static
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,9 +122,7 @@ def test_hostile_network_through_briefs_run(tmp_path: Path, server: FeedServer) 
         [
             sys.executable,
             "-c",
-            "import resource, sys; from briefs.cli import main\n"
-            "try:\n    main()\nfinally:\n"
-            "    print('PEAK_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)",
+            CHILD,
             "--config",
             str(cfg),
             "run",
@@ -155,7 +154,7 @@ def test_hostile_network_through_briefs_run(tmp_path: Path, server: FeedServer) 
     with sqlite3.connect(tmp_path / "briefs.db") as conn:
         pages = dict(conn.execute("select url, status from pages").fetchall())
     assert pages and set(pages.values()) == {"refused"}, pages
-    peak = int(proc.stderr.rsplit("PEAK_MB", 1)[1].split()[0])
+    peak = peak_of(proc.stderr)
     assert peak < 600, f"peak memory {peak} MB"
     assert elapsed < 60, f"took {elapsed:.0f} s"
     print(

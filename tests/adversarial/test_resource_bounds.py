@@ -13,17 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.adversarial.peak import CHILD, peak_of
 from tests.feedserver import feed_server, static
 
 ROOT = Path(__file__).resolve().parents[2]
 # The bounds stated in docs/reliability.md.
 BIG_FEED_MB, BIG_ARTICLE_MB, MANY_SOURCES_MB = 900, 400, 600
-
-CHILD = (
-    "import resource, sys\nfrom briefs.cli import main\n"
-    "try:\n    main()\nfinally:\n"
-    "    print('PEAK_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)"
-)
 
 
 def _run(cfg: Path, *args: str, timeout: float = 600) -> tuple[str, str, int]:
@@ -36,7 +31,7 @@ def _run(cfg: Path, *args: str, timeout: float = 600) -> tuple[str, str, int]:
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    peak = int(proc.stderr.rsplit("PEAK_MB", 1)[1].split()[0])
+    peak = peak_of(proc.stderr)
     return proc.stdout, proc.stderr, peak
 
 
