@@ -191,7 +191,9 @@ def poll_and_group(
     with timings.stage("extract"):
         improved = fetch_full_text(config, store, now, transport, progress)
     with timings.stage("dedupe"):
-        link_copies(store, new_ids | improved)
+        # Every article not yet grouped, not only this run's: a run killed between storing and
+        # grouping leaves articles that must be linked exactly as an uninterrupted run would.
+        link_copies(store, store.ungrouped_ids() | improved)
     with timings.stage("group"):
         group_pending(config, store)
     return len(results), len(new_ids), tuple(failed)

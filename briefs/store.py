@@ -527,6 +527,13 @@ class Store:
             ).all()
         return [_article(r) for r in rows]
 
+    def ungrouped_ids(self) -> set[str]:
+        """Ids of the articles not yet assigned to a story (stored, not yet fully processed)."""
+        with self.engine.connect() as conn:
+            return set(
+                conn.execute(sa.select(articles.c.id).where(articles.c.story_id.is_(None))).scalars()
+            )
+
     def article_count(self) -> int:
         """How many articles are stored."""
         with self.engine.connect() as conn:
