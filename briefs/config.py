@@ -79,10 +79,16 @@ class FetchSettings:
 
 @dataclass(frozen=True, slots=True)
 class GroupSettings:
-    """How articles are grouped into stories."""
+    """How articles are grouped into stories (see README "Grouping" for what each key does)."""
 
     window_hours: float = 72.0
-    threshold: float = 0.3
+    threshold: float = 0.25
+    linkage: str = "average"
+    half_life_hours: float = 0.0
+    entity_weight: float = 1.5
+    title_weight: float = 2.0
+    lead_words: int = 100
+    prior_docs: float = 100.0
 
 
 @dataclass(frozen=True, slots=True)
