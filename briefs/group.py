@@ -197,9 +197,9 @@ class _Featurizer:
                 lowered.append(low)
                 counts[key] += weight
                 surface.setdefault(key, low)
-                if is_entity:
+                if is_entity and key not in entity:
                     entity.add(key)
-                    forms.setdefault(key, raw)
+                    forms[key] = low if _NUMBER.match(low) else raw.strip("'’-")
                 forms.setdefault(key, low)
                 if "-" in low:  # "anti-mobilisation" also matches "mobilisation"
                     for piece in low.split("-"):
