@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 
-from briefs.text import STOP_WORDS, is_unspaced, stem
+from briefs.text import is_unspaced, stem
 
 __all__ = ["DOC_WORDS", "LATIN_LANGUAGES", "background_idf", "guess_language", "idf_cap"]
 
@@ -54,7 +54,8 @@ def _wordlist(lang: str) -> Mapping[str, float]:
     try:
         import wordfreq
 
-        return wordfreq.get_frequency_dict(lang, "best")  # type: ignore[no-any-return]
+        table: Mapping[str, float] = wordfreq.get_frequency_dict(lang, "best")
+        return table
     except (ImportError, LookupError, OSError) as exc:  # optional data: degrade, do not fail
         log.warning("no background word frequencies for %r (%s); using stream only", lang, exc)
         return {}
@@ -133,8 +134,3 @@ def _script_language(chars: list[str]) -> str:
     if re.search("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]", sample):
         return "th"
     return "zh"
-
-
-def is_stop_word(word: str) -> bool:
-    """Whether a lowercased word is an English stop word (re-exported for grouping)."""
-    return word in STOP_WORDS

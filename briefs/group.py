@@ -162,7 +162,7 @@ class _Featurizer:
     def doc(self, article: Article) -> _Doc:
         s = self.settings
         title, lead = article_text(article, s.lead_words)
-        counts: Counter[str] = Counter()
+        counts: defaultdict[str, float] = defaultdict(float)
         entity: set[str] = set()
         surface: dict[str, str] = {}
         forms: dict[str, str] = {}
@@ -230,9 +230,7 @@ def _dot(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def _shared(a: _Doc, b: _Doc, k: int = SHARED_KEPT) -> tuple[str, ...]:
-    common = sorted(
-        (t for t in a.vec if t in b.vec), key=lambda t: (-a.vec[t] * b.vec[t], t)
-    )
+    common = sorted((t for t in a.vec if t in b.vec), key=lambda t: (-a.vec[t] * b.vec[t], t))
     return tuple(a.forms.get(t, t) for t in common[:k])
 
 
@@ -248,6 +246,7 @@ class _Grouper:
         self.postings: defaultdict[str, list[int]] = defaultdict(list)
         self.by_article: dict[str, int] = {}  # article id -> cluster (duplicates included)
         self.by_hash: dict[str, int] = {}  # content hash -> cluster
+        self.published: dict[str, dt.datetime] = {}  # article id -> time (to order members)
         self.active: set[int] = set()  # clusters still in the window
         self._added_since_prune = 0
 
@@ -279,6 +278,7 @@ class _Grouper:
             (members[aid] for aid in owner if aid in members), key=lambda a: (a.published, a.id)
         )
         for article in stored:
+            self.published[article.id] = article.published
             index = owner[article.id]
             self.by_article[article.id] = index
             if article.duplicate_of or self._duplicate_target(article) is not None:
@@ -369,6 +369,7 @@ class _Grouper:
         round_hash: dict[str, str] = {}
         round_ids: set[str] = set()
         for article in articles:
+            self.published[article.id] = article.published
             target = self._duplicate_target(article)
             if target is not None:
                 self._attach_copy(article, target)
@@ -379,8 +380,9 @@ class _Grouper:
                 copies.append((article, original))
                 continue
             if article.duplicate_of and article.duplicate_of not in self.by_article:
-                log.debug("%s: original %s unknown; grouped on its own", article.id,
-                          article.duplicate_of)
+                log.debug(
+                    "%s: original %s unknown; grouped on its own", article.id, article.duplicate_of
+                )
             round_ids.add(article.id)
             if article.content_hash:
                 round_hash.setdefault(article.content_hash, article.id)
@@ -452,8 +454,8 @@ class _Grouper:
             if c in dead or d in dead:
                 continue
             a, b = self.clusters[c], self.clusters[d]
-            entry = neighbours[c].get(d)
-            if entry is None or abs(self._linkage(entry, a, b) + neg) > 1e-12:
+            current = neighbours[c].get(d)
+            if current is None or abs(self._linkage(current, a, b) + neg) > 1e-12:
                 continue  # stale: one side grew since this pair was scored
             if not self._can_merge(a, b):
                 continue
@@ -532,9 +534,10 @@ class _Grouper:
             if not cluster.changed or not cluster.member_ids:
                 continue
             docs = [self.docs[j] for j in cluster.docs]
+            far = dt.datetime.max.replace(tzinfo=dt.UTC)
             story = Story(
                 cluster.story_id,
-                tuple(cluster.member_ids),
+                tuple(sorted(cluster.member_ids, key=lambda i: (self.published.get(i, far), i))),
                 cluster.first_seen,
                 cluster.last_updated,
                 cluster.title,
@@ -551,7 +554,7 @@ def _terms_of(docs: Sequence[_Doc], k: int = TERMS_KEPT) -> tuple[str, ...]:
     """The terms that hold a story together: weight summed over members, shared ones first."""
     if not docs:
         return ()
-    weight: Counter[str] = Counter()
+    weight: defaultdict[str, float] = defaultdict(float)
     df: Counter[str] = Counter()
     forms: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for d in docs:
@@ -560,9 +563,7 @@ def _terms_of(docs: Sequence[_Doc], k: int = TERMS_KEPT) -> tuple[str, ...]:
             df[t] += 1
             forms[t][d.forms.get(t, t)] += 1
     need = 2 if len(docs) > 1 else 1
-    ranked = sorted(
-        (t for t in weight if df[t] >= need), key=lambda t: (-df[t] * weight[t], t)
-    )
+    ranked = sorted((t for t in weight if df[t] >= need), key=lambda t: (-df[t] * weight[t], t))
     return tuple(forms[t].most_common(1)[0][0] for t in ranked[:k])
 
 

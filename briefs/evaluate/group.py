@@ -82,7 +82,8 @@ def load_records(path: str | Path, lang: str | None = None) -> list[EvalRecord]:
         if lang is None or record.lang == lang:
             records.append(record)
     if not records:
-        raise EvaluationError(f"{path}: no articles" + (f" with lang_guess {lang!r}" if lang else ""))
+        which = f" with lang_guess {lang!r}" if lang else ""
+        raise EvaluationError(f"{path}: no articles{which}")
     return records
 
 
