@@ -50,11 +50,11 @@ def _idf(frequency: float) -> float:
 
 
 @functools.cache
-def _wordlist(lang: str) -> Mapping[str, float]:
+def _wordlist(lang: str, size: str = "best") -> Mapping[str, float]:
     try:
         import wordfreq
 
-        table: Mapping[str, float] = wordfreq.get_frequency_dict(lang, "best")
+        table: Mapping[str, float] = wordfreq.get_frequency_dict(lang, size)
         return table
     except (ImportError, LookupError, OSError) as exc:  # optional data: degrade, do not fail
         log.warning("no background word frequencies for %r (%s); using stream only", lang, exc)
@@ -118,7 +118,7 @@ def guess_language(words: Iterable[str], declared: str = "") -> str:
     latin = [w for w in items if not _NUMBER.match(w)][:200]
     best, best_score = "en", -math.inf
     for lang in LATIN_LANGUAGES:
-        table = _wordlist(lang)
+        table = _wordlist(lang, "small")
         score = sum(math.log(table.get(w, UNSEEN_FREQUENCY)) for w in latin)
         if score > best_score:
             best, best_score = lang, score

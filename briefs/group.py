@@ -40,7 +40,9 @@ __all__ = ["article_text", "group_articles", "story_terms"]
 log = logging.getLogger(__name__)
 
 TERMS_KEPT = 8
-PRUNE_EVERY = 500  # articles between two clean-ups of the index
+PRUNE_EVERY = 500  # articles between two clean-ups of the index (at least; amortized)
+POSTINGS_SCANNED = 200  # newest postings read per term (bounds the work per article)
+PAIR_FLOOR = 0.05  # article similarities below this are treated as 0 (sparse graph)
 ROUND_SIZE = 500  # new articles clustered together at most (a backlog goes in time-ordered rounds)
 SHARED_KEPT = 6
 _NUMBER = re.compile(r"^\d[\d.,]*$")
@@ -248,6 +250,7 @@ class _Grouper:
         self.by_hash: dict[str, int] = {}  # content hash -> cluster
         self.published: dict[str, dt.datetime] = {}  # article id -> time (to order members)
         self.active: set[int] = set()  # clusters still in the window
+        self._retired = 0  # docs of retired clusters (no longer indexed)
         self._added_since_prune = 0
 
     # -- state -------------------------------------------------------------------------------
@@ -317,6 +320,7 @@ class _Grouper:
                 for j in self.clusters[c].docs:
                     self.features.forget(self.docs[j].vec)
                     self.docs[j].vec = {}
+                    self._retired += 1
             for term in list(self.postings):
                 kept = [j for j in self.postings[term] if self.docs[j].vec]
                 if kept:
@@ -334,12 +338,28 @@ class _Grouper:
         return float(0.5 ** (hours / half_life))
 
     def _dots(self, doc: _Doc) -> dict[int, float]:
-        """Similarity of a document to every indexed one it shares a term with."""
+        """Similarity of a document to the indexed ones it is close to.
+
+        Postings are in arrival order; only the newest ``POSTINGS_SCANNED`` of a term are read,
+        so a term common in a busy window adds its (small) weight only for recent articles and
+        the work per article stays bounded as the stream grows. Similarities below
+        ``PAIR_FLOOR`` are dropped (a sparse similarity graph).
+        """
         dots: defaultdict[int, float] = defaultdict(float)
+        docs = self.docs
         for term, weight in doc.vec.items():
-            for j in self.postings.get(term, ()):
-                dots[j] += weight * self.docs[j].vec[term]
-        return {j: v * self._pair_weight(doc, self.docs[j]) for j, v in dots.items()}
+            postings = self.postings.get(term)
+            if not postings:
+                continue
+            for j in postings[-POSTINGS_SCANNED:]:
+                dots[j] += weight * docs[j].vec[term]
+        out: dict[int, float] = {}
+        for j, value in dots.items():
+            if value >= PAIR_FLOOR:
+                value *= self._pair_weight(doc, docs[j])
+                if value >= PAIR_FLOOR:
+                    out[j] = value
+        return out
 
     def _can_merge(self, a: _Cluster, b: _Cluster) -> bool:
         if a.sealed and b.sealed:
@@ -414,7 +434,8 @@ class _Grouper:
         for article, original in copies:
             self._attach_copy(article, self.by_article[original])
         self._added_since_prune += len(articles)
-        if articles and self._added_since_prune >= PRUNE_EVERY:
+        live = len(self.docs) - self._retired
+        if articles and self._added_since_prune >= max(PRUNE_EVERY, live // 4):
             self._prune(articles[-1].published)
 
     def _attach_copy(self, article: Article, target: int) -> None:
@@ -541,7 +562,8 @@ class _Grouper:
                 cluster.first_seen,
                 cluster.last_updated,
                 cluster.title,
-                _terms_of(docs),
+                _terms_of([d for d in docs if d.vec])
+                or (cluster.old.terms if cluster.old is not None else ()),
                 tuple(cluster.links),
             )
             if cluster.old is not None:
