@@ -37,6 +37,7 @@ _STEM_TABLE_MIN = 1e-7
 # Languages written in Latin script that language guessing chooses between.
 LATIN_LANGUAGES = ("en", "ms", "id", "fr", "de", "es", "it", "pt", "nl")
 _NUMBER = re.compile(r"^\d[\d.,]*$")
+LANGUAGE_SAMPLE = 40  # words enough to tell languages apart
 
 
 def idf_cap() -> float:
@@ -115,7 +116,7 @@ def guess_language(words: Iterable[str], declared: str = "") -> str:
     unspaced = [w for w in items if is_unspaced(w)]
     if len(unspaced) * 2 >= len(items):
         return _script_language(unspaced)
-    latin = [w for w in items if not _NUMBER.match(w)][:200]
+    latin = [w for w in items if not _NUMBER.match(w)][:LANGUAGE_SAMPLE]
     best, best_score = "en", -math.inf
     for lang in LATIN_LANGUAGES:
         table = _wordlist(lang, "small")

@@ -1,20 +1,25 @@
 """Articles -> stories: online clustering of title + lead vectors, kept across days.
 
 Each article is a TF-IDF vector of its title (counted twice: the headline names the event) and
-its lead (the feed teaser, else the first words of the body). Weights come from a background
-table (:mod:`briefs.background`), not from the stream; entity-like terms (capitalized words inside
-a sentence, acronyms, numbers) weigh more, since events are told apart by who, where and how many.
+its lead (the feed teaser, else the first words of the body). Term weights come from the stream
+of the last ``window_hours`` with a background table (:mod:`briefs.background`) as a prior, so
+there is no cold start and a word a busy day repeats everywhere stops counting. Entity-like terms
+(capitalized words inside a sentence, acronyms, numbers) weigh more: events are told apart by
+who, where and how many.
 
-Articles are taken in time order. Each is compared, through an inverted index over the member
-articles of the stories active in the window, with the stories that share a term with it; the
-score of a story is a linkage over its members (average by default), damped by the time since
-the story was last updated. The article joins the best story at or above the threshold, else it
-starts a new one. Syndicated copies (``duplicate_of``, or the same content hash as a member) join
-their original's story and are not counted as separate evidence. Stories are compared only with
-articles of the same language: term overlap cannot judge a translation.
+Articles are taken in time order, one round (a run's new articles, at most ``ROUND_SIZE``) at a
+time. A round is clustered together with the stories active in the window by agglomerative
+linkage (average of member similarities by default): the closest pair of clusters is joined
+first while its linkage reaches the threshold, so the outcome does not depend on the order of
+arrival inside a round. Stories from earlier rounds are never joined with each other: a story
+keeps its id as it grows. Similarities come from an inverted index over the indexed articles
+(only articles that share a term are compared) and may be damped by the time between two
+articles (``half_life_hours``). Syndicated copies (``duplicate_of``, or the same content hash
+as another article) follow their original and are not counted as separate evidence. Articles
+are compared only within one language: term overlap cannot judge a translation.
 
-Every join is explained (:class:`~briefs.models.StoryLink`): the score, the member it matched
-best and the terms they share. Pure: no I/O.
+Every placement is explained (:class:`~briefs.models.StoryLink`): the similarity, the member it
+is closest to and the terms they share. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -41,8 +46,9 @@ log = logging.getLogger(__name__)
 
 TERMS_KEPT = 8
 PRUNE_EVERY = 500  # articles between two clean-ups of the index (at least; amortized)
-POSTINGS_SCANNED = 200  # newest postings read per term (bounds the work per article)
-PAIR_FLOOR = 0.05  # article similarities below this are treated as 0 (sparse graph)
+POSTINGS_SCANNED = 100  # newest postings read per term
+POSTINGS_BUDGET = 1000  # postings read per article at most (bounds the work per article)
+PAIR_FLOOR = 0.1  # article similarities below this are treated as 0 (sparse graph)
 ROUND_SIZE = 500  # new articles clustered together at most (a backlog goes in time-ordered rounds)
 SHARED_KEPT = 6
 _NUMBER = re.compile(r"^\d[\d.,]*$")
@@ -341,18 +347,25 @@ class _Grouper:
         """Similarity of a document to the indexed ones it is close to.
 
         Postings are in arrival order; only the newest ``POSTINGS_SCANNED`` of a term are read,
-        so a term common in a busy window adds its (small) weight only for recent articles and
-        the work per article stays bounded as the stream grows. Similarities below
+        strongest terms first, and at most ``POSTINGS_BUDGET`` in all: a term common in a busy
+        window adds its (small) weight only for recent articles, and the work per article stays
+        bounded as the stream grows. Similarities below
         ``PAIR_FLOOR`` are dropped (a sparse similarity graph).
         """
         dots: defaultdict[int, float] = defaultdict(float)
         docs = self.docs
-        for term, weight in doc.vec.items():
+        budget = POSTINGS_BUDGET
+        # strongest terms first: when the budget runs out, only weak (common) terms are skipped
+        for term, weight in sorted(doc.vec.items(), key=lambda tw: -tw[1]):
             postings = self.postings.get(term)
             if not postings:
                 continue
-            for j in postings[-POSTINGS_SCANNED:]:
+            scan = postings[-min(POSTINGS_SCANNED, budget) :]
+            for j in scan:
                 dots[j] += weight * docs[j].vec[term]
+            budget -= len(scan)
+            if budget <= 0:
+                break
         out: dict[int, float] = {}
         for j, value in dots.items():
             if value >= PAIR_FLOOR:
