@@ -68,16 +68,19 @@ def test_stories_and_their_reasons_survive_across_runs(tmp_path: Path) -> None:
     store.close()
 
 
-def test_schema_3_database_is_migrated_to_4(tmp_path: Path) -> None:
+def test_database_from_before_story_links_is_migrated(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
     store = open_store(str(db))
     store.add_articles([QUAKE[0]])
     store.close()
-    with sqlite3.connect(db) as conn:  # make it look like a version 3 file
+    before = SCHEMA_VERSION - 1  # the version before story_links (3 from issue 4's step)
+    with sqlite3.connect(db) as conn:
         conn.execute("DROP TABLE story_links")
-        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        conn.execute(f"UPDATE meta SET value = '{before}' WHERE key = 'schema_version'")
     store = open_store(str(db))
-    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.schema_version() == SCHEMA_VERSION
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from story_links").fetchone()[0] == 0
     (story,) = group_articles([QUAKE[0]], [], {}, GroupSettings())
     store.save_stories([story])
     saved = store.story(story.id)
