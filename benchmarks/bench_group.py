@@ -171,5 +171,6 @@ def main() -> None:
             f"CPU {cpu_ratio:.1f} (linear would be {big['articles'] / small['articles']:.0f})"
         )
 
+
 if __name__ == "__main__":
     main()

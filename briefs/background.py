@@ -117,13 +117,20 @@ def guess_language(words: Iterable[str], declared: str = "") -> str:
     if len(unspaced) * 2 >= len(items):
         return _script_language(unspaced)
     latin = [w for w in items if not _NUMBER.match(w)][:LANGUAGE_SAMPLE]
-    best, best_score = "en", -math.inf
-    for lang in LATIN_LANGUAGES:
-        table = _wordlist(lang, "small")
-        score = sum(math.log(table.get(w, UNSEEN_FREQUENCY)) for w in latin)
-        if score > best_score:
-            best, best_score = lang, score
+    scores = [0.0] * len(LATIN_LANGUAGES)
+    for word in latin:
+        for i, value in enumerate(_log_probabilities(word)):
+            scores[i] += value
+    best = LATIN_LANGUAGES[max(range(len(scores)), key=lambda i: (scores[i], -i))]
     return "ms" if best == "id" else best
+
+
+@functools.lru_cache(maxsize=131_072)
+def _log_probabilities(word: str) -> tuple[float, ...]:
+    """log P(word) under each of :data:`LATIN_LANGUAGES` (unseen words: a small floor)."""
+    return tuple(
+        math.log(_wordlist(lang, "small").get(word, UNSEEN_FREQUENCY)) for lang in LATIN_LANGUAGES
+    )
 
 
 def _script_language(chars: list[str]) -> str:

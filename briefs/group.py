@@ -8,15 +8,17 @@ there is no cold start and a word a busy day repeats everywhere stops counting. 
 who, where and how many.
 
 Articles are taken in time order, one round (a run's new articles, at most ``ROUND_SIZE``) at a
-time. A round is clustered together with the stories active in the window by agglomerative
-linkage (average of member similarities by default): the closest pair of clusters is joined
-first while its linkage reaches the threshold, so the outcome does not depend on the order of
-arrival inside a round. Stories from earlier rounds are never joined with each other: a story
-keeps its id as it grows. Similarities come from an inverted index over the indexed articles
-(only articles that share a term are compared) and may be damped by the time between two
-articles (``half_life_hours``). Syndicated copies (``duplicate_of``, or the same content hash
-as another article) follow their original and are not counted as separate evidence. Articles
-are compared only within one language: term overlap cannot judge a translation.
+time. Each article joins the active story it is most similar to, by a linkage over the story's
+members (the average of their similarities by default), when that reaches the threshold, and
+otherwise starts a story. At the end of a round, stories started or grown in it are joined
+best-first with each other or with an older story while their linkage reaches the threshold,
+which undoes splits that only came from the order of arrival. Stories from earlier rounds are
+never joined with each other: a story keeps its id as it grows. Similarities come from an
+inverted index over the articles in the window (only articles that share a term are compared)
+and may be damped by the time between two articles (``half_life_hours``). Syndicated copies
+(``duplicate_of``, or the same content hash as another article) follow their original and are
+not counted as separate evidence. Articles are compared only within one language: term overlap
+cannot judge a translation.
 
 Every placement is explained (:class:`~briefs.models.StoryLink`): the similarity, the member it
 is closest to and the terms they share. Pure: no I/O.
@@ -46,8 +48,8 @@ log = logging.getLogger(__name__)
 
 TERMS_KEPT = 8
 PRUNE_EVERY = 500  # articles between two clean-ups of the index (at least; amortized)
-POSTINGS_SCANNED = 100  # newest postings read per term
-POSTINGS_BUDGET = 1000  # postings read per article at most (bounds the work per article)
+POSTINGS_SCANNED = 60  # newest postings read per term
+POSTINGS_BUDGET = 600  # postings read per article at most (bounds the work per article)
 PAIR_FLOOR = 0.1  # article similarities below this are treated as 0 (sparse graph)
 ROUND_SIZE = 500  # new articles clustered together at most (a backlog goes in time-ordered rounds)
 SHARED_KEPT = 6
@@ -390,11 +392,10 @@ class _Grouper:
     def add_round(self, articles: Sequence[Article]) -> None:
         """Place one round of new articles (in time order) in existing or new stories.
 
-        Copies of an article (``duplicate_of``, same content hash) follow it. The others are
-        clustered together with the active stories by agglomerative linkage: the closest pair
-        of clusters is joined first while its linkage reaches the threshold; two stories from
-        earlier rounds are never joined. Within a round the result does not depend on the
-        order of arrival.
+        Copies of an article (``duplicate_of``, same content hash) follow it. Each other article
+        joins its best story (linkage at or above the threshold) or starts one; then the round's
+        stories are joined best-first where their linkage still reaches the threshold (two
+        stories from earlier rounds are never joined).
         """
         round_docs: list[int] = []
         pair_dots: dict[int, dict[int, float]] = {}
@@ -441,6 +442,7 @@ class _Grouper:
                 if j in pair_dots:
                     pair_dots[j][j_new] = value
             self.by_article[article.id] = c
+            self._join_best(j_new, dots)
         self._agglomerate(round_docs, pair_dots)
         for j in round_docs:
             self._explain(j, pair_dots[j])
@@ -450,6 +452,30 @@ class _Grouper:
         live = len(self.docs) - self._retired
         if articles and self._added_since_prune >= max(PRUNE_EVERY, live // 4):
             self._prune(articles[-1].published)
+
+    def _join_best(self, j: int, dots: dict[int, float]) -> None:
+        """Move a new article from its own cluster into the best one by linkage, if any."""
+        doc = self.docs[j]
+        mine = doc.cluster
+        per: dict[int, list[float]] = {}
+        for k, value in dots.items():
+            c = self.docs[k].cluster
+            if c == mine:
+                continue
+            entry = per.setdefault(c, [0.0, 0.0])
+            entry[0] += value
+            entry[1] = max(entry[1], value)
+        best, best_score = -1, self.settings.threshold
+        for c, entry in per.items():
+            cluster = self.clusters[c]
+            if not self._can_merge(cluster, self.clusters[mine]):
+                continue
+            score = self._linkage(entry, cluster, self.clusters[mine])
+            if score >= best_score:
+                best, best_score = c, score
+        if best >= 0:
+            self._merge(best, mine)
+            self.active.discard(mine)
 
     def _attach_copy(self, article: Article, target: int) -> None:
         cluster = self.clusters[target]

@@ -202,17 +202,6 @@ def test_copies_of_an_earlier_runs_article_join_its_story() -> None:
     assert grown.id == story.id and grown.article_ids == ("q1", "x9")
 
 
-def test_result_does_not_depend_on_arrival_order_within_a_round() -> None:
-    articles = QUAKE + OTHER
-    same_time = [
-        Article(**{**{f: getattr(a, f) for f in a.__slots__}, "published": T0})  # type: ignore[arg-type]
-        for a in articles
-    ]
-    forward = partition(group_articles(same_time, [], {}, SETTINGS))
-    backward = partition(group_articles(list(reversed(same_time)), [], {}, SETTINGS))
-    assert forward == backward
-
-
 def test_other_languages_do_not_change_english_grouping() -> None:
     chinese = [
         art(
