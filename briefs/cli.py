@@ -533,6 +533,7 @@ def evaluate() -> None:
     \b
     Example:
       briefs eval extract ../shared/data/article-extraction-benchmark
+      briefs eval group ../shared/data/mmds2025-news-clustering/dev.jsonl --lang en
     """
 
 
@@ -894,17 +895,7 @@ def stories_show(state: State, story_id: str) -> None:
             )
 
 
-@cli.group("eval")
-def eval_group() -> None:
-    """Measure quality on labelled data.
-
-    \b
-    Example:
-      briefs eval group ../shared/data/mmds2025-news-clustering/dev.jsonl --lang en
-    """
-
-
-@eval_group.command("group")
+@evaluate.command("group")
 @click.argument("path", metavar="FILE.jsonl", type=click.Path(dir_okay=False))
 @click.option("--lang", default=None, help="Only articles whose lang_guess is this (e.g. en).")
 @click.option(
