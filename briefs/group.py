@@ -107,15 +107,10 @@ class _Cluster:
     lang: str
     member_ids: list[str]
     docs: list[int] = field(default_factory=list)
-    centroid: dict[str, float] = field(default_factory=dict)
     links: list[StoryLink] = field(default_factory=list)
     old: Story | None = None
     changed: bool = False
     sealed: bool = False  # from an earlier round: never joined with another sealed story
-
-    def add_vector(self, vec: dict[str, float]) -> None:
-        for t, w in vec.items():
-            self.centroid[t] = self.centroid.get(t, 0.0) + w
 
 
 def _story_id(first_article: Article) -> str:
@@ -255,7 +250,7 @@ class _Grouper:
         self.clusters: list[_Cluster] = []
         self.postings: defaultdict[str, list[int]] = defaultdict(list)
         self.by_article: dict[str, int] = {}  # article id -> cluster (duplicates included)
-        self.by_hash: dict[str, int] = {}  # content hash -> cluster
+        self.by_hash: dict[str, str] = {}  # content hash -> first article with it
         self.published: dict[str, dt.datetime] = {}  # article id -> time (to order members)
         self.active: set[int] = set()  # clusters still in the window
         self._retired = 0  # docs of retired clusters (no longer indexed)
@@ -292,14 +287,14 @@ class _Grouper:
             self.published[article.id] = article.published
             index = owner[article.id]
             self.by_article[article.id] = index
-            if article.duplicate_of or self._duplicate_target(article) is not None:
+            if article.duplicate_of or self._original(article) is not None:
                 continue
             doc = self.features.doc(article)
             cluster = self.clusters[index]
             cluster.lang = cluster.lang or doc.lang
             self._index(doc, index)
             if article.content_hash:
-                self.by_hash.setdefault(article.content_hash, index)
+                self.by_hash.setdefault(article.content_hash, article.id)
 
     def _index(self, doc: _Doc, cluster_index: int) -> None:
         doc.cluster = cluster_index
@@ -307,16 +302,15 @@ class _Grouper:
         self.docs.append(doc)
         cluster = self.clusters[cluster_index]
         cluster.docs.append(doc_index)
-        cluster.add_vector(doc.vec)
         for term in doc.vec:
             self.postings[term].append(doc_index)
 
-    def _duplicate_target(self, article: Article) -> int | None:
+    def _original(self, article: Article) -> str | None:
+        """The already placed article this one is a copy of (``duplicate_of``, same hash)."""
         if article.duplicate_of and article.duplicate_of in self.by_article:
-            return self.by_article[article.duplicate_of]
-        if article.content_hash and article.content_hash in self.by_hash:
-            return self.by_hash[article.content_hash]
-        return None
+            return article.duplicate_of
+        original = self.by_hash.get(article.content_hash) if article.content_hash else None
+        return original if original is not None and original in self.by_article else None
 
     def _prune(self, now: dt.datetime) -> None:
         """Retire stories that left the window: out of the index and the stream statistics."""
@@ -399,27 +393,18 @@ class _Grouper:
         """
         round_docs: list[int] = []
         pair_dots: dict[int, dict[int, float]] = {}
-        copies: list[tuple[Article, str]] = []
-        round_hash: dict[str, str] = {}
-        round_ids: set[str] = set()
         for article in articles:
             self.published[article.id] = article.published
-            target = self._duplicate_target(article)
-            if target is not None:
-                self._attach_copy(article, target)
-                continue
-            original = article.duplicate_of if article.duplicate_of in round_ids else None
-            original = original or round_hash.get(article.content_hash or "\0")
+            original = self._original(article)
             if original is not None:
-                copies.append((article, original))
+                self._attach_copy(article, original)
                 continue
-            if article.duplicate_of and article.duplicate_of not in self.by_article:
+            if article.duplicate_of:
                 log.debug(
                     "%s: original %s unknown; grouped on its own", article.id, article.duplicate_of
                 )
-            round_ids.add(article.id)
             if article.content_hash:
-                round_hash.setdefault(article.content_hash, article.id)
+                self.by_hash.setdefault(article.content_hash, article.id)
             doc = self.features.doc(article)
             dots = self._dots(doc)
             c = len(self.clusters)
@@ -446,8 +431,6 @@ class _Grouper:
         self._agglomerate(round_docs, pair_dots)
         for j in round_docs:
             self._explain(j, pair_dots[j])
-        for article, original in copies:
-            self._attach_copy(article, self.by_article[original])
         self._added_since_prune += len(articles)
         live = len(self.docs) - self._retired
         if articles and self._added_since_prune >= max(PRUNE_EVERY, live // 4):
@@ -477,12 +460,11 @@ class _Grouper:
             self._merge(best, mine)
             self.active.discard(mine)
 
-    def _attach_copy(self, article: Article, target: int) -> None:
+    def _attach_copy(self, article: Article, original: str) -> None:
+        """A syndicated copy joins its original's story (as a member, not as evidence)."""
+        target = self.by_article[original]
         cluster = self.clusters[target]
         cluster.member_ids.append(article.id)
-        original = article.duplicate_of or next(
-            (i for i in cluster.member_ids if i != article.id), None
-        )
         cluster.links.append(StoryLink(article.id, 1.0, original, (), duplicate=True))
         cluster.last_updated = max(cluster.last_updated, article.published)
         cluster.changed = True
@@ -556,9 +538,6 @@ class _Grouper:
             self.docs[j].cluster = keep
         for aid in b.member_ids:
             self.by_article[aid] = keep
-        for h, c in list(self.by_hash.items()):
-            if c == gone:
-                self.by_hash[h] = keep
         a.docs.extend(b.docs)
         a.member_ids.extend(b.member_ids)
         a.links.extend(b.links)
