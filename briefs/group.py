@@ -137,8 +137,9 @@ class _Featurizer:
     def __init__(self, settings: GroupSettings) -> None:
         self.settings = settings
         self._background: dict[tuple[str, str], float] = {}
-        self.df: Counter[str] = Counter()
-        self.n_docs = 0
+        # per language: a word's frequency in one language says nothing about another
+        self.df: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.n_docs: Counter[str] = Counter()
 
     def background(self, term: str, surface: str, lang: str) -> float:
         """Background document probability of a term (cached)."""
@@ -152,17 +153,19 @@ class _Featurizer:
         """Inverse document frequency in the stream, with the background as a prior.
 
         The document frequency is estimated as (df + m * p_background) / (n + m): the articles
-        seen in the window, plus ``m`` pseudo-articles distributed like general text. Early on (or
-        for a rare term) the background decides; once the stream is large, the stream does.
+        in this language seen in the window, plus ``m`` pseudo-articles distributed like general
+        text. Early on (or for a rare term) the background decides; once the stream is large,
+        the stream does.
         """
         m = self.settings.prior_docs
-        p = (self.df[term] + m * self.background(term, surface, lang)) / (self.n_docs + m)
+        df = self.df[lang][term]
+        p = (df + m * self.background(term, surface, lang)) / (self.n_docs[lang] + m)
         return -math.log(min(max(p, 1e-12), 1.0))
 
-    def forget(self, vec: dict[str, float]) -> None:
+    def forget(self, doc: _Doc) -> None:
         """Remove a document that left the window from the stream statistics."""
-        self.df.subtract(vec.keys())
-        self.n_docs -= 1
+        self.df[doc.lang].subtract(doc.vec.keys())
+        self.n_docs[doc.lang] -= 1
 
     def doc(self, article: Article) -> _Doc:
         s = self.settings
@@ -214,8 +217,8 @@ class _Featurizer:
                             surface.setdefault(k2, piece)
                             forms.setdefault(k2, piece)
         lang = guess_language(lowered, article.language)
-        self.df.update(counts.keys())
-        self.n_docs += 1
+        self.df[lang].update(counts.keys())
+        self.n_docs[lang] += 1
         vec: dict[str, float] = {}
         for key, count in counts.items():
             w = (1.0 + math.log(count)) * self.idf(key, surface[key], lang)
@@ -320,7 +323,7 @@ class _Grouper:
             for c in retired:
                 self.active.discard(c)
                 for j in self.clusters[c].docs:
-                    self.features.forget(self.docs[j].vec)
+                    self.features.forget(self.docs[j])
                     self.docs[j].vec = {}
                     self._retired += 1
             for term in list(self.postings):
