@@ -533,6 +533,7 @@ def evaluate() -> None:
     \b
     Example:
       briefs eval extract ../shared/data/article-extraction-benchmark
+      briefs eval group ../shared/data/mmds2025-news-clustering/dev.jsonl --lang en
     """
 
 
@@ -758,6 +759,183 @@ def status(state: State) -> None:
         click.echo("Email problems:")
         for who, what, error in st.problems:
             click.echo(f"  {who}: {what}: {error}")
+
+
+# -- stories and evaluation (issue 4) ---------------------------------------------------------
+
+
+def _local_day(zone_name: str, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(zone_name)
+    start = dt.datetime.combine(day, dt.time(0), zone)
+    return start.astimezone(dt.UTC), (start + dt.timedelta(days=1)).astimezone(dt.UTC)
+
+
+@cli.group()
+def stories() -> None:
+    """Inspect the stories articles were grouped into, and why.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml stories list --date 2024-04-06
+    """
+
+
+@stories.command("list")
+@click.option(
+    "--date",
+    callback=_parse_date,
+    metavar="YYYY-MM-DD",
+    help="Day (in brief.timezone) whose articles to show (default: the newest article's day).",
+)
+@click.pass_obj
+@_errors
+def stories_list(state: State, date: dt.date | None) -> None:
+    """List the stories with an article published on a day: size, outlets, shared terms.
+
+    A story that started on an earlier day is marked "developing" with its day number.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml stories list --date 2024-04-06
+    """
+    import zoneinfo
+
+    config = state.config()
+    zone = zoneinfo.ZoneInfo(config.brief.timezone)
+    store = open_store(config.database)
+    try:
+        if date is None:
+            latest = store.latest_published()
+            if latest is None:
+                click.echo("No articles stored yet: run `briefs run` first.")
+                return
+            date = latest.astimezone(zone).date()
+        start, end = _local_day(config.brief.timezone, date)
+        found = store.stories_published_between(start, end)
+        by_id = {a.id: a for a in store.articles([i for s in found for i in s.article_ids])}
+    finally:
+        store.close()
+    table = Table(title=f"Stories on {date.isoformat()} ({len(found)})")
+    for col in ("id", "status", "articles", "outlets", "title", "shared terms"):
+        table.add_column(col, overflow="fold")
+    for story in found:
+        members = [by_id[i] for i in story.article_ids if i in by_id]
+        first_day = story.first_seen.astimezone(zone).date()
+        day = (date - first_day).days + 1
+        status = "new" if day <= 1 else f"developing, day {day}"
+        outlets = dict.fromkeys(a.outlet for a in members if not a.duplicate_of)
+        table.add_row(
+            story.id[:12],
+            status,
+            str(len(members)),
+            str(len(outlets)),
+            story.title,
+            ", ".join(story.terms[:6]),
+        )
+    Console(width=max(Console().width, 120)).print(table)
+
+
+@stories.command("show")
+@click.argument("story_id")
+@click.pass_obj
+@_errors
+def stories_show(state: State, story_id: str) -> None:
+    """Show one story: its members, their outlets, and why each one is in it.
+
+    STORY_ID may be a unique prefix of the id shown by `briefs stories list`.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml stories show 9234bf9d
+    """
+    import zoneinfo
+
+    config = state.config()
+    zone = zoneinfo.ZoneInfo(config.brief.timezone)
+    store = open_store(config.database)
+    try:
+        story = store.story(story_id)
+        if story is None:
+            raise BriefsError(f"no story with id (or unique id prefix) {story_id!r}")
+        members = store.articles(list(story.article_ids))
+    finally:
+        store.close()
+    links = {link.article_id: link for link in story.links}
+    titles = {a.id: a for a in members}
+
+    def when(value: dt.datetime) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    outlets = dict.fromkeys(a.outlet for a in members if not a.duplicate_of)
+    click.echo(f"Story {story.id}: {story.title}")
+    click.echo(f"First seen {when(story.first_seen)}, last updated {when(story.last_updated)}")
+    click.echo(f"{len(members)} articles from {len(outlets)} outlets: {', '.join(outlets)}")
+    click.echo(f"Shared terms: {', '.join(story.terms) or '-'}")
+    click.echo("")
+    for a in members:
+        click.echo(f"- {when(a.published)}  {a.outlet}: {a.title}")
+        click.echo(f"  {a.url}")
+        link = links.get(a.id)
+        if link is None:
+            click.echo("  why: (grouped before reasons were recorded)")
+        elif link.duplicate:
+            original = titles.get(link.via or "")
+            source = f"{original.outlet}: {original.title}" if original else link.via or "-"
+            click.echo(f"  why: a copy of the same text as {source}")
+        elif link.via is None:
+            click.echo("  why: started the story")
+        else:
+            match = titles.get(link.via)
+            target = f"{match.outlet}: {match.title}" if match else link.via
+            click.echo(
+                f"  why: similarity {link.similarity:.2f} to the story; closest to {target}; "
+                f"shared terms: {', '.join(link.shared) or '-'}"
+            )
+
+
+@evaluate.command("group")
+@click.argument("path", metavar="FILE.jsonl", type=click.Path(dir_okay=False))
+@click.option("--lang", default=None, help="Only articles whose lang_guess is this (e.g. en).")
+@click.option(
+    "--text",
+    "text_mode",
+    type=click.Choice(["title", "lead", "full"]),
+    default="lead",
+    show_default=True,
+    help="What the grouper reads: the title, title + teaser/lead (as from a feed), or full text.",
+)
+@click.pass_obj
+@_errors
+def eval_group_cmd(state: State, path: str, lang: str | None, text_mode: str) -> None:
+    """Group labelled articles with the product's grouping and score them against gold stories.
+
+    FILE.jsonl has one article a line: id, title, text, date (or null), story_id, and optionally
+    summary (the feed teaser) and lang_guess. Articles are grouped in date order, one day per
+    call, as daily runs would. Prints one JSON object: articles, gold_stories,
+    predicted_stories, bcubed_precision/recall/f1 and pairwise_precision/recall/f1. Uses the
+    [group] settings of the configuration if one is found, else the defaults.
+
+    \b
+    Example:
+      briefs eval group ../shared/data/mmds2025-news-clustering/dev.jsonl --lang en
+    """
+    import json
+
+    from briefs.config import GroupSettings
+    from briefs.errors import ConfigError
+    from briefs.evaluate.group import evaluate_grouping, load_records
+
+    try:
+        config_file = find_config(state.config_path)
+    except ConfigError:
+        settings = GroupSettings()
+    else:
+        settings = load_config(config_file).group
+    records = load_records(path, lang)
+    result = evaluate_grouping(records, settings, text_mode)  # type: ignore[arg-type]
+    click.echo(json.dumps(result))
 
 
 def main() -> None:

@@ -1,49 +1,101 @@
-"""Articles -> stories: single-pass online clustering on TF-IDF vectors of title and lead.
+"""Articles -> stories: online clustering of title + lead vectors, kept across days.
 
-Each new article (in time order) is compared with the stories active in the configured window
-and joins the most similar one above the threshold, else starts a new story. Pure: no I/O.
+Each article is a TF-IDF vector of its title (counted twice: the headline names the event) and
+its lead (the feed teaser, else the first words of the body). Term weights come from the stream
+of the last ``window_hours`` with a background table (:mod:`briefs.background`) as a prior, so
+there is no cold start and a word a busy day repeats everywhere stops counting. Entity-like terms
+(capitalized words inside a sentence, acronyms, numbers) weigh more: events are told apart by
+who, where and how many.
+
+Articles are taken in time order, one round (a run's new articles, at most ``ROUND_SIZE``) at a
+time. Each article joins the active story it is most similar to, by a linkage over the story's
+members (the average of their similarities by default), when that reaches the threshold, and
+otherwise starts a story. At the end of a round, stories started or grown in it are joined
+best-first with each other or with an older story while their linkage reaches the threshold,
+which undoes splits that only came from the order of arrival. Stories from earlier rounds are
+never joined with each other: a story keeps its id as it grows. Similarities come from an
+inverted index over the articles in the window (only articles that share a term are compared)
+and may be damped by the time between two articles (``half_life_hours``). Syndicated copies
+(``duplicate_of``, or the same content hash as another article) follow their original and are
+not counted as separate evidence. Articles are compared only within one language: term overlap
+cannot judge a translation.
+
+Every placement is explained (:class:`~briefs.models.StoryLink`): the similarity, the member it
+is closest to and the terms they share. Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import heapq
+import logging
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sumy.nlp.stemmers import Stemmer
-from sumy.utils import get_stop_words
-
+from briefs.background import background_idf, guess_language
 from briefs.config import GroupSettings
-from briefs.models import Article, Story
+from briefs.models import Article, Story, StoryLink
+from briefs.text import STOP_WORDS, is_unspaced, raw_tokens, stem
 
-__all__ = ["group_articles", "story_terms"]
+__all__ = ["article_text", "group_articles", "story_terms"]
 
-_STOP = frozenset(get_stop_words("english"))
-_STEM = Stemmer("english")
-_TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*", re.UNICODE)
-LEAD_CHARS = 300
+log = logging.getLogger(__name__)
+
+TERMS_KEPT = 8
+PRUNE_EVERY = 500  # articles between two clean-ups of the index (at least; amortized)
+POSTINGS_SCANNED = 60  # newest postings read per term
+POSTINGS_BUDGET = 600  # postings read per article at most (bounds the work per article)
+PAIR_FLOOR = 0.1  # article similarities below this are treated as 0 (sparse graph)
+ROUND_SIZE = 500  # new articles clustered together at most (a backlog goes in time-ordered rounds)
+SHARED_KEPT = 6
+_NUMBER = re.compile(r"^\d[\d.,]*$")
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+_NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+}
+_SENTENCE_OPENERS = ".!?:;\"“”‘'(—–-|"
 
 
-def _tokens(text: str) -> list[str]:
-    out = []
-    for raw in _TOKEN.findall(text):
-        word = raw.lower().strip("'’-")
-        if len(word) < 2 or word in _STOP:
-            continue
-        out.append(_STEM(word))
-    return out
+def article_text(article: Article, lead_words: int) -> tuple[str, str]:
+    """What grouping reads of an article: its title and its lead.
+
+    The lead is the feed teaser (``summary``) when there is one, else the body; either is cut to
+    ``lead_words`` words (0: the whole text).
+    """
+    lead = article.summary or article.body
+    if lead_words > 0:
+        words = lead.split()
+        if len(words) > lead_words:
+            lead = " ".join(words[:lead_words])
+    return article.title, lead
 
 
-def _features(article: Article) -> Counter[str]:
-    lead = (article.summary or article.body)[:LEAD_CHARS]
-    counts = Counter(_tokens(article.title))
-    counts.update(counts)  # the headline counts twice: it names the event
-    counts.update(_tokens(lead))
-    return counts
+@dataclass(slots=True)
+class _Doc:
+    """One (non-duplicate) article as grouping sees it."""
+
+    article_id: str
+    published: dt.datetime
+    lang: str
+    vec: dict[str, float]
+    forms: dict[str, str]
+    cluster: int = -1
 
 
 @dataclass
@@ -51,23 +103,511 @@ class _Cluster:
     story_id: str
     first_seen: dt.datetime
     last_updated: dt.datetime
-    members: list[str]
-    terms: Counter[str] = field(default_factory=Counter)
-    title: str = ""
+    title: str
+    lang: str
+    member_ids: list[str]
+    docs: list[int] = field(default_factory=list)
+    links: list[StoryLink] = field(default_factory=list)
+    old: Story | None = None
     changed: bool = False
+    sealed: bool = False  # from an earlier round: never joined with another sealed story
 
 
 def _story_id(first_article: Article) -> str:
     return hashlib.sha1(f"story:{first_article.id}".encode()).hexdigest()[:16]
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+def _sentence_initial(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    return not before or before[-1] in _SENTENCE_OPENERS
+
+
+def _title_case(text: str, toks: list[tuple[str, int]]) -> bool:
+    """Headline style ("Fed Raises Rates Again"): capitals then say nothing about names."""
+    content = [w for w, _ in toks if len(w) > 3 and w.lower() not in STOP_WORDS]
+    if len(content) < 2:
+        return False
+    capitals = sum(1 for w in content if w[0].isupper())
+    return capitals / len(content) >= 0.6
+
+
+class _Featurizer:
+    """Turns articles into weighted, unit-length term vectors (with display forms)."""
+
+    def __init__(self, settings: GroupSettings) -> None:
+        self.settings = settings
+        self._background: dict[tuple[str, str], float] = {}
+        # per language: a word's frequency in one language says nothing about another
+        self.df: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.n_docs: Counter[str] = Counter()
+
+    def background(self, term: str, surface: str, lang: str) -> float:
+        """Background document probability of a term (cached)."""
+        key = (term, lang)
+        value = self._background.get(key)
+        if value is None:
+            value = self._background[key] = math.exp(-background_idf(term, surface, lang))
+        return value
+
+    def idf(self, term: str, surface: str, lang: str) -> float:
+        """Inverse document frequency in the stream, with the background as a prior.
+
+        The document frequency is estimated as (df + m * p_background) / (n + m): the articles
+        in this language seen in the window, plus ``m`` pseudo-articles distributed like general
+        text. Early on (or for a rare term) the background decides; once the stream is large,
+        the stream does.
+        """
+        m = self.settings.prior_docs
+        df = self.df[lang][term]
+        p = (df + m * self.background(term, surface, lang)) / (self.n_docs[lang] + m)
+        return -math.log(min(max(p, 1e-12), 1.0))
+
+    def forget(self, doc: _Doc) -> None:
+        """Remove a document that left the window from the stream statistics."""
+        self.df[doc.lang].subtract(doc.vec.keys())
+        self.n_docs[doc.lang] -= 1
+
+    def doc(self, article: Article) -> _Doc:
+        s = self.settings
+        title, lead = article_text(article, s.lead_words)
+        counts: defaultdict[str, float] = defaultdict(float)
+        entity: set[str] = set()
+        surface: dict[str, str] = {}
+        forms: dict[str, str] = {}
+        lowered: list[str] = []
+        for part, weight in ((title, s.title_weight), (lead, 1.0)):
+            toks = raw_tokens(part)
+            caps_mean_names = not (part is title and _title_case(part, toks))
+            for raw, start in toks:
+                if is_unspaced(raw):
+                    key = low = raw
+                    is_entity = False
+                else:
+                    low = raw.lower().strip("'’-")
+                    if _NUMBER.match(low):
+                        low = low.rstrip(".,")
+                        if _THOUSANDS.match(low):
+                            low = low.replace(",", "")
+                        key, is_entity = low, True
+                    else:
+                        low = _NUMBER_WORDS.get(low, low)
+                        if len(low) < 2 or low in STOP_WORDS:
+                            continue
+                        key = low if low.isdigit() else stem(low)
+                        is_entity = low.isdigit() or (
+                            len(raw) >= 2
+                            and raw[0].isupper()
+                            and (
+                                raw.isupper()
+                                or (caps_mean_names and not _sentence_initial(part, start))
+                            )
+                        )
+                lowered.append(low)
+                counts[key] += weight
+                surface.setdefault(key, low)
+                if is_entity and key not in entity:
+                    entity.add(key)
+                    forms[key] = low if _NUMBER.match(low) else raw.strip("'’-")
+                forms.setdefault(key, low)
+                if "-" in low:  # "anti-mobilisation" also matches "mobilisation"
+                    for piece in low.split("-"):
+                        if len(piece) >= 3 and piece not in STOP_WORDS:
+                            k2 = piece if piece.isdigit() else stem(piece)
+                            counts[k2] += weight * 0.5
+                            surface.setdefault(k2, piece)
+                            forms.setdefault(k2, piece)
+        lang = guess_language(lowered, article.language)
+        self.df[lang].update(counts.keys())
+        self.n_docs[lang] += 1
+        vec: dict[str, float] = {}
+        for key, count in counts.items():
+            w = (1.0 + math.log(count)) * self.idf(key, surface[key], lang)
+            if key in entity:
+                w *= s.entity_weight
+            vec[key] = w
+        norm = math.sqrt(sum(w * w for w in vec.values()))
+        if norm:
+            vec = {t: w / norm for t, w in vec.items()}
+        return _Doc(article.id, article.published, lang, vec, forms)
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
-    dot = sum(w * b.get(t, 0.0) for t, w in a.items())
-    na = math.sqrt(sum(w * w for w in a.values()))
-    nb = math.sqrt(sum(w * w for w in b.values()))
-    return dot / (na * nb) if na and nb else 0.0
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+def _shared(a: _Doc, b: _Doc, k: int = SHARED_KEPT) -> tuple[str, ...]:
+    common = sorted((t for t in a.vec if t in b.vec), key=lambda t: (-a.vec[t] * b.vec[t], t))
+    return tuple(a.forms.get(t, t) for t in common[:k])
+
+
+class _Grouper:
+    """The online state: active stories, their member vectors and the inverted index."""
+
+    def __init__(self, settings: GroupSettings) -> None:
+        self.settings = settings
+        self.window = dt.timedelta(hours=settings.window_hours)
+        self.features = _Featurizer(settings)
+        self.docs: list[_Doc] = []
+        self.clusters: list[_Cluster] = []
+        self.postings: defaultdict[str, list[int]] = defaultdict(list)
+        self.by_article: dict[str, int] = {}  # article id -> cluster (duplicates included)
+        self.by_hash: dict[str, str] = {}  # content hash -> first article with it
+        self.published: dict[str, dt.datetime] = {}  # article id -> time (to order members)
+        self.active: set[int] = set()  # clusters still in the window
+        self._retired = 0  # docs of retired clusters (no longer indexed)
+        self._added_since_prune = 0
+
+    # -- state -------------------------------------------------------------------------------
+    def load(self, stories: Sequence[Story], members: dict[str, Article]) -> None:
+        """Rebuild the state of existing stories from their stored member articles.
+
+        Members are replayed in time order so the stream statistics grow as they did.
+        """
+        owner: dict[str, int] = {}
+        for story in sorted(stories, key=lambda s: (s.first_seen, s.id)):
+            index = len(self.clusters)
+            self.clusters.append(
+                _Cluster(
+                    story.id,
+                    story.first_seen,
+                    story.last_updated,
+                    story.title,
+                    "",
+                    list(story.article_ids),
+                    old=story,
+                    sealed=True,
+                )
+            )
+            self.active.add(index)
+            for aid in story.article_ids:
+                owner.setdefault(aid, index)
+        stored = sorted(
+            (members[aid] for aid in owner if aid in members), key=lambda a: (a.published, a.id)
+        )
+        for article in stored:
+            self.published[article.id] = article.published
+            index = owner[article.id]
+            self.by_article[article.id] = index
+            if article.duplicate_of or self._original(article) is not None:
+                continue
+            doc = self.features.doc(article)
+            cluster = self.clusters[index]
+            cluster.lang = cluster.lang or doc.lang
+            self._index(doc, index)
+            if article.content_hash:
+                self.by_hash.setdefault(article.content_hash, article.id)
+
+    def _index(self, doc: _Doc, cluster_index: int) -> None:
+        doc.cluster = cluster_index
+        doc_index = len(self.docs)
+        self.docs.append(doc)
+        cluster = self.clusters[cluster_index]
+        cluster.docs.append(doc_index)
+        for term in doc.vec:
+            self.postings[term].append(doc_index)
+
+    def _original(self, article: Article) -> str | None:
+        """The already placed article this one is a copy of (``duplicate_of``, same hash)."""
+        if article.duplicate_of and article.duplicate_of in self.by_article:
+            return article.duplicate_of
+        original = self.by_hash.get(article.content_hash) if article.content_hash else None
+        return original if original is not None and original in self.by_article else None
+
+    def _prune(self, now: dt.datetime) -> None:
+        """Retire stories that left the window: out of the index and the stream statistics."""
+        horizon = now - self.window
+        retired = [c for c in self.active if self.clusters[c].last_updated < horizon]
+        if retired:
+            for c in retired:
+                self.active.discard(c)
+                for j in self.clusters[c].docs:
+                    self.features.forget(self.docs[j])
+                    self.docs[j].vec = {}
+                    self._retired += 1
+            for term in list(self.postings):
+                kept = [j for j in self.postings[term] if self.docs[j].vec]
+                if kept:
+                    self.postings[term] = kept
+                else:
+                    del self.postings[term]
+        self._added_since_prune = 0
+
+    # -- assignment --------------------------------------------------------------------------
+    def _pair_weight(self, a: _Doc, b: _Doc) -> float:
+        half_life = self.settings.half_life_hours
+        if half_life <= 0:
+            return 1.0
+        hours = abs((a.published - b.published).total_seconds()) / 3600.0
+        return float(0.5 ** (hours / half_life))
+
+    def _dots(self, doc: _Doc) -> dict[int, float]:
+        """Similarity of a document to the indexed ones it is close to.
+
+        Postings are in arrival order; only the newest ``POSTINGS_SCANNED`` of a term are read,
+        strongest terms first, and at most ``POSTINGS_BUDGET`` in all: a term common in a busy
+        window adds its (small) weight only for recent articles, and the work per article stays
+        bounded as the stream grows. Similarities below
+        ``PAIR_FLOOR`` are dropped (a sparse similarity graph).
+        """
+        dots: defaultdict[int, float] = defaultdict(float)
+        docs = self.docs
+        budget = POSTINGS_BUDGET
+        # strongest terms first: when the budget runs out, only weak (common) terms are skipped
+        for term, weight in sorted(doc.vec.items(), key=lambda tw: -tw[1]):
+            postings = self.postings.get(term)
+            if not postings:
+                continue
+            scan = postings[-min(POSTINGS_SCANNED, budget) :]
+            for j in scan:
+                dots[j] += weight * docs[j].vec[term]
+            budget -= len(scan)
+            if budget <= 0:
+                break
+        out: dict[int, float] = {}
+        for j, value in dots.items():
+            if value >= PAIR_FLOOR:
+                value *= self._pair_weight(doc, docs[j])
+                if value >= PAIR_FLOOR:
+                    out[j] = value
+        return out
+
+    def _can_merge(self, a: _Cluster, b: _Cluster) -> bool:
+        if a.sealed and b.sealed:
+            return False  # stories from earlier rounds keep their identity
+        if a.lang != b.lang:
+            return False
+        early, late = (a, b) if a.first_seen <= b.first_seen else (b, a)
+        return late.first_seen - early.last_updated <= self.window
+
+    def _linkage(self, pair: list[float], a: _Cluster, b: _Cluster) -> float:
+        if self.settings.linkage == "single":
+            return pair[1]
+        return pair[0] / (len(a.docs) * len(b.docs))
+
+    def add_round(self, articles: Sequence[Article]) -> None:
+        """Place one round of new articles (in time order) in existing or new stories.
+
+        Copies of an article (``duplicate_of``, same content hash) follow it. Each other article
+        joins its best story (linkage at or above the threshold) or starts one; then the round's
+        stories are joined best-first where their linkage still reaches the threshold (two
+        stories from earlier rounds are never joined).
+        """
+        round_docs: list[int] = []
+        pair_dots: dict[int, dict[int, float]] = {}
+        for article in articles:
+            self.published[article.id] = article.published
+            original = self._original(article)
+            if original is not None:
+                self._attach_copy(article, original)
+                continue
+            if article.duplicate_of:
+                log.debug(
+                    "%s: original %s unknown; grouped on its own", article.id, article.duplicate_of
+                )
+            if article.content_hash:
+                self.by_hash.setdefault(article.content_hash, article.id)
+            doc = self.features.doc(article)
+            dots = self._dots(doc)
+            c = len(self.clusters)
+            self.clusters.append(
+                _Cluster(
+                    _story_id(article),
+                    article.published,
+                    article.published,
+                    article.title,
+                    doc.lang,
+                    [article.id],
+                )
+            )
+            self.active.add(c)
+            self._index(doc, c)
+            j_new = len(self.docs) - 1
+            round_docs.append(j_new)
+            pair_dots[j_new] = dots
+            for j, value in dots.items():
+                if j in pair_dots:
+                    pair_dots[j][j_new] = value
+            self.by_article[article.id] = c
+            self._join_best(j_new, dots)
+        self._agglomerate(round_docs, pair_dots)
+        for j in round_docs:
+            self._explain(j, pair_dots[j])
+        self._added_since_prune += len(articles)
+        live = len(self.docs) - self._retired
+        if articles and self._added_since_prune >= max(PRUNE_EVERY, live // 4):
+            self._prune(articles[-1].published)
+
+    def _join_best(self, j: int, dots: dict[int, float]) -> None:
+        """Move a new article from its own cluster into the best one by linkage, if any."""
+        doc = self.docs[j]
+        mine = doc.cluster
+        per: dict[int, list[float]] = {}
+        for k, value in dots.items():
+            c = self.docs[k].cluster
+            if c == mine:
+                continue
+            entry = per.setdefault(c, [0.0, 0.0])
+            entry[0] += value
+            entry[1] = max(entry[1], value)
+        best, best_score = -1, self.settings.threshold
+        for c, entry in per.items():
+            cluster = self.clusters[c]
+            if not self._can_merge(cluster, self.clusters[mine]):
+                continue
+            score = self._linkage(entry, cluster, self.clusters[mine])
+            if score >= best_score:
+                best, best_score = c, score
+        if best >= 0:
+            self._merge(best, mine)
+            self.active.discard(mine)
+
+    def _attach_copy(self, article: Article, original: str) -> None:
+        """A syndicated copy joins its original's story (as a member, not as evidence)."""
+        target = self.by_article[original]
+        cluster = self.clusters[target]
+        cluster.member_ids.append(article.id)
+        cluster.links.append(StoryLink(article.id, 1.0, original, (), duplicate=True))
+        cluster.last_updated = max(cluster.last_updated, article.published)
+        cluster.changed = True
+        self.by_article[article.id] = target
+
+    def _agglomerate(self, round_docs: list[int], pair_dots: dict[int, dict[int, float]]) -> None:
+        # neighbours[c][d] = [sum of member-pair similarities, largest one] between clusters
+        neighbours: defaultdict[int, dict[int, list[float]]] = defaultdict(dict)
+        for j in round_docs:
+            cj = self.docs[j].cluster
+            for k, value in pair_dots[j].items():
+                ck = self.docs[k].cluster
+                if ck == cj or (k in pair_dots and k > j):
+                    continue  # each new-new pair once (from the later document)
+                entry = neighbours[cj].setdefault(ck, [0.0, 0.0])
+                entry[0] += value
+                entry[1] = max(entry[1], value)
+                neighbours[ck][cj] = entry
+        heap: list[tuple[float, int, int]] = []
+        for c, row in neighbours.items():
+            for d, entry in row.items():
+                if c < d:
+                    score = self._linkage(entry, self.clusters[c], self.clusters[d])
+                    if score >= self.settings.threshold:
+                        heapq.heappush(heap, (-score, c, d))
+        dead: set[int] = set()
+        while heap:
+            neg, c, d = heapq.heappop(heap)
+            if c in dead or d in dead:
+                continue
+            a, b = self.clusters[c], self.clusters[d]
+            current = neighbours[c].get(d)
+            if current is None or abs(self._linkage(current, a, b) + neg) > 1e-12:
+                continue  # stale: one side grew since this pair was scored
+            if not self._can_merge(a, b):
+                continue
+            a_first = a.sealed or (
+                not b.sealed and (a.first_seen, a.story_id) <= (b.first_seen, b.story_id)
+            )
+            keep, gone = (c, d) if a_first else (d, c)
+            self._merge(keep, gone)
+            dead.add(gone)
+            row_gone = neighbours.pop(gone)
+            row_keep = neighbours[keep]
+            row_keep.pop(gone, None)
+            for x, e in row_gone.items():
+                if x == keep:
+                    continue
+                merged = row_keep.get(x)
+                if merged is None:
+                    merged = row_keep[x] = [0.0, 0.0]
+                    neighbours[x][keep] = merged
+                merged[0] += e[0]
+                merged[1] = max(merged[1], e[1])
+                neighbours[x].pop(gone, None)
+            for x, e in row_keep.items():
+                if x in dead:
+                    continue
+                score = self._linkage(e, self.clusters[keep], self.clusters[x])
+                if score >= self.settings.threshold:
+                    lo, hi = min(keep, x), max(keep, x)
+                    heapq.heappush(heap, (-score, lo, hi))
+        for c in dead:
+            self.active.discard(c)
+        for c in self.active:
+            self.clusters[c].sealed = True
+
+    def _merge(self, keep: int, gone: int) -> None:
+        a, b = self.clusters[keep], self.clusters[gone]
+        for j in b.docs:
+            self.docs[j].cluster = keep
+        for aid in b.member_ids:
+            self.by_article[aid] = keep
+        a.docs.extend(b.docs)
+        a.member_ids.extend(b.member_ids)
+        a.links.extend(b.links)
+        a.first_seen = min(a.first_seen, b.first_seen)
+        a.last_updated = max(a.last_updated, b.last_updated)
+        b.docs, b.member_ids, b.links = [], [], []
+
+    def _explain(self, j: int, dots: dict[int, float]) -> None:
+        """Record why a new article is where it ended up (its best match and their terms)."""
+        doc = self.docs[j]
+        cluster = self.clusters[doc.cluster]
+        cluster.changed = True
+        cluster.last_updated = max(cluster.last_updated, doc.published)
+        others = [k for k in cluster.docs if k != j]
+        if not others:
+            cluster.links.append(StoryLink(doc.article_id, 0.0))
+            return
+        best = max(others, key=lambda k: (dots.get(k, 0.0), -k))
+        average = sum(dots.get(k, 0.0) for k in others) / len(others)
+        cluster.links.append(
+            StoryLink(
+                doc.article_id,
+                round(average, 4),
+                self.docs[best].article_id,
+                _shared(doc, self.docs[best]),
+            )
+        )
+
+    # -- output ------------------------------------------------------------------------------
+    def changed_stories(self) -> list[Story]:
+        out: list[Story] = []
+        for cluster in self.clusters:
+            if not cluster.changed or not cluster.member_ids:
+                continue
+            docs = [self.docs[j] for j in cluster.docs]
+            far = dt.datetime.max.replace(tzinfo=dt.UTC)
+            story = Story(
+                cluster.story_id,
+                tuple(sorted(cluster.member_ids, key=lambda i: (self.published.get(i, far), i))),
+                cluster.first_seen,
+                cluster.last_updated,
+                cluster.title,
+                _terms_of([d for d in docs if d.vec])
+                or (cluster.old.terms if cluster.old is not None else ()),
+                tuple(cluster.links),
+            )
+            if cluster.old is not None:
+                story = dataclasses.replace(story, title=cluster.old.title or cluster.title)
+            out.append(story)
+        return out
+
+
+def _terms_of(docs: Sequence[_Doc], k: int = TERMS_KEPT) -> tuple[str, ...]:
+    """The terms that hold a story together: weight summed over members, shared ones first."""
+    if not docs:
+        return ()
+    weight: defaultdict[str, float] = defaultdict(float)
+    df: Counter[str] = Counter()
+    forms: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for d in docs:
+        for t, w in d.vec.items():
+            weight[t] += w
+            df[t] += 1
+            forms[t][d.forms.get(t, t)] += 1
+    need = 2 if len(docs) > 1 else 1
+    ranked = sorted((t for t in weight if df[t] >= need), key=lambda t: (-df[t] * weight[t], t))
+    return tuple(forms[t].most_common(1)[0][0] for t in ranked[:k])
 
 
 def group_articles(
@@ -78,82 +618,25 @@ def group_articles(
 ) -> list[Story]:
     """Assign ``new`` articles to ``existing`` stories or new ones; return the changed stories.
 
-    ``members`` maps the ids of the existing stories' articles to the articles (used to rebuild
-    their term vectors). Stories whose last update is older than the window are not joined.
+    ``existing`` are the stories active in the window and ``members`` maps their article ids to
+    the stored articles (their vectors are rebuilt from them). New articles are taken in time
+    order. Each returned story carries all its member ids and a :class:`StoryLink` for every
+    article added now.
     """
-    docs: list[Counter[str]] = [
-        _features(members[i]) for s in existing for i in s.article_ids if i in members
-    ]
-    new_sorted = sorted(new, key=lambda a: (a.published, a.id))
-    docs.extend(_features(a) for a in new_sorted)
-    df: Counter[str] = Counter()
-    for d in docs:
-        df.update(d.keys())
-    n_docs = max(len(docs), 1)
-
-    def weigh(counts: Counter[str]) -> dict[str, float]:
-        return {
-            t: (1 + math.log(c)) * math.log((1 + n_docs) / (1 + df[t])) + 1e-9
-            for t, c in counts.items()
-        }
-
-    clusters: list[_Cluster] = []
-    for story in existing:
-        cluster = _Cluster(
-            story.id,
-            story.first_seen,
-            story.last_updated,
-            list(story.article_ids),
-            title=story.title,
-        )
-        for aid in story.article_ids:
-            if aid in members:
-                cluster.terms.update(_features(members[aid]))
-        clusters.append(cluster)
-    window = dt.timedelta(hours=settings.window_hours)
-    for article in new_sorted:
-        vec = weigh(_features(article))
-        best, best_sim = None, 0.0
-        for cluster in clusters:
-            if article.published - cluster.last_updated > window:
-                continue
-            sim = _cosine(vec, weigh(cluster.terms))
-            if sim > best_sim:
-                best, best_sim = cluster, sim
-        if best is not None and best_sim >= settings.threshold:
-            best.members.append(article.id)
-            best.terms.update(_features(article))
-            best.last_updated = max(best.last_updated, article.published)
-            best.changed = True
-        else:
-            clusters.append(
-                _Cluster(
-                    _story_id(article),
-                    article.published,
-                    article.published,
-                    [article.id],
-                    _features(article),
-                    article.title,
-                    changed=True,
-                )
-            )
-    return [
-        Story(
-            c.story_id,
-            tuple(c.members),
-            c.first_seen,
-            c.last_updated,
-            c.title or "",
-            tuple(t for t, _ in Counter(weigh(c.terms)).most_common(8)),
-        )
-        for c in clusters
-        if c.changed
-    ]
+    grouper = _Grouper(settings)
+    grouper.load(existing, members)
+    todo: list[Article] = []
+    seen = set(grouper.by_article)
+    for article in sorted(new, key=lambda a: (a.published, a.id)):
+        if article.id not in seen:
+            seen.add(article.id)
+            todo.append(article)
+    for start in range(0, len(todo), ROUND_SIZE):
+        grouper.add_round(todo[start : start + ROUND_SIZE])
+    return grouper.changed_stories()
 
 
-def story_terms(articles: Iterable[Article], k: int = 8) -> list[str]:
-    """The stemmed terms most shared by a set of articles (why they are together)."""
-    df: Counter[str] = Counter()
-    for a in articles:
-        df.update(set(_features(a)))
-    return [t for t, n in df.most_common(k) if n > 1]
+def story_terms(articles: Iterable[Article], settings: GroupSettings | None = None) -> list[str]:
+    """The terms a set of articles share most (why they are together), strongest first."""
+    features = _Featurizer(settings or GroupSettings())
+    return list(_terms_of([features.doc(a) for a in articles if not a.duplicate_of]))

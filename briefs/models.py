@@ -27,6 +27,7 @@ __all__ = [
     "Source",
     "SourceKind",
     "Story",
+    "StoryLink",
     "Summary",
 ]
 
@@ -130,8 +131,28 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryLink:
+    """Why one article is in its story: what it matched when it joined, and how well.
+
+    ``via`` is the member it was most similar to (None when it started the story);
+    ``similarity`` is the linkage score it joined with (0 for a story's first article, 1 for a
+    duplicate copy); ``shared`` are the terms it shares with ``via``, strongest first.
+    """
+
+    article_id: str
+    similarity: float
+    via: str | None = None
+    shared: tuple[str, ...] = ()
+    duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Story:
-    """A group of articles about one event, with a stable id across days."""
+    """A group of articles about one event, with a stable id across days.
+
+    ``terms`` are the terms its members share most (why they are together); ``links`` explain
+    individual members (the stage that changes a story returns links for the articles it added).
+    """
 
     id: str
     article_ids: tuple[str, ...]
@@ -139,6 +160,7 @@ class Story:
     last_updated: dt.datetime
     title: str = ""
     terms: tuple[str, ...] = ()
+    links: tuple[StoryLink, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from briefs.models import (
     FeedState,
     PageRecord,
     Story,
+    StoryLink,
 )
 
 __all__ = ["SCHEMA_VERSION", "Store", "open_store"]
@@ -106,6 +107,19 @@ stories = sa.Table(
     sa.Index("ix_stories_updated", "last_updated"),
 )
 
+# Why each article is in its story (written when grouping places it; see models.StoryLink).
+story_links = sa.Table(
+    "story_links",
+    metadata,
+    sa.Column("article_id", sa.String(40), primary_key=True),
+    sa.Column("story_id", sa.String(40), nullable=False),
+    sa.Column("similarity", sa.Float, nullable=False, default=0.0),
+    sa.Column("via", sa.String(40)),
+    sa.Column("shared", sa.Text, nullable=False, default="[]"),
+    sa.Column("duplicate", sa.Boolean, nullable=False, default=False),
+    sa.Index("ix_story_links_story", "story_id"),
+)
+
 editions = sa.Table(
     "editions",
     metadata,
@@ -174,7 +188,7 @@ sketch_bands = sa.Table(
     sa.Index("ix_sketch_bands_article", "article_id"),
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -203,9 +217,18 @@ def _migrate_2_to_3(conn: Connection) -> None:
     metadata.create_all(conn, tables=[pages, sketches, sketch_bands])
 
 
+def _add_story_links(conn: Connection) -> None:
+    """Issue 4 (grouping): why each article is in its story (idempotent: safe if renumbered)."""
+    metadata.create_all(conn, tables=[story_links], checkfirst=True)
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
 # table definitions above at SCHEMA_VERSION, so migrations only ever run on older files.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_deliveries, 2: _migrate_2_to_3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _add_deliveries,
+    2: _migrate_2_to_3,
+    3: _add_story_links,
+}
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -667,14 +690,14 @@ class Store:
 
     # -- stories ----------------------------------------------------------------------------
     def save_stories(self, items: Iterable[Story], conn: Connection | None = None) -> None:
-        """Insert or update stories and point their member articles at them."""
+        """Insert or update stories, point their member articles at them, record their links."""
         with self._conn(conn) as c:
             for s in items:
                 values = {
                     "first_seen": _naive(s.first_seen),
                     "last_updated": _naive(s.last_updated),
                     "title": s.title,
-                    "terms": json.dumps(list(s.terms)),
+                    "terms": json.dumps(list(s.terms), ensure_ascii=False),
                 }
                 if not c.execute(
                     stories.update().where(stories.c.id == s.id).values(**values)
@@ -684,6 +707,60 @@ class Store:
                     c.execute(
                         articles.update().where(articles.c.id.in_(chunk)).values(story_id=s.id)
                     )
+                links = {link.article_id: link for link in s.links}
+                for chunk in _chunks(list(links), 500):
+                    c.execute(story_links.delete().where(story_links.c.article_id.in_(chunk)))
+                if links:
+                    c.execute(
+                        story_links.insert(),
+                        [
+                            {
+                                "article_id": link.article_id,
+                                "story_id": s.id,
+                                "similarity": link.similarity,
+                                "via": link.via,
+                                "shared": json.dumps(list(link.shared), ensure_ascii=False),
+                                "duplicate": link.duplicate,
+                            }
+                            for link in links.values()
+                        ],
+                    )
+
+    def story_links(self, story_id: str) -> list[StoryLink]:
+        """Why each member of a story is in it (members grouped before links existed have none)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(story_links).where(story_links.c.story_id == story_id)
+            ).all()
+        return [
+            StoryLink(
+                article_id=r.article_id,
+                similarity=float(r.similarity),
+                via=r.via,
+                shared=tuple(json.loads(r.shared)),
+                duplicate=bool(r.duplicate),
+            )
+            for r in rows
+        ]
+
+    def stories_published_between(self, start: dt.datetime, end: dt.datetime) -> list[Story]:
+        """Stories with a member article published in [start, end), newest update first."""
+        with self.engine.connect() as conn:
+            ids = (
+                sa.select(articles.c.story_id)
+                .where(
+                    articles.c.published >= _naive(start),
+                    articles.c.published < _naive(end),
+                    articles.c.story_id.is_not(None),
+                )
+                .distinct()
+            )
+            rows = conn.execute(
+                sa.select(stories)
+                .where(stories.c.id.in_(ids))
+                .order_by(stories.c.last_updated.desc(), stories.c.id)
+            ).all()
+            return self._with_members(conn, rows)
 
     def stories_updated_since(self, since: dt.datetime) -> list[Story]:
         """Stories with an article added at or after ``since``, with their member ids."""
@@ -703,7 +780,8 @@ class Store:
             ).all()
             if len(rows) != 1:
                 return None
-            return self._with_members(conn, rows)[0]
+            story = self._with_members(conn, rows)[0]
+        return dataclasses.replace(story, links=tuple(self.story_links(story.id)))
 
     def _with_members(self, conn: Connection, rows: Sequence[Any]) -> list[Story]:
         members: dict[str, list[str]] = {r.id: [] for r in rows}

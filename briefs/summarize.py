@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from briefs.config import SummarySettings
-from briefs.group import _tokens
 from briefs.models import Article, Sentence, Story, Summary
-from briefs.text import split_sentences
+from briefs.text import split_sentences, tokens
 
 __all__ = ["clean_sentence", "summarize_story"]
 
@@ -58,7 +57,7 @@ def _candidates(articles: Sequence[Article]) -> list[_Candidate]:
         for pos, text in enumerate(split_sentences(article.text)):
             if not clean_sentence(text):
                 continue
-            counts = Counter(_tokens(text))
+            counts = Counter(tokens(text))
             sentence = Sentence(text, article.id, article.outlet, article.url, pos)
             out.append(_Candidate(sentence, frozenset(counts), counts))
     return out
@@ -76,7 +75,7 @@ def _headline(story: Story, articles: Sequence[Article], centroid: Counter[str])
     if not titled:
         return story.title
     return max(
-        titled, key=lambda a: (_cos(Counter(_tokens(a.title)), centroid), -len(a.title))
+        titled, key=lambda a: (_cos(Counter(tokens(a.title)), centroid), -len(a.title))
     ).title
 
 
@@ -93,7 +92,7 @@ def summarize_story(
     for c in candidates:
         centroid.update(c.tokens)
     for a in articles:
-        centroid.update(_tokens(a.title))
+        centroid.update(tokens(a.title))
     headline = _headline(story, articles, centroid)
     if not candidates:
         fallback = next((a for a in articles if a.title), None)

@@ -1,5 +1,11 @@
 """Sentence splitting and word tokenizing that work offline.
 
+:func:`tokens` is the shared index-term tokenizer (lowercased, stop words dropped, stemmed) used
+by the grouping and summarizing stages; :func:`raw_tokens` gives the surface words with their
+offsets. Scripts written without spaces between words (Chinese, Japanese, Korean, Thai, ...) are
+cut into overlapping character bigrams, the usual indexing unit for them, so a CJK sentence never
+becomes one giant "word".
+
 sumy's stock English tokenizer needs NLTK's ``punkt_tab`` data, which is a download. nupunkt ships
 its Punkt model on PyPI and handles abbreviations ("U.S.", "Mr.", "Jan. 5", "3 p.m."); NLTK's
 ``NLTKWordTokenizer`` splits words with no data. :class:`Tokenizer` has the two methods sumy asks
@@ -14,8 +20,37 @@ import unicodedata
 
 import nupunkt
 from nltk.tokenize import NLTKWordTokenizer
+from sumy.nlp.stemmers import Stemmer
+from sumy.utils import get_stop_words
 
-__all__ = ["Tokenizer", "normalize_space", "split_paragraphs", "split_sentences", "words"]
+__all__ = [
+    "STOP_WORDS",
+    "Tokenizer",
+    "is_unspaced",
+    "normalize_space",
+    "raw_tokens",
+    "split_paragraphs",
+    "split_sentences",
+    "stem",
+    "tokens",
+    "words",
+]
+
+STOP_WORDS = frozenset(get_stop_words("english"))
+_STEMMER = Stemmer("english")
+# Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, CJK ideographs
+# (with extensions and compatibility forms), Hangul syllables.
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff"
+)
+_UNSPACED_RE = re.compile(f"[{_UNSPACED}]")
+_RAW_TOKEN = re.compile(
+    f"(?P<cjk>[{_UNSPACED}]+)"
+    f"|(?P<word>(?:(?![{_UNSPACED}])[^\\W\\d_])(?:(?![{_UNSPACED}])[\\w'’-])*)"
+    r"|(?P<num>\d[\d.,]*)",
+    re.UNICODE,
+)
 
 _WORD = NLTKWordTokenizer()
 _HAS_WORD_CHAR = re.compile(r"\w")
@@ -83,3 +118,52 @@ class Tokenizer:
     def to_words(self, sentence: str) -> tuple[str, ...]:
         """Split a sentence into word tokens."""
         return tuple(words(sentence))
+
+
+def is_unspaced(token: str) -> bool:
+    """Whether a token comes from a script written without spaces (a character n-gram)."""
+    return bool(_UNSPACED_RE.match(token))
+
+
+def raw_tokens(text: str) -> list[tuple[str, int]]:
+    """Surface tokens of a text with their start offsets, in text order.
+
+    Words (letters, inner apostrophes and hyphens), numbers ("2,300", "5.8") and, for unspaced
+    scripts, overlapping character bigrams (a lone character stays a unigram). Case is kept.
+    """
+    out: list[tuple[str, int]] = []
+    for match in _RAW_TOKEN.finditer(text):
+        run = match.group("cjk")
+        start = match.start()
+        if run is None:
+            out.append((match.group(), start))
+        elif len(run) == 1:
+            out.append((run, start))
+        else:
+            out.extend((run[i : i + 2], start + i) for i in range(len(run) - 1))
+    return out
+
+
+@functools.lru_cache(maxsize=262_144)
+def stem(word: str) -> str:
+    """The English Snowball stem of a lowercased word (cached; unspaced-script tokens unchanged)."""
+    if is_unspaced(word):
+        return word
+    return str(_STEMMER(word))
+
+
+def tokens(text: str) -> list[str]:
+    """Index terms of a text: lowercased, English stop words and 1-letter words dropped, stemmed.
+
+    Numbers are kept as written ("2,300"); unspaced scripts give character bigrams.
+    """
+    out: list[str] = []
+    for raw, _ in raw_tokens(text):
+        if is_unspaced(raw):
+            out.append(raw)
+            continue
+        word = raw.lower().strip("'’-")
+        if len(word) < 2 or word in STOP_WORDS:
+            continue
+        out.append(stem(word))
+    return out

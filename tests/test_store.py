@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from briefs.errors import StoreError
-from briefs.models import Article, Edition, FeedState, PageRecord, Story
+from briefs.models import Article, Edition, FeedState, PageRecord, Story, StoryLink
 from briefs.store import SCHEMA_VERSION, open_store
 
 T0 = dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
@@ -149,7 +149,8 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
             "'Teaser.', '', 'none', NULL, '', NULL, NULL)"
         )
     store = open_store(str(path))
-    assert store.schema_version() == SCHEMA_VERSION == 3  # 1 -> 2 (deliveries) -> 3 (ingest)
+    # 1 -> 2 (deliveries) -> 3 (ingest) -> 4 (story links)
+    assert store.schema_version() == SCHEMA_VERSION == 4
     state = store.feed_state("s")
     assert state == FeedState(
         "s",
@@ -169,6 +170,9 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
     )
     store.save_sketch("a1", T0, b"\0" * 512, [1, 2, 3])
     assert [a.id for a, _ in store.sketch_candidates([2], T0 - dt.timedelta(days=1))] == ["a1"]
+    story = Story("s1", ("a1",), T0, T0, "Title", ("Title",), (StoryLink("a1", 0.0),))
+    store.save_stories([story])
+    assert store.story("s1") == story
     store.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
