@@ -16,6 +16,7 @@ of ``DOC_WORDS`` words under a Poisson model, ``p = 1 - exp(-f * DOC_WORDS)``, a
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import math
 import re
@@ -38,6 +39,7 @@ _STEM_TABLE_MIN = 1e-7
 LATIN_LANGUAGES = ("en", "ms", "id", "fr", "de", "es", "it", "pt", "nl")
 _NUMBER = re.compile(r"^\d[\d.,]*$")
 LANGUAGE_SAMPLE = 40  # words enough to tell languages apart
+GUESS_WORDS = 10000  # most common words per language kept for guessing
 
 
 def idf_cap() -> float:
@@ -50,12 +52,14 @@ def _idf(frequency: float) -> float:
     return -math.log(p)
 
 
-@functools.cache
-def _wordlist(lang: str, size: str = "best") -> Mapping[str, float]:
+@functools.lru_cache(maxsize=4)
+def _wordlist(lang: str) -> Mapping[str, float]:
+    """wordfreq's "small" list (words down to about 1 in a million; rarer ones count as
+    unseen): a few MB per language, loaded on first use; at most four kept at once."""
     try:
         import wordfreq
 
-        table: Mapping[str, float] = wordfreq.get_frequency_dict(lang, size)
+        table: Mapping[str, float] = wordfreq.get_frequency_dict(lang, "small")
         return table
     except (ImportError, LookupError, OSError) as exc:  # optional data: degrade, do not fail
         log.warning("no background word frequencies for %r (%s); using stream only", lang, exc)
@@ -76,10 +80,12 @@ def _stem_table(lang: str) -> Mapping[str, float]:
 
 @functools.lru_cache(maxsize=65_536)
 def _number_frequency(number: str) -> float:
+    """How common a number is, by wordfreq's model for digits (digit shape, first-digit law,
+    years), on the small English list."""
     try:
         import wordfreq
 
-        return float(wordfreq.word_frequency(number, "en"))
+        return float(wordfreq.word_frequency(number, "en", wordlist="small"))
     except (ImportError, LookupError, ValueError):
         return 1e-6
 
@@ -125,11 +131,17 @@ def guess_language(words: Iterable[str], declared: str = "") -> str:
     return "ms" if best == "id" else best
 
 
+@functools.cache
+def _guess_table(lang: str) -> dict[str, float]:
+    """The most common words of a language, enough to tell languages apart (small in memory)."""
+    return dict(itertools.islice(_wordlist(lang).items(), GUESS_WORDS))
+
+
 @functools.lru_cache(maxsize=131_072)
 def _log_probabilities(word: str) -> tuple[float, ...]:
     """log P(word) under each of :data:`LATIN_LANGUAGES` (unseen words: a small floor)."""
     return tuple(
-        math.log(_wordlist(lang, "small").get(word, UNSEEN_FREQUENCY)) for lang in LATIN_LANGUAGES
+        math.log(_guess_table(lang).get(word, UNSEEN_FREQUENCY)) for lang in LATIN_LANGUAGES
     )
 
 
