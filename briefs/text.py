@@ -57,6 +57,7 @@ _HAS_WORD_CHAR = re.compile(r"\w")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _OPENING = "“‘«"
 _CLOSING = "”’»"
+_OPENS_QUOTE = re.compile(r'^(?:“|"(?=\w))')
 
 
 def normalize_space(text: str) -> str:
@@ -84,9 +85,12 @@ def _split_paragraph(paragraph: str) -> tuple[str, ...]:
     pieces = [s.strip() for s in map(str, nupunkt.sent_tokenize(paragraph)) if s.strip()]
     # Punkt splits inside quotations ("It was late. We left," she said.); a sentence inside a
     # quotation belongs to the sentence that carries the quote, so rejoin until quotes balance.
+    # A piece that opens a new quotation ends the previous one: quotes that run over several
+    # paragraphs leave each paragraph's quotation open ("A. "B." he said.), and joining them
+    # would swallow the rest of the paragraph.
     merged: list[str] = []
     for piece in pieces:
-        if merged and _quote_open(merged[-1]):
+        if merged and _quote_open(merged[-1]) and not _OPENS_QUOTE.match(piece):
             merged[-1] = f"{merged[-1]} {piece}"
         else:
             merged.append(piece)
