@@ -33,6 +33,7 @@ from briefs.config import SummarySettings
 from briefs.errors import EvaluationError
 from briefs.models import Article, Story
 from briefs.summarize import Tuning, summarize_sentences, summarize_story
+from briefs.summarize.story import DEFAULT_TUNING
 
 __all__ = [
     "NO_WORD_LIMIT",
@@ -140,8 +141,8 @@ def evaluate_single(
         else:
             body = str(row.get("text") or "")
         article = _article(row, body, index)
-        kwargs = {} if tuning is None else {"tuning": tuning}
-        summary = summarize_story(_story(article.id, [article]), [article], settings, **kwargs)
+        story = _story(article.id, [article])
+        summary = summarize_story(story, [article], settings, tuning or DEFAULT_TUNING)
         prediction = "\n".join(s.text for s in summary.sentences)
         reference = "\n".join(
             part.strip() for part in _REFERENCE_SPLIT.split(str(row.get("reference_summary", "")))
@@ -187,7 +188,8 @@ def evaluate_multi(
         stories.setdefault(str(row.get("story_id")), []).append(row)
     groups = [(sid, members) for sid, members in stories.items() if len(members) >= 2]
     if not groups:
-        raise EvaluationError("no story with two or more articles" + (f" in {lang!r}" if lang else ""))
+        where = f" in {lang!r}" if lang else ""
+        raise EvaluationError(f"no story with two or more articles{where}")
     relevance_sum = 0.0
     ndcg_sum = 0.0
     for done, (story_id, members) in enumerate(groups, 1):
@@ -205,8 +207,9 @@ def evaluate_multi(
                 gains[(article.id, position)] = gain
                 key = str(sentence.get("text", "")).strip()
                 pool[key] = max(pool.get(key, 0.0), gain)
-        kwargs = {} if tuning is None else {"tuning": tuning}
-        summary = summarize_sentences(_story(story_id, articles), articles, texts, settings, **kwargs)
+        summary = summarize_sentences(
+            _story(story_id, articles), articles, texts, settings, tuning or DEFAULT_TUNING
+        )
         picked = [gains[(s.article_id, s.position)] for s in summary.sentences]
         relevance_sum += sum(picked) / len(picked) if picked else 0.0
         ndcg_sum += ndcg(picked, list(pool.values()), settings.sentences)

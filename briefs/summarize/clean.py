@@ -46,7 +46,10 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\s*(?:$|[,|;/—–-]\s*[^.!?]{0,60}$)"
         ),
     ),
-    ("byline", re.compile(r"^\(?\s*(?:additional\s+)?reporting by\b.*(?:editing|writing) by\b", re.I)),
+    (
+        "byline",
+        re.compile(r"^\(?\s*(?:additional\s+)?reporting by\b.*(?:editing|writing) by\b", re.I),
+    ),
     (
         "caption",
         re.compile(
@@ -59,7 +62,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "read-more",
         re.compile(
-            r"^(?:read more|read also|also read|more on this|see also|related(?: coverage| stories)?"
+            r"^(?:read more|read also|also read|more on this|see also"
+            r"|related(?: coverage| stories)?"
             r"|recommended|more:|latest:|click here|tap here|follow us|share this|advertisement"
             r"|download (?:our|the) app)\b",
             re.IGNORECASE,
@@ -101,21 +105,27 @@ def strip_dateline(text: str) -> str:
     return stripped
 
 
-_CLOSING_STRAIGHT = re.compile(r'(?<=[\w.,!?;:…])"(?=[\s.,!?;:…)]|$)')
+_STRAIGHT_OPENS = re.compile(r'(?:^|(?<=[\s(\[—–-]))"(?=\S)')
 
 
 def _starts_inside_quote(text: str) -> bool:
     """Whether the sentence closes a quotation it did not open (a piece split off a quote).
 
     A sentence that opens a quotation and leaves it open is whole: quotations that run over
-    several sentences or paragraphs close only at their end.
+    several sentences or paragraphs close only at their end. Straight quotes open when they
+    follow a space or the start and precede a non-space; curly ones say which they are.
     """
-    if text.count("”") > text.count("“"):
-        return True
-    if text.count('"') % 2 == 0:
-        return False
-    first = text.index('"')
-    return bool(_CLOSING_STRAIGHT.match(text, first))
+    depth = 0
+    for match in re.finditer(r'["“”]', text):
+        mark = match.group()
+        opening = mark == "“" or (mark == '"' and _STRAIGHT_OPENS.match(text, match.start()))
+        if opening:
+            depth += 1
+        elif depth == 0:
+            return True
+        else:
+            depth -= 1
+    return False
 
 
 def rejection(text: str) -> str | None:
@@ -137,9 +147,11 @@ def rejection(text: str) -> str | None:
     if _starts_inside_quote(stripped):
         return "fragment"  # the end of a quotation split from its start
     letters = [c for c in stripped if c.isalpha()]
-    if len(letters) >= _CAPS_MIN_LETTERS:
-        if sum(c.isupper() for c in letters) / len(letters) > _CAPS_SHARE:
-            return "all-caps"
+    if (
+        len(letters) >= _CAPS_MIN_LETTERS
+        and sum(c.isupper() for c in letters) / len(letters) > _CAPS_SHARE
+    ):
+        return "all-caps"
     return None
 
 

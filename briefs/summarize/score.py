@@ -118,7 +118,7 @@ def _document(data: ScoringInput, with_titles: bool = False) -> tuple[Any, list[
 def _capture(cls: type[Any]) -> type[Any]:
     """A subclass of a sumy summarizer that records every sentence's rating instead of choosing."""
 
-    class Capture(cls):  # type: ignore[misc, valid-type]
+    class Capture(cls):  # type: ignore[misc]
         ratings: list[float]
 
         def _get_best_sentences(
@@ -184,9 +184,7 @@ def check_method(name: str) -> str:
     """The canonical method name, or a ConfigError listing the known ones."""
     key = name.strip().lower().replace("-", "").replace("_", "")
     if key not in METHODS:
-        raise ConfigError(
-            f"unknown summary method {name!r} (known: {', '.join(sorted(METHODS))})"
-        )
+        raise ConfigError(f"unknown summary method {name!r} (known: {', '.join(sorted(METHODS))})")
     return key
 
 

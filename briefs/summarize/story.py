@@ -151,8 +151,13 @@ def _prior(ranks: FloatArray, outlets: int, tuning: Tuning) -> FloatArray:
     return 1.0 + tuning.lead_bonus / (ranks + 1.0)
 
 
-def _importance(cands: Sequence[_Candidate], counts: sparse.csr_matrix, method: str,
-                titles: Sequence[str], tuning: Tuning) -> FloatArray:
+def _importance(
+    cands: Sequence[_Candidate],
+    counts: sparse.csr_matrix,
+    method: str,
+    titles: Sequence[str],
+    tuning: Tuning,
+) -> FloatArray:
     article_of = np.array([c.article for c in cands])
     data = ScoringInput(
         texts=[c.sentence.text for c in cands],
