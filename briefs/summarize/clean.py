@@ -81,15 +81,21 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "copyright",
         re.compile(
-            r"^(?:copyright\b|©|\(c\)\s*\d{4})|\ball rights reserved\b|"
-            r"^[^.!?]{0,80}(?:©|\(c\)\s*\d{4}|\bcopyright\s+(?:©\s*)?\d{4})",
-            re.I,
+            r"©|^copyright\b|\(c\)\s*\d{4}|\bcopyright\s+\d{4}|\ball rights reserved\b", re.I
         ),
     ),
 )
 
-_CLOSING_PUNCT = re.compile(r"[.!?…][\"'”’)\]]*$|[\"”’][.!?]?$")
-_WORD = re.compile(r"\S+")
+_CLOSING_PUNCT = re.compile(r"[.!?…。！？][\"'”’)\]」』]*$|[\"”’][.!?]?$")
+_TAIL = 12  # closing punctuation is looked for in the last characters only
+_ASCII_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_ASCII_LOWER = bytes(range(ord("a"), ord("z") + 1))
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Translation tables that delete the upper- and lower-case letters of the Basic Multilingual
+# Plane: counting what they remove counts cased letters in C (scripts without case count as
+# neither, so Chinese is never "capitals").
+_UPPER = dict.fromkeys(i for i in range(0x10000) if chr(i).isupper())
+_LOWER = dict.fromkeys(i for i in range(0x10000) if chr(i).islower())
 
 
 def strip_dateline(text: str) -> str:
@@ -134,23 +140,30 @@ def rejection(text: str) -> str | None:
     for reason, pattern in _RULES:
         if pattern.search(stripped):
             return reason
-    n_words = len(_WORD.findall(stripped))
+    # Scripts written without spaces (Chinese, Japanese) count about two characters a word.
+    ascii_only = stripped.isascii()
+    n_words = len(stripped.split())
+    if not ascii_only:
+        n_words += len(_CJK.findall(stripped)) // 2
     if n_words < MIN_SENTENCE_WORDS:
         return "fragment"
     if n_words > MAX_SENTENCE_WORDS:
         return "too-long"
-    if not _CLOSING_PUNCT.search(stripped):
+    if not _CLOSING_PUNCT.search(stripped[-_TAIL:]):
         return "fragment"
     first = stripped.split(None, 1)[0]
     if first.isalpha() and first.islower():
         return "fragment"  # starts mid-sentence: a bad split
     if _starts_inside_quote(stripped):
         return "fragment"  # the end of a quotation split from its start
-    letters = [c for c in stripped if c.isalpha()]
-    if (
-        len(letters) >= _CAPS_MIN_LETTERS
-        and sum(c.isupper() for c in letters) / len(letters) > _CAPS_SHARE
-    ):
+    if ascii_only:
+        raw = stripped.encode("ascii")
+        upper = len(raw) - len(raw.translate(None, _ASCII_UPPER))
+        cased = upper + len(raw) - len(raw.translate(None, _ASCII_LOWER))
+    else:
+        upper = len(stripped) - len(stripped.translate(_UPPER))
+        cased = upper + len(stripped) - len(stripped.translate(_LOWER))
+    if cased >= _CAPS_MIN_LETTERS and upper > _CAPS_SHARE * cased:
         return "all-caps"
     return None
 
