@@ -8,6 +8,8 @@ import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from briefs.config import SUMMARY_METHODS, SummarySettings
 from briefs.errors import ConfigError
@@ -320,3 +322,44 @@ def test_config_names_the_method_and_run_can_override_it(seeds_copy: Path, tmp_p
     assert (out / "2024-04-06.md").is_file()
     result = CliRunner().invoke(cli, ["--config", str(cfg), "run", "--method", "kl"])
     assert result.exit_code == 2 and "Invalid value for '--method'" in result.output
+
+
+_WORDS = ["River", "Calder", "rose", "flood", "homes", "mayor", "said", "on", "Friday", "the"]
+_TAILS = [".", "!", "?", ",", "", '."', ":"]
+
+
+@st.composite
+def _bodies(draw: st.DrawFn) -> str:
+    paragraphs = []
+    for _ in range(draw(st.integers(0, 4))):
+        sentences = []
+        for _ in range(draw(st.integers(1, 4))):
+            words = draw(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=12))
+            prefix = draw(st.sampled_from(["", "", '"', "LONDON (Reuters) - ", "By "]))
+            sentences.append(prefix + " ".join(words) + draw(st.sampled_from(_TAILS)))
+        paragraphs.append(" ".join(sentences))
+    return "\n\n".join(paragraphs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(_bodies(), st.sampled_from(["", "Flood", "River rises"])), max_size=4),
+    st.sampled_from(SUMMARY_METHODS),
+    st.integers(1, 4),
+)
+def test_any_story_gets_an_attributed_summary(
+    members: list[tuple[str, str]], method: str, n: int
+) -> None:
+    arts = [
+        article(f"a{i}", f"Outlet {i % 2}", body, title) for i, (body, title) in enumerate(members)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        summary = summarize_story(story_of(*arts), arts, SummarySettings(method, n, 60))
+    assert len(summary.sentences) <= n
+    by_id = {a.id: a for a in arts}
+    for sentence in summary.sentences:
+        source = by_id[sentence.article_id]
+        assert sentence.outlet == source.outlet and sentence.url == source.url
+        assert sentence.text in source.body.replace("\n\n", " ") or sentence.text == source.title
+    assert summary.headline in {a.title for a in arts} | {"Story title"}
