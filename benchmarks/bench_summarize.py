@@ -26,6 +26,7 @@ import argparse
 import datetime as dt
 import gc
 import json
+import os
 import sys
 import time
 import tracemalloc
@@ -50,7 +51,9 @@ from briefs.summarize.graph import lexrank  # noqa: E402
 from briefs.summarize.score import STOP_WORDS, SumyTokenizer  # noqa: E402
 from briefs.text import split_sentences  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "bbc-news-summary" / "dev.jsonl"
+# ../shared beside the project; $BRIEFS_SHARED points elsewhere (e.g. from a git worktree).
+SHARED = Path(os.environ.get("BRIEFS_SHARED") or ROOT.parent / "shared")
+DATA = SHARED / "data" / "bbc-news-summary" / "dev.jsonl"
 T0 = dt.datetime(2024, 4, 6, tzinfo=dt.UTC)
 Workload = list[tuple[Story, list[Article]]]
 

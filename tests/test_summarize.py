@@ -363,3 +363,11 @@ def test_any_story_gets_an_attributed_summary(
         assert sentence.outlet == source.outlet and sentence.url == source.url
         assert sentence.text in source.body.replace("\n\n", " ") or sentence.text == source.title
     assert summary.headline in {a.title for a in arts} | {"Story title"}
+
+
+def test_the_summary_does_not_depend_on_the_order_articles_come_in() -> None:
+    story, arts = flood_story()
+    settings = SummarySettings("textrank", 4, 500)
+    expected = summarize_story(story, arts, settings)
+    for order in ([2, 0, 1], [1, 2, 0], [2, 1, 0]):
+        assert summarize_story(story, [arts[i] for i in order], settings) == expected

@@ -285,7 +285,13 @@ def summarize_story(
     settings: SummarySettings,
     tuning: Tuning = DEFAULT_TUNING,
 ) -> Summary:
-    """Pick up to ``settings.sentences`` sentences (and ``settings.words`` words) for a story."""
+    """Pick up to ``settings.sentences`` sentences (and ``settings.words`` words) for a story.
+
+    The result does not depend on the order the articles come in: they are taken in order of
+    publication (then id), so a reprint counts as a copy of the earliest printing and ties go
+    to the earliest report.
+    """
+    articles = sorted(articles, key=lambda a: (a.published, a.id))
     distinct = _distinct_articles(articles)
     texts = [split_sentences(a.text) for a in distinct]
     summary = summarize_sentences(story, distinct, texts, settings, tuning)
