@@ -371,3 +371,17 @@ def test_the_summary_does_not_depend_on_the_order_articles_come_in() -> None:
     expected = summarize_story(story, arts, settings)
     for order in ([2, 0, 1], [1, 2, 0], [2, 1, 0]):
         assert summarize_story(story, [arts[i] for i in order], settings) == expected
+
+
+def test_term_set_similarity_counts_the_events_own_words() -> None:
+    from briefs.summarize.graph import count_matrix
+    from briefs.summarize.story import _redundancy_space, _unit_tfidf
+
+    terms = [("flood", "citi", "rise"), ("flood", "citi", "fall"), ("flood", "citi", "rain")]
+    counts = count_matrix(terms)
+    unit = _unit_tfidf(counts)
+    by_terms = _redundancy_space(counts, unit, Tuning(similarity="terms"))
+    assert (by_terms @ by_terms.T).toarray()[0, 1] == pytest.approx(2 / 3)
+    # Over the story, "flood" and "citi" are in every sentence: tf-idf weighs them least.
+    assert (unit @ unit.T).toarray()[0, 1] < 2 / 3
+    assert _redundancy_space(counts, unit, Tuning()) is unit

@@ -59,6 +59,10 @@ class Tuning:
     per_article: bool = True  # centrality scaled per article (False: per story)
     redundancy: float = REDUNDANCY  # tf-idf cosine at which two sentences say the same thing
     diversity: float = 0.0  # MMR: weight of the similarity to sentences already chosen
+    # How "says the same thing" is measured: "tfidf" (idf over the story's sentences) or
+    # "terms" (cosine of the sets of terms; the event's own words, frequent in every sentence,
+    # then count fully, so paraphrased restatements are caught too).
+    similarity: str = "tfidf"
 
 
 DEFAULT_TUNING = Tuning()
@@ -177,6 +181,17 @@ def _importance(
     return np.asarray(importance * _prior(ranks, articles, tuning), dtype=np.float64)
 
 
+def _redundancy_space(
+    counts: sparse.csr_matrix, unit: sparse.csr_matrix, tuning: Tuning
+) -> sparse.csr_matrix:
+    """Unit rows whose dot products are the similarities the redundancy test uses."""
+    if tuning.similarity != "terms":
+        return unit
+    present = (counts > 0).astype(np.float64)
+    norms = np.sqrt(np.asarray(present.sum(axis=1)).ravel())
+    return (sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ present).tocsr()
+
+
 def _select(
     cands: Sequence[_Candidate],
     importance: FloatArray,
@@ -273,7 +288,7 @@ def summarize_sentences(
     centroid = np.asarray(unit.sum(axis=0)).ravel()
     headline = _headline(story, articles, centroid, vocabulary)
     importance = _importance(cands, counts, settings.method, [a.title for a in articles], tuning)
-    chosen = _select(cands, importance, unit, settings, tuning)
+    chosen = _select(cands, importance, _redundancy_space(counts, unit, tuning), settings, tuning)
     if len({cands[i].article for i in chosen}) <= 1:
         chosen.sort(key=lambda i: cands[i].sentence.position)
     return Summary(story.id, headline, tuple(cands[i].sentence for i in chosen), _outlets(articles))
