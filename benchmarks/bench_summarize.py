@@ -103,7 +103,7 @@ def _cold(keep_stems: bool = False) -> None:
     text_module._split_paragraph.cache_clear()
     score_module._words.cache_clear()
     if not keep_stems:
-        score_module._stem.cache_clear()
+        text_module.stem.cache_clear()
     gc.collect()
 
 

@@ -24,8 +24,8 @@ from sumy.summarizers.edmundson import EdmundsonSummarizer
 from sumy.summarizers.lsa import LsaSummarizer
 from sumy.summarizers.luhn import LuhnSummarizer
 from sumy.summarizers.sum_basic import SumBasicSummarizer
-from sumy.utils import get_stop_words
 
+from briefs import text as text_module
 from briefs.errors import ConfigError
 from briefs.summarize.graph import FloatArray, lexrank, textrank
 from briefs.text import Tokenizer, words
@@ -40,8 +40,8 @@ __all__ = [
 ]
 
 LANGUAGE = "english"
-STOP_WORDS = frozenset(w.lower() for w in get_stop_words(LANGUAGE))
-_STEMMER = Stemmer(LANGUAGE)
+STOP_WORDS = text_module.STOP_WORDS  # sumy's English stop words
+_STEMMER = Stemmer(LANGUAGE)  # handed to sumy's classes; text.stem is the same, cached
 # sumy's Tokenizer.to_words keeps only tokens that match this (letters, inner ' and -).
 _SUMY_WORD = SumyBaseTokenizer._WORD_PATTERN
 # Edmundson's cue method needs "stigma" words (his were hedges that mark a sentence as minor);
@@ -52,9 +52,8 @@ EDMUNDSON_STIGMA = frozenset(
 )
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _stem(word: str) -> str:
-    return str(_STEMMER(word))
+# One cache for the whole process, shared with grouping (which has stemmed these words first).
+_stem = text_module.stem
 
 
 @functools.lru_cache(maxsize=1 << 14)
