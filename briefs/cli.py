@@ -19,7 +19,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from briefs.config import Config, find_config, load_config
+from briefs.config import SUMMARY_METHODS, Config, find_config, load_config
 from briefs.errors import BriefsError
 from briefs.models import RunReport
 from briefs.store import open_store
@@ -194,6 +194,11 @@ def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> N
 @_where_options
 @click.option("--timings", is_flag=True, help="Print the time spent in each stage.")
 @_wait_option
+@click.option(
+    "--method",
+    type=click.Choice(SUMMARY_METHODS, case_sensitive=False),
+    help="Summary method for this run (default: summary.method from the config).",
+)
 @click.pass_obj
 @_errors
 def run(
@@ -204,6 +209,7 @@ def run(
     database: str | None,
     timings: bool,
     wait_seconds: float,
+    method: str | None,
 ) -> None:
     """Poll every source once, group, summarize and write the brief.
 
@@ -214,12 +220,18 @@ def run(
     \b
     Example:
       briefs run --config seeds/briefs.toml --date 2024-04-06 --out output/
+      briefs run --method lexrank
     """
+    import dataclasses
+
     from briefs.ingest.progress import make_progress
     from briefs.lock import named_lock
     from briefs.pipeline import run as run_pipeline
 
     config = _configured(state, out_dir, database)
+    if method:
+        summary = dataclasses.replace(config.summary, method=method.lower())
+        config = dataclasses.replace(config, summary=summary)
     with (
         named_lock(config, "build").hold(wait_seconds, doing="briefs run"),
         make_progress(sys.stdout.isatty()) as progress,
@@ -558,6 +570,64 @@ def eval_extract(state: State, folder: str) -> None:
 
     scores = evaluate_extraction(Path(folder))
     click.echo(json.dumps(scores.as_dict()))
+
+
+@evaluate.command("summarize")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-n",
+    "--sentences",
+    type=click.IntRange(min=1),
+    help="Sentences per summary (default: 3 single-article, 5 multi-article).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(SUMMARY_METHODS, case_sensitive=False),
+    help="Summary method (default: the built-in summary.method).",
+)
+@click.option("--lang", help="Only articles whose lang_guess is this (multi-article files).")
+@click.option("--words", type=click.IntRange(min=1), help="Word budget (default: none).")
+@_errors
+def eval_summarize(
+    file: str, sentences: int | None, method: str | None, lang: str | None, words: int | None
+) -> None:
+    """Score the summarizer on a JSON Lines file; print one JSON object.
+
+    Single-article files (text/paragraphs + reference_summary) give mean ROUGE-1/2/L F1:
+    {"articles", "rouge1", "rouge2", "rougeL"}. Multi-article files (story_id + sentences
+    with human relevance) give, for each story of 2+ articles, the mean relevance and NDCG
+    of the sentences picked: {"stories", "mean_relevance", "ndcg"}. The built-in summary
+    settings are used (not the config file); options override them. ROUGE needs the
+    rouge-score package (pip install 'briefs[eval]').
+
+    \b
+    Example:
+      briefs eval summarize ../shared/data/bbc-news-summary/dev.jsonl --sentences 3
+      briefs eval summarize ../shared/data/mmds2025-news-clustering/dev.jsonl --lang en
+    """
+    import json
+
+    from briefs.evaluate.summarize import evaluate_summaries
+
+    def run(progress: Callable[[int, int], None] | None) -> dict[str, Any]:
+        return evaluate_summaries(
+            file,
+            sentences=sentences,
+            method=method.lower() if method else None,
+            lang=lang,
+            words=words,
+            progress=progress,
+        )
+
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("summarizing", total=None)
+            result = run(lambda done, total: bar.update(task, completed=done, total=total))
+    else:
+        result = run(None)
+    click.echo(json.dumps(result))
 
 
 # -- the daemon, email and serving (issue 7) ---------------------------------------------------

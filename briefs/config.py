@@ -26,6 +26,7 @@ from briefs.models import Source
 
 __all__ = [
     "SLOT_NAME",
+    "SUMMARY_METHODS",
     "BriefSettings",
     "Config",
     "EmailSettings",
@@ -97,11 +98,15 @@ class GroupSettings:
     prior_docs: float = 100.0
 
 
+# sumy's algorithms by name (briefs.summarize.score implements each of them).
+SUMMARY_METHODS = ("textrank", "lexrank", "lsa", "luhn", "sumbasic", "edmundson")
+
+
 @dataclass(frozen=True, slots=True)
 class SummarySettings:
-    """How stories are summarized."""
+    """How stories are summarized: sumy method, and the budget in sentences and words."""
 
-    method: str = "lexrank"
+    method: str = "textrank"
     sentences: int = 3
     words: int = 120
 
@@ -285,6 +290,14 @@ def _build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str
         zoneinfo.ZoneInfo(brief.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{path}: brief.timezone: unknown time zone {brief.timezone!r}") from None
+    summary: SummarySettings = sections["summary"]
+    if summary.method not in SUMMARY_METHODS:
+        raise ConfigError(
+            f"{path}: summary.method must be one of {', '.join(SUMMARY_METHODS)}, "
+            f"not {summary.method!r}"
+        )
+    if summary.sentences < 1 or summary.words < 1:
+        raise ConfigError(f"{path}: summary.sentences and summary.words must be at least 1")
     if brief.date not in ("today", "latest"):
         raise ConfigError(f'{path}: brief.date must be "today" or "latest", not {brief.date!r}')
     _check_brief(path, brief)

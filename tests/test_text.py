@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from briefs.text import Tokenizer, split_paragraphs, split_sentences, words
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from briefs.text import Tokenizer, _nltk_words, split_paragraphs, split_sentences, words
 
 
 def test_abbreviations_do_not_split() -> None:
@@ -41,3 +44,104 @@ def test_sumy_accepts_the_tokenizer() -> None:
     ).document
     assert len(doc.sentences) == 3
     assert len(LuhnSummarizer()(doc, 1)) == 1
+
+
+def test_a_new_quotation_ends_an_open_one() -> None:
+    # Quotes that run over paragraphs leave each paragraph's quotation open; the next
+    # quotation must not swallow the rest of the text.
+    text = '"If you want the pension, you must work longer. "It is unacceptable," he said. He left.'
+    assert split_sentences(text) == [
+        '"If you want the pension, you must work longer.',
+        '"It is unacceptable," he said.',
+        "He left.",
+    ]
+
+
+def test_word_tokens_are_nltks() -> None:
+    from nltk.tokenize import NLTKWordTokenizer
+
+    from tests.conftest import SEEDS
+
+    reference = NLTKWordTokenizer()
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.rglob("*.*")) if p.is_file()]
+    sentences = [s for t in texts for s in split_sentences(t)]
+    sentences += [
+        "I cannot go; gimme the 'tis and wanna-be lemme more'n that -- d'ye see?",
+        "He said \"don't\" and '' `quoted' (twice) [maybe] {or} <not> ... ok!? 3.5% $4,000 #1 @x *",
+        "“Curly” ‘single’ «angle» „low“ — dash – en ‒ fig ― bar. It's 'em we'll they're I'm I'd",
+        "Ends with a colon:",
+        "Ends, with a comma,",
+        'Quote at the end."',
+        "  spaces\tand\nnewlines\u00a0nbsp  ",
+    ]
+    for sentence in sentences:
+        assert _nltk_words(sentence) == reference.tokenize(sentence), sentence
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("ab C'\"`.,:;!?-—()[]{}<>«»“”‘’„$%&*@#\n\t\u00a0tnsd")),
+        max_size=40,
+    )
+)
+def test_word_tokens_are_nltks_on_any_text(text: str) -> None:
+    from nltk.tokenize import NLTKWordTokenizer
+
+    assert _nltk_words(text) == NLTKWordTokenizer().tokenize(text)
+
+
+_PIECES = [
+    "cannot",
+    "Cannot",
+    "d'ye",
+    "gimme",
+    "gonna",
+    "gotta",
+    "lemme",
+    "more'n",
+    "wanna",
+    "'tis",
+    "'Twas",
+    "don't",
+    "it's",
+    '"',
+    "'",
+    ".",
+    "..",
+    ",",
+    ":",
+    "--",
+    "—",
+    "(",
+    ")",
+    "a",
+    "B",
+    "x.",
+    " ",
+    "  ",
+    "\n",
+    "«",
+    "»",
+    "“",
+    "”",
+    "‘",
+    "’",
+    "$",
+    "*",
+    "?",
+    "!",
+    "''",
+    "``",
+    "¼",
+    "\x1c",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=15))
+def test_word_tokens_are_nltks_on_tricky_pieces(pieces: list[str]) -> None:
+    from nltk.tokenize import NLTKWordTokenizer
+
+    text = "".join(pieces)
+    assert _nltk_words(text) == NLTKWordTokenizer().tokenize(text)
