@@ -59,17 +59,20 @@ class Child:
     stderr: str
     maxrss_mb: float
     timed_out: bool = False
+    cpu: float = 0.0  # user + system seconds of the command (and its children)
 
 
 def run_child(cmd: list[str], cwd: Path, timeout: float) -> Child:
-    """Run ``cmd`` and measure it alone: wall time and ru_maxrss from wait4 on its pid."""
+    """Run ``cmd`` through launch.py: its wall time, exit code and its own ru_maxrss."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out_path = cwd / f".out-{time.monotonic_ns()}"
-    err_path = cwd / f".err-{time.monotonic_ns()}"
+    stamp = time.monotonic_ns()
+    out_path, err_path = cwd / f".out-{stamp}", cwd / f".err-{stamp}"
+    result_path = cwd / f".result-{stamp}.json"
+    launcher = [sys.executable, str(HERE / "launch.py"), str(result_path), "--", *cmd]
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdout=out, stderr=err, start_new_session=True
+            launcher, cwd=cwd, env=env, stdout=out, stderr=err, start_new_session=True
         )
         timed_out = threading.Event()
 
@@ -81,18 +84,19 @@ def run_child(cmd: list[str], cwd: Path, timeout: float) -> Child:
         timer = threading.Timer(timeout, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         finally:
             timer.cancel()
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    result = json.loads(result_path.read_text()) if result_path.exists() else {}
     return Child(
-        wall=wall,
-        code=proc.returncode,
+        wall=float(result.get("wall", wall)),
+        code=int(result["code"]) if "code" in result else (proc.returncode or -1),
         stdout=out_path.read_text(errors="replace"),
         stderr=err_path.read_text(errors="replace"),
-        maxrss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+        maxrss_mb=float(result.get("maxrss_kib", 0)) / 1024,
         timed_out=timed_out.is_set(),
+        cpu=float(result.get("user", 0.0)) + float(result.get("system", 0.0)),
     )
 
 
@@ -324,6 +328,7 @@ def summarize_child(child: Child) -> dict[str, Any]:
         "code": child.code,
         "timed_out": child.timed_out,
         "maxrss_mb": child.maxrss_mb,
+        "cpu": child.cpu,
         "timings": parse_timings(child.stdout),
         "stdout": child.stdout[-3000:] if child.code else "",
         "stderr": child.stderr[-3000:] if child.code else "",
@@ -388,6 +393,7 @@ def report(results: list[dict[str, Any]], extraction: dict[str, Any] | None) -> 
         "total (wall, process)",
         lambda r: _s(first(r)["wall"]) + ("  TIMEOUT" if first(r)["timed_out"] else ""),
     )
+    row("  CPU (user+sys)", lambda r: _s(first(r)["cpu"]))
     row("  sum of stages", lambda r: _s(sum(first(r)["timings"].values())))
     for stage in STAGES:
         row(f"  {stage}", lambda r, st=stage: _s(first(r)["timings"].get(st)))
