@@ -165,7 +165,13 @@ def _configured(state: State, out_dir: str | None, database: str | None) -> Conf
 def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> None:
     from pathlib import Path
 
-    click.echo(f"Edition {report.edition.id}: {report.stories} stories")
+    if report.unchanged:
+        click.echo(
+            f"Edition {report.edition.id}: {report.stories} stories, up to date: nothing new "
+            "since it was built (--rebuild builds it again)"
+        )
+    else:
+        click.echo(f"Edition {report.edition.id}: {report.stories} stories")
     if polled:
         ok = report.sources_polled - len(report.sources_failed)
         click.echo(
@@ -177,7 +183,8 @@ def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> N
         click.echo(f"  failed: {name}: {error}")
     if polled:
         click.echo(f"New articles: {report.new_articles}")
-    click.echo(f"Written to {config.output}:")
+    if report.files:
+        click.echo(f"Written to {config.output}:")
     for path in report.files:
         click.echo(f"  {Path(path).name}")
     if timings:
@@ -193,6 +200,11 @@ def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> N
 @_slot_option
 @_where_options
 @click.option("--timings", is_flag=True, help="Print the time spent in each stage.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Build the edition even when nothing changed since it was built.",
+)
 @_wait_option
 @click.option(
     "--method",
@@ -208,6 +220,7 @@ def run(
     out_dir: str | None,
     database: str | None,
     timings: bool,
+    rebuild: bool,
     wait_seconds: float,
     method: str | None,
 ) -> None:
@@ -215,7 +228,8 @@ def run(
 
     Writes the edition (YYYY-MM-DD.md, .html and .eml), index.html, archive.html and the
     feeds (feed.xml, atom.xml, feed.json; stories.xml, stories.atom, stories.json) into the
-    output folder and prints what it did.
+    output folder and prints what it did. When nothing is new since the edition was built, it
+    is left as it was (--rebuild builds it anyway).
 
     \b
     Example:
@@ -236,7 +250,7 @@ def run(
         named_lock(config, "build").hold(wait_seconds, doing="briefs run"),
         make_progress(sys.stdout.isatty()) as progress,
     ):
-        report = run_pipeline(config, date=date, slot=slot, progress=progress)
+        report = run_pipeline(config, date=date, slot=slot, progress=progress, rebuild=rebuild)
     _report(config, report, timings, polled=True)
 
 

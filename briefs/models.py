@@ -273,6 +273,7 @@ class RunReport:
     stories: int
     files: tuple[str, ...]
     timings: dict[str, float] = field(default_factory=dict)
+    unchanged: bool = False  # nothing new: the edition already built was left as it was
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,24 +3,36 @@
 The CLI and the scheduler are thin shells around :func:`run` and :func:`build_edition`. Stages
 are pure functions of typed data; this module is the only one that hands data from one to the
 next, and the store and the output writer are its only side effects.
+
+What keeps a run of thousands of feeds cheap (measured by ``benchmarks/run.py``; see
+docs/scaling.md):
+
+* the polled articles are let go once stored, before the later stages read back what they need;
+* only the stories that can make the edition are summarized: ranking does not read summaries, so
+  the candidates are put in rank order first and summarized in that order until the edition is
+  full (tens of summaries, not thousands);
+* a run that finds nothing new leaves an edition that is already up to date alone;
+* grouping and summarizing (sumy, NLTK: about a second to import) are imported when used.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import logging
 import re
 import threading
 import time
 import zoneinfo
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import httpx
 
+from briefs import __version__
 from briefs.config import SLOT_NAME, Config, EmailSettings
 from briefs.errors import (
     ConfigError,
@@ -37,7 +49,6 @@ from briefs.feeds import (
     edition_items,
     story_item,
 )
-from briefs.group import group_articles
 from briefs.ingest import poll_sources
 from briefs.ingest.dedupe import WINDOW as DUPLICATE_WINDOW
 from briefs.ingest.dedupe import link_duplicates, sketch_text
@@ -65,14 +76,16 @@ from briefs.models import (
     PageRecord,
     RunReport,
     Story,
+    Summary,
 )
 from briefs.publish import Publisher
 from briefs.rank import rank_stories
-from briefs.render import Renderer
+from briefs.render import Renderer, template_dirs
 from briefs.store import Store, open_store
-from briefs.summarize import summarize_story
+from briefs.timing import Timings
 
 __all__ = [
+    "Timings",
     "build",
     "build_edition",
     "deliver_edition",
@@ -91,20 +104,6 @@ ARCHIVE_LIMIT = 1000
 FULL_TEXT_WINDOW = dt.timedelta(days=2)
 # Page outcomes and near-duplicate sketches are kept this long (they only matter for a week).
 CACHE_RETENTION = dt.timedelta(days=30)
-
-
-class Timings(dict[str, float]):
-    """Seconds spent per stage, in the order the stages ran."""
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        """Time one stage (stages may repeat; their times add up)."""
-        log.debug("stage %s started", name)
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self[name] = self.get(name, 0.0) + time.perf_counter() - start
 
 
 def _host(url: str) -> str:
@@ -166,6 +165,30 @@ def poll_and_group(
     With ``due`` only sources whose next poll time has come are polled (the scheduler);
     without it every enabled source is (a one-off run). Returns (polled, new, failed).
     """
+    polled, new_count, failed = _poll_and_store(
+        config, store, now, timings, transport, due, progress
+    )
+    # The polled articles are out of memory by now: the stages below read back what they need.
+    with timings.stage("extract"):
+        improved = fetch_full_text(config, store, now, transport, progress)
+    with timings.stage("dedupe"):
+        # Every article not yet grouped, not only this run's: a run killed between storing and
+        # grouping leaves articles that must be linked exactly as an uninterrupted run would.
+        link_copies(store, store.ungrouped_ids() | improved)
+    with timings.stage("group"):
+        group_pending(config, store)
+    return polled, new_count, failed
+
+
+def _poll_and_store(
+    config: Config,
+    store: Store,
+    now: dt.datetime,
+    timings: Timings,
+    transport: httpx.AsyncBaseTransport | None,
+    due: bool,
+    progress: Progress | None,
+) -> tuple[int, int, tuple[tuple[str, str], ...]]:
     with timings.stage("fetch"):
         results = poll_sources(
             config.sources,
@@ -175,7 +198,10 @@ def poll_and_group(
             transport,
             due=due,
             progress=progress,
+            timings=timings,
         )
+    # Parsing ran in the poll's parsing thread and was timed there: fetch is the rest.
+    timings["fetch"] -= timings.get("parse", 0.0)
     failed: list[tuple[str, str]] = []
     new_ids: set[str] = set()
     with timings.stage("store"):
@@ -188,14 +214,6 @@ def poll_and_group(
                     store.save_feed_state(result.state, conn)
             if result.error:
                 failed.append((result.source.name, result.error))
-    with timings.stage("extract"):
-        improved = fetch_full_text(config, store, now, transport, progress)
-    with timings.stage("dedupe"):
-        # Every article not yet grouped, not only this run's: a run killed between storing and
-        # grouping leaves articles that must be linked exactly as an uninterrupted run would.
-        link_copies(store, store.ungrouped_ids() | improved)
-    with timings.stage("group"):
-        group_pending(config, store)
     return len(results), len(new_ids), tuple(failed)
 
 
@@ -274,6 +292,8 @@ def group_pending(config: Config, store: Store) -> int:
     pending = store.ungrouped_articles()
     if not pending:
         return 0
+    from briefs.group import group_articles
+
     window = dt.timedelta(hours=config.group.window_hours)
     active = store.stories_updated_since(min(a.published for a in pending) - window)
     member_ids = [i for s in active for i in s.article_ids]
@@ -294,8 +314,8 @@ def _brief_story(
     previous: dict[str, int],
     zone: zoneinfo.ZoneInfo,
     edition: Edition,
-    config: Config,
 ) -> BriefStory | None:
+    """A story as an edition sees it, with a provisional summary (no sentences yet)."""
     first = min(a.published for a in members)
     in_previous = story.id in previous
     grown = len(members) - previous.get(story.id, 0)
@@ -309,10 +329,16 @@ def _brief_story(
         article_ids=tuple(a.id for a in members),
         last_updated=max(a.published for a in members),
     )
-    summary = summarize_story(trimmed, members, config.summary)
+    reports = [a.outlet for a in members if not a.duplicate_of]
+    provisional = Summary(
+        story_id=story.id,
+        headline=story.title or next((a.title for a in members if a.title), ""),
+        sentences=(),
+        outlets=tuple(dict.fromkeys(reports or [a.outlet for a in members])),
+    )
     return BriefStory(
         story=trimmed,
-        summary=summary,
+        summary=provisional,
         articles=tuple(members),
         status="developing" if developing else "new",
         day=max(day, 1),
@@ -345,7 +371,7 @@ def _stories_as_of(
     stories: list[Story],
     previous: dict[str, int],
 ) -> list[BriefStory]:
-    """Stories as an edition saw them: members published before its cut-off, summarized."""
+    """Stories as an edition saw them: members published before its cut-off (not summarized)."""
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     cutoff = edition_cutoff(config, edition)
     day_start = _day_start(edition, zone)
@@ -356,7 +382,7 @@ def _stories_as_of(
         members = [a for a in members if a.published < cutoff]
         if not members:
             continue
-        item = _brief_story(story, members, day_start, previous, zone, edition, config)
+        item = _brief_story(story, members, day_start, previous, zone, edition)
         if item is not None:
             out.append(item)
     return out
@@ -385,7 +411,9 @@ def _story_items(
             wanted = [sid for sid, _ in rec.story_counts if sid not in seen]
             found = [st for st in (store.story(sid) for sid in wanted) if st is not None]
             earlier = dict(archive[i + 1].story_counts) if i + 1 < len(archive) else {}
-            stories = _stories_as_of(config, store, rec.edition, found, earlier)
+            stories = _summarized(
+                _stories_as_of(config, store, rec.edition, found, earlier), config
+            )
             host = Brief(
                 rec.edition, rec.built_at, config.brief.title, tuple(stories),
                 timezone=config.brief.timezone,
@@ -398,6 +426,59 @@ def _story_items(
             items.append(story_item(config.brief.site_url, rec.edition, story, html, images))
     items.sort(key=lambda it: (it.updated, it.guid), reverse=True)
     return items
+
+
+def _previous_counts(config: Config, store: Store, edition: Edition) -> dict[str, int]:
+    """Story sizes in the edition before this one (by cut-off; empty if there is none)."""
+    cutoff = edition_cutoff(config, edition)
+    built = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
+    earlier = [
+        r for r in built if r.edition != edition and edition_cutoff(config, r.edition) < cutoff
+    ]
+    return dict(earlier[0].story_counts) if earlier else {}
+
+
+def _summarized(items: Sequence[BriefStory], config: Config) -> list[BriefStory]:
+    """The stories with their summaries made."""
+    from briefs.summarize import summarize_story
+
+    return [
+        dataclasses.replace(
+            item, summary=summarize_story(item.story, item.articles, config.summary)
+        )
+        for item in items
+    ]
+
+
+def _rank_and_summarize(
+    candidates: list[BriefStory], config: Config, now: dt.datetime, timings: Timings
+) -> list[BriefStory]:
+    """The edition's stories, summarized: the same as summarizing every candidate, then ranking.
+
+    Ranking scores breadth, recency and growth and filters on titles and texts; it does not read
+    a summary's sentences. So the candidates are put in score order once (no cap), then taken in
+    that order, summarized and ranked again with the caps until the edition is full or they run
+    out: the greedy pick over that prefix is the pick over them all.
+    """
+    settings = config.brief
+    sources = {s.id: s for s in config.sources}
+    with timings.stage("rank"):
+        every = max(len(candidates), 1)
+        uncapped = dataclasses.replace(settings, max_stories=every, max_per_outlet=every)
+        order = sorted(
+            rank_stories(candidates, uncapped, sources, now), key=lambda s: (-s.score, s.story.id)
+        )
+    pool: list[BriefStory] = []
+    picked: list[BriefStory] = []
+    taken = 0
+    while len(picked) < settings.max_stories and taken < len(order):
+        batch = order[taken : taken + settings.max_stories - len(picked)]
+        taken += len(batch)
+        with timings.stage("summarize"):
+            pool += _summarized(batch, config)
+        with timings.stage("rank"):
+            picked = rank_stories(pool, settings, sources, now)
+    return picked
 
 
 def build_edition(
@@ -416,21 +497,16 @@ def build_edition(
     brief_cfg = config.brief
     cutoff = edition_cutoff(config, edition)
     window_start = cutoff - dt.timedelta(hours=brief_cfg.window_hours)
-    built = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
-    earlier = [
-        r for r in built if r.edition != edition and edition_cutoff(config, r.edition) < cutoff
-    ]
-    previous = dict(earlier[0].story_counts) if earlier else {}
-    with timings.stage("summarize"):
+    with timings.stage("rank"):
         stories = store.stories_updated_since(window_start)
+        previous = _previous_counts(config, store, edition)
         candidates = [
             c
             for c in _stories_as_of(config, store, edition, stories, previous)
             if c.story.last_updated >= window_start
         ]
-    with timings.stage("rank"):
-        sources = {s.id: s for s in config.sources}
-        ranked = rank_stories(candidates, brief_cfg, sources, min(now, cutoff))
+    ranked = _rank_and_summarize(candidates, config, min(now, cutoff), timings)
+    del candidates, stories
     brief = Brief(
         edition=edition,
         generated_at=now,
@@ -496,6 +572,52 @@ def build_edition(
     return brief, [str(p) for p in out.written]
 
 
+# -- is the edition already up to date? -------------------------------------------------------
+
+
+def _stamp_key(edition: Edition) -> str:
+    return f"built:{edition.id}"
+
+
+def _edition_stamp(
+    config: Config, store: Store, edition: Edition, failed: tuple[tuple[str, str], ...]
+) -> str:
+    """A digest of everything an edition is built from, short of the clock.
+
+    The settings and sources, the templates, briefs' version, the failed sources, the previous
+    edition and the members of every story in the edition's window: when none of these changed,
+    building again would write the same edition.
+    """
+    cutoff = edition_cutoff(config, edition)
+    window_start = cutoff - dt.timedelta(hours=config.brief.window_hours)
+    digest = hashlib.sha256()
+    digest.update(repr((__version__, config, edition, failed)).encode())
+    for folder in template_dirs(config.templates):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = path.stat()
+            digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\n".encode())
+    previous = _previous_counts(config, store, edition)
+    digest.update(json.dumps(previous, sort_keys=True).encode())
+    for story in sorted(store.stories_updated_since(window_start), key=lambda s: s.id):
+        digest.update(f"{story.id}:{','.join(story.article_ids)}\n".encode())
+    return digest.hexdigest()
+
+
+def _up_to_date(config: Config, store: Store, edition: Edition, stamp: str) -> int | None:
+    """The edition's story count if it was built from exactly this and its files are there."""
+    built = json.loads(store.get_meta(_stamp_key(edition)) or "{}")
+    if built.get("stamp") != stamp:
+        return None
+    out = Publisher(config.output)
+    if not all(out.path(f"{edition.id}.{ext}").is_file() for ext in ("md", "html")):
+        return None
+    return int(built.get("stories", 0))
+
+
+def _remember_build(store: Store, edition: Edition, stamp: str, stories: int) -> None:
+    store.set_meta(_stamp_key(edition), json.dumps({"stamp": stamp, "stories": stories}))
+
+
 def run(
     config: Config,
     *,
@@ -504,8 +626,14 @@ def run(
     now: dt.datetime | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     progress: Progress | None = None,
+    rebuild: bool = False,
 ) -> RunReport:
-    """Poll every source once, group, and build the edition for ``date`` (default: today)."""
+    """Poll every source once, group, and build the edition for ``date`` (default: today).
+
+    When nothing the edition is built from changed since it was last built (and its files are
+    still there), it is left as it is and the report says so (``unchanged``), unless
+    ``rebuild``.
+    """
     now = now or dt.datetime.now(dt.UTC)
     timings = Timings()
     store = open_store(config.database)
@@ -514,7 +642,23 @@ def run(
             config, store, now, timings, transport, progress=progress
         )
         edition = edition_for(config, store, date, now, slot)
+        with timings.stage("check"):
+            stamp = _edition_stamp(config, store, edition, failed)
+            stories = None if rebuild else _up_to_date(config, store, edition, stamp)
+        if stories is not None:
+            log.info("edition %s is up to date: nothing new since it was built", edition.id)
+            return RunReport(
+                edition=edition,
+                sources_polled=polled,
+                sources_failed=failed,
+                new_articles=new_count,
+                stories=stories,
+                files=(),
+                timings=dict(timings),
+                unchanged=True,
+            )
         brief, files = build_edition(config, store, edition, now, timings, failed)
+        _remember_build(store, edition, stamp, len(brief.stories))
     finally:
         store.close()
     return RunReport(

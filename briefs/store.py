@@ -554,7 +554,9 @@ class Store:
         """Ids of the articles not yet assigned to a story (stored, not yet fully processed)."""
         with self.engine.connect() as conn:
             return set(
-                conn.execute(sa.select(articles.c.id).where(articles.c.story_id.is_(None))).scalars()
+                conn.execute(
+                    sa.select(articles.c.id).where(articles.c.story_id.is_(None))
+                ).scalars()
             )
 
     def article_count(self) -> int:
@@ -690,41 +692,84 @@ class Store:
 
     # -- stories ----------------------------------------------------------------------------
     def save_stories(self, items: Iterable[Story], conn: Connection | None = None) -> None:
-        """Insert or update stories, point their member articles at them, record their links."""
+        """Insert or update stories, point their member articles at them, record their links.
+
+        Batched: one statement per kind of write (executemany), however many stories changed.
+        """
+        batch = {s.id: s for s in items}
+        if not batch:
+            return
+        rows = [
+            {
+                "b_id": s.id,
+                "first_seen": _naive(s.first_seen),
+                "last_updated": _naive(s.last_updated),
+                "title": s.title,
+                "terms": json.dumps(list(s.terms), ensure_ascii=False),
+            }
+            for s in batch.values()
+        ]
         with self._conn(conn) as c:
-            for s in items:
-                values = {
-                    "first_seen": _naive(s.first_seen),
-                    "last_updated": _naive(s.last_updated),
-                    "title": s.title,
-                    "terms": json.dumps(list(s.terms), ensure_ascii=False),
-                }
-                if not c.execute(
-                    stories.update().where(stories.c.id == s.id).values(**values)
-                ).rowcount:
-                    c.execute(stories.insert().values(id=s.id, **values))
-                for chunk in _chunks(list(s.article_ids), 500):
-                    c.execute(
-                        articles.update().where(articles.c.id.in_(chunk)).values(story_id=s.id)
+            known: set[str] = set()
+            for chunk in _chunks(list(batch), 500):
+                known.update(
+                    c.execute(sa.select(stories.c.id).where(stories.c.id.in_(chunk))).scalars()
+                )
+            inserts = [
+                {"id": r["b_id"], **{k: v for k, v in r.items() if k != "b_id"}}
+                for r in rows
+                if r["b_id"] not in known
+            ]
+            updates = [r for r in rows if r["b_id"] in known]
+            if inserts:
+                c.execute(stories.insert(), inserts)
+            if updates:
+                c.execute(
+                    stories.update()
+                    .where(stories.c.id == sa.bindparam("b_id"))
+                    .values(
+                        first_seen=sa.bindparam("first_seen"),
+                        last_updated=sa.bindparam("last_updated"),
+                        title=sa.bindparam("title"),
+                        terms=sa.bindparam("terms"),
+                    ),
+                    updates,
+                )
+            members = [
+                {"b_article": aid, "b_story": s.id} for s in batch.values() for aid in s.article_ids
+            ]
+            if members:
+                # Only rows whose story changes are written: a grown story re-lists every member.
+                c.execute(
+                    articles.update()
+                    .where(
+                        articles.c.id == sa.bindparam("b_article"),
+                        sa.or_(
+                            articles.c.story_id.is_(None),
+                            articles.c.story_id != sa.bindparam("b_story"),
+                        ),
                     )
-                links = {link.article_id: link for link in s.links}
-                for chunk in _chunks(list(links), 500):
-                    c.execute(story_links.delete().where(story_links.c.article_id.in_(chunk)))
-                if links:
-                    c.execute(
-                        story_links.insert(),
-                        [
-                            {
-                                "article_id": link.article_id,
-                                "story_id": s.id,
-                                "similarity": link.similarity,
-                                "via": link.via,
-                                "shared": json.dumps(list(link.shared), ensure_ascii=False),
-                                "duplicate": link.duplicate,
-                            }
-                            for link in links.values()
-                        ],
-                    )
+                    .values(story_id=sa.bindparam("b_story")),
+                    members,
+                )
+            links = {link.article_id: (s.id, link) for s in batch.values() for link in s.links}
+            for chunk in _chunks(list(links), 500):
+                c.execute(story_links.delete().where(story_links.c.article_id.in_(chunk)))
+            if links:
+                c.execute(
+                    story_links.insert(),
+                    [
+                        {
+                            "article_id": link.article_id,
+                            "story_id": story_id,
+                            "similarity": link.similarity,
+                            "via": link.via,
+                            "shared": json.dumps(list(link.shared), ensure_ascii=False),
+                            "duplicate": link.duplicate,
+                        }
+                        for story_id, link in links.values()
+                    ],
+                )
 
     def story_links(self, story_id: str) -> list[StoryLink]:
         """Why each member of a story is in it (members grouped before links existed have none)."""
@@ -1014,6 +1059,25 @@ class Store:
             message_id=row.message_id,
             error=row.error,
         )
+
+    # -- small facts ------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A value remembered under ``key`` in the meta table (None if never set)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == key)
+            ).scalar_one_or_none()
+        return str(value) if value is not None else None
+
+    def set_meta(self, key: str, value: str, conn: Connection | None = None) -> None:
+        """Remember ``value`` under ``key`` (replacing what was there)."""
+        if len(key) > 64:
+            raise StoreError(f"meta key longer than 64 characters: {key!r}")
+        with self._conn(conn) as c:
+            if not c.execute(
+                meta_table.update().where(meta_table.c.key == key).values(value=value)
+            ).rowcount:
+                c.execute(meta_table.insert().values(key=key, value=value))
 
     # -- plumbing ---------------------------------------------------------------------------
     @contextmanager

@@ -25,10 +25,12 @@ import http
 import logging
 import random
 import re
-from collections.abc import Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import httpx
 
@@ -39,6 +41,7 @@ from briefs.ingest.files import read_seed_folder
 from briefs.ingest.parse import ParsedFeed, parse_feed
 from briefs.ingest.progress import NullProgress, Progress
 from briefs.models import Article, FeedState, PollResult, Source
+from briefs.timing import Timings
 
 __all__ = [
     "cache_max_age",
@@ -48,6 +51,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 # A server may ask us to stay away for a while, but not for longer than this.
 MAX_RETRY_AFTER = dt.timedelta(days=7)
@@ -91,11 +97,12 @@ def poll_sources(
     due: bool = False,
     progress: Progress | None = None,
     rng: random.Random | None = None,
+    timings: Timings | None = None,
 ) -> list[PollResult]:
     """Poll the sources :func:`select_sources` picks, once each; one result per polled source.
 
     ``transport`` replaces the HTTP transport (tests, benchmarks); ``rng`` the source of
-    backoff jitter.
+    backoff jitter; ``timings`` gets the time spent parsing as its "parse" stage.
     """
     todo, skipped = select_sources(sources, states, now, due=due)
     for source, reason in skipped:
@@ -106,7 +113,7 @@ def poll_sources(
     if not todo:
         return []
     return asyncio.run(
-        _poll_all(todo, states, settings, now, transport, progress or NullProgress(), rng)
+        _poll_all(todo, states, settings, now, transport, progress or NullProgress(), rng, timings)
     )
 
 
@@ -118,6 +125,7 @@ async def _poll_all(
     transport: httpx.AsyncBaseTransport | None,
     progress: Progress,
     rng: random.Random | None,
+    timings: Timings | None = None,
 ) -> list[PollResult]:
     limiter = HostLimiter(settings.concurrency, settings.per_host)
     rand = rng or random.Random()
@@ -131,13 +139,35 @@ async def _poll_all(
 
     # Parsing is CPU-bound and holds the GIL: one parsing thread keeps the event loop free for
     # the downloads without several parsers fighting over the GIL.
-    parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefs-parse")
+    parser = _ParseThread(timings)
     try:
         async with make_client(settings, transport) as client:
             return list(await asyncio.gather(*(one(client, s) for s in sources)))
     finally:
         parser.shutdown(wait=False, cancel_futures=True)
         progress.finish("poll")
+
+
+class _ParseThread(ThreadPoolExecutor):
+    """The one parsing thread; with ``timings``, the time it spends parsing is their "parse"."""
+
+    def __init__(self, timings: Timings | None) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="briefs-parse")
+        self.timings = timings
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        if self.timings is None:
+            return super().submit(fn, *args, **kwargs)
+        timings = self.timings
+
+        def timed() -> _T:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                timings.add("parse", time.perf_counter() - start)
+
+        return super().submit(timed)
 
 
 def _current_state(source: Source, state: FeedState | None) -> FeedState:

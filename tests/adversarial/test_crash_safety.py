@@ -46,6 +46,7 @@ def _cmd(config: Path, verbose: bool = False) -> list[str]:
         "run",
         "--date",
         DATE,
+        "--rebuild",  # every trial builds, even on a database a finished run left up to date
     ]
 
 

@@ -1,0 +1,191 @@
+"""What keeps big runs cheap: the edition summarized lazily, an up-to-date edition left alone,
+batched story writes, and per-stage timings (parse apart from fetch)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from briefs.cli import cli
+from briefs.config import Config, load_config
+from briefs.models import Article, BriefStory, Story
+from briefs.pipeline import (
+    _previous_counts,
+    _rank_and_summarize,
+    _stories_as_of,
+    _summarized,
+    edition_cutoff,
+    edition_for,
+    poll_and_group,
+)
+from briefs.rank import rank_stories
+from briefs.store import open_store
+from briefs.timing import Timings
+
+NOW = dt.datetime(2024, 4, 6, 20, tzinfo=dt.UTC)
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def _mtimes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file()}
+
+
+def test_a_run_with_nothing_new_leaves_the_edition_alone(seeds_copy: Path, tmp_path: Path) -> None:
+    cfg = str(seeds_copy / "briefs.toml")
+    out = tmp_path / "out"
+    args = ("--config", cfg, "run", "--date", "2024-04-06", "--out", str(out), "--timings")
+    code, first = run_cli(*args)
+    assert code == 0, first
+    assert "up to date" not in first
+    before = _mtimes(out)
+
+    code, second = run_cli(*args)
+    assert code == 0, second
+    assert "up to date" in second and "New articles: 0" in second
+    assert "Written to" not in second
+    assert _mtimes(out) == before  # not one file rewritten
+    stories = first.split("\n", 1)[0].split(": ", 1)[1].split(" stories")[0]
+    assert second.startswith(f"Edition 2024-04-06: {stories} stories, up to date")
+
+    # An edition whose file is gone is built again, and so is one whose settings changed.
+    (out / "2024-04-06.md").unlink()
+    code, third = run_cli(*args)
+    assert code == 0 and "up to date" not in third and (out / "2024-04-06.md").is_file()
+    code, _ = run_cli(*args)
+    assert "up to date" in _
+    toml = seeds_copy / "briefs.toml"
+    toml.write_text(toml.read_text().replace('title = "The Demo Brief"', 'title = "Other"'))
+    code, fourth = run_cli(*args)
+    assert code == 0 and "up to date" not in fourth
+    assert "Other" in (out / "2024-04-06.md").read_text()
+
+    # `briefs build` always builds.
+    code, built = run_cli("--config", cfg, "build", "--date", "2024-04-06", "--out", str(out))
+    assert code == 0 and "Written to" in built
+
+
+def test_a_new_article_makes_the_edition_stale(seeds_copy: Path, tmp_path: Path) -> None:
+    cfg = str(seeds_copy / "briefs.toml")
+    out = tmp_path / "out"
+    args = ("--config", cfg, "run", "--date", "2024-04-06", "--out", str(out))
+    assert run_cli(*args)[0] == 0
+    docs = [p for p in (seeds_copy / "docs").rglob("*.txt")]
+    assert docs, "the seeds have a folder of documents"
+    extra = docs[0].with_name("zz-late-news.txt")
+    extra.write_text(
+        "title: Harbour reopens after the storm\n\ndate 2024-04-06\n\n"
+        "The harbour reopened on Saturday after the storm. Ferries resumed their crossings.\n"
+    )
+    code, text = run_cli(*args)
+    assert code == 0, text
+    assert "New articles: 1" in text and "up to date" not in text
+
+
+def _candidates(cfg_path: Path) -> tuple[Config, list[BriefStory], dt.datetime]:
+    config = load_config(cfg_path)
+    store = open_store(config.database)
+    poll_and_group(config, store, NOW, Timings())
+    edition = edition_for(config, store, dt.date(2024, 4, 6), NOW)
+    cutoff = edition_cutoff(config, edition)
+    start = cutoff - dt.timedelta(hours=config.brief.window_hours)
+    stories = store.stories_updated_since(start)
+    previous = _previous_counts(config, store, edition)
+    items = [
+        c
+        for c in _stories_as_of(config, store, edition, stories, previous)
+        if c.story.last_updated >= start
+    ]
+    store.close()
+    return config, items, min(NOW, cutoff)
+
+
+@pytest.mark.parametrize(("max_stories", "per_outlet"), [(12, 4), (3, 1), (5, 2), (100, 100)])
+def test_summarizing_only_the_edition_picks_what_summarizing_everything_would(
+    seeds_copy: Path, max_stories: int, per_outlet: int
+) -> None:
+    config, items, now = _candidates(seeds_copy / "briefs.toml")
+    assert len(items) > 5
+    brief = dataclasses.replace(config.brief, max_stories=max_stories, max_per_outlet=per_outlet)
+    config = dataclasses.replace(config, brief=brief)
+    sources = {s.id: s for s in config.sources}
+    expected = rank_stories(_summarized(items, config), config.brief, sources, now)
+    timings = Timings()
+    got = _rank_and_summarize(items, config, now, timings)
+    assert [s.story.id for s in got] == [s.story.id for s in expected]
+    assert [s.summary for s in got] == [s.summary for s in expected]
+    assert [s.score for s in got] == [s.score for s in expected]
+    assert "summarize" in timings and "rank" in timings
+
+
+def test_run_timings_report_parse_apart_from_fetch(seeds_copy: Path, tmp_path: Path) -> None:
+    code, text = run_cli(
+        "--config", str(seeds_copy / "briefs.toml"), "run", "--date", "2024-04-06",
+        "--out", str(tmp_path / "out"), "--timings",
+    )  # fmt: skip
+    assert code == 0, text
+    stages = [line.split()[0] for line in text.split("Timings:", 1)[1].splitlines() if line.strip()]
+    for stage in ("fetch", "parse", "store", "group", "rank", "summarize", "render", "write"):
+        assert stage in stages, (stage, stages)
+    assert stages.index("fetch") < stages.index("parse") < stages.index("store")
+    seconds = {
+        line.split()[0]: float(line.split()[1])
+        for line in text.split("Timings:", 1)[1].splitlines()
+        if line.strip()
+    }
+    assert all(v >= 0 for v in seconds.values()), seconds
+
+
+def _article(i: int, when: dt.datetime) -> Article:
+    return Article(
+        id=f"a{i:03d}",
+        source_id="s",
+        url=f"https://example.org/{i}",
+        title=f"Title {i}",
+        published=when,
+        fetched=when,
+        outlet="Example",
+        body=f"Body {i}.",
+    )
+
+
+def test_save_stories_inserts_updates_and_moves_members_in_batches(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "b.db"))
+    t = dt.datetime(2024, 4, 6, 8, tzinfo=dt.UTC)
+    store.add_articles([_article(i, t + dt.timedelta(minutes=i)) for i in range(1200)])
+    big = Story("big", tuple(f"a{i:03d}" for i in range(1000)), t, t, "Big", ("x",))
+    small = Story("small", ("a1000", "a1001"), t, t, "Small")
+    store.save_stories([big, small])
+    assert not store.ungrouped_articles()[:1] or all(
+        a.id >= "a1002" for a in store.ungrouped_articles()
+    )
+    assert len(store.ungrouped_articles()) == 198
+    later = t + dt.timedelta(hours=1)
+    grown = dataclasses.replace(small, article_ids=(*small.article_ids, "a999"), last_updated=later)
+    store.save_stories([grown])
+    got = {s.id: s for s in store.stories_updated_since(t)}
+    assert set(got["small"].article_ids) == {"a1000", "a1001", "a999"}
+    assert "a999" not in got["big"].article_ids and len(got["big"].article_ids) == 999
+    assert got["small"].last_updated == later and got["big"].terms == ("x",)
+    store.save_stories([])
+    store.close()
+
+
+def test_meta_values_round_trip(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "m.db"))
+    assert store.get_meta("built:2024-04-06") is None
+    store.set_meta("built:2024-04-06", "one")
+    store.set_meta("built:2024-04-06", "two")
+    assert store.get_meta("built:2024-04-06") == "two"
+    with pytest.raises(Exception, match="longer than 64"):
+        store.set_meta("k" * 65, "x")
+    store.close()
+    assert os.path.exists(tmp_path / "m.db")
