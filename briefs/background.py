@@ -133,8 +133,24 @@ def guess_language(words: Iterable[str], declared: str = "") -> str:
 
 @functools.cache
 def _guess_table(lang: str) -> dict[str, float]:
-    """The most common words of a language, enough to tell languages apart (small in memory)."""
-    return dict(itertools.islice(_wordlist(lang).items(), GUESS_WORDS))
+    """The most common words of a language, enough to tell languages apart.
+
+    Read straight from the packaged list: wordfreq's own loaders keep every list they have
+    read, and nine full lists would cost tens of MB for a few thousand words each.
+    """
+    try:
+        import wordfreq
+
+        pack = wordfreq.read_cBpack(str(wordfreq.DATA_PATH / f"small_{lang}.msgpack.gz"))
+    except (ImportError, AttributeError, OSError, ValueError):
+        return dict(itertools.islice(_wordlist(lang).items(), GUESS_WORDS))
+    table: dict[str, float] = {}
+    for index, bucket in enumerate(pack):  # bucket i holds the words at -i centibels
+        for word in bucket:
+            table[word] = 10.0 ** (-index / 100.0)
+            if len(table) >= GUESS_WORDS:
+                return table
+    return table
 
 
 @functools.lru_cache(maxsize=131_072)
