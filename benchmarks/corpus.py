@@ -36,6 +36,7 @@ import hashlib
 import html
 import json
 import math
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -81,7 +82,10 @@ class BaseText:
 
 
 def find_data_dir(explicit: str | Path | None = None) -> Path:
-    """The shared data folder: ``explicit``, else the nearest ``shared/data`` above the project."""
+    """The shared data folder: ``explicit``, else ``$BRIEFS_SHARED/data``, else the nearest
+    ``shared/data`` above the project."""
+    if not explicit and os.environ.get("BRIEFS_SHARED"):
+        explicit = Path(os.environ["BRIEFS_SHARED"]) / "data"
     if explicit:
         path = Path(explicit).expanduser().resolve()
         if not path.is_dir():
