@@ -249,7 +249,10 @@ def fetch_full_text(
     if not settings.fetch_full_text:
         return set()
     candidates = store.articles_needing_text(
-        now - FULL_TEXT_WINDOW, now, max_chars=settings.teaser_words * 20
+        now - FULL_TEXT_WINDOW,
+        now,
+        max_chars=settings.teaser_words * 20,
+        is_teaser=lambda text: word_count(text) < settings.teaser_words,
     )
     todo = [a for a in candidates if needs_full_text(a, settings.teaser_words)]
     todo = todo[: settings.max_pages]

@@ -505,31 +505,45 @@ class Store:
         return new
 
     def articles_needing_text(
-        self, since: dt.datetime, now: dt.datetime, max_chars: int
+        self,
+        since: dt.datetime,
+        now: dt.datetime,
+        max_chars: int,
+        *,
+        is_teaser: Callable[[str], bool] | None = None,
     ) -> list[Article]:
         """Feed articles fetched since ``since`` whose text may be a teaser, newest first.
 
         Only articles with an http(s) link, no body or a body shorter than ``max_chars``
         characters, and no cached page outcome that forbids another try (an extracted page, a
         permanent failure, or a transient one whose retry time has not come) are returned.
+        With ``is_teaser``, only those whose text (the body, else the summary) it accepts: it
+        is applied to the texts alone, so the full articles of a day's non-teasers (most of
+        them) are never built.
         """
         blocked = sa.exists().where(
             pages.c.url == articles.c.url,
             sa.or_(pages.c.next_try.is_(None), pages.c.next_try > _naive(now)),
         )
-        query = (
-            sa.select(articles)
-            .where(
-                articles.c.fetched >= _naive(since),
-                articles.c.body_origin.in_(("none", "feed")),
-                sa.or_(articles.c.url.startswith("http://"), articles.c.url.startswith("https://")),
-                sa.func.length(articles.c.body) < max_chars,
-                ~blocked,
-            )
-            .order_by(articles.c.published.desc(), articles.c.id)
+        conditions = (
+            articles.c.fetched >= _naive(since),
+            articles.c.body_origin.in_(("none", "feed")),
+            sa.or_(articles.c.url.startswith("http://"), articles.c.url.startswith("https://")),
+            sa.func.length(articles.c.body) < max_chars,
+            ~blocked,
         )
+        order = (articles.c.published.desc(), articles.c.id)
         with self.engine.connect() as conn:
-            return [_article(r) for r in conn.execute(query)]
+            if is_teaser is None:
+                query = sa.select(articles).where(*conditions).order_by(*order)
+                return [_article(r) for r in conn.execute(query)]
+            texts = sa.select(articles.c.id, articles.c.body, articles.c.summary)
+            ids = [
+                r.id
+                for r in conn.execute(texts.where(*conditions).order_by(*order))
+                if is_teaser(r.body or r.summary)
+            ]
+        return self.articles(ids)
 
     def set_article_text(
         self,
