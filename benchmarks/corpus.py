@@ -12,6 +12,10 @@ The model of a news day:
   syndicated copy (same headline and body under its own URL) or a light rewrite: another headline
   form, sentences dropped, paragraphs reordered, the story truncated, a dateline added. No word is
   replaced by a synonym: every sentence an outlet prints is a sentence of the original.
+* **Full articles.** The feeds carry full content, so every article is a full article: texts
+  under ``MIN_WORDS`` words are left out and a rewrite never cuts below it. (A product that
+  fetches the page of a teaser-length item would otherwise fetch pages in a benchmark whose
+  premise is that there are none to fetch.)
 * **More events than texts.** The real texts number about 1,300; a 50k-article day has about
   14,000 events. Events past the first pass over the texts use a *shard* of them: the same text
   with every content word (not a stop word, number or 1-2 letter word) replaced by a pseudo-word
@@ -66,6 +70,9 @@ CATEGORY_SECTION = {
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+(?=[\"“‘(]?[A-Z0-9])")
 _WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Every article of a full-content feed is a full article: texts shorter than this are left out
+# and rewrites never cut below it, so no article looks like a teaser whose page must be fetched.
+MIN_WORDS = 150
 
 
 # -- source texts -----------------------------------------------------------------------------
@@ -111,7 +118,7 @@ def load_texts(data_dir: Path) -> list[BaseText]:
         for line in fh:
             row = json.loads(line)
             paragraphs = tuple(sents for p in row["paragraphs"] if (sents := _sentences(_clean(p))))
-            if row["title"].strip() and paragraphs:
+            if row["title"].strip() and _words(paragraphs) >= MIN_WORDS:
                 texts.append(
                     BaseText(f"bbc:{row['id']}", _clean(row["title"]), paragraphs, row["category"])
                 )
@@ -126,7 +133,7 @@ def load_texts(data_dir: Path) -> list[BaseText]:
                 kept = [s for s in raw if s]
                 # MMDS keeps sentences, not paragraphs: news paragraphs run two or three sentences.
                 paragraphs = tuple(tuple(kept[i : i + 3]) for i in range(0, len(kept), 3))
-                if row["title"].strip() and paragraphs:
+                if row["title"].strip() and _words(paragraphs) >= MIN_WORDS:
                     texts.append(
                         BaseText(f"mmds:{row['id']}", _clean(row["title"]), paragraphs, "world")
                     )
@@ -322,11 +329,20 @@ def _rewrite(text: BaseText, rng: np.random.Generator, outlet: str) -> tuple[str
         paragraphs[i], paragraphs[j] = paragraphs[j], paragraphs[i]
     if len(paragraphs) > 2 and rng.random() < 0.25:
         cut = max(2, int(len(paragraphs) * rng.uniform(0.4, 0.7)))
+        # a truncated story is still a full article, never a teaser-length stub
+        while cut < len(paragraphs) and _words(paragraphs[:cut]) < MIN_WORDS:
+            cut += 1
         paragraphs = paragraphs[:cut]
+    if _words(paragraphs) < MIN_WORDS:
+        paragraphs = [list(p) for p in text.paragraphs]  # too much dropped: print it whole
     out = [" ".join(p) for p in paragraphs]
     if out and rng.random() < 0.3:
         out[0] = f"({outlet}) — {out[0]}"
     return title, tuple(out)
+
+
+def _words(paragraphs: Sequence[Sequence[str]]) -> int:
+    return sum(len(s.split()) for p in paragraphs for s in p)
 
 
 def build_corpus(

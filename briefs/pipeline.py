@@ -26,7 +26,7 @@ import re
 import threading
 import time
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
@@ -74,6 +74,7 @@ from briefs.models import (
     Edition,
     EditionRecord,
     PageRecord,
+    PollResult,
     RunReport,
     Story,
     Summary,
@@ -104,6 +105,8 @@ ARCHIVE_LIMIT = 1000
 FULL_TEXT_WINDOW = dt.timedelta(days=2)
 # Page outcomes and near-duplicate sketches are kept this long (they only matter for a week).
 CACHE_RETENTION = dt.timedelta(days=30)
+# Polled articles (and their sources' states) committed per transaction when storing a poll.
+STORE_BATCH = 2000
 
 
 def _host(url: str) -> str:
@@ -202,19 +205,33 @@ def _poll_and_store(
         )
     # Parsing ran in the poll's parsing thread and was timed there: fetch is the rest.
     timings["fetch"] -= timings.get("parse", 0.0)
-    failed: list[tuple[str, str]] = []
+    failed = [(r.source.name, r.error) for r in results if r.error]
     new_ids: set[str] = set()
     with timings.stage("store"):
-        for result in results:
-            # Articles and the feed state that produced them commit together: a crash never
-            # records validators (ETag) for entries that were not stored.
+        # Articles and the feed states that produced them commit together, so a crash never
+        # records validators (ETag) for entries that were not stored. Sources are committed a
+        # few thousand articles at a time: one commit per source costs more than the inserts.
+        for batch in _store_batches(results):
             with store.transaction() as conn:
-                new_ids.update(a.id for a in store.add_articles(result.articles, conn))
-                if result.state is not None:
-                    store.save_feed_state(result.state, conn)
-            if result.error:
-                failed.append((result.source.name, result.error))
+                new_ids.update(
+                    a.id for a in store.add_articles((a for r in batch for a in r.articles), conn)
+                )
+                store.save_feed_states((r.state for r in batch if r.state is not None), conn)
     return len(results), len(new_ids), tuple(failed)
+
+
+def _store_batches(results: Sequence[PollResult]) -> Iterator[list[PollResult]]:
+    """Consecutive results holding about STORE_BATCH articles each (every source whole)."""
+    batch: list[PollResult] = []
+    size = 0
+    for result in results:
+        batch.append(result)
+        size += len(result.articles) + 1
+        if size >= STORE_BATCH:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def fetch_full_text(
@@ -232,7 +249,10 @@ def fetch_full_text(
     if not settings.fetch_full_text:
         return set()
     candidates = store.articles_needing_text(
-        now - FULL_TEXT_WINDOW, now, max_chars=settings.teaser_words * 20
+        now - FULL_TEXT_WINDOW,
+        now,
+        max_chars=settings.teaser_words * 20,
+        is_teaser=lambda text: word_count(text) < settings.teaser_words,
     )
     todo = [a for a in candidates if needs_full_text(a, settings.teaser_words)]
     todo = todo[: settings.max_pages]
@@ -279,10 +299,13 @@ def link_copies(store: Store, article_ids: set[str]) -> int:
     by_id = {a.id: a for a in fresh}
     with store.transaction() as conn:
         store.prune_ingest_caches(since - CACHE_RETENTION, conn)
-        for article_id, sketch in sketches.items():
-            store.save_sketch(
-                article_id, by_id[article_id].published, sketch.signature, sketch.band_keys, conn
-            )
+        store.save_sketches(
+            [
+                (article_id, by_id[article_id].published, sketch.signature, sketch.band_keys)
+                for article_id, sketch in sketches.items()
+            ],
+            conn,
+        )
         store.set_duplicates(links, conn)
     return len(links)
 

@@ -389,31 +389,57 @@ class Store:
 
     def save_feed_state(self, state: FeedState, conn: Connection | None = None) -> None:
         """Insert or replace one source's polling state."""
-        values = {
-            "url": state.url,
-            "etag": state.etag,
-            "last_modified": state.last_modified,
-            "last_status": state.last_status,
-            "last_polled": _naive(state.last_polled),
-            "next_poll": _naive(state.next_poll),
-            "consecutive_failures": state.consecutive_failures,
-            "last_error": state.last_error,
-            "disabled": state.disabled,
-            "source_url": state.source_url,
-            "last_success": _naive(state.last_success),
-            "retry_until": _naive(state.retry_until),
-            "floor_minutes": state.floor_minutes,
-            "site_url": state.site_url,
-            "feed_title": state.feed_title,
+        self.save_feed_states([state], conn)
+
+    def save_feed_states(self, states: Iterable[FeedState], conn: Connection | None = None) -> None:
+        """Insert or replace sources' polling states (batched: a few statements for them all)."""
+        rows = {
+            s.source_id: {
+                "b_source": s.source_id,
+                "url": s.url,
+                "etag": s.etag,
+                "last_modified": s.last_modified,
+                "last_status": s.last_status,
+                "last_polled": _naive(s.last_polled),
+                "next_poll": _naive(s.next_poll),
+                "consecutive_failures": s.consecutive_failures,
+                "last_error": s.last_error,
+                "disabled": s.disabled,
+                "source_url": s.source_url,
+                "last_success": _naive(s.last_success),
+                "retry_until": _naive(s.retry_until),
+                "floor_minutes": s.floor_minutes,
+                "site_url": s.site_url,
+                "feed_title": s.feed_title,
+            }
+            for s in states
         }
+        if not rows:
+            return
         with self._conn(conn) as c:
-            updated = c.execute(
-                feed_state.update()
-                .where(feed_state.c.source_id == state.source_id)
-                .values(**values)
-            ).rowcount
-            if not updated:
-                c.execute(feed_state.insert().values(source_id=state.source_id, **values))
+            known: set[str] = set()
+            for chunk in _chunks(list(rows), 500):
+                known.update(
+                    c.execute(
+                        sa.select(feed_state.c.source_id).where(feed_state.c.source_id.in_(chunk))
+                    ).scalars()
+                )
+            updates = [r for sid, r in rows.items() if sid in known]
+            inserts = [
+                {"source_id": sid, **{k: v for k, v in r.items() if k != "b_source"}}
+                for sid, r in rows.items()
+                if sid not in known
+            ]
+            if updates:
+                columns = [k for k in updates[0] if k != "b_source"]
+                c.execute(
+                    feed_state.update()
+                    .where(feed_state.c.source_id == sa.bindparam("b_source"))
+                    .values({k: sa.bindparam(k) for k in columns}),
+                    updates,
+                )
+            if inserts:
+                c.execute(feed_state.insert(), inserts)
 
     # -- articles ---------------------------------------------------------------------------
     def add_articles(
@@ -479,31 +505,45 @@ class Store:
         return new
 
     def articles_needing_text(
-        self, since: dt.datetime, now: dt.datetime, max_chars: int
+        self,
+        since: dt.datetime,
+        now: dt.datetime,
+        max_chars: int,
+        *,
+        is_teaser: Callable[[str], bool] | None = None,
     ) -> list[Article]:
         """Feed articles fetched since ``since`` whose text may be a teaser, newest first.
 
         Only articles with an http(s) link, no body or a body shorter than ``max_chars``
         characters, and no cached page outcome that forbids another try (an extracted page, a
         permanent failure, or a transient one whose retry time has not come) are returned.
+        With ``is_teaser``, only those whose text (the body, else the summary) it accepts: it
+        is applied to the texts alone, so the full articles of a day's non-teasers (most of
+        them) are never built.
         """
         blocked = sa.exists().where(
             pages.c.url == articles.c.url,
             sa.or_(pages.c.next_try.is_(None), pages.c.next_try > _naive(now)),
         )
-        query = (
-            sa.select(articles)
-            .where(
-                articles.c.fetched >= _naive(since),
-                articles.c.body_origin.in_(("none", "feed")),
-                sa.or_(articles.c.url.startswith("http://"), articles.c.url.startswith("https://")),
-                sa.func.length(articles.c.body) < max_chars,
-                ~blocked,
-            )
-            .order_by(articles.c.published.desc(), articles.c.id)
+        conditions = (
+            articles.c.fetched >= _naive(since),
+            articles.c.body_origin.in_(("none", "feed")),
+            sa.or_(articles.c.url.startswith("http://"), articles.c.url.startswith("https://")),
+            sa.func.length(articles.c.body) < max_chars,
+            ~blocked,
         )
+        order = (articles.c.published.desc(), articles.c.id)
         with self.engine.connect() as conn:
-            return [_article(r) for r in conn.execute(query)]
+            if is_teaser is None:
+                query = sa.select(articles).where(*conditions).order_by(*order)
+                return [_article(r) for r in conn.execute(query)]
+            texts = sa.select(articles.c.id, articles.c.body, articles.c.summary)
+            ids = [
+                r.id
+                for r in conn.execute(texts.where(*conditions).order_by(*order))
+                if is_teaser(r.body or r.summary)
+            ]
+        return self.articles(ids)
 
     def set_article_text(
         self,
@@ -637,20 +677,39 @@ class Store:
         conn: Connection | None = None,
     ) -> None:
         """Remember an article's MinHash signature and its LSH band keys."""
+        self.save_sketches([(article_id, published, signature, band_keys)], conn)
+
+    def save_sketches(
+        self,
+        items: Sequence[tuple[str, dt.datetime, bytes, Sequence[int]]],
+        conn: Connection | None = None,
+    ) -> None:
+        """Remember many articles' signatures and band keys: (id, published, signature, keys).
+
+        Batched: a few statements for the lot (a day of news is tens of thousands of sketches).
+        """
+        latest = {item[0]: item for item in items}
+        if not latest:
+            return
+        ids = list(latest)
         with self._conn(conn) as c:
-            c.execute(sketch_bands.delete().where(sketch_bands.c.article_id == article_id))
-            c.execute(sketches.delete().where(sketches.c.article_id == article_id))
+            for chunk in _chunks(ids, 500):
+                c.execute(sketch_bands.delete().where(sketch_bands.c.article_id.in_(chunk)))
+                c.execute(sketches.delete().where(sketches.c.article_id.in_(chunk)))
             c.execute(
-                sketches.insert().values(
-                    article_id=article_id, published=_naive(published), signature=signature
-                )
+                sketches.insert(),
+                [
+                    {"article_id": aid, "published": _naive(published), "signature": signature}
+                    for aid, published, signature, _ in latest.values()
+                ],
             )
-            keys = sorted(set(band_keys))
-            if keys:
-                c.execute(
-                    sketch_bands.insert(),
-                    [{"band_key": k, "article_id": article_id} for k in keys],
-                )
+            bands = [
+                {"band_key": key, "article_id": aid}
+                for aid, _, _, keys in latest.values()
+                for key in sorted(set(keys))
+            ]
+            if bands:
+                c.execute(sketch_bands.insert(), bands)
 
     def sketch_candidates(
         self, band_keys: Sequence[int], since: dt.datetime, conn: Connection | None = None
