@@ -48,8 +48,8 @@ log = logging.getLogger(__name__)
 
 TERMS_KEPT = 8
 PRUNE_EVERY = 500  # articles between two clean-ups of the index (at least; amortized)
-POSTINGS_SCANNED = 60  # newest postings read per term
-POSTINGS_BUDGET = 600  # postings read per article at most (bounds the work per article)
+POSTINGS_SCANNED = 40  # newest postings read per term
+POSTINGS_BUDGET = 300  # postings read per article at most (bounds the work per article)
 PAIR_FLOOR = 0.1  # article similarities below this are treated as 0 (sparse graph)
 ROUND_SIZE = 500  # new articles clustered together at most (a backlog goes in time-ordered rounds)
 SHARED_KEPT = 6
