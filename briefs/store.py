@@ -188,6 +188,9 @@ sketch_bands = sa.Table(
     sa.Index("ix_sketch_bands_article", "article_id"),
 )
 
+# Articles whose sketches are written per statement (each has 16 band rows).
+SKETCH_BATCH = 2000
+
 SCHEMA_VERSION = 4
 
 
@@ -563,13 +566,15 @@ class Store:
 
     def set_duplicates(self, links: dict[str, str], conn: Connection | None = None) -> None:
         """Mark articles as copies: article id -> id of the original it duplicates."""
+        if not links:
+            return
         with self._conn(conn) as c:
-            for article_id, original in links.items():
-                c.execute(
-                    articles.update()
-                    .where(articles.c.id == article_id)
-                    .values(duplicate_of=original)
-                )
+            c.execute(
+                articles.update()
+                .where(articles.c.id == sa.bindparam("b_article"))
+                .values(duplicate_of=sa.bindparam("b_original")),
+                [{"b_article": a, "b_original": o} for a, o in links.items()],
+            )
 
     def articles(self, ids: Sequence[str]) -> list[Article]:
         """Stored articles by id, in the order asked (missing ids are skipped)."""
@@ -689,27 +694,26 @@ class Store:
         Batched: a few statements for the lot (a day of news is tens of thousands of sketches).
         """
         latest = {item[0]: item for item in items}
-        if not latest:
-            return
         ids = list(latest)
         with self._conn(conn) as c:
-            for chunk in _chunks(ids, 500):
+            # Chunks bound the statement parameters held at once (a day is ~800k band rows).
+            for chunk in _chunks(ids, SKETCH_BATCH):
                 c.execute(sketch_bands.delete().where(sketch_bands.c.article_id.in_(chunk)))
                 c.execute(sketches.delete().where(sketches.c.article_id.in_(chunk)))
-            c.execute(
-                sketches.insert(),
-                [
-                    {"article_id": aid, "published": _naive(published), "signature": signature}
-                    for aid, published, signature, _ in latest.values()
-                ],
-            )
-            bands = [
-                {"band_key": key, "article_id": aid}
-                for aid, _, _, keys in latest.values()
-                for key in sorted(set(keys))
-            ]
-            if bands:
-                c.execute(sketch_bands.insert(), bands)
+                c.execute(
+                    sketches.insert(),
+                    [
+                        {"article_id": aid, "published": _naive(when), "signature": signature}
+                        for aid, when, signature, _ in (latest[i] for i in chunk)
+                    ],
+                )
+                bands = [
+                    {"band_key": key, "article_id": aid}
+                    for aid, _, _, keys in (latest[i] for i in chunk)
+                    for key in sorted(set(keys))
+                ]
+                if bands:
+                    c.execute(sketch_bands.insert(), bands)
 
     def sketch_candidates(
         self, band_keys: Sequence[int], since: dt.datetime, conn: Connection | None = None

@@ -189,3 +189,42 @@ def test_meta_values_round_trip(tmp_path: Path) -> None:
         store.set_meta("k" * 65, "x")
     store.close()
     assert os.path.exists(tmp_path / "m.db")
+
+
+def test_teaser_test_on_texts_gives_what_filtering_the_articles_gives(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "t.db"))
+    t = dt.datetime(2024, 4, 6, 8, tzinfo=dt.UTC)
+    items = [
+        dataclasses.replace(_article(i, t + dt.timedelta(minutes=i)), body=" ".join(["w"] * n))
+        for i, n in enumerate([3, 50, 119, 120, 400, 0])
+    ]
+    items[5] = dataclasses.replace(items[5], summary="Only a teaser here.")
+    store.add_articles(items)
+    since, now = t - dt.timedelta(days=1), t + dt.timedelta(hours=1)
+    everything = store.articles_needing_text(since, now, 2400)
+    expected = [a.id for a in everything if len((a.body or a.summary).split()) < 120]
+    got = store.articles_needing_text(
+        since, now, 2400, is_teaser=lambda text: len(text.split()) < 120
+    )
+    assert [a.id for a in got] == expected == ["a005", "a002", "a001", "a000"]
+    assert got == [a for a in everything if a.id in expected]
+    store.close()
+
+
+def test_batched_sketches_and_feed_states_round_trip(tmp_path: Path) -> None:
+    from briefs.models import FeedState
+
+    store = open_store(str(tmp_path / "s.db"))
+    t = dt.datetime(2024, 4, 6, 8, tzinfo=dt.UTC)
+    store.add_articles([_article(i, t) for i in range(3)])
+    store.save_sketches([("a000", t, b"\1" * 512, [1, 2]), ("a001", t, b"\2" * 512, [2, 3])])
+    store.save_sketches([("a001", t, b"\3" * 512, [4]), ("a002", t, b"\4" * 512, [])])
+    found = {a.id: sig for a, sig in store.sketch_candidates([1, 2, 3, 4], t)}
+    assert found == {"a000": b"\1" * 512, "a001": b"\3" * 512}  # a001 replaced, not doubled
+    states = [FeedState(f"s{i}", etag=f'"{i}"', consecutive_failures=i) for i in range(3)]
+    store.save_feed_states(states[:2])
+    store.save_feed_states([dataclasses.replace(states[1], etag='"new"'), states[2]])
+    got = store.feed_states()
+    assert got["s0"] == states[0] and got["s2"] == states[2]
+    assert got["s1"] == dataclasses.replace(states[1], etag='"new"')
+    store.close()
