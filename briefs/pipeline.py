@@ -107,6 +107,8 @@ FULL_TEXT_WINDOW = dt.timedelta(days=2)
 CACHE_RETENTION = dt.timedelta(days=30)
 # Polled articles (and their sources' states) committed per transaction when storing a poll.
 STORE_BATCH = 2000
+# Articles sketched and linked to their copies per batch (memory: a batch, not a day).
+LINK_BATCH = 5000
 
 
 def _host(url: str) -> str:
@@ -285,29 +287,45 @@ def fetch_full_text(
 
 
 def link_copies(store: Store, article_ids: set[str]) -> int:
-    """Sketch the given articles and link syndicated copies to their originals."""
-    if not article_ids:
+    """Sketch the given articles and link syndicated copies to their originals.
+
+    The articles are taken oldest first, LINK_BATCH at a time, each batch against the sketches
+    stored so far (earlier batches included): the same links as one pass over them all, with a
+    batch's articles in memory rather than a day's.
+    """
+    order = store.published_order(article_ids)
+    if not order:
         return 0
-    fresh = store.articles(sorted(article_ids))
-    sketches = {a.id: s for a in fresh if (s := sketch_text(a.text)) is not None}
-    if not sketches:
-        return 0
-    keys = [k for s in sketches.values() for k in s.band_keys]
-    since = min(a.published for a in fresh) - DUPLICATE_WINDOW
-    stored = [(a, sig) for a, sig in store.sketch_candidates(keys, since) if a.id not in sketches]
-    links = link_duplicates(fresh, sketches, stored)
-    by_id = {a.id: a for a in fresh}
-    with store.transaction() as conn:
-        store.prune_ingest_caches(since - CACHE_RETENTION, conn)
-        store.save_sketches(
-            [
-                (article_id, by_id[article_id].published, sketch.signature, sketch.band_keys)
-                for article_id, sketch in sketches.items()
-            ],
-            conn,
-        )
-        store.set_duplicates(links, conn)
-    return len(links)
+    # Not yet sketched in this pass: their stored sketches, if any, are stale.
+    pending = {aid for aid, _ in order}
+    linked = 0
+    for start in range(0, len(order), LINK_BATCH):
+        ids = [aid for aid, _ in order[start : start + LINK_BATCH]]
+        fresh = store.articles(ids)
+        sketches = {a.id: s for a in fresh if (s := sketch_text(a.text)) is not None}
+        links: dict[str, str] = {}
+        if sketches:
+            keys = [k for s in sketches.values() for k in s.band_keys]
+            since = min(a.published for a in fresh) - DUPLICATE_WINDOW
+            stored = [
+                (a, sig) for a, sig in store.sketch_candidates(keys, since) if a.id not in pending
+            ]
+            links = link_duplicates(fresh, sketches, stored)
+        by_id = {a.id: a for a in fresh}
+        with store.transaction() as conn:
+            if start == 0:
+                store.prune_ingest_caches(order[0][1] - DUPLICATE_WINDOW - CACHE_RETENTION, conn)
+            store.save_sketches(
+                [
+                    (article_id, by_id[article_id].published, sketch.signature, sketch.band_keys)
+                    for article_id, sketch in sketches.items()
+                ],
+                conn,
+            )
+            store.set_duplicates(links, conn)
+        pending.difference_update(ids)
+        linked += len(links)
+    return linked
 
 
 def group_pending(config: Config, store: Store) -> int:

@@ -595,6 +595,17 @@ class Store:
             ).all()
         return [_article(r) for r in rows]
 
+    def published_order(self, ids: Iterable[str]) -> list[tuple[str, dt.datetime]]:
+        """The given articles as (id, published), oldest first (ties by id); unknown ids dropped."""
+        out: list[tuple[str, dt.datetime]] = []
+        with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(ids)), 500):
+                rows = conn.execute(
+                    sa.select(articles.c.id, articles.c.published).where(articles.c.id.in_(chunk))
+                )
+                out.extend((r.id, _utc(r.published) or dt.datetime.now(dt.UTC)) for r in rows)
+        return sorted(out, key=lambda item: (item[1], item[0]))
+
     def ungrouped_ids(self) -> set[str]:
         """Ids of the articles not yet assigned to a story (stored, not yet fully processed)."""
         with self.engine.connect() as conn:

@@ -228,3 +228,49 @@ def test_batched_sketches_and_feed_states_round_trip(tmp_path: Path) -> None:
     assert got["s0"] == states[0] and got["s2"] == states[2]
     assert got["s1"] == dataclasses.replace(states[1], etag='"new"')
     store.close()
+
+
+def _day_with_copies() -> list[Article]:
+    """Stories printed first by one outlet and copied, verbatim or edited, by others later."""
+    import random
+
+    rng = random.Random(8)
+    vocabulary = [f"w{i}" for i in range(3000)]
+    out: list[Article] = []
+    t = dt.datetime(2024, 4, 6, 0, tzinfo=dt.UTC)
+    for story in range(12):
+        text = " ".join(rng.choice(vocabulary) for _ in range(160)) + "."
+        for copy in range(rng.randint(1, 4)):
+            body = text if copy % 2 else f"Update {copy}. {text} Reporting by staff."
+            when = t + dt.timedelta(hours=story, minutes=17 * copy)
+            out.append(
+                dataclasses.replace(
+                    _article(story * 10 + 9 - copy, when),  # ids against time order
+                    source_id=f"src{copy}",
+                    url=f"https://src{copy}.example/{story}",
+                    body=body,
+                    body_origin="feed",
+                )
+            )
+    rng.shuffle(out)
+    return out
+
+
+def test_linking_copies_in_batches_links_what_one_pass_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from briefs import pipeline
+
+    found: list[dict[str, str | None]] = []
+    for batch in (10_000, 4, 1):
+        monkeypatch.setattr(pipeline, "LINK_BATCH", batch)
+        store = open_store(str(tmp_path / f"l{batch}.db"))
+        day = _day_with_copies()
+        store.add_articles(day)
+        linked = pipeline.link_copies(store, store.ungrouped_ids())
+        got = {a.id: a.duplicate_of for a in store.articles([a.id for a in day])}
+        assert linked == sum(1 for v in got.values() if v)
+        found.append(got)
+        store.close()
+    assert found[0] == found[1] == found[2]
+    assert sum(1 for v in found[0].values() if v) >= 10  # copies were found at all
