@@ -26,7 +26,7 @@ import re
 import threading
 import time
 import zoneinfo
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
@@ -194,8 +194,41 @@ def _poll_and_store(
     due: bool,
     progress: Progress | None,
 ) -> tuple[int, int, tuple[tuple[str, str], ...]]:
+    """Poll, storing results as they arrive, a few thousand articles per transaction.
+
+    Articles and the feed states that produced them commit together, so a crash never records
+    validators (ETag) for entries that were not stored; memory holds the results of one batch.
+    """
+    order = {src.id: i for i, src in enumerate(config.sources)}
+    failed: list[tuple[int, str, str]] = []
+    new_ids: set[str] = set()
+    waiting: list[PollResult] = []
+    size = polled = 0
+
+    def flush() -> None:
+        nonlocal size
+        with timings.stage("store"), store.transaction() as conn:
+            new_ids.update(
+                a.id for a in store.add_articles((a for r in waiting for a in r.articles), conn)
+            )
+            store.save_feed_states((r.state for r in waiting if r.state is not None), conn)
+        waiting.clear()
+        size = 0
+
+    def keep(result: PollResult) -> None:
+        nonlocal polled, size
+        polled += 1
+        if result.error:
+            where = order.get(result.source.id, len(order))
+            failed.append((where, result.source.name, result.error))
+        waiting.append(result)
+        size += len(result.articles) + 1
+        if size >= STORE_BATCH:
+            flush()
+
+    inner = timings.get("parse", 0.0) + timings.get("store", 0.0)
     with timings.stage("fetch"):
-        results = poll_sources(
+        poll_sources(
             config.sources,
             store.feed_states(),
             config.fetch,
@@ -204,36 +237,13 @@ def _poll_and_store(
             due=due,
             progress=progress,
             timings=timings,
+            on_result=keep,
         )
-    # Parsing ran in the poll's parsing thread and was timed there: fetch is the rest.
-    timings["fetch"] -= timings.get("parse", 0.0)
-    failed = [(r.source.name, r.error) for r in results if r.error]
-    new_ids: set[str] = set()
-    with timings.stage("store"):
-        # Articles and the feed states that produced them commit together, so a crash never
-        # records validators (ETag) for entries that were not stored. Sources are committed a
-        # few thousand articles at a time: one commit per source costs more than the inserts.
-        for batch in _store_batches(results):
-            with store.transaction() as conn:
-                new_ids.update(
-                    a.id for a in store.add_articles((a for r in batch for a in r.articles), conn)
-                )
-                store.save_feed_states((r.state for r in batch if r.state is not None), conn)
-    return len(results), len(new_ids), tuple(failed)
-
-
-def _store_batches(results: Sequence[PollResult]) -> Iterator[list[PollResult]]:
-    """Consecutive results holding about STORE_BATCH articles each (every source whole)."""
-    batch: list[PollResult] = []
-    size = 0
-    for result in results:
-        batch.append(result)
-        size += len(result.articles) + 1
-        if size >= STORE_BATCH:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
+        if waiting:
+            flush()
+    # Parsing and storing ran inside the poll and were timed there: fetch is the rest.
+    timings["fetch"] -= timings.get("parse", 0.0) + timings.get("store", 0.0) - inner
+    return polled, len(new_ids), tuple((name, error) for _, name, error in sorted(failed))
 
 
 def fetch_full_text(

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from briefs.cli import cli
 from briefs.config import Config, load_config
-from briefs.models import Article, BriefStory, Story
+from briefs.models import Article, BriefStory, PollResult, Story
 from briefs.pipeline import (
     _previous_counts,
     _rank_and_summarize,
@@ -274,3 +274,15 @@ def test_linking_copies_in_batches_links_what_one_pass_links(
         store.close()
     assert found[0] == found[1] == found[2]
     assert sum(1 for v in found[0].values() if v) >= 10  # copies were found at all
+
+
+def test_a_poll_can_hand_over_results_as_sources_finish(seeds_copy: Path) -> None:
+    from briefs.ingest import poll_sources
+
+    config = load_config(seeds_copy / "briefs.toml")
+    kept = poll_sources(config.sources, {}, config.fetch, NOW)
+    handed: list[PollResult] = []
+    rest = poll_sources(config.sources, {}, config.fetch, NOW, on_result=handed.append)
+    assert rest == [] and len(handed) == len(kept) == len(config.sources)
+    assert sorted(r.source.id for r in handed) == sorted(r.source.id for r in kept)
+    assert sum(len(r.articles) for r in handed) == sum(len(r.articles) for r in kept)
