@@ -26,7 +26,7 @@ import re
 import threading
 import time
 import zoneinfo
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
@@ -107,6 +107,8 @@ FULL_TEXT_WINDOW = dt.timedelta(days=2)
 CACHE_RETENTION = dt.timedelta(days=30)
 # Polled articles (and their sources' states) committed per transaction when storing a poll.
 STORE_BATCH = 2000
+# Articles sketched and linked to their copies per batch (memory: a batch, not a day).
+LINK_BATCH = 5000
 
 
 def _host(url: str) -> str:
@@ -192,8 +194,42 @@ def _poll_and_store(
     due: bool,
     progress: Progress | None,
 ) -> tuple[int, int, tuple[tuple[str, str], ...]]:
+    """Poll, storing results as they arrive, a few thousand articles per transaction.
+
+    Articles and the feed states that produced them commit together, so a crash never records
+    validators (ETag) for entries that were not stored; memory holds the results of one batch.
+    """
+    order = {src.id: i for i, src in enumerate(config.sources)}
+    failed: list[tuple[int, str, str]] = []
+    new_ids: set[str] = set()
+    waiting: list[PollResult] = []
+    size = polled = 0
+
+    def flush() -> None:
+        nonlocal size
+        # CPU time: storing overlaps the parsing thread (see briefs.timing)
+        with timings.stage("store", time.thread_time), store.transaction() as conn:
+            new_ids.update(
+                a.id for a in store.add_articles((a for r in waiting for a in r.articles), conn)
+            )
+            store.save_feed_states((r.state for r in waiting if r.state is not None), conn)
+        waiting.clear()
+        size = 0
+
+    def keep(result: PollResult) -> None:
+        nonlocal polled, size
+        polled += 1
+        if result.error:
+            where = order.get(result.source.id, len(order))
+            failed.append((where, result.source.name, result.error))
+        waiting.append(result)
+        size += len(result.articles) + 1
+        if size >= STORE_BATCH:
+            flush()
+
+    inner = timings.get("parse", 0.0) + timings.get("store", 0.0)
     with timings.stage("fetch"):
-        results = poll_sources(
+        poll_sources(
             config.sources,
             store.feed_states(),
             config.fetch,
@@ -202,36 +238,13 @@ def _poll_and_store(
             due=due,
             progress=progress,
             timings=timings,
+            on_result=keep,
         )
-    # Parsing ran in the poll's parsing thread and was timed there: fetch is the rest.
-    timings["fetch"] -= timings.get("parse", 0.0)
-    failed = [(r.source.name, r.error) for r in results if r.error]
-    new_ids: set[str] = set()
-    with timings.stage("store"):
-        # Articles and the feed states that produced them commit together, so a crash never
-        # records validators (ETag) for entries that were not stored. Sources are committed a
-        # few thousand articles at a time: one commit per source costs more than the inserts.
-        for batch in _store_batches(results):
-            with store.transaction() as conn:
-                new_ids.update(
-                    a.id for a in store.add_articles((a for r in batch for a in r.articles), conn)
-                )
-                store.save_feed_states((r.state for r in batch if r.state is not None), conn)
-    return len(results), len(new_ids), tuple(failed)
-
-
-def _store_batches(results: Sequence[PollResult]) -> Iterator[list[PollResult]]:
-    """Consecutive results holding about STORE_BATCH articles each (every source whole)."""
-    batch: list[PollResult] = []
-    size = 0
-    for result in results:
-        batch.append(result)
-        size += len(result.articles) + 1
-        if size >= STORE_BATCH:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
+        if waiting:
+            flush()
+    # Parsing and storing ran inside the poll and were timed there: fetch is the rest.
+    timings["fetch"] -= timings.get("parse", 0.0) + timings.get("store", 0.0) - inner
+    return polled, len(new_ids), tuple((name, error) for _, name, error in sorted(failed))
 
 
 def fetch_full_text(
@@ -285,29 +298,45 @@ def fetch_full_text(
 
 
 def link_copies(store: Store, article_ids: set[str]) -> int:
-    """Sketch the given articles and link syndicated copies to their originals."""
-    if not article_ids:
+    """Sketch the given articles and link syndicated copies to their originals.
+
+    The articles are taken oldest first, LINK_BATCH at a time, each batch against the sketches
+    stored so far (earlier batches included): the same links as one pass over them all, with a
+    batch's articles in memory rather than a day's.
+    """
+    order = store.published_order(article_ids)
+    if not order:
         return 0
-    fresh = store.articles(sorted(article_ids))
-    sketches = {a.id: s for a in fresh if (s := sketch_text(a.text)) is not None}
-    if not sketches:
-        return 0
-    keys = [k for s in sketches.values() for k in s.band_keys]
-    since = min(a.published for a in fresh) - DUPLICATE_WINDOW
-    stored = [(a, sig) for a, sig in store.sketch_candidates(keys, since) if a.id not in sketches]
-    links = link_duplicates(fresh, sketches, stored)
-    by_id = {a.id: a for a in fresh}
-    with store.transaction() as conn:
-        store.prune_ingest_caches(since - CACHE_RETENTION, conn)
-        store.save_sketches(
-            [
-                (article_id, by_id[article_id].published, sketch.signature, sketch.band_keys)
-                for article_id, sketch in sketches.items()
-            ],
-            conn,
-        )
-        store.set_duplicates(links, conn)
-    return len(links)
+    # Not yet sketched in this pass: their stored sketches, if any, are stale.
+    pending = {aid for aid, _ in order}
+    linked = 0
+    for start in range(0, len(order), LINK_BATCH):
+        ids = [aid for aid, _ in order[start : start + LINK_BATCH]]
+        fresh = store.articles(ids)
+        sketches = {a.id: s for a in fresh if (s := sketch_text(a.text)) is not None}
+        links: dict[str, str] = {}
+        if sketches:
+            keys = [k for s in sketches.values() for k in s.band_keys]
+            since = min(a.published for a in fresh) - DUPLICATE_WINDOW
+            stored = [
+                (a, sig) for a, sig in store.sketch_candidates(keys, since) if a.id not in pending
+            ]
+            links = link_duplicates(fresh, sketches, stored)
+        by_id = {a.id: a for a in fresh}
+        with store.transaction() as conn:
+            if start == 0:
+                store.prune_ingest_caches(order[0][1] - DUPLICATE_WINDOW - CACHE_RETENTION, conn)
+            store.save_sketches(
+                [
+                    (article_id, by_id[article_id].published, sketch.signature, sketch.band_keys)
+                    for article_id, sketch in sketches.items()
+                ],
+                conn,
+            )
+            store.set_duplicates(links, conn)
+        pending.difference_update(ids)
+        linked += len(links)
+    return linked
 
 
 def group_pending(config: Config, store: Store) -> int:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from briefs.cli import cli
 from briefs.config import Config, load_config
-from briefs.models import Article, BriefStory, Story
+from briefs.models import Article, BriefStory, PollResult, Story
 from briefs.pipeline import (
     _previous_counts,
     _rank_and_summarize,
@@ -189,3 +189,100 @@ def test_meta_values_round_trip(tmp_path: Path) -> None:
         store.set_meta("k" * 65, "x")
     store.close()
     assert os.path.exists(tmp_path / "m.db")
+
+
+def test_teaser_test_on_texts_gives_what_filtering_the_articles_gives(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "t.db"))
+    t = dt.datetime(2024, 4, 6, 8, tzinfo=dt.UTC)
+    items = [
+        dataclasses.replace(_article(i, t + dt.timedelta(minutes=i)), body=" ".join(["w"] * n))
+        for i, n in enumerate([3, 50, 119, 120, 400, 0])
+    ]
+    items[5] = dataclasses.replace(items[5], summary="Only a teaser here.")
+    store.add_articles(items)
+    since, now = t - dt.timedelta(days=1), t + dt.timedelta(hours=1)
+    everything = store.articles_needing_text(since, now, 2400)
+    expected = [a.id for a in everything if len((a.body or a.summary).split()) < 120]
+    got = store.articles_needing_text(
+        since, now, 2400, is_teaser=lambda text: len(text.split()) < 120
+    )
+    assert [a.id for a in got] == expected == ["a005", "a002", "a001", "a000"]
+    assert got == [a for a in everything if a.id in expected]
+    store.close()
+
+
+def test_batched_sketches_and_feed_states_round_trip(tmp_path: Path) -> None:
+    from briefs.models import FeedState
+
+    store = open_store(str(tmp_path / "s.db"))
+    t = dt.datetime(2024, 4, 6, 8, tzinfo=dt.UTC)
+    store.add_articles([_article(i, t) for i in range(3)])
+    store.save_sketches([("a000", t, b"\1" * 512, [1, 2]), ("a001", t, b"\2" * 512, [2, 3])])
+    store.save_sketches([("a001", t, b"\3" * 512, [4]), ("a002", t, b"\4" * 512, [])])
+    found = {a.id: sig for a, sig in store.sketch_candidates([1, 2, 3, 4], t)}
+    assert found == {"a000": b"\1" * 512, "a001": b"\3" * 512}  # a001 replaced, not doubled
+    states = [FeedState(f"s{i}", etag=f'"{i}"', consecutive_failures=i) for i in range(3)]
+    store.save_feed_states(states[:2])
+    store.save_feed_states([dataclasses.replace(states[1], etag='"new"'), states[2]])
+    got = store.feed_states()
+    assert got["s0"] == states[0] and got["s2"] == states[2]
+    assert got["s1"] == dataclasses.replace(states[1], etag='"new"')
+    store.close()
+
+
+def _day_with_copies() -> list[Article]:
+    """Stories printed first by one outlet and copied, verbatim or edited, by others later."""
+    import random
+
+    rng = random.Random(8)
+    vocabulary = [f"w{i}" for i in range(3000)]
+    out: list[Article] = []
+    t = dt.datetime(2024, 4, 6, 0, tzinfo=dt.UTC)
+    for story in range(12):
+        text = " ".join(rng.choice(vocabulary) for _ in range(160)) + "."
+        for copy in range(rng.randint(1, 4)):
+            body = text if copy % 2 else f"Update {copy}. {text} Reporting by staff."
+            when = t + dt.timedelta(hours=story, minutes=17 * copy)
+            out.append(
+                dataclasses.replace(
+                    _article(story * 10 + 9 - copy, when),  # ids against time order
+                    source_id=f"src{copy}",
+                    url=f"https://src{copy}.example/{story}",
+                    body=body,
+                    body_origin="feed",
+                )
+            )
+    rng.shuffle(out)
+    return out
+
+
+def test_linking_copies_in_batches_links_what_one_pass_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from briefs import pipeline
+
+    found: list[dict[str, str | None]] = []
+    for batch in (10_000, 4, 1):
+        monkeypatch.setattr(pipeline, "LINK_BATCH", batch)
+        store = open_store(str(tmp_path / f"l{batch}.db"))
+        day = _day_with_copies()
+        store.add_articles(day)
+        linked = pipeline.link_copies(store, store.ungrouped_ids())
+        got = {a.id: a.duplicate_of for a in store.articles([a.id for a in day])}
+        assert linked == sum(1 for v in got.values() if v)
+        found.append(got)
+        store.close()
+    assert found[0] == found[1] == found[2]
+    assert sum(1 for v in found[0].values() if v) >= 10  # copies were found at all
+
+
+def test_a_poll_can_hand_over_results_as_sources_finish(seeds_copy: Path) -> None:
+    from briefs.ingest import poll_sources
+
+    config = load_config(seeds_copy / "briefs.toml")
+    kept = poll_sources(config.sources, {}, config.fetch, NOW)
+    handed: list[PollResult] = []
+    rest = poll_sources(config.sources, {}, config.fetch, NOW, on_result=handed.append)
+    assert rest == [] and len(handed) == len(kept) == len(config.sources)
+    assert sorted(r.source.id for r in handed) == sorted(r.source.id for r in kept)
+    assert sum(len(r.articles) for r in handed) == sum(len(r.articles) for r in kept)
