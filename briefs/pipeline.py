@@ -26,11 +26,12 @@ import re
 import threading
 import time
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import Connection
 
 from briefs import __version__
 from briefs.config import SLOT_NAME, Config, EmailSettings
@@ -50,8 +51,8 @@ from briefs.feeds import (
     story_item,
 )
 from briefs.ingest import poll_sources
+from briefs.ingest.dedupe import SKETCH_VERSION, Sketch, link_duplicates, sketch_text
 from briefs.ingest.dedupe import WINDOW as DUPLICATE_WINDOW
-from briefs.ingest.dedupe import link_duplicates, sketch_text
 from briefs.ingest.extract import fetch_full_texts, needs_full_text, word_count
 from briefs.ingest.parse import content_hash
 from briefs.ingest.progress import Progress
@@ -179,7 +180,9 @@ def poll_and_group(
     with timings.stage("dedupe"):
         # Every article not yet grouped, not only this run's: a run killed between storing and
         # grouping leaves articles that must be linked exactly as an uninterrupted run would.
-        link_copies(store, store.ungrouped_ids() | improved)
+        pending = store.ungrouped_ids() | improved
+        resketch_window(store, now, skip=pending)
+        link_copies(store, pending)
     with timings.stage("group"):
         group_pending(config, store)
     return polled, new_count, failed
@@ -297,6 +300,40 @@ def fetch_full_text(
     return improved
 
 
+def resketch_window(store: Store, now: dt.datetime, skip: Set[str] = frozenset()) -> int:
+    """Sketch the duplicate window's articles again when the sketch format changed.
+
+    Stored signatures made by another ``SKETCH_VERSION`` cannot be compared with new ones (the
+    schema migration drops them), so copies of the last week's articles would go unnoticed.
+    Links already made stay; this only restores what later articles are compared against.
+    ``skip`` are articles about to be sketched anyway (this run's).
+    """
+    if store.get_meta("sketch_version") == str(SKETCH_VERSION):
+        return 0
+    ids = [i for i in store.published_since(now - DUPLICATE_WINDOW) if i not in skip]
+    for start in range(0, len(ids), LINK_BATCH):
+        fresh = store.articles(ids[start : start + LINK_BATCH])
+        with store.transaction() as conn:
+            _save_sketches(store, fresh, _sketch(fresh), conn)
+    store.set_meta("sketch_version", str(SKETCH_VERSION))
+    if ids:
+        log.info("sketched %d recent articles again for the new sketch format", len(ids))
+    return len(ids)
+
+
+def _sketch(articles: Sequence[Article]) -> dict[str, Sketch]:
+    return {a.id: s for a in articles if (s := sketch_text(a.text)) is not None}
+
+
+def _save_sketches(
+    store: Store, articles: Sequence[Article], sketches: dict[str, Sketch], conn: Connection
+) -> None:
+    published = {a.id: a.published for a in articles}
+    store.save_sketches(
+        [(aid, published[aid], s.signature, s.band_keys) for aid, s in sketches.items()], conn
+    )
+
+
 def link_copies(store: Store, article_ids: set[str]) -> int:
     """Sketch the given articles and link syndicated copies to their originals.
 
@@ -313,7 +350,7 @@ def link_copies(store: Store, article_ids: set[str]) -> int:
     for start in range(0, len(order), LINK_BATCH):
         ids = [aid for aid, _ in order[start : start + LINK_BATCH]]
         fresh = store.articles(ids)
-        sketches = {a.id: s for a in fresh if (s := sketch_text(a.text)) is not None}
+        sketches = _sketch(fresh)
         links: dict[str, str] = {}
         if sketches:
             keys = [k for s in sketches.values() for k in s.band_keys]
@@ -322,17 +359,10 @@ def link_copies(store: Store, article_ids: set[str]) -> int:
                 (a, sig) for a, sig in store.sketch_candidates(keys, since) if a.id not in pending
             ]
             links = link_duplicates(fresh, sketches, stored)
-        by_id = {a.id: a for a in fresh}
         with store.transaction() as conn:
             if start == 0:
                 store.prune_ingest_caches(order[0][1] - DUPLICATE_WINDOW - CACHE_RETENTION, conn)
-            store.save_sketches(
-                [
-                    (article_id, by_id[article_id].published, sketch.signature, sketch.band_keys)
-                    for article_id, sketch in sketches.items()
-                ],
-                conn,
-            )
+            _save_sketches(store, fresh, sketches, conn)
             store.set_duplicates(links, conn)
         pending.difference_update(ids)
         linked += len(links)

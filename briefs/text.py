@@ -140,6 +140,8 @@ def _nltk_words(text: str) -> list[str]:
             text = pattern.sub(r" \1 \2 ", text)
             lowered = text.lower()
     return text.split()
+
+
 _HAS_WORD_CHAR = re.compile(r"\w")
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _OPENING = "“‘«"

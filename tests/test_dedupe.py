@@ -183,3 +183,63 @@ def test_a_guid_shared_by_many_entries_is_not_an_identity(tmp_path: Path) -> Non
     same_guid = [dataclasses.replace(art(f"a{i}", "s", f"text {i}"), guid="1") for i in range(3)]
     assert len(store.add_articles(same_guid)) == 3
     store.close()
+
+
+def test_signatures_do_not_depend_on_the_process(tmp_path: Path) -> None:
+    # Signatures are stored and compared across runs: no per-process hash seed may enter them.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from briefs.ingest.dedupe import sketch_text; "
+        "sys.stdout.write(sketch_text(sys.stdin.read()).signature.hex())"
+    )
+    here = sketch_text(WIRE)
+    assert here is not None
+    for seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            input=WIRE,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(Path(__file__).parents[1])},
+        )
+        assert out.stdout == here.signature.hex()
+
+
+def test_upgrade_to_numbered_sketches_sketches_the_window_again(tmp_path: Path) -> None:
+    from briefs.pipeline import link_copies, resketch_window
+    from briefs.store import SCHEMA_VERSION
+
+    path = tmp_path / "b.db"
+    now = T0 + dt.timedelta(hours=6)
+    store = open_store(str(path))
+    store.add_articles(
+        [art("orig", "ap", WIRE, 0), art("old", "ap", REWRITE + " " + WIRE, -24 * 9)]
+    )
+    store.close()
+    # Make it a schema 4 file: the old band table keyed by article id, an old-format sketch.
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "DROP TABLE sketch_bands; DROP TABLE sketches;"
+            "CREATE TABLE sketches (article_id VARCHAR(40) PRIMARY KEY, published DATETIME NOT"
+            " NULL, signature BLOB NOT NULL);"
+            "CREATE TABLE sketch_bands (band_key BIGINT, article_id VARCHAR(40),"
+            " PRIMARY KEY (band_key, article_id));"
+            "INSERT INTO sketches VALUES ('orig', '2024-04-05 09:00:00.000000', zeroblob(512));"
+            "INSERT INTO sketch_bands VALUES (1, 'orig');"
+            "UPDATE meta SET value = '4' WHERE key = 'schema_version';"
+        )
+    store = open_store(str(path))
+    try:
+        assert store.schema_version() == SCHEMA_VERSION == 5
+        assert store.sketch_candidates([1], T0 - dt.timedelta(days=30)) == []  # old rows dropped
+        store.add_articles([art("copy", "paper", WIRE, 3)])
+        # only the week's articles are sketched again, and not the ones about to be linked
+        assert resketch_window(store, now, skip={"copy"}) == 1
+        assert resketch_window(store, now, skip={"copy"}) == 0  # remembered: once
+        assert link_copies(store, {"copy"}) == 1
+        assert store.articles(["copy"])[0].duplicate_of == "orig"
+    finally:
+        store.close()

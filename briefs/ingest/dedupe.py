@@ -24,7 +24,6 @@ Everything here is pure: the pipeline fetches candidates from the store and save
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import zlib
 from collections.abc import Iterable, Sequence
@@ -39,6 +38,7 @@ __all__ = [
     "BANDS",
     "NUM_PERM",
     "SIMILARITY",
+    "SKETCH_VERSION",
     "Sketch",
     "estimate_similarity",
     "link_duplicates",
@@ -53,10 +53,21 @@ MIN_SHINGLES = 20
 SIMILARITY = 0.5
 WINDOW = dt.timedelta(days=7)
 
-_PRIME = np.uint64(4294967311)  # the first prime above 2**32
-_rng = np.random.default_rng(20240406)  # fixed: signatures are stored and must stay comparable
-_A = _rng.integers(1, 2**31, NUM_PERM, dtype=np.uint64)
-_B = _rng.integers(0, 2**32, NUM_PERM, dtype=np.uint64)
+# Bumped whenever the signature or band keys of a text change: stored sketches of another
+# version are not comparable and are dropped (the store keeps the version it holds).
+SKETCH_VERSION = 2
+
+_rng = np.random.default_rng(20261128)  # fixed: signatures are stored and must stay comparable
+# h_i(x) = ((a_i * x + b_i) mod 2**64) >> 32 for 32-bit x: multiply-add-shift hashing
+# (Dietzfelbinger), 128 random functions with odd 64-bit a_i, in numpy's wrapping uint64.
+_A = _rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_B = _rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64)
+_SHIFT = np.uint64(32)
+# A shingle's hash is a polynomial in its words' hashes (mod 2**64), its top 32 bits kept.
+_BASE = np.uint64(0x9E3779B97F4A7C15)
+# Band keys: each band's 4 minima (and the band's number) combined the same way.
+_BAND_BASE = np.uint64(0xC2B2AE3D27D4EB4F)
+_BAND_SALT = (np.arange(BANDS, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x165667B19E3779F9)
 _WORD = re.compile(r"\w+")
 
 
@@ -73,27 +84,29 @@ def sketch_text(text: str) -> Sketch | None:
     words = _WORD.findall(text.lower())
     if len(words) < SHINGLE_WORDS + MIN_SHINGLES - 1:
         return None
-    shingles = {
-        " ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)
-    }
-    hashes = np.fromiter(
-        (zlib.crc32(s.encode("utf-8", "surrogatepass")) for s in shingles),
+    word_hashes = np.fromiter(
+        (zlib.crc32(w.encode("utf-8", "surrogatepass")) for w in words),
         dtype=np.uint64,
-        count=len(shingles),
+        count=len(words),
     )
-    # h_i(x) = (a_i * x + b_i) mod p for 128 random (a_i, b_i); a_i < 2**31 keeps it in 64 bits.
-    values = (np.outer(hashes, _A) + _B) % _PRIME
-    signature = (values.min(axis=0) & np.uint64(0xFFFFFFFF)).astype("<u4")
+    span = len(words) - SHINGLE_WORDS + 1
+    shingles = word_hashes[:span].copy()
+    with np.errstate(over="ignore"):
+        for k in range(1, SHINGLE_WORDS):
+            shingles = shingles * _BASE + word_hashes[k : k + span]
+        shingles = np.unique(shingles >> _SHIFT)
+        values = (np.multiply.outer(shingles, _A) + _B) >> _SHIFT
+    signature = values.min(axis=0).astype("<u4")
     return Sketch(signature.tobytes(), _band_keys(signature))
 
 
 def _band_keys(signature: npt.NDArray[np.uint32]) -> tuple[int, ...]:
-    keys = []
-    for band in range(BANDS):
-        chunk = signature[band * ROWS : (band + 1) * ROWS].tobytes()
-        digest = hashlib.blake2b(bytes([band]) + chunk, digest_size=8).digest()
-        keys.append(int.from_bytes(digest, "little", signed=True))
-    return tuple(keys)
+    rows = signature.astype(np.uint64).reshape(BANDS, ROWS)
+    with np.errstate(over="ignore"):
+        keys = _BAND_SALT.copy()
+        for r in range(ROWS):
+            keys = keys * _BAND_BASE + rows[:, r]
+    return tuple(keys.view(np.int64).tolist())
 
 
 def estimate_similarity(a: bytes, b: bytes) -> float:
