@@ -1,37 +1,94 @@
-"""Run one command and report its own peak memory: ``python launch.py RESULT.json -- CMD ...``.
+"""Run one command and report its peak memory: ``python launch.py RESULT.json -- CMD ...``.
 
 ru_maxrss as ``wait4`` reports it survives fork and exec: a child forked from a large process
 starts with that process's high-water mark. The benchmark process holds the whole corpus, so it
 starts this small launcher, and the launcher (a fresh interpreter of a few MB) starts the
-command: the figure it writes is the command's own. stdout and stderr pass through.
+command: the figure it writes is the command's own (the largest of its processes).
+
+A run that parses in worker processes uses more memory than its largest process: the launcher
+also samples the resident memory of the whole process tree every 20 ms and writes the highest
+sum it saw (``tree_rss_kib``). It makes itself the "subreaper" of the tree, so the CPU time it
+writes includes every descendant (workers, the forkserver) however they were reaped.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
+
+PR_SET_CHILD_SUBREAPER = 36
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it, from /proc (Linux)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo.extend(int(child) for child in task.read_text().split())
+            except OSError:
+                continue
+    return found
+
+
+def _tree_rss_kib(pid: int) -> int:
+    total = 0
+    for each in _descendants(pid):
+        try:
+            total += int(Path(f"/proc/{each}/statm").read_text().split()[1]) * PAGE_KIB
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
 
 def main() -> int:
-    """Run the command after ``--``; write wall time, exit code and ru_maxrss (KiB) as JSON."""
+    """Run the command after ``--``; write wall time, exit code, ru_maxrss and the tree peak."""
     result_path, sep, *cmd = sys.argv[1:]
     if sep != "--" or not cmd:
         raise SystemExit("usage: launch.py RESULT.json -- CMD ...")
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], _tree_rss_kib(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if Path("/proc").is_dir():
+        sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    user, system = usage.ru_utime, usage.ru_stime
+    while True:  # orphaned descendants reparented to us: their CPU counts too
+        try:
+            _, _, orphan = os.wait4(-1, 0)
+        except ChildProcessError:
+            break
+        user, system = user + orphan.ru_utime, system + orphan.ru_stime
     proc.returncode = os.waitstatus_to_exitcode(status)
     with open(result_path, "w", encoding="utf-8") as fh:
         json.dump(
             {
-                "wall": time.perf_counter() - start,
+                "wall": wall,
                 "code": proc.returncode,
                 "maxrss_kib": usage.ru_maxrss,
-                "user": usage.ru_utime,
-                "system": usage.ru_stime,
+                "tree_rss_kib": peak[0],
+                "user": user,
+                "system": system,
             },
             fh,
         )

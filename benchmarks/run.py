@@ -45,7 +45,18 @@ SIZES = {
     "10k": (10_000, 500),
     "50k": (50_000, 2_000),
 }
-STAGES = ("fetch", "parse", "extract", "store", "group", "summarize", "rank", "render", "write")
+STAGES = (
+    "fetch",
+    "parse",
+    "sketch",
+    "extract",
+    "store",
+    "group",
+    "summarize",
+    "rank",
+    "render",
+    "write",
+)
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 
 
@@ -58,6 +69,7 @@ class Child:
     stdout: str
     stderr: str
     maxrss_mb: float
+    tree_mb: float = 0.0  # the highest sum over its process tree (worker processes included)
     timed_out: bool = False
     cpu: float = 0.0  # user + system seconds of the command (and its children)
 
@@ -95,17 +107,29 @@ def run_child(cmd: list[str], cwd: Path, timeout: float) -> Child:
         stdout=out_path.read_text(errors="replace"),
         stderr=err_path.read_text(errors="replace"),
         maxrss_mb=float(result.get("maxrss_kib", 0)) / 1024,
+        tree_mb=float(result.get("tree_rss_kib", 0)) / 1024,
         timed_out=timed_out.is_set(),
         cpu=float(result.get("user", 0.0)) + float(result.get("system", 0.0)),
     )
 
 
-def parse_timings(stdout: str) -> dict[str, float]:
-    """The ``--timings`` block of ``briefs run``: stage -> seconds (without the total)."""
+def parse_timings(stdout: str, *, elsewhere: bool = False) -> dict[str, float]:
+    """The ``--timings`` block of ``briefs run``: stage -> seconds (without the total).
+
+    With ``elsewhere``, only the seconds spent in worker processes (CPU, alongside the rest).
+    """
     out: dict[str, float] = {}
     block = stdout.split("Timings:", 1)
     if len(block) < 2:
         return out
+    for line in block[1].splitlines():
+        match = re.match(r"\s+(\S+)\s+([\d.]+) s(?:\s+\(([\d.]+) s CPU of it in worker.*)?$", line)
+        if match and match.group(1) != "total":
+            if not elsewhere:
+                out[match.group(1)] = float(match.group(2))
+            elif match.group(3):
+                out[match.group(1)] = float(match.group(3))
+    return out
     for line in block[1].splitlines():
         match = re.match(r"\s+(\S+)\s+([\d.]+) s\s*$", line)
         if match and match.group(1) != "total":
@@ -321,6 +345,12 @@ def bench_extraction(
     return result
 
 
+def _stage(run: dict[str, Any], stage: str) -> str:
+    """A stage's seconds, with "w" when part of them ran in worker processes (CPU)."""
+    seconds = run["timings"].get(stage)
+    return _s(seconds) + (" w" if run.get("elsewhere", {}).get(stage) else "")
+
+
 def summarize_child(child: Child) -> dict[str, Any]:
     """The figures kept from one product run."""
     return {
@@ -328,8 +358,10 @@ def summarize_child(child: Child) -> dict[str, Any]:
         "code": child.code,
         "timed_out": child.timed_out,
         "maxrss_mb": child.maxrss_mb,
+        "tree_mb": child.tree_mb,
         "cpu": child.cpu,
         "timings": parse_timings(child.stdout),
+        "elsewhere": parse_timings(child.stdout, elsewhere=True),
         "stdout": child.stdout[-3000:] if child.code else "",
         "stderr": child.stderr[-3000:] if child.code else "",
     }
@@ -394,16 +426,20 @@ def report(results: list[dict[str, Any]], extraction: dict[str, Any] | None) -> 
         lambda r: _s(first(r)["wall"]) + ("  TIMEOUT" if first(r)["timed_out"] else ""),
     )
     row("  CPU (user+sys)", lambda r: _s(first(r)["cpu"]))
-    row("  sum of stages", lambda r: _s(sum(first(r)["timings"].values())))
+    row(
+        "  sum of stages",
+        lambda r: _s(sum(first(r)["timings"].values()) - sum(first(r)["elsewhere"].values())),
+    )
     for stage in STAGES:
-        row(f"  {stage}", lambda r, st=stage: _s(first(r)["timings"].get(st)))
+        row(f"  {stage}", lambda r, st=stage: _stage(first(r), st))
     others = sorted(
         {k for r in results if "first" in r for k in r["first"]["timings"]} - set(STAGES)
     )
     for stage in others:
-        row(f"  {stage}", lambda r, st=stage: _s(first(r)["timings"].get(st)))
+        row(f"  {stage}", lambda r, st=stage: _stage(first(r), st))
     row("articles/s", lambda r: f"{r['articles'] / first(r)['wall']:.0f}")
     row("peak memory (maxrss)", lambda r: f"{first(r)['maxrss_mb']:.0f} MB")
+    row("  whole process tree", lambda r: f"{first(r).get('tree_mb', 0):.0f} MB")
     row("database size", lambda r: f"{r['db_bytes'] / 1e6:.1f} MB")
     row("  per 10k articles", lambda r: f"{r['db_bytes'] / 1e6 / r['articles'] * 10_000:.1f} MB")
     row("floor: feedparser.parse", lambda r: _s(r["feedparser"]["seconds"]))

@@ -188,10 +188,14 @@ def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> N
     for path in report.files:
         click.echo(f"  {Path(path).name}")
     if timings:
-        total = sum(report.timings.values())
+        elsewhere = report.timings_elsewhere
+        total = sum(report.timings.values()) - sum(elsewhere.values())
         click.echo("Timings:")
         for stage, seconds in report.timings.items():
-            click.echo(f"  {stage:<10} {seconds:8.3f} s")
+            note = ""
+            if elsewhere.get(stage):
+                note = f"  ({elsewhere[stage]:.3f} s CPU of it in worker processes, alongside)"
+            click.echo(f"  {stage:<10} {seconds:8.3f} s{note}")
         click.echo(f"  {'total':<10} {total:8.3f} s")
 
 

@@ -76,6 +76,8 @@ class FetchSettings:
     teaser_words: int = 120
     # at most this many article pages are fetched per run (the rest wait for the next run)
     max_pages: int = 300
+    # processes that parse a large poll (100+ feeds): -1 one per CPU, 0 or 1 none (a thread)
+    parse_workers: int = -1
 
 
 @dataclass(frozen=True, slots=True)

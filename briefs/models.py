@@ -24,6 +24,7 @@ __all__ = [
     "PollResult",
     "RunReport",
     "Sentence",
+    "Sketch",
     "Source",
     "SourceKind",
     "Story",
@@ -252,14 +253,27 @@ class EditionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Sketch:
+    """The MinHash signature of an article's text and its LSH band keys (near-duplicates)."""
+
+    signature: bytes
+    band_keys: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PollResult:
-    """The outcome of polling one source once."""
+    """The outcome of polling one source once.
+
+    ``sketches`` are the near-duplicate sketches of those articles that have one, made where
+    the feed was parsed (see :mod:`briefs.ingest.dedupe`), by article id.
+    """
 
     source: Source
     articles: tuple[Article, ...] = ()
     state: FeedState | None = None
     error: str | None = None
     not_modified: bool = False
+    sketches: dict[str, Sketch] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +287,8 @@ class RunReport:
     stories: int
     files: tuple[str, ...]
     timings: dict[str, float] = field(default_factory=dict)
+    # the part of a stage's seconds spent in worker processes, alongside the rest (CPU time)
+    timings_elsewhere: dict[str, float] = field(default_factory=dict)
     unchanged: bool = False  # nothing new: the edition already built was left as it was
 
 

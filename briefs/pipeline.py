@@ -50,11 +50,11 @@ from briefs.feeds import (
     edition_items,
     story_item,
 )
-from briefs.ingest import poll_sources
-from briefs.ingest.dedupe import SKETCH_VERSION, Sketch, link_duplicates, sketch_text
+from briefs.ingest.dedupe import SKETCH_VERSION, link_duplicates, sketch_articles, sketch_of
 from briefs.ingest.dedupe import WINDOW as DUPLICATE_WINDOW
 from briefs.ingest.extract import fetch_full_texts, needs_full_text, word_count
 from briefs.ingest.parse import content_hash
+from briefs.ingest.poll import poll_sources
 from briefs.ingest.progress import Progress
 from briefs.lock import named_lock
 from briefs.mail import (
@@ -77,6 +77,7 @@ from briefs.models import (
     PageRecord,
     PollResult,
     RunReport,
+    Sketch,
     Story,
     Summary,
 )
@@ -182,7 +183,7 @@ def poll_and_group(
         # grouping leaves articles that must be linked exactly as an uninterrupted run would.
         pending = store.ungrouped_ids() | improved
         resketch_window(store, now, skip=pending)
-        link_copies(store, pending)
+        link_copies(store, pending, stale=improved)
     with timings.stage("group"):
         group_pending(config, store)
     return polled, new_count, failed
@@ -212,9 +213,11 @@ def _poll_and_store(
         nonlocal size
         # CPU time: storing overlaps the parsing thread (see briefs.timing)
         with timings.stage("store", time.thread_time), store.transaction() as conn:
-            new_ids.update(
-                a.id for a in store.add_articles((a for r in waiting for a in r.articles), conn)
-            )
+            added = store.add_articles((a for r in waiting for a in r.articles), conn)
+            new_ids.update(a.id for a in added)
+            # The sketches made while parsing, saved with their articles (see link_copies).
+            made = {aid: sketch for r in waiting for aid, sketch in r.sketches.items()}
+            _save_sketches(store, added, {a.id: made[a.id] for a in added if a.id in made}, conn)
             store.save_feed_states((r.state for r in waiting if r.state is not None), conn)
         waiting.clear()
         size = 0
@@ -230,7 +233,8 @@ def _poll_and_store(
         if size >= STORE_BATCH:
             flush()
 
-    inner = timings.get("parse", 0.0) + timings.get("store", 0.0)
+    overlapping = ("parse", "sketch", "store")
+    inner = sum(timings.here(name) for name in overlapping)
     with timings.stage("fetch"):
         poll_sources(
             config.sources,
@@ -245,8 +249,9 @@ def _poll_and_store(
         )
         if waiting:
             flush()
-    # Parsing and storing ran inside the poll and were timed there: fetch is the rest.
-    timings["fetch"] -= timings.get("parse", 0.0) + timings.get("store", 0.0) - inner
+    # Parsing, sketching and storing ran inside the poll and were timed there (in this process
+    # or in worker processes alongside it): fetch is the rest of this process's time.
+    timings["fetch"] -= sum(timings.here(name) for name in overlapping) - inner
     return polled, len(new_ids), tuple((name, error) for _, name, error in sorted(failed))
 
 
@@ -314,43 +319,44 @@ def resketch_window(store: Store, now: dt.datetime, skip: Set[str] = frozenset()
     for start in range(0, len(ids), LINK_BATCH):
         fresh = store.articles(ids[start : start + LINK_BATCH])
         with store.transaction() as conn:
-            _save_sketches(store, fresh, _sketch(fresh), conn)
+            _save_sketches(store, fresh, sketch_articles(fresh), conn)
     store.set_meta("sketch_version", str(SKETCH_VERSION))
     if ids:
         log.info("sketched %d recent articles again for the new sketch format", len(ids))
     return len(ids)
 
 
-def _sketch(articles: Sequence[Article]) -> dict[str, Sketch]:
-    return {a.id: s for a in articles if (s := sketch_text(a.text)) is not None}
-
-
 def _save_sketches(
     store: Store, articles: Sequence[Article], sketches: dict[str, Sketch], conn: Connection
 ) -> None:
+    if not sketches:
+        return
     published = {a.id: a.published for a in articles}
     store.save_sketches(
         [(aid, published[aid], s.signature, s.band_keys) for aid, s in sketches.items()], conn
     )
 
 
-def link_copies(store: Store, article_ids: set[str]) -> int:
-    """Sketch the given articles and link syndicated copies to their originals.
+def link_copies(store: Store, article_ids: set[str], stale: Set[str] = frozenset()) -> int:
+    """Link syndicated copies among the given articles to their originals.
 
     The articles are taken oldest first, LINK_BATCH at a time, each batch against the sketches
     stored so far (earlier batches included): the same links as one pass over them all, with a
-    batch's articles in memory rather than a day's.
+    batch's articles in memory rather than a day's. An article's sketch is the one stored with
+    it when it was polled, unless it has none or is in ``stale`` (its text changed since).
     """
     order = store.published_order(article_ids)
     if not order:
         return 0
-    # Not yet sketched in this pass: their stored sketches, if any, are stale.
+    # Not yet linked in this pass: they are not candidates for the batches before their own.
     pending = {aid for aid, _ in order}
     linked = 0
     for start in range(0, len(order), LINK_BATCH):
         ids = [aid for aid, _ in order[start : start + LINK_BATCH]]
+        stored_sketches = store.signatures(i for i in ids if i not in stale)
         fresh = store.articles(ids)
-        sketches = _sketch(fresh)
+        made = sketch_articles(a for a in fresh if a.id not in stored_sketches)
+        sketches = {aid: sketch_of(sig) for aid, sig in stored_sketches.items()} | made
         links: dict[str, str] = {}
         if sketches:
             keys = [k for s in sketches.values() for k in s.band_keys]
@@ -362,7 +368,7 @@ def link_copies(store: Store, article_ids: set[str]) -> int:
         with store.transaction() as conn:
             if start == 0:
                 store.prune_ingest_caches(order[0][1] - DUPLICATE_WINDOW - CACHE_RETENTION, conn)
-            _save_sketches(store, fresh, sketches, conn)
+            _save_sketches(store, fresh, made, conn)
             store.set_duplicates(links, conn)
         pending.difference_update(ids)
         linked += len(links)
@@ -737,6 +743,7 @@ def run(
                 stories=stories,
                 files=(),
                 timings=dict(timings),
+                timings_elsewhere=dict(timings.elsewhere),
                 unchanged=True,
             )
         brief, files = build_edition(config, store, edition, now, timings, failed)
@@ -751,6 +758,7 @@ def run(
         stories=len(brief.stories),
         files=tuple(files),
         timings=dict(timings),
+        timings_elsewhere=dict(timings.elsewhere),
     )
 
 
@@ -784,6 +792,7 @@ def build(
         stories=len(brief.stories),
         files=tuple(files),
         timings=dict(timings),
+        timings_elsewhere=dict(timings.elsewhere),
     )
 
 

@@ -767,6 +767,19 @@ class Store:
                 if bands:
                     c.execute(sketch_bands.insert(), bands)
 
+    def signatures(self, ids: Iterable[str], conn: Connection | None = None) -> dict[str, bytes]:
+        """The stored signatures of those of ``ids`` that have a sketch."""
+        found: dict[str, bytes] = {}
+        with self._conn(conn) as c:
+            for chunk in _chunks(sorted(set(ids)), 500):
+                rows = c.execute(
+                    sa.select(sketches.c.article_id, sketches.c.signature).where(
+                        sketches.c.article_id.in_(chunk)
+                    )
+                )
+                found.update((row.article_id, bytes(row.signature)) for row in rows)
+        return found
+
     def sketch_candidates(
         self, band_keys: Sequence[int], since: dt.datetime, conn: Connection | None = None
     ) -> list[tuple[Article, bytes]]:

@@ -7,6 +7,10 @@ Stages that overlap (polling: the parsing thread parses while the event loop fet
 are measured in CPU time of the thread doing them (``time.thread_time``): wall time there would
 count each thread's waits for the other's GIL twice. The poll's wall time minus those is what the
 fetching cost, so the stages still add up to the run's wall time.
+
+A large poll parses (and sketches) in worker processes instead: their CPU seconds are added to
+the stage as well and also kept in :attr:`Timings.elsewhere`, because they ran alongside the
+main process and are not part of its wall time.
 """
 
 from __future__ import annotations
@@ -22,7 +26,18 @@ log = logging.getLogger(__name__)
 
 
 class Timings(dict[str, float]):
-    """Seconds spent per stage, in the order the stages first ran."""
+    """Seconds spent per stage, in the order the stages first ran.
+
+    ``elsewhere`` holds the part of a stage's seconds spent in other processes (CPU time).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elsewhere: dict[str, float] = {}
+
+    def here(self, name: str) -> float:
+        """The seconds of ``name`` spent in this process."""
+        return self.get(name, 0.0) - self.elsewhere.get(name, 0.0)
 
     @contextmanager
     def stage(self, name: str, clock: Callable[[], float] = time.perf_counter) -> Iterator[None]:
@@ -38,9 +53,12 @@ class Timings(dict[str, float]):
         finally:
             self[name] += clock() - start
 
-    def add(self, name: str, seconds: float) -> None:
-        """Add ``seconds`` to a stage measured elsewhere (e.g. in another thread); not logged."""
+    def add(self, name: str, seconds: float, *, elsewhere: bool = False) -> None:
+        """Add ``seconds`` to a stage measured elsewhere (another thread, or with ``elsewhere``
+        another process); not logged."""
         self[name] = self.get(name, 0.0) + seconds
+        if elsewhere:
+            self.elsewhere[name] = self.elsewhere.get(name, 0.0) + seconds
 
 
 def timed(timings: Timings | None, name: str) -> AbstractContextManager[None]:

@@ -265,3 +265,69 @@ def test_due_polls_only_sources_whose_time_has_come(server: FeedServer) -> None:
     assert set(poll([a, b], states, due=False)) == {"a", "b"}  # a one-off run polls all
     off = dataclasses.replace(a, enabled=False)
     assert set(poll([off, b], states, due=False)) == {"b"}
+
+
+LONG = (
+    "The harbour authority said on Monday that the new breakwater would be finished before the "
+    "winter storms, after engineers found that the old wall had been undermined by the currents "
+    "along the northern shore, and that ships would be diverted to the southern quay meanwhile."
+)
+
+
+def test_a_large_poll_parses_in_worker_processes_with_the_same_results(
+    server: FeedServer,
+) -> None:
+    from briefs.ingest.poll import PROCESS_POLL_MIN
+    from briefs.timing import Timings
+
+    sources = []
+    for i in range(PROCESS_POLL_MIN):
+        items = [(f"s{i}-{j}", f"Story {i} {j}", f"{LONG} Item {i}.{j}.") for j in range(3)]
+        server.routes[f"/f{i}.xml"] = static(rss(f"Feed {i}", items, f"https://f{i}.example"))
+        sources.append(src(server, f"f{i}", f"/f{i}.xml"))
+    server.routes["/broken.xml"] = static(b"\x00\x01 not a feed at all")
+    sources.append(src(server, "broken", "/broken.xml"))
+    settings = dataclasses.replace(FAST, concurrency=16, per_host=16, total_timeout=30)
+
+    def run(workers: int) -> tuple[dict[str, PollResult], Timings]:
+        timings = Timings()
+        results = poll_sources(
+            sources,
+            {},
+            dataclasses.replace(settings, parse_workers=workers),
+            NOW,
+            rng=random.Random(7),
+            timings=timings,
+        )
+        return {r.source.id: r for r in results}, timings
+
+    in_workers, timings = run(2)
+    in_thread, thread_timings = run(0)
+    # the parse and sketch CPU is reported as spent in the worker processes
+    assert timings.elsewhere.keys() == {"parse", "sketch"} and timings["parse"] > 0
+    assert thread_timings.elsewhere == {}
+    assert in_workers == in_thread
+    assert len(in_workers["f7"].articles) == 3 and len(in_workers["f7"].sketches) == 3
+    assert in_workers["broken"].error and not in_workers["broken"].articles
+
+
+def test_dead_parsing_workers_leave_the_parsing_to_a_thread() -> None:
+    import asyncio
+
+    from briefs.ingest.poll import _Parser
+
+    feed = rss("Feed", [("a", "Alpha", LONG)])
+    source = Source("s", "feed", "https://news.example.org/feed.xml", "s")
+    parser = _Parser(2, None)
+    try:
+        assert parser.processes is not None
+        first = asyncio.run(parser.parse(feed, source, source.location, NOW, None, 100))
+        for process in list(parser.processes._processes.values()):
+            process.kill()
+            process.join()
+        again = asyncio.run(parser.parse(feed, source, source.location, NOW, None, 100))
+        assert parser.processes is None  # given up on, and the feed parsed all the same
+        assert (again.feed, again.sketches) == (first.feed, first.sketches)
+        assert len(first.sketches) == 1
+    finally:
+        parser.shutdown()

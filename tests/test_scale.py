@@ -277,7 +277,7 @@ def test_linking_copies_in_batches_links_what_one_pass_links(
 
 
 def test_a_poll_can_hand_over_results_as_sources_finish(seeds_copy: Path) -> None:
-    from briefs.ingest import poll_sources
+    from briefs.ingest.poll import poll_sources
 
     config = load_config(seeds_copy / "briefs.toml")
     kept = poll_sources(config.sources, {}, config.fetch, NOW)

@@ -27,12 +27,11 @@ import datetime as dt
 import re
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from briefs.models import Article
+from briefs.models import Article, Sketch
 
 __all__ = [
     "BANDS",
@@ -42,6 +41,8 @@ __all__ = [
     "Sketch",
     "estimate_similarity",
     "link_duplicates",
+    "sketch_articles",
+    "sketch_of",
     "sketch_text",
 ]
 
@@ -71,14 +72,6 @@ _BAND_SALT = (np.arange(BANDS, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x16
 _WORD = re.compile(r"\w+")
 
 
-@dataclass(frozen=True, slots=True)
-class Sketch:
-    """The MinHash signature of a text and its LSH band keys."""
-
-    signature: bytes
-    band_keys: tuple[int, ...]
-
-
 def sketch_text(text: str) -> Sketch | None:
     """The sketch of a text, or None when it is too short to compare reliably."""
     words = _WORD.findall(text.lower())
@@ -98,6 +91,16 @@ def sketch_text(text: str) -> Sketch | None:
         values = (np.multiply.outer(shingles, _A) + _B) >> _SHIFT
     signature = values.min(axis=0).astype("<u4")
     return Sketch(signature.tobytes(), _band_keys(signature))
+
+
+def sketch_articles(articles: Iterable[Article]) -> dict[str, Sketch]:
+    """The sketches of those articles whose text is long enough to have one, by article id."""
+    return {a.id: s for a in articles if (s := sketch_text(a.text)) is not None}
+
+
+def sketch_of(signature: bytes) -> Sketch:
+    """The sketch a stored signature belongs to (its band keys computed again)."""
+    return Sketch(signature, _band_keys(np.frombuffer(signature, dtype="<u4")))
 
 
 def _band_keys(signature: npt.NDArray[np.uint32]) -> tuple[int, ...]:

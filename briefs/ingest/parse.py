@@ -14,17 +14,18 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import feedparser
 
 from briefs.errors import ParseError
 from briefs.ingest.clean import html_to_text, plain_text
+from briefs.ingest.dedupe import sketch_articles
 from briefs.ingest.urls import article_id, canonical_url
-from briefs.models import Article, Source
+from briefs.models import Article, Sketch, Source
 
-__all__ = ["ParsedFeed", "content_hash", "parse_feed"]
+__all__ = ["ParsedAndSketched", "ParsedFeed", "content_hash", "parse_and_sketch", "parse_feed"]
 
 log = logging.getLogger(__name__)
 
@@ -329,3 +330,40 @@ def _iso_time(value: Any) -> dt.datetime | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return when.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAndSketched:
+    """A parsed feed cut to ``max_entries``, with its articles' sketches and the CPU it took."""
+
+    feed: ParsedFeed
+    entries: int  # before the cut
+    sketches: dict[str, Sketch]
+    parse_seconds: float
+    sketch_seconds: float
+
+
+def parse_and_sketch(
+    data: bytes,
+    source: Source,
+    url: str,
+    now: dt.datetime,
+    content_type: str | None,
+    max_entries: int,
+) -> ParsedAndSketched:
+    """Parse a feed, keep its newest ``max_entries`` entries, sketch their texts.
+
+    The CPU-heavy part of polling, run where parsing runs (a worker process or the parsing
+    thread), so only the kept articles and their sketches travel back.
+    """
+    start = time.thread_time()  # CPU: a thread's waits for the GIL are not parsing
+    feed = parse_feed(data, source, url=url, now=now, content_type=content_type)
+    entries = len(feed.articles)
+    if entries > max_entries:
+        # A feed this long is an archive dump or an attack: keep the newest entries, and keep
+        # memory and store time bounded for everything after parsing.
+        newest = sorted(feed.articles, key=lambda a: a.published, reverse=True)[:max_entries]
+        feed = replace(feed, articles=tuple(newest))
+    middle = time.thread_time()
+    sketches = sketch_articles(feed.articles)
+    return ParsedAndSketched(feed, entries, sketches, middle - start, time.thread_time() - middle)

@@ -23,14 +23,16 @@ import email.utils
 import functools
 import http
 import logging
+import multiprocessing
+import os
 import random
 import re
-import time
+import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
 import httpx
 
@@ -38,9 +40,9 @@ from briefs.config import FetchSettings
 from briefs.errors import SourceError
 from briefs.ingest.fetch import FetchResult, HostLimiter, fetch_url, make_client
 from briefs.ingest.files import read_seed_folder
-from briefs.ingest.parse import ParsedFeed, parse_feed
+from briefs.ingest.parse import ParsedAndSketched, parse_and_sketch
 from briefs.ingest.progress import NullProgress, Progress
-from briefs.models import Article, FeedState, PollResult, Source
+from briefs.models import Article, FeedState, PollResult, Sketch, Source
 from briefs.timing import Timings
 
 __all__ = [
@@ -52,8 +54,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
+# A poll of at least this many sources over HTTP parses in worker processes (settings
+# ``parse_workers``): starting them costs about half a second of CPU each, which a poll of a
+# hundred feeds (one to two seconds of parsing) repays; a smaller one parses in a thread.
+PROCESS_POLL_MIN = 100
 
 # A server may ask us to stay away for a while, but not for longer than this.
 MAX_RETRY_AFTER = dt.timedelta(days=7)
@@ -155,38 +159,96 @@ async def _poll_all(
         on_result(result)
         return None
 
-    # Parsing is CPU-bound and holds the GIL: one parsing thread keeps the event loop free for
-    # the downloads without several parsers fighting over the GIL.
-    parser = _ParseThread(timings)
+    remote = sum(1 for s in sources if "://" in s.location and not s.location.startswith("file:"))
+    parser = _Parser(parse_workers(settings) if remote >= PROCESS_POLL_MIN else 0, timings)
     try:
         async with make_client(settings, transport) as client:
             results = await asyncio.gather(*(one(client, s) for s in sources))
             return [r for r in results if r is not None]
     finally:
-        parser.shutdown(wait=False, cancel_futures=True)
+        parser.shutdown()
         progress.finish("poll")
 
 
-class _ParseThread(ThreadPoolExecutor):
-    """The one parsing thread; with ``timings``, the time it spends parsing is their "parse"."""
+def parse_workers(settings: FetchSettings) -> int:
+    """How many processes parse a large poll: ``parse_workers``, or -1 for one per CPU.
 
-    def __init__(self, timings: Timings | None) -> None:
-        super().__init__(max_workers=1, thread_name_prefix="briefs-parse")
+    0 or 1 (and a one-CPU machine) mean no worker processes: one thread parses.
+    """
+    wanted = settings.parse_workers
+    if wanted < 0:
+        wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return wanted if wanted > 1 else 0
+
+
+def _ignore_interrupts() -> None:
+    """Worker processes leave Ctrl-C and SIGTERM to the main process, which stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class _Parser:
+    """Where feeds are parsed: worker processes for a large poll, else one thread.
+
+    Parsing is CPU-bound and holds the GIL: in a thread, one keeps the event loop free for the
+    downloads without several parsers fighting over the GIL; worker processes use the other
+    cores. Their start method is "forkserver": forking a process that runs threads and an
+    event loop is unsafe. If the workers die (killed, out of memory), parsing goes on in the
+    thread. With ``timings``, parsing and sketching CPU go to the "parse" and "sketch" stages
+    (marked as spent in other processes when they were).
+    """
+
+    def __init__(self, workers: int, timings: Timings | None) -> None:
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefs-parse")
+        self.processes: ProcessPoolExecutor | None = None
+        if workers > 1:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["briefs.ingest.parse"])
+            self.processes = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_ignore_interrupts
+            )
         self.timings = timings
 
-    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
-        if self.timings is None:
-            return super().submit(fn, *args, **kwargs)
-        timings = self.timings
-
-        def timed() -> _T:
-            start = time.thread_time()  # CPU: this thread's waits for the GIL are not parsing
+    async def parse(
+        self,
+        data: bytes,
+        source: Source,
+        url: str,
+        now: dt.datetime,
+        content_type: str | None,
+        max_entries: int,
+    ) -> ParsedAndSketched:
+        """Parse (and sketch) one feed document where this parser parses."""
+        call = functools.partial(
+            parse_and_sketch, data, source, url, now, content_type, max_entries
+        )
+        loop = asyncio.get_running_loop()
+        parsed: ParsedAndSketched | None = None
+        if self.processes is not None:
             try:
-                return fn(*args, **kwargs)
-            finally:
-                timings.add("parse", time.thread_time() - start)
+                parsed = await loop.run_in_executor(self.processes, call)
+            except BrokenProcessPool:
+                if self.processes is not None:
+                    log.warning("the parsing processes stopped; parsing goes on in this process")
+                    self.processes.shutdown(wait=False, cancel_futures=True)
+                    self.processes = None
+            else:
+                self._time(parsed, elsewhere=True)
+                return parsed
+        parsed = await loop.run_in_executor(self.thread, call)
+        self._time(parsed, elsewhere=False)
+        return parsed
 
-        return super().submit(timed)
+    def _time(self, parsed: ParsedAndSketched, *, elsewhere: bool) -> None:
+        if self.timings is not None:
+            self.timings.add("parse", parsed.parse_seconds, elsewhere=elsewhere)
+            self.timings.add("sketch", parsed.sketch_seconds, elsewhere=elsewhere)
+
+    def shutdown(self) -> None:
+        """Stop the thread and the worker processes (pending work is cancelled)."""
+        self.thread.shutdown(wait=False, cancel_futures=True)
+        if self.processes is not None:
+            self.processes.shutdown(wait=True, cancel_futures=True)
 
 
 def _current_state(source: Source, state: FeedState | None) -> FeedState:
@@ -199,7 +261,7 @@ def _current_state(source: Source, state: FeedState | None) -> FeedState:
 async def _poll_one(
     client: httpx.AsyncClient,
     limiter: HostLimiter,
-    parser: Executor,
+    parser: _Parser,
     source: Source,
     state: FeedState,
     settings: FetchSettings,
@@ -215,7 +277,8 @@ async def _poll_one(
         if "://" not in source.location or source.location.startswith("file://"):
             path = source.location.removeprefix("file://")
             data = await asyncio.to_thread(_read_local, path, settings.max_bytes)
-            parsed = await _parse(parser, data, source, Path(path).as_uri(), now, None)
+            uri = Path(path).as_uri()
+            parsed = await parser.parse(data, source, uri, now, None, settings.max_entries)
             return _parsed(source, state, now, parsed, "ok", settings, None)
         url = state.url or source.location
         result = await fetch_url(
@@ -232,7 +295,7 @@ async def _poll_one(
 
 
 async def _answer(
-    parser: Executor,
+    parser: _Parser,
     source: Source,
     state: FeedState,
     now: dt.datetime,
@@ -255,7 +318,9 @@ async def _answer(
         )
     if not 200 <= status < 300:
         return _failed(source, state, now, _http_error(result), settings, rng, status=str(status))
-    parsed = await _parse(parser, result.content, source, result.url, now, result.content_type)
+    parsed = await parser.parse(
+        result.content, source, result.url, now, result.content_type, settings.max_entries
+    )
     new_state = replace(
         state,
         url=result.permanent_redirect or state.url,
@@ -265,18 +330,6 @@ async def _answer(
     if result.permanent_redirect:
         log.warning("%s: moved permanently to %s", source.id, result.permanent_redirect)
     return _parsed(source, new_state, now, parsed, str(status), settings, max_age)
-
-
-async def _parse(
-    parser: Executor,
-    data: bytes,
-    source: Source,
-    url: str,
-    now: dt.datetime,
-    content_type: str | None,
-) -> ParsedFeed:
-    call = functools.partial(parse_feed, data, source, url=url, now=now, content_type=content_type)
-    return await asyncio.get_running_loop().run_in_executor(parser, call)
 
 
 def _http_error(result: FetchResult) -> str:
@@ -334,26 +387,22 @@ def _parsed(
     source: Source,
     state: FeedState,
     now: dt.datetime,
-    parsed: ParsedFeed,
+    parsed: ParsedAndSketched,
     status: str,
     settings: FetchSettings,
     max_age: int | None,
 ) -> PollResult:
+    feed = parsed.feed
     new_state = replace(
         state,
-        floor_minutes=_floor(parsed.ttl_minutes, max_age),
-        site_url=parsed.site_url or state.site_url,
-        feed_title=parsed.title or state.feed_title,
+        floor_minutes=_floor(feed.ttl_minutes, max_age),
+        site_url=feed.site_url or state.site_url,
+        feed_title=feed.title or state.feed_title,
     )
-    articles = parsed.articles
-    if len(articles) > settings.max_entries:
-        # A feed this long is an archive dump or an attack: keep the newest entries, say so,
-        # and keep memory and store time bounded for everything after parsing.
-        newest = sorted(articles, key=lambda a: a.published, reverse=True)[: settings.max_entries]
-        status = f"{status}, kept the newest {settings.max_entries} of {len(articles)} entries"
+    if parsed.entries > len(feed.articles):
+        status = f"{status}, kept the newest {len(feed.articles)} of {parsed.entries} entries"
         log.warning("%s: %s", source.id, status)
-        articles = tuple(newest)
-    return _ok(source, new_state, now, articles, status, settings)
+    return _ok(source, new_state, now, feed.articles, status, settings, sketches=parsed.sketches)
 
 
 def _ok(
@@ -364,6 +413,7 @@ def _ok(
     status: str,
     settings: FetchSettings,
     not_modified: bool = False,
+    sketches: dict[str, Sketch] | None = None,
 ) -> PollResult:
     # The feed's own floor counts, but never beyond the longest we would ever wait.
     floor = min(
@@ -383,7 +433,7 @@ def _ok(
         disabled=False,
     )
     log.info("%s: %s, %d entries", source.id, status, len(articles))
-    return PollResult(source, articles, new_state, None, not_modified)
+    return PollResult(source, articles, new_state, None, not_modified, sketches or {})
 
 
 def _gone(source: Source, state: FeedState, now: dt.datetime, result: FetchResult) -> PollResult:
