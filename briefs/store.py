@@ -253,6 +253,31 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
 }
 
 
+def _insert_many(
+    conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """INSERT many rows of plain values (ints, strings) through the driver's executemany.
+
+    For the hundreds of thousands of (integer, integer) band rows of a day, SQLAlchemy's
+    per-row parameter processing costs more than SQLite's own insert (2.5 s of 3 s per 10,000
+    articles). The statement is still SQLAlchemy's, compiled for the connection's dialect, so
+    its placeholders are the driver's own; only values that need no type processing may pass.
+    """
+    if not rows:
+        return
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(columns))
+    positions = compiled.positiontup
+    params: Sequence[Any]
+    if positions is None:  # a named paramstyle
+        params = [dict(zip(columns, row, strict=True)) for row in rows]
+    elif list(positions) == list(columns):
+        params = rows
+    else:
+        order = [list(columns).index(name) for name in positions]
+        params = [tuple(row[i] for i in order) for row in rows]
+    conn.exec_driver_sql(str(compiled), params)
+
+
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -756,16 +781,12 @@ class Store:
                     )
                 }
                 # In key order: the band index is written in sequence, not at random.
-                bands = [
-                    {"band_key": key, "sketch": num}
-                    for key, num in sorted(
-                        (key, numbers[aid])
-                        for aid, _, _, keys in (latest[i] for i in chunk)
-                        for key in set(keys)
-                    )
-                ]
-                if bands:
-                    c.execute(sketch_bands.insert(), bands)
+                bands = sorted(
+                    (key, numbers[aid])
+                    for aid, _, _, keys in (latest[i] for i in chunk)
+                    for key in set(keys)
+                )
+                _insert_many(c, sketch_bands, ("band_key", "sketch"), bands)
 
     def signatures(self, ids: Iterable[str], conn: Connection | None = None) -> dict[str, bytes]:
         """The stored signatures of those of ``ids`` that have a sketch."""
