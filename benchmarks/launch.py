@@ -6,9 +6,10 @@ starts this small launcher, and the launcher (a fresh interpreter of a few MB) s
 command: the figure it writes is the command's own (the largest of its processes).
 
 A run that parses in worker processes uses more memory than its largest process: the launcher
-also samples the resident memory of the whole process tree every 20 ms and writes the highest
-sum it saw (``tree_rss_kib``). It makes itself the "subreaper" of the tree, so the CPU time it
-writes includes every descendant (workers, the forkserver) however they were reaped.
+also samples the proportional resident memory (PSS) of the whole process tree every 20 ms and
+writes the highest sum it saw (``tree_rss_kib``). It makes itself the "subreaper" of the tree,
+so the CPU time it writes includes every descendant (workers, the forkserver) however they
+were reaped.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import time
 from pathlib import Path
 
 PR_SET_CHILD_SUBREAPER = 36
-PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def _descendants(pid: int) -> list[int]:
@@ -41,10 +41,15 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _tree_rss_kib(pid: int) -> int:
+    """The proportional set size (PSS) of the tree: a page shared by n processes (workers
+    forked from one server) counts 1/n in each, so the sum is the memory the tree uses."""
     total = 0
     for each in _descendants(pid):
         try:
-            total += int(Path(f"/proc/{each}/statm").read_text().split()[1]) * PAGE_KIB
+            for line in Path(f"/proc/{each}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
         except (OSError, IndexError, ValueError):
             continue
     return total
