@@ -22,6 +22,7 @@ __all__ = [
     "FeedState",
     "PageRecord",
     "PollResult",
+    "Printing",
     "RunReport",
     "Sentence",
     "Sketch",
@@ -258,6 +259,18 @@ class Sketch:
 
     signature: bytes
     band_keys: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Printing:
+    """A stored article as near-duplicate linking sees it: who printed it when, its original
+    (if it is itself a copy) and its MinHash signature; none of its text."""
+
+    id: str
+    source_id: str
+    published: dt.datetime
+    duplicate_of: str | None
+    signature: bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,7 @@ from briefs.models import (
     EditionRecord,
     PageRecord,
     PollResult,
+    Printing,
     RunReport,
     Sketch,
     Story,
@@ -353,18 +354,22 @@ def link_copies(store: Store, article_ids: set[str], stale: Set[str] = frozenset
     linked = 0
     for start in range(0, len(order), LINK_BATCH):
         ids = [aid for aid, _ in order[start : start + LINK_BATCH]]
-        stored_sketches = store.signatures(i for i in ids if i not in stale)
-        fresh = store.articles(ids)
-        made = sketch_articles(a for a in fresh if a.id not in stored_sketches)
-        sketches = {aid: sketch_of(sig) for aid, sig in stored_sketches.items()} | made
+        known = store.printings(i for i in ids if i not in stale)
+        # Only articles without a current sketch are read whole (their text sketched now).
+        fresh = store.articles([i for i in ids if i not in known])
+        made = sketch_articles(fresh)
+        new = list(known.values()) + [
+            Printing(a.id, a.source_id, a.published, a.duplicate_of, made[a.id].signature)
+            for a in fresh
+            if a.id in made
+        ]
         links: dict[str, str] = {}
-        if sketches:
-            keys = [k for s in sketches.values() for k in s.band_keys]
-            since = min(a.published for a in fresh) - DUPLICATE_WINDOW
-            stored = [
-                (a, sig) for a, sig in store.sketch_candidates(keys, since) if a.id not in pending
-            ]
-            links = link_duplicates(fresh, sketches, stored)
+        if new:
+            keys = [k for s in made.values() for k in s.band_keys]
+            keys += [k for p in known.values() for k in sketch_of(p.signature).band_keys]
+            since = min(p.published for p in new) - DUPLICATE_WINDOW
+            stored = [p for p in store.sketch_candidates(keys, since) if p.id not in pending]
+            links = link_duplicates(new, stored)
         with store.transaction() as conn:
             if start == 0:
                 store.prune_ingest_caches(order[0][1] - DUPLICATE_WINDOW - CACHE_RETENTION, conn)

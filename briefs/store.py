@@ -29,6 +29,7 @@ from briefs.models import (
     EditionRecord,
     FeedState,
     PageRecord,
+    Printing,
     Story,
     StoryLink,
 )
@@ -335,6 +336,21 @@ def _article(row: Any) -> Article:
         content_hash=row.content_hash,
         duplicate_of=row.duplicate_of,
     )
+
+
+# An article as near-duplicate linking sees it (no text), for those with a sketch.
+_PRINTINGS = sa.select(
+    articles.c.id,
+    articles.c.source_id,
+    articles.c.published,
+    articles.c.duplicate_of,
+    sketches.c.signature,
+).join(sketches, sketches.c.article_id == articles.c.id)
+
+
+def _printing(row: Any) -> Printing:
+    published = _utc(row.published) or dt.datetime.now(dt.UTC)
+    return Printing(row.id, row.source_id, published, row.duplicate_of, bytes(row.signature))
 
 
 def _edition_record(row: Any) -> EditionRecord:
@@ -788,23 +804,19 @@ class Store:
                 )
                 _insert_many(c, sketch_bands, ("band_key", "sketch"), bands)
 
-    def signatures(self, ids: Iterable[str], conn: Connection | None = None) -> dict[str, bytes]:
-        """The stored signatures of those of ``ids`` that have a sketch."""
-        found: dict[str, bytes] = {}
+    def printings(self, ids: Iterable[str], conn: Connection | None = None) -> dict[str, Printing]:
+        """Those of ``ids`` that have a stored sketch, as near-duplicate linking sees them."""
+        found: dict[str, Printing] = {}
         with self._conn(conn) as c:
             for chunk in _chunks(sorted(set(ids)), 500):
-                rows = c.execute(
-                    sa.select(sketches.c.article_id, sketches.c.signature).where(
-                        sketches.c.article_id.in_(chunk)
-                    )
-                )
-                found.update((row.article_id, bytes(row.signature)) for row in rows)
+                rows = c.execute(_PRINTINGS.where(sketches.c.article_id.in_(chunk)))
+                found.update((r.id, _printing(r)) for r in rows)
         return found
 
     def sketch_candidates(
         self, band_keys: Sequence[int], since: dt.datetime, conn: Connection | None = None
-    ) -> list[tuple[Article, bytes]]:
-        """Stored articles published since ``since`` that share an LSH band key, with signatures."""
+    ) -> list[Printing]:
+        """Stored articles published since ``since`` that share an LSH band key (no text)."""
         numbers: set[int] = set()
         with self._conn(conn) as c:
             for chunk in _chunks(sorted(set(band_keys)), 500):
@@ -813,14 +825,14 @@ class Store:
                         sa.select(sketch_bands.c.sketch).where(sketch_bands.c.band_key.in_(chunk))
                     ).scalars()
                 )
-            out: list[tuple[Article, bytes]] = []
+            out: list[Printing] = []
             for chunk in _chunks(sorted(numbers), 500):
                 rows = c.execute(
-                    sa.select(articles, sketches.c.signature)
-                    .join(sketches, sketches.c.article_id == articles.c.id)
-                    .where(sketches.c.num.in_(chunk), sketches.c.published >= _naive(since))
-                ).all()
-                out.extend((_article(r), bytes(r.signature)) for r in rows)
+                    _PRINTINGS.where(
+                        sketches.c.num.in_(chunk), sketches.c.published >= _naive(since)
+                    )
+                )
+                out.extend(_printing(r) for r in rows)
         return out
 
     def prune_ingest_caches(self, before: dt.datetime, conn: Connection | None = None) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from briefs.config import load_config
 from briefs.ingest.dedupe import estimate_similarity, link_duplicates, sketch_text
-from briefs.models import Article
+from briefs.models import Article, Printing
 from briefs.pipeline import Timings, poll_and_group
 from briefs.store import open_store
 
@@ -46,14 +46,18 @@ def art(aid: str, source: str, text: str, hours: float = 0, **kw: object) -> Art
     )
 
 
+def printing(a: Article) -> Printing | None:
+    sketch = sketch_text(a.text)
+    if sketch is None:
+        return None
+    return Printing(a.id, a.source_id, a.published, a.duplicate_of, sketch.signature)
+
+
 def links_for(*articles: Article, stored: tuple[Article, ...] = ()) -> dict[str, str]:
-    sketches = {a.id: s for a in articles if (s := sketch_text(a.text)) is not None}
-    old = []
-    for a in stored:
-        sk = sketch_text(a.text)
-        assert sk is not None
-        old.append((a, sk.signature))
-    return link_duplicates(list(articles), sketches, old)
+    new = [p for a in articles if (p := printing(a)) is not None]
+    old = [printing(a) for a in stored]
+    assert None not in old
+    return link_duplicates(new, [p for p in old if p is not None])
 
 
 def test_wire_copy_under_another_outlet_is_linked_to_the_first_printing() -> None:

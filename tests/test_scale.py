@@ -219,7 +219,7 @@ def test_batched_sketches_and_feed_states_round_trip(tmp_path: Path) -> None:
     store.add_articles([_article(i, t) for i in range(3)])
     store.save_sketches([("a000", t, b"\1" * 512, [1, 2]), ("a001", t, b"\2" * 512, [2, 3])])
     store.save_sketches([("a001", t, b"\3" * 512, [4]), ("a002", t, b"\4" * 512, [])])
-    found = {a.id: sig for a, sig in store.sketch_candidates([1, 2, 3, 4], t)}
+    found = {p.id: p.signature for p in store.sketch_candidates([1, 2, 3, 4], t)}
     assert found == {"a000": b"\1" * 512, "a001": b"\3" * 512}  # a001 replaced, not doubled
     states = [FeedState(f"s{i}", etag=f'"{i}"', consecutive_failures=i) for i in range(3)]
     store.save_feed_states(states[:2])

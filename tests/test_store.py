@@ -169,7 +169,7 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
         "https://x.example/1", "refused", T0, error="nope"
     )
     store.save_sketch("a1", T0, b"\0" * 512, [1, 2, 3])
-    assert [a.id for a, _ in store.sketch_candidates([2], T0 - dt.timedelta(days=1))] == ["a1"]
+    assert [p.id for p in store.sketch_candidates([2], T0 - dt.timedelta(days=1))] == ["a1"]
     story = Story("s1", ("a1",), T0, T0, "Title", ("Title",), (StoryLink("a1", 0.0),))
     store.save_stories([story])
     assert store.story("s1") == story
@@ -215,7 +215,7 @@ def test_old_pages_and_sketches_are_pruned(tmp_path: Path) -> None:
     store.save_page(PageRecord("https://x.example/2", "ok", T0 + dt.timedelta(days=40)))
     assert store.prune_ingest_caches(T0 + dt.timedelta(days=30)) == 2
     later = T0 - dt.timedelta(days=1)
-    assert [a.id for a, _ in store.sketch_candidates([7, 8, 9], later)] == ["a2"]
+    assert [p.id for p in store.sketch_candidates([7, 8, 9], later)] == ["a2"]
     assert store.page("https://x.example/1") is None
     assert store.page("https://x.example/2") is not None
     store.close()

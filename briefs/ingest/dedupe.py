@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from briefs.models import Article, Sketch
+from briefs.models import Article, Printing, Sketch
 
 __all__ = [
     "BANDS",
@@ -121,46 +121,51 @@ def estimate_similarity(a: bytes, b: bytes) -> float:
     return float(np.count_nonzero(sa == sb)) / sa.size
 
 
-def link_duplicates(
-    articles: Sequence[Article],
-    sketches: dict[str, Sketch],
-    stored: Iterable[tuple[Article, bytes]],
-) -> dict[str, str]:
-    """Which of ``articles`` copy an earlier article: article id -> id of the original.
+def link_duplicates(new: Sequence[Printing], stored: Iterable[Printing]) -> dict[str, str]:
+    """Which of the ``new`` articles copy an earlier article: article id -> id of the original.
 
-    ``sketches`` holds the sketch of each article that has one; ``stored`` the candidate
-    articles already in the database with their signatures (those sharing a band key). New
-    articles are taken oldest first, so within a batch the first printing is the original. An
-    article is linked to the most similar candidate from another source published within a
-    week, and always to that candidate's own original.
+    ``new`` are sketched articles not linked yet; ``stored`` the candidate articles already in
+    the database (those sharing a band key with one of them). New articles are taken oldest
+    first, so within a batch the first printing is the original. An article is linked to the
+    most similar candidate from another source published within a week (the earliest of
+    equals), and always to that candidate's own original.
     """
-    pool: dict[str, tuple[Article, bytes]] = {a.id: (a, sig) for a, sig in stored}
-    root: dict[str, str] = {a.id: a.duplicate_of or a.id for a, _ in pool.values()}
-    bands: dict[int, set[str]] = {}
-    for candidate, signature in pool.values():
-        for key in _band_keys(np.frombuffer(signature, dtype="<u4")):
-            bands.setdefault(key, set()).add(candidate.id)
+    pool: dict[str, Printing] = {p.id: p for p in stored}
+    minima: dict[str, npt.NDArray[np.uint32]] = {}
+    root: dict[str, str] = {}
+    bands: dict[int, list[str]] = {}
+    for printing in pool.values():
+        minima[printing.id] = np.frombuffer(printing.signature, dtype="<u4")
+        root[printing.id] = printing.duplicate_of or printing.id
+        for key in _band_keys(minima[printing.id]):
+            bands.setdefault(key, []).append(printing.id)
     links: dict[str, str] = {}
-    for article in sorted(articles, key=lambda a: (a.published, a.id)):
-        sketch = sketches.get(article.id)
-        if sketch is None:
-            continue
-        best: tuple[float, float, str] | None = None  # (similarity, -published, id): max wins
-        near = {cid for key in sketch.band_keys for cid in bands.get(key, ())}
-        for cid in sorted(near):
-            candidate, signature = pool[cid]
-            if cid == article.id or candidate.source_id == article.source_id:
-                continue
-            if abs(candidate.published - article.published) > WINDOW:
-                continue
-            score = estimate_similarity(sketch.signature, signature)
-            if score >= SIMILARITY:
-                rank = (score, -candidate.published.timestamp(), cid)
-                best = rank if best is None or rank > best else best
-        if best is not None and root.get(best[2], best[2]) != article.id:
-            links[article.id] = root.get(best[2], best[2])
+    for article in sorted(new, key=lambda a: (a.published, a.id)):
+        signature = np.frombuffer(article.signature, dtype="<u4")
+        keys = _band_keys(signature)
+        near = sorted(
+            cid
+            for cid in {cid for key in keys for cid in bands.get(key, ())}
+            if cid != article.id
+            and pool[cid].source_id != article.source_id
+            and abs(pool[cid].published - article.published) <= WINDOW
+        )
+        if near:
+            # All candidates at once: a wire story printed by 200 outlets has 200 of them.
+            shared = np.count_nonzero(np.stack([minima[c] for c in near]) == signature, axis=1)
+            scores = shared / signature.size
+            ok: list[int] = np.flatnonzero(scores >= SIMILARITY).tolist()
+            if ok:
+                # (similarity, earliest printing, id): the max wins
+                best = max(
+                    ok, key=lambda i: (scores[i], -pool[near[i]].published.timestamp(), near[i])
+                )
+                original = root.get(near[best], near[best])
+                if original != article.id:
+                    links[article.id] = original
         root[article.id] = links.get(article.id, article.id)
-        pool[article.id] = (article, sketch.signature)
-        for key in sketch.band_keys:
-            bands.setdefault(key, set()).add(article.id)
+        pool[article.id] = article
+        minima[article.id] = signature
+        for key in keys:
+            bands.setdefault(key, []).append(article.id)
     return links
