@@ -110,8 +110,12 @@ FULL_TEXT_WINDOW = dt.timedelta(days=2)
 CACHE_RETENTION = dt.timedelta(days=30)
 # Polled articles (and their sources' states) committed per transaction when storing a poll.
 STORE_BATCH = 2000
-# Articles sketched and linked to their copies per batch (memory: a batch, not a day).
-LINK_BATCH = 5000
+# Articles linked to their copies per batch. A batch holds signatures, not texts (about 1 kB an
+# article with its band keys): each batch queries the band index for the earlier ones again, so
+# fewer, larger batches keep the linking linear in a day's articles.
+LINK_BATCH = 50_000
+# Articles read whole at a time when their texts must be sketched (memory: texts of a batch).
+TEXT_BATCH = 2000
 
 
 def _host(url: str) -> str:
@@ -317,8 +321,8 @@ def resketch_window(store: Store, now: dt.datetime, skip: Set[str] = frozenset()
     if store.get_meta("sketch_version") == str(SKETCH_VERSION):
         return 0
     ids = [i for i in store.published_since(now - DUPLICATE_WINDOW) if i not in skip]
-    for start in range(0, len(ids), LINK_BATCH):
-        fresh = store.articles(ids[start : start + LINK_BATCH])
+    for start in range(0, len(ids), TEXT_BATCH):
+        fresh = store.articles(ids[start : start + TEXT_BATCH])
         with store.transaction() as conn:
             _save_sketches(store, fresh, sketch_articles(fresh), conn)
     store.set_meta("sketch_version", str(SKETCH_VERSION))
@@ -356,13 +360,20 @@ def link_copies(store: Store, article_ids: set[str], stale: Set[str] = frozenset
         ids = [aid for aid, _ in order[start : start + LINK_BATCH]]
         known = store.printings(i for i in ids if i not in stale)
         # Only articles without a current sketch are read whole (their text sketched now).
-        fresh = store.articles([i for i in ids if i not in known])
-        made = sketch_articles(fresh)
-        new = list(known.values()) + [
-            Printing(a.id, a.source_id, a.published, a.duplicate_of, made[a.id].signature)
-            for a in fresh
-            if a.id in made
-        ]
+        unsketched = [i for i in ids if i not in known]
+        made: dict[str, Sketch] = {}
+        new = list(known.values())
+        for first in range(0, len(unsketched), TEXT_BATCH):
+            fresh = store.articles(unsketched[first : first + TEXT_BATCH])
+            sketched = sketch_articles(fresh)
+            made.update(sketched)
+            new += [
+                Printing(a.id, a.source_id, a.published, a.duplicate_of, sketched[a.id].signature)
+                for a in fresh
+                if a.id in sketched
+            ]
+            with store.transaction() as conn:
+                _save_sketches(store, fresh, sketched, conn)
         links: dict[str, str] = {}
         if new:
             keys = [k for s in made.values() for k in s.band_keys]
@@ -373,7 +384,6 @@ def link_copies(store: Store, article_ids: set[str], stale: Set[str] = frozenset
         with store.transaction() as conn:
             if start == 0:
                 store.prune_ingest_caches(order[0][1] - DUPLICATE_WINDOW - CACHE_RETENTION, conn)
-            _save_sketches(store, fresh, made, conn)
             store.set_duplicates(links, conn)
         pending.difference_update(ids)
         linked += len(links)

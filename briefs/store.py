@@ -822,7 +822,9 @@ class Store:
             for chunk in _chunks(sorted(set(band_keys)), 500):
                 numbers.update(
                     c.execute(
-                        sa.select(sketch_bands.c.sketch).where(sketch_bands.c.band_key.in_(chunk))
+                        sa.select(sketch_bands.c.sketch)
+                        .where(sketch_bands.c.band_key.in_(chunk))
+                        .distinct()
                     ).scalars()
                 )
             out: list[Printing] = []

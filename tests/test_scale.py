@@ -262,8 +262,9 @@ def test_linking_copies_in_batches_links_what_one_pass_links(
     from briefs import pipeline
 
     found: list[dict[str, str | None]] = []
-    for batch in (10_000, 4, 1):
+    for batch, texts in ((10_000, 10_000), (4, 3), (1, 1)):
         monkeypatch.setattr(pipeline, "LINK_BATCH", batch)
+        monkeypatch.setattr(pipeline, "TEXT_BATCH", texts)
         store = open_store(str(tmp_path / f"l{batch}.db"))
         day = _day_with_copies()
         store.add_articles(day)

@@ -130,19 +130,22 @@ def link_duplicates(new: Sequence[Printing], stored: Iterable[Printing]) -> dict
     most similar candidate from another source published within a week (the earliest of
     equals), and always to that candidate's own original.
     """
+    new_keys = {p.id: _band_keys(np.frombuffer(p.signature, dtype="<u4")) for p in new}
+    wanted = {key for keys in new_keys.values() for key in keys}
     pool: dict[str, Printing] = {p.id: p for p in stored}
     minima: dict[str, npt.NDArray[np.uint32]] = {}
     root: dict[str, str] = {}
+    # Only the band keys some new article has can ever lead to a candidate.
     bands: dict[int, list[str]] = {}
     for printing in pool.values():
         minima[printing.id] = np.frombuffer(printing.signature, dtype="<u4")
         root[printing.id] = printing.duplicate_of or printing.id
-        for key in _band_keys(minima[printing.id]):
+        for key in wanted.intersection(_band_keys(minima[printing.id])):
             bands.setdefault(key, []).append(printing.id)
     links: dict[str, str] = {}
     for article in sorted(new, key=lambda a: (a.published, a.id)):
         signature = np.frombuffer(article.signature, dtype="<u4")
-        keys = _band_keys(signature)
+        keys = new_keys[article.id]
         near = sorted(
             cid
             for cid in {cid for key in keys for cid in bands.get(key, ())}
