@@ -220,9 +220,11 @@ def _poll_and_store(
         with timings.stage("store", time.thread_time), store.transaction() as conn:
             added = store.add_articles((a for r in waiting for a in r.articles), conn)
             new_ids.update(a.id for a in added)
-            # The sketches made while parsing, saved with their articles (see link_copies).
+            # The sketches made while parsing, saved with their articles; link_copies puts them
+            # in the band index once it has linked them.
             made = {aid: sketch for r in waiting for aid, sketch in r.sketches.items()}
-            _save_sketches(store, added, {a.id: made[a.id] for a in added if a.id in made}, conn)
+            sketched = {a.id: made[a.id] for a in added if a.id in made}
+            _save_sketches(store, added, sketched, conn, indexed=False)
             store.save_feed_states((r.state for r in waiting if r.state is not None), conn)
         waiting.clear()
         size = 0
@@ -332,13 +334,22 @@ def resketch_window(store: Store, now: dt.datetime, skip: Set[str] = frozenset()
 
 
 def _save_sketches(
-    store: Store, articles: Sequence[Article], sketches: dict[str, Sketch], conn: Connection
+    store: Store,
+    articles: Sequence[Article],
+    sketches: dict[str, Sketch],
+    conn: Connection,
+    *,
+    indexed: bool = True,
 ) -> None:
     if not sketches:
         return
     published = {a.id: a.published for a in articles}
     store.save_sketches(
-        [(aid, published[aid], s.signature, s.band_keys) for aid, s in sketches.items()], conn
+        [
+            (aid, published[aid], s.signature, s.band_keys if indexed else ())
+            for aid, s in sketches.items()
+        ],
+        conn,
     )
 
 
@@ -373,18 +384,20 @@ def link_copies(store: Store, article_ids: set[str], stale: Set[str] = frozenset
                 if a.id in sketched
             ]
             with store.transaction() as conn:
-                _save_sketches(store, fresh, sketched, conn)
+                _save_sketches(store, fresh, sketched, conn, indexed=False)
         links: dict[str, str] = {}
+        keys_of = {aid: s.band_keys for aid, s in made.items()}
+        keys_of.update((p.id, sketch_of(p.signature).band_keys) for p in known.values())
         if new:
-            keys = [k for s in made.values() for k in s.band_keys]
-            keys += [k for p in known.values() for k in sketch_of(p.signature).band_keys]
+            keys = [k for keys in keys_of.values() for k in keys]
             since = min(p.published for p in new) - DUPLICATE_WINDOW
             stored = [p for p in store.sketch_candidates(keys, since) if p.id not in pending]
-            links = link_duplicates(new, stored)
+            links = link_duplicates(new, stored, keys_of)
         with store.transaction() as conn:
             if start == 0:
                 store.prune_ingest_caches(order[0][1] - DUPLICATE_WINDOW - CACHE_RETENTION, conn)
             store.set_duplicates(links, conn)
+            store.index_sketches([(p.id, keys_of[p.id]) for p in new], conn)
         pending.difference_update(ids)
         linked += len(links)
     return linked

@@ -772,6 +772,7 @@ class Store:
         """Remember many articles' signatures and band keys: (id, published, signature, keys).
 
         Batched: a few statements for the lot (a day of news is tens of thousands of sketches).
+        With no keys, the sketch is kept but not in the band index (see :meth:`index_sketches`).
         """
         latest = {item[0]: item for item in items}
         ids = list(latest)
@@ -801,6 +802,33 @@ class Store:
                     (key, numbers[aid])
                     for aid, _, _, keys in (latest[i] for i in chunk)
                     for key in set(keys)
+                )
+                _insert_many(c, sketch_bands, ("band_key", "sketch"), bands)
+
+    def index_sketches(
+        self, items: Sequence[tuple[str, Sequence[int]]], conn: Connection | None = None
+    ) -> None:
+        """Put stored sketches into the band index: (article id, band keys) pairs.
+
+        Articles are indexed once linked, so that looking up a day's new articles finds the
+        articles they may copy, not each other. Indexing an article again replaces its rows.
+        """
+        keys_of = {aid: keys for aid, keys in items}
+        with self._conn(conn) as c:
+            for chunk in _chunks(list(keys_of), SKETCH_BATCH):
+                numbers = {
+                    row.article_id: row.num
+                    for row in c.execute(
+                        sa.select(sketches.c.article_id, sketches.c.num).where(
+                            sketches.c.article_id.in_(chunk)
+                        )
+                    )
+                }
+                c.execute(
+                    sketch_bands.delete().where(sketch_bands.c.sketch.in_(list(numbers.values())))
+                )
+                bands = sorted(
+                    (key, num) for aid, num in numbers.items() for key in set(keys_of[aid])
                 )
                 _insert_many(c, sketch_bands, ("band_key", "sketch"), bands)
 
@@ -1271,6 +1299,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA cache_size=-65536")
     cur.close()
 
 

@@ -287,3 +287,17 @@ def test_a_poll_can_hand_over_results_as_sources_finish(seeds_copy: Path) -> Non
     assert rest == [] and len(handed) == len(kept) == len(config.sources)
     assert sorted(r.source.id for r in handed) == sorted(r.source.id for r in kept)
     assert sum(len(r.articles) for r in handed) == sum(len(r.articles) for r in kept)
+
+
+def test_sketches_enter_the_band_index_once_linked(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "s.db"))
+    t = dt.datetime(2024, 4, 6, 8, tzinfo=dt.UTC)
+    store.add_articles([_article(i, t) for i in range(2)])
+    store.save_sketches([("a000", t, b"\1" * 512, ()), ("a001", t, b"\2" * 512, ())])
+    assert store.sketch_candidates([1, 2, 3], t) == []  # kept, not yet indexed
+    assert set(store.printings(["a000", "a001", "nope"])) == {"a000", "a001"}
+    store.index_sketches([("a000", [1, 2]), ("a001", [2])])
+    store.index_sketches([("a000", [1, 3])])  # a killed run's articles are linked again
+    assert sorted(p.id for p in store.sketch_candidates([2], t)) == ["a001"]
+    assert sorted(p.id for p in store.sketch_candidates([1, 3], t)) == ["a000"]
+    store.close()

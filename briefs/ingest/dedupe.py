@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -121,54 +121,97 @@ def estimate_similarity(a: bytes, b: bytes) -> float:
     return float(np.count_nonzero(sa == sb)) / sa.size
 
 
-def link_duplicates(new: Sequence[Printing], stored: Iterable[Printing]) -> dict[str, str]:
+def link_duplicates(
+    new: Sequence[Printing],
+    stored: Iterable[Printing],
+    band_keys: Mapping[str, Sequence[int]] | None = None,
+) -> dict[str, str]:
     """Which of the ``new`` articles copy an earlier article: article id -> id of the original.
 
     ``new`` are sketched articles not linked yet; ``stored`` the candidate articles already in
-    the database (those sharing a band key with one of them). New articles are taken oldest
-    first, so within a batch the first printing is the original. An article is linked to the
-    most similar candidate from another source published within a week (the earliest of
-    equals), and always to that candidate's own original.
+    the database (those sharing a band key with one of them); ``band_keys`` the new articles'
+    band keys when the caller has them. New articles are taken oldest first, so within a batch
+    the first printing is the original. An article is linked to the most similar candidate
+    from another source published within a week (the earliest of equals), and always to that
+    candidate's own original.
     """
-    new_keys = {p.id: _band_keys(np.frombuffer(p.signature, dtype="<u4")) for p in new}
+    known = band_keys or {}
+    new_keys = {
+        p.id: known.get(p.id) or _band_keys(np.frombuffer(p.signature, dtype="<u4")) for p in new
+    }
     wanted = {key for keys in new_keys.values() for key in keys}
-    pool: dict[str, Printing] = {p.id: p for p in stored}
+    pool: dict[str, Printing] = {}
     minima: dict[str, npt.NDArray[np.uint32]] = {}
     root: dict[str, str] = {}
     # Only the band keys some new article has can ever lead to a candidate.
     bands: dict[int, list[str]] = {}
-    for printing in pool.values():
+    # Verbatim copies (the same signature) by signature: the best candidate of all when eligible.
+    same: dict[bytes, list[Printing]] = {}
+
+    def add(printing: Printing, keys: Iterable[int]) -> None:
+        pool[printing.id] = printing
         minima[printing.id] = np.frombuffer(printing.signature, dtype="<u4")
-        root[printing.id] = printing.duplicate_of or printing.id
-        for key in wanted.intersection(_band_keys(minima[printing.id])):
+        same.setdefault(printing.signature, []).append(printing)
+        for key in keys:
             bands.setdefault(key, []).append(printing.id)
+
+    for printing in stored:
+        root[printing.id] = printing.duplicate_of or printing.id
+        signature = np.frombuffer(printing.signature, dtype="<u4")
+        add(printing, wanted.intersection(_band_keys(signature)))
     links: dict[str, str] = {}
     for article in sorted(new, key=lambda a: (a.published, a.id)):
-        signature = np.frombuffer(article.signature, dtype="<u4")
         keys = new_keys[article.id]
-        near = sorted(
-            cid
-            for cid in {cid for key in keys for cid in bands.get(key, ())}
-            if cid != article.id
-            and pool[cid].source_id != article.source_id
-            and abs(pool[cid].published - article.published) <= WINDOW
-        )
-        if near:
-            # All candidates at once: a wire story printed by 200 outlets has 200 of them.
-            shared = np.count_nonzero(np.stack([minima[c] for c in near]) == signature, axis=1)
-            scores = shared / signature.size
-            ok: list[int] = np.flatnonzero(scores >= SIMILARITY).tolist()
-            if ok:
-                # (similarity, earliest printing, id): the max wins
-                best = max(
-                    ok, key=lambda i: (scores[i], -pool[near[i]].published.timestamp(), near[i])
-                )
-                original = root.get(near[best], near[best])
-                if original != article.id:
-                    links[article.id] = original
+        best = _best_identical(article, same.get(article.signature, ()))
+        if best is None:
+            best = _best_similar(article, keys, pool, minima, bands)
+        if best is not None and root.get(best, best) != article.id:
+            links[article.id] = root.get(best, best)
         root[article.id] = links.get(article.id, article.id)
-        pool[article.id] = article
-        minima[article.id] = signature
-        for key in keys:
-            bands.setdefault(key, []).append(article.id)
+        add(article, keys)
     return links
+
+
+def _eligible(article: Printing, candidate: Printing) -> bool:
+    """Another source's printing, within a week of the article."""
+    return (
+        candidate.id != article.id
+        and candidate.source_id != article.source_id
+        and abs(candidate.published - article.published) <= WINDOW
+    )
+
+
+def _best_identical(article: Printing, identical: Iterable[Printing]) -> str | None:
+    """The earliest eligible printing with the very same signature (similarity 1, the most)."""
+    eligible = [c for c in identical if _eligible(article, c)]
+    if not eligible:
+        return None
+    return max(eligible, key=lambda c: (-c.published.timestamp(), c.id)).id
+
+
+def _best_similar(
+    article: Printing,
+    keys: Iterable[int],
+    pool: dict[str, Printing],
+    minima: dict[str, npt.NDArray[np.uint32]],
+    bands: dict[int, list[str]],
+) -> str | None:
+    """The most similar eligible candidate sharing a band key (the earliest of equals)."""
+    # In any order: the winner below does not depend on it (ids break ties).
+    near = [
+        cid
+        for cid in {cid for key in keys for cid in bands.get(key, ())}
+        if _eligible(article, pool[cid])
+    ]
+    if not near:
+        return None
+    signature = np.frombuffer(article.signature, dtype="<u4")
+    # All candidates at once: a wire story printed by 200 outlets has 200 of them.
+    shared = np.count_nonzero(np.stack([minima[c] for c in near]) == signature, axis=1)
+    scores = shared / signature.size
+    ok: list[int] = np.flatnonzero(scores >= SIMILARITY).tolist()
+    if not ok:
+        return None
+    # (similarity, earliest printing, id): the max wins
+    best = max(ok, key=lambda i: (scores[i], -pool[near[i]].published.timestamp(), near[i]))
+    return near[best]
