@@ -50,8 +50,6 @@ from briefs.feeds import (
     story_item,
 )
 from briefs.ingest import poll_sources
-from briefs.ingest.dedupe import WINDOW as DUPLICATE_WINDOW
-from briefs.ingest.dedupe import link_duplicates, sketch_text
 from briefs.ingest.extract import fetch_full_texts, needs_full_text, word_count
 from briefs.ingest.parse import content_hash
 from briefs.ingest.progress import Progress
@@ -307,6 +305,10 @@ def link_copies(store: Store, article_ids: set[str]) -> int:
     order = store.published_order(article_ids)
     if not order:
         return 0
+    # lazy: NumPy (sketching) is only loaded when there is something to link
+    from briefs.ingest.dedupe import WINDOW as DUPLICATE_WINDOW
+    from briefs.ingest.dedupe import link_duplicates, sketch_text
+
     # Not yet sketched in this pass: their stored sketches, if any, are stale.
     pending = {aid for aid, _ in order}
     linked = 0
