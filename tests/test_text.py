@@ -4,6 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from briefs.text import (
+    STOP_WORDS,
     Tokenizer,
     _nltk_words,
     raw_tokens,
@@ -74,6 +75,13 @@ def test_stems_are_nltks_snowball_stems_but_for_snowballs_revisions() -> None:
     for word, expected in SNOWBALL_REVISIONS.items():
         assert stem(word) == expected
         assert nltk_stem(word) != expected
+
+
+def test_stop_words_are_sumys() -> None:
+    from sumy.utils import get_stop_words
+
+    assert frozenset(get_stop_words("english")) == STOP_WORDS
+    assert "the" in STOP_WORDS
 
 
 def test_curly_apostrophes_stem_like_straight_ones() -> None:
