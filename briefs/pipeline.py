@@ -50,8 +50,6 @@ from briefs.feeds import (
     edition_items,
     story_item,
 )
-from briefs.ingest.dedupe import SKETCH_VERSION, link_duplicates, sketch_articles, sketch_of
-from briefs.ingest.dedupe import WINDOW as DUPLICATE_WINDOW
 from briefs.ingest.extract import fetch_full_texts, needs_full_text, word_count
 from briefs.ingest.parse import content_hash
 from briefs.ingest.poll import poll_sources
@@ -187,8 +185,9 @@ def poll_and_group(
         # Every article not yet grouped, not only this run's: a run killed between storing and
         # grouping leaves articles that must be linked exactly as an uninterrupted run would.
         pending = store.ungrouped_ids() | improved
-        resketch_window(store, now, skip=pending)
-        link_copies(store, pending, stale=improved)
+        if pending:  # the sketch format only matters once there are articles to compare
+            resketch_window(store, now, skip=pending)
+            link_copies(store, pending, stale=improved)
     with timings.stage("group"):
         group_pending(config, store)
     return polled, new_count, failed
@@ -320,6 +319,10 @@ def resketch_window(store: Store, now: dt.datetime, skip: Set[str] = frozenset()
     Links already made stay; this only restores what later articles are compared against.
     ``skip`` are articles about to be sketched anyway (this run's).
     """
+    # lazy: NumPy (sketching) is only loaded when there is something to link
+    from briefs.ingest.dedupe import SKETCH_VERSION, sketch_articles
+    from briefs.ingest.dedupe import WINDOW as DUPLICATE_WINDOW
+
     if store.get_meta("sketch_version") == str(SKETCH_VERSION):
         return 0
     ids = [i for i in store.published_since(now - DUPLICATE_WINDOW) if i not in skip]
@@ -364,6 +367,10 @@ def link_copies(store: Store, article_ids: set[str], stale: Set[str] = frozenset
     order = store.published_order(article_ids)
     if not order:
         return 0
+    # lazy: NumPy (sketching) is only loaded when there is something to link
+    from briefs.ingest.dedupe import WINDOW as DUPLICATE_WINDOW
+    from briefs.ingest.dedupe import link_duplicates, sketch_articles, sketch_of
+
     # Not yet linked in this pass: they are not candidates for the batches before their own.
     pending = {aid for aid, _ in order}
     linked = 0

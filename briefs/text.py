@@ -10,20 +10,23 @@ sumy's stock English tokenizer needs NLTK's ``punkt_tab`` data, which is a downl
 its Punkt model on PyPI and handles abbreviations ("U.S.", "Mr.", "Jan. 5", "3 p.m."); NLTK's
 ``NLTKWordTokenizer`` splits words with no data. :class:`Tokenizer` has the two methods sumy asks
 of a tokenizer (``to_sentences`` and ``to_words``), so sumy's parsers and summarizers accept it.
+
+Stems come from PyStemmer (the Snowball project's own English stemmer, in C). NLTK (over a
+second to import: it pulls in SciPy) is imported only when :func:`words` is first called, so a
+run that polls and finds nothing new never loads it.
 """
 
 from __future__ import annotations
 
 import functools
+import pkgutil
 import re
 import unicodedata
 from typing import Any
 
 import nupunkt
 import regex
-from nltk.tokenize import NLTKWordTokenizer
-from sumy.nlp.stemmers import Stemmer
-from sumy.utils import get_stop_words
+import Stemmer
 
 __all__ = [
     "STOP_WORDS",
@@ -38,8 +41,18 @@ __all__ = [
     "words",
 ]
 
-STOP_WORDS = frozenset(get_stop_words("english"))
-_STEMMER = Stemmer("english")
+
+def _sumy_stop_words(language: str) -> frozenset[str]:
+    """sumy's stop-word list, read as ``sumy.utils.get_stop_words`` does (it imports requests)."""
+    data = pkgutil.get_data("sumy", f"data/stopwords/{language}.txt") or b""
+    return frozenset(w.rstrip() for w in data.decode("utf-8").splitlines() if w)
+
+
+STOP_WORDS = _sumy_stop_words("english")
+_STEMMER = Stemmer.Stemmer("english")
+# NLTK's English stemmer reads curly quotes as an apostrophe (its stem of "it\u2019s" is "it");
+# Snowball's C stemmer treats only ASCII ' as one.
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201b": "'"})
 # Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, CJK ideographs
 # (with extensions and compatibility forms), Hangul syllables.
 _UNSPACED = (
@@ -101,14 +114,21 @@ def _contraction(pattern: re.Pattern[str]) -> tuple[re.Pattern[str], str]:
     return pattern, "".join(groups).strip()
 
 
-_W = NLTKWordTokenizer
-_BEFORE_SPACING = [
-    *_steps(_W.STARTING_QUOTES),
-    *_steps(_W.PUNCTUATION),
-    *_steps([_W.PARENS_BRACKETS, _W.DOUBLE_DASHES]),
-]
-_AFTER_SPACING = _steps(_W.ENDING_QUOTES)
-_CONTRACTIONS = [_contraction(p) for p in (*_W.CONTRACTIONS2, *_W.CONTRACTIONS3)]
+_Rules = tuple[list[_Step], list[_Step], list[tuple[re.Pattern[str], str]]]
+
+
+@functools.cache
+def _nltk_rules() -> _Rules:
+    """NLTK's word-tokenizer patterns, compiled on first use (NLTK takes a second to import)."""
+    from nltk.tokenize import NLTKWordTokenizer as W  # lazy: NLTK imports SciPy; see module doc
+
+    before = [
+        *_steps(W.STARTING_QUOTES),
+        *_steps(W.PUNCTUATION),
+        *_steps([W.PARENS_BRACKETS, W.DOUBLE_DASHES]),
+    ]
+    contractions = [_contraction(p) for p in (*W.CONTRACTIONS2, *W.CONTRACTIONS3)]
+    return before, _steps(W.ENDING_QUOTES), contractions
 
 
 def _apply(steps: list[_Step], text: str) -> str:
@@ -132,10 +152,11 @@ def _nltk_words(text: str) -> list[str]:
     and skipped when the characters any match needs are absent. tests/test_text.py checks the
     tokens against NLTK's.
     """
-    text = " " + _apply(_BEFORE_SPACING, text) + " "
-    text = _apply(_AFTER_SPACING, text)
+    before_spacing, after_spacing, contractions = _nltk_rules()
+    text = " " + _apply(before_spacing, text) + " "
+    text = _apply(after_spacing, text)
     lowered = text.lower()
-    for pattern, word in _CONTRACTIONS:
+    for pattern, word in contractions:
         if word in lowered:
             text = pattern.sub(r" \1 \2 ", text)
             lowered = text.lower()
@@ -239,10 +260,15 @@ def raw_tokens(text: str) -> list[tuple[str, int]]:
 
 @functools.lru_cache(maxsize=262_144)
 def stem(word: str) -> str:
-    """The English Snowball stem of a lowercased word (cached; unspaced-script tokens unchanged)."""
+    """The English Snowball stem of a lowercased word (cached; unspaced-script tokens unchanged).
+
+    Snowball's current English algorithm, which NLTK's copy predates: the two agree on all but
+    0.07 % of the distinct words of the shared news texts, where Snowball now keeps apart words
+    NLTK conflates ("university"/"universal", "organic"/"organ", "evening"/"even", "added"/"ad").
+    """
     if is_unspaced(word):
         return word
-    return str(_STEMMER(word))
+    return str(_STEMMER.stemWord(word.lower().translate(_APOSTROPHES)))
 
 
 def tokens(text: str) -> list[str]:

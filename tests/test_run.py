@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import feedparser
 from click.testing import CliRunner
 
 from briefs.cli import cli
+from tests.conftest import ROOT
 
 
 def run_cli(*args: str) -> tuple[int, str]:
@@ -73,6 +76,37 @@ def test_run_on_seeds_writes_the_brief(seeds_copy: Path, tmp_path: Path) -> None
     assert code == 0 and "New articles: 0" in text
     with sqlite3.connect(seeds_copy / "briefs.db") as conn:
         assert conn.execute("select count(*) from articles").fetchone()[0] == 39
+
+
+# Loaded by the stages that group, summarize or sketch; over a second to import together.
+# (The bare ``sumy`` package is loaded for its stop-word file; it imports nothing.)
+HEAVY_MODULES = ("nltk", "sumy.nlp", "sumy.summarizers", "sumy.utils", "scipy", "numpy", "sklearn")
+_REPORT_IMPORTS = f"""
+import atexit, sys
+from briefs.cli import main
+atexit.register(lambda: print("heavy:", *sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)))
+sys.argv = ["briefs", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_run_with_nothing_new_imports_no_language_tools(seeds_copy: Path, tmp_path: Path) -> None:
+    # A second run on the same day (every feed unchanged) must start fast: nothing is grouped
+    # or summarized, so NLTK, sumy, SciPy and NumPy stay unloaded.
+    args = ["--config", str(seeds_copy / "briefs.toml"), "run", "--out", str(tmp_path / "out")]
+    code, text = run_cli(*args)
+    assert code == 0 and "New articles: 39" in text
+    done = subprocess.run(
+        [sys.executable, "-c", _REPORT_IMPORTS, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "up to date" in done.stdout
+    assert done.stdout.rstrip().endswith("heavy:"), done.stdout
 
 
 def test_archive_and_feed_keep_earlier_editions(seeds_copy: Path, tmp_path: Path) -> None:

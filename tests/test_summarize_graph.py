@@ -1,8 +1,8 @@
 """The vectorized LexRank and TextRank give sumy's own scores and rankings.
 
 Documents: the bundled seed documents, a story made of all of them, a few hand-written edge
-cases, and (when ../shared is present) twelve BBC articles. sumy runs with the same words
-(briefs' offline tokenizer with sumy's word filter), its English stemmer and stop words.
+cases, and (when ../shared is present) twelve BBC articles. sumy runs with the same terms:
+briefs' offline tokenizer with sumy's word filter, briefs' stemmer and sumy's stop words.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sumy.nlp.stemmers import Stemmer
 from sumy.parsers.plaintext import PlaintextParser
 from sumy.summarizers.lex_rank import LexRankSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 
 from briefs.summarize.graph import lexrank, textrank
 from briefs.summarize.score import STOP_WORDS, SumyTokenizer, sentence_terms
+from briefs.text import stem
 from tests.conftest import SEEDS, shared_path
 
 
@@ -47,7 +47,7 @@ def _documents() -> list[str]:
 
 
 def _sumy_lexrank_scores(document: object) -> np.ndarray:
-    summarizer = LexRankSummarizer(Stemmer("english"))
+    summarizer = LexRankSummarizer(stem)
     summarizer.stop_words = STOP_WORDS
     words = [summarizer._to_words_set(s) for s in document.sentences]  # type: ignore[attr-defined]
     tf = summarizer._compute_tf(words)
@@ -57,7 +57,7 @@ def _sumy_lexrank_scores(document: object) -> np.ndarray:
 
 
 def _sumy_textrank_scores(document: object) -> np.ndarray:
-    summarizer = TextRankSummarizer(Stemmer("english"))
+    summarizer = TextRankSummarizer(stem)
     summarizer.stop_words = STOP_WORDS
     ratings = summarizer.rate_sentences(document)
     return np.asarray([ratings[s] for s in document.sentences])  # type: ignore[attr-defined]
@@ -73,7 +73,7 @@ def _check(text: str) -> None:
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
         # Same ranking: sumy's own selection of the k best equals ours (ties aside, which
         # these documents avoid at the cut-offs checked).
-        summarizer = cls(Stemmer("english"))
+        summarizer = cls(stem)
         summarizer.stop_words = STOP_WORDS
         for k in (1, 3, 5):
             order = np.argsort(-ours, kind="stable")

@@ -3,7 +3,17 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefs.text import Tokenizer, _nltk_words, split_paragraphs, split_sentences, words
+from briefs.text import (
+    STOP_WORDS,
+    Tokenizer,
+    _nltk_words,
+    raw_tokens,
+    split_paragraphs,
+    split_sentences,
+    stem,
+    words,
+)
+from tests.conftest import SEEDS
 
 
 def test_abbreviations_do_not_split() -> None:
@@ -33,6 +43,51 @@ def test_paragraph_break_ends_a_sentence() -> None:
 
 def test_words_drop_punctuation() -> None:
     assert words("Prices rose 3.5%, it said.") == ["Prices", "rose", "3.5", "it", "said"]
+
+
+# Snowball's English algorithm since 3.0 keeps these apart from the shorter word NLTK's older copy
+# conflates them with (university/universal/universe, organic/organ, evening/even, added/ad, ...).
+SNOWBALL_REVISIONS = {
+    "added": "add",
+    "adding": "add",
+    "emergency": "emergenc",
+    "evening": "evening",
+    "internal": "internal",
+    "international": "internat",
+    "organic": "organic",
+    "organization": "organiz",
+    "radiologist": "radiolog",
+    "university": "universiti",
+}
+
+
+def test_stems_are_nltks_snowball_stems_but_for_snowballs_revisions() -> None:
+    from nltk.stem.snowball import SnowballStemmer
+
+    nltk_stem = SnowballStemmer("english").stem
+    vocabulary = {"it’s", "don’t", "trump’s", "company’s", "o’brien", "‘quoted", "café", "naïve"}
+    for path in sorted((SEEDS / "docs").glob("*.txt")):
+        for raw, _ in raw_tokens(path.read_text(encoding="utf-8")):
+            vocabulary.add(raw.lower().strip("'’-"))
+    vocabulary |= {"running", "generously", "skies", "dying", "news", "communism", "arsenal"}
+    for word in sorted(vocabulary - SNOWBALL_REVISIONS.keys()):
+        assert stem(word) == nltk_stem(word), word
+    for word, expected in SNOWBALL_REVISIONS.items():
+        assert stem(word) == expected
+        assert nltk_stem(word) != expected
+
+
+def test_stop_words_are_sumys() -> None:
+    from sumy.utils import get_stop_words
+
+    assert frozenset(get_stop_words("english")) == STOP_WORDS
+    assert "the" in STOP_WORDS
+
+
+def test_curly_apostrophes_stem_like_straight_ones() -> None:
+    assert stem("it’s") == stem("it's") == "it"
+    assert stem("don’t") == "don't"
+    assert stem("Running") == "run"
 
 
 def test_sumy_accepts_the_tokenizer() -> None:

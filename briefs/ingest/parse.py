@@ -21,7 +21,6 @@ import feedparser
 
 from briefs.errors import ParseError
 from briefs.ingest.clean import html_to_text, plain_text
-from briefs.ingest.dedupe import sketch_articles
 from briefs.ingest.urls import article_id, canonical_url
 from briefs.models import Article, Sketch, Source
 
@@ -365,5 +364,8 @@ def parse_and_sketch(
         newest = sorted(feed.articles, key=lambda a: a.published, reverse=True)[:max_entries]
         feed = replace(feed, articles=tuple(newest))
     middle = time.thread_time()
+    # lazy: NumPy is loaded by the first feed that has articles, not by every poll (304s)
+    from briefs.ingest.dedupe import sketch_articles
+
     sketches = sketch_articles(feed.articles)
     return ParsedAndSketched(feed, entries, sketches, middle - start, time.thread_time() - middle)

@@ -203,7 +203,7 @@ class _Parser:
         self.processes: ProcessPoolExecutor | None = None
         if workers > 1:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["briefs.ingest.parse"])
+            context.set_forkserver_preload(["briefs.ingest.parse", "briefs.ingest.dedupe"])
             self.processes = ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_ignore_interrupts
             )

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Paragraph
 from sumy.models.dom import Sentence as SumySentence
-from sumy.nlp.stemmers import Stemmer
 from sumy.nlp.tokenizers import Tokenizer as SumyBaseTokenizer
 from sumy.summarizers.edmundson import EdmundsonSummarizer
 from sumy.summarizers.lsa import LsaSummarizer
@@ -41,7 +40,6 @@ __all__ = [
 
 LANGUAGE = "english"
 STOP_WORDS = text_module.STOP_WORDS  # sumy's English stop words
-_STEMMER = Stemmer(LANGUAGE)  # handed to sumy's classes; text.stem is the same, cached
 # sumy's Tokenizer.to_words keeps only tokens that match this (letters, inner ' and -).
 _SUMY_WORD = SumyBaseTokenizer._WORD_PATTERN
 # Edmundson's cue method needs "stigma" words (his were hedges that mark a sentence as minor);
@@ -52,7 +50,8 @@ EDMUNDSON_STIGMA = frozenset(
 )
 
 
-# One cache for the whole process, shared with grouping (which has stemmed these words first).
+# One cache for the whole process, shared with grouping (which has stemmed these words first);
+# sumy's classes are handed the same stemmer, so every method scores the same terms.
 _stem = text_module.stem
 
 
@@ -143,7 +142,7 @@ def _sumy_scores(cls: type[Any], data: ScoringInput, with_titles: bool = False) 
     if not data.texts:
         return np.zeros(0)
     document, _ = _document(data, with_titles)
-    summarizer = cls(_STEMMER)
+    summarizer = cls(_stem)
     summarizer.stop_words = STOP_WORDS
     if cls is _EDMUNDSON:
         bonus = {w.lower() for t in data.titles for w in _words(t)} - STOP_WORDS
