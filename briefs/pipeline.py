@@ -217,6 +217,9 @@ def _poll_and_store(
         nonlocal size
         # CPU time: storing overlaps the parsing thread (see briefs.timing)
         with timings.stage("store", time.thread_time), store.transaction() as conn:
+            # In the config's order, not the order sources finished: when two feeds carry the
+            # same URL, which one's entry is stored must not depend on timing.
+            waiting.sort(key=lambda r: order.get(r.source.id, len(order)))
             added = store.add_articles((a for r in waiting for a in r.articles), conn)
             new_ids.update(a.id for a in added)
             # The sketches made while parsing, saved with their articles; link_copies puts them

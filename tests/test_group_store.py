@@ -73,7 +73,7 @@ def test_database_from_before_story_links_is_migrated(tmp_path: Path) -> None:
     store = open_store(str(db))
     store.add_articles([QUAKE[0]])
     store.close()
-    before = SCHEMA_VERSION - 1  # the version before story_links (3 from issue 4's step)
+    before = 3  # the version before story_links (issue 4 added them as 3 -> 4)
     with sqlite3.connect(db) as conn:
         conn.execute("DROP TABLE story_links")
         conn.execute(f"UPDATE meta SET value = '{before}' WHERE key = 'schema_version'")

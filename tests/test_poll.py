@@ -305,8 +305,10 @@ def test_a_large_poll_parses_in_worker_processes_with_the_same_results(
     in_thread, thread_timings = run(0)
     # the parse and sketch CPU is reported as spent in the worker processes
     assert timings.elsewhere.keys() == {"parse", "sketch"} and timings["parse"] > 0
-    assert thread_timings.elsewhere == {}
-    assert in_workers == in_thread
+    assert thread_timings.elsewhere == {} and "sketch" not in thread_timings
+    # the same articles and states; only the workers sketch (a thread leaves it to linking)
+    unsketched = {k: dataclasses.replace(r, sketches={}) for k, r in in_workers.items()}
+    assert unsketched == in_thread
     assert len(in_workers["f7"].articles) == 3 and len(in_workers["f7"].sketches) == 3
     assert in_workers["broken"].error and not in_workers["broken"].articles
 
@@ -327,7 +329,6 @@ def test_dead_parsing_workers_leave_the_parsing_to_a_thread() -> None:
             process.join()
         again = asyncio.run(parser.parse(feed, source, source.location, NOW, None, 100))
         assert parser.processes is None  # given up on, and the feed parsed all the same
-        assert (again.feed, again.sketches) == (first.feed, first.sketches)
-        assert len(first.sketches) == 1
+        assert again.feed == first.feed and len(first.sketches) == 1
     finally:
         parser.shutdown()

@@ -349,8 +349,9 @@ def parse_and_sketch(
     now: dt.datetime,
     content_type: str | None,
     max_entries: int,
+    sketch: bool = True,
 ) -> ParsedAndSketched:
-    """Parse a feed, keep its newest ``max_entries`` entries, sketch their texts.
+    """Parse a feed, keep its newest ``max_entries`` entries, and with ``sketch`` sketch them.
 
     The CPU-heavy part of polling, run where parsing runs (a worker process or the parsing
     thread), so only the kept articles and their sketches travel back.
@@ -364,8 +365,10 @@ def parse_and_sketch(
         newest = sorted(feed.articles, key=lambda a: a.published, reverse=True)[:max_entries]
         feed = replace(feed, articles=tuple(newest))
     middle = time.thread_time()
-    # lazy: NumPy is loaded by the first feed that has articles, not by every poll (304s)
-    from briefs.ingest.dedupe import sketch_articles
+    sketches: dict[str, Sketch] = {}
+    if sketch:
+        # lazy: NumPy only where sketches are made (worker processes), not in every poll
+        from briefs.ingest.dedupe import sketch_articles
 
-    sketches = sketch_articles(feed.articles)
+        sketches = sketch_articles(feed.articles)
     return ParsedAndSketched(feed, entries, sketches, middle - start, time.thread_time() - middle)

@@ -226,6 +226,7 @@ class _Parser:
         parsed: ParsedAndSketched | None = None
         if self.processes is not None:
             try:
+                # Workers sketch as well: spare CPU there, and the main process need not.
                 parsed = await loop.run_in_executor(self.processes, call)
             except BrokenProcessPool:
                 if self.processes is not None:
@@ -235,14 +236,16 @@ class _Parser:
             else:
                 self._time(parsed, elsewhere=True)
                 return parsed
-        parsed = await loop.run_in_executor(self.thread, call)
+        # In this process, only the new articles are sketched, later (pipeline.link_copies).
+        parsed = await loop.run_in_executor(self.thread, functools.partial(call, sketch=False))
         self._time(parsed, elsewhere=False)
         return parsed
 
     def _time(self, parsed: ParsedAndSketched, *, elsewhere: bool) -> None:
         if self.timings is not None:
             self.timings.add("parse", parsed.parse_seconds, elsewhere=elsewhere)
-            self.timings.add("sketch", parsed.sketch_seconds, elsewhere=elsewhere)
+            if parsed.sketches:
+                self.timings.add("sketch", parsed.sketch_seconds, elsewhere=elsewhere)
 
     def shutdown(self) -> None:
         """Stop the thread and the worker processes (pending work is cancelled)."""
