@@ -306,8 +306,9 @@ def bench_extraction(
         log(
             f"[extract] {len(site.pages)} pages over {len(site.feeds)} teaser feeds; running briefs"
         )
+        profile = opts.profile / "briefs-extraction.prof" if opts.profile else None
         child = run_child(
-            briefs_cmd(config, (end - dt.timedelta(seconds=1)).date()), tmp, opts.timeout
+            briefs_cmd(config, (end - dt.timedelta(seconds=1)).date(), profile), tmp, opts.timeout
         )
         result["product"] = summarize_child(child)
         result["requests"] = dict(server.reset_counts())
@@ -499,23 +500,40 @@ def report(results: list[dict[str, Any]], extraction: dict[str, Any] | None) -> 
 
 
 def serve_only(opts: argparse.Namespace, texts: list[Any]) -> int:
-    """Generate one size, serve it until interrupted; run the product by hand against it."""
-    n, m = SIZES[opts.serve] if opts.serve in SIZES else map(int, opts.serve.split(":"))
+    """Generate one size, serve it until interrupted; run the product by hand against it.
+
+    ``--serve extraction`` serves the extraction benchmark's teaser site instead
+    (``--extraction-pages`` pages over ``--extraction-feeds`` feeds).
+    """
     tmp = Path(tempfile.mkdtemp(prefix=f"briefs-serve-{opts.serve}-", dir=opts.tmp))
     with SiteServer(opts.hosts) as server:
-        corpus = build_corpus(
-            n, m, days=opts.days, texts=texts, base_urls=server.base_urls, seed=opts.seed
-        )
+        if opts.serve == "extraction":
+            end = dt.datetime(2025, 3, 12, tzinfo=dt.UTC)
+            site = build_teaser_site(
+                opts.extraction_pages,
+                opts.extraction_feeds,
+                data_dir=find_data_dir(opts.data),
+                base_urls=server.base_urls,
+                end=end,
+            )
+            server.publish(
+                (path, Resource.make(markup, "text/html; charset=utf-8", end, opts.gzip))
+                for path, markup in site.pages.items()
+            )
+            feeds, date = site.feeds, (end - dt.timedelta(seconds=1)).date()
+            config = write_config(tmp, feeds, "Extraction benchmark", tags=False)
+        else:
+            n, m = SIZES[opts.serve] if opts.serve in SIZES else map(int, opts.serve.split(":"))
+            corpus = build_corpus(
+                n, m, days=opts.days, texts=texts, base_urls=server.base_urls, seed=opts.seed
+            )
+            feeds, date = corpus.feeds, corpus.edition_date
+            config = write_config(tmp, feeds, f"Benchmark {opts.serve}")
         server.publish(
-            (f.path, Resource.make(f.data, RSS_TYPE, f.last_modified, opts.gzip))
-            for f in corpus.feeds
+            (f.path, Resource.make(f.data, RSS_TYPE, f.last_modified, opts.gzip)) for f in feeds
         )
-        config = write_config(tmp, corpus.feeds, f"Benchmark {opts.serve}")
-        print(f"config: {config}\nedition: {corpus.edition_date}", flush=True)
-        print(
-            f"run: python -m briefs --config {config} run --date {corpus.edition_date} --timings",
-            flush=True,
-        )
+        print(f"config: {config}\nedition: {date}", flush=True)
+        print(f"run: python -m briefs --config {config} run --date {date} --timings", flush=True)
         try:
             while True:
                 time.sleep(3600)
@@ -569,7 +587,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--serve",
         metavar="SIZE",
-        help="only generate and serve SIZE, print the config path, and wait (for profiling)",
+        help="only generate and serve SIZE (or 'extraction': the teaser site), print the config"
+        " path, and wait (for profiling)",
     )
     parser.add_argument("--tmp", help="where to make temporary folders (default: system temp)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")

@@ -76,6 +76,8 @@ class FetchSettings:
     teaser_words: int = 120
     # at most this many article pages are fetched per run (the rest wait for the next run)
     max_pages: int = 300
+    # processes extracting article text: -1 one per core, 0 none (a thread of briefs itself)
+    extract_workers: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +309,11 @@ def _build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str
     if group.linkage not in ("average", "single"):
         raise ConfigError(
             f'{path}: group.linkage must be "average" or "single", not {group.linkage!r}'
+        )
+    if sections["fetch"].extract_workers < -1:
+        raise ConfigError(
+            f"{path}: fetch.extract_workers must be -1 (one per core), 0 or more, "
+            f"not {sections['fetch'].extract_workers!r}"
         )
     if not 0.0 < group.threshold <= 1.0:
         raise ConfigError(f"{path}: group.threshold must be in (0, 1], not {group.threshold!r}")
