@@ -301,7 +301,14 @@ def bench_extraction(
             (path, Resource.make(markup, "text/html; charset=utf-8", end, opts.gzip))
             for path, markup in site.pages.items()
         )
-        config = write_config(tmp, site.feeds, "Extraction benchmark", tags=False)
+        # every served page is fetched (max_pages), as the floor extracts every page
+        config = write_config(
+            tmp,
+            site.feeds,
+            "Extraction benchmark",
+            extra=f"max_pages = {opts.extraction_pages}\n{opts.extraction_config}",
+            tags=False,
+        )
         result["page_mb"] = site.page_bytes / 1e6
         log(
             f"[extract] {len(site.pages)} pages over {len(site.feeds)} teaser feeds; running briefs"
@@ -313,6 +320,7 @@ def bench_extraction(
         result["product"] = summarize_child(child)
         result["requests"] = dict(server.reset_counts())
         result["extracted"] = count_rows(tmp / "briefs.db", "articles", "body_origin = 'extracted'")
+        result["fetched"] = count_rows(tmp / "briefs.db", "pages")
         log("[extract] bare trafilatura floor")
         result["trafilatura"] = floor(["trafilatura", str(pages_dir)], tmp, opts.timeout)
     finally:
@@ -479,7 +487,8 @@ def report(results: list[dict[str, Any]], extraction: dict[str, Any] | None) -> 
                 f"  bare trafilatura        {tr['pages'] / tr['seconds']:.1f} pages/s "
                 f"({tr['seconds']:.1f} s, one process)"
             )
-        if not n or "extract" not in t:
+        pages = extraction.get("fetched")
+        if not n or not pages or "extract" not in t:
             lines.append(
                 f"  product                 n/a: {n or 0} articles stored with extracted text"
                 + ("" if "extract" in t else ", no extract stage in --timings")
@@ -487,12 +496,14 @@ def report(results: list[dict[str, Any]], extraction: dict[str, Any] | None) -> 
         else:
             ingest = sum(t.get(s, 0.0) for s in ("fetch", "parse", "extract", "store"))
             lines.append(
-                f"  product (fetch+parse+extract+store) {n / ingest:.1f} pages/s "
-                f"({n} pages in {ingest:.1f} s; whole run {prod['wall']:.1f} s)"
+                f"  product (fetch+parse+extract+store) {pages / ingest:.1f} pages/s "
+                f"({pages} pages in {ingest:.1f} s, {n} stored with text: {n / ingest:.1f}/s;"
+                f" whole run {prod['wall']:.1f} s)"
             )
             if "seconds" in tr:
                 lines.append(
-                    f"  product / bare          {(n / ingest) / (tr['pages'] / tr['seconds']):.2f}x"
+                    f"  product / bare          "
+                    f"{(pages / ingest) / (tr['pages'] / tr['seconds']):.2f}x"
                     " (goal > 1 with both cores)"
                 )
         lines.append(f"  requests                {extraction.get('requests')}")
@@ -579,6 +590,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--extraction-pages", type=int, default=300, help="0 skips it")
     parser.add_argument("--extraction-feeds", type=int, default=20)
+    parser.add_argument(
+        "--extraction-config",
+        default="",
+        help='extra [fetch] lines for the extraction run, e.g. "extract_workers = 0"',
+    )
     parser.add_argument("--timeout", type=float, default=3600.0, help="per product run")
     parser.add_argument(
         "--profile", type=Path, help="run the first briefs run under cProfile into DIR"

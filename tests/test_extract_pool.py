@@ -227,6 +227,38 @@ def test_workers_exit_when_their_parent_is_killed() -> None:
     assert not any(_alive(p) for p in pids)
 
 
+GROUP_SCRIPT = """
+import asyncio, signal, sys, threading
+from briefs.ingest.extract import PageExtractor
+stop = threading.Event()
+signal.signal(signal.SIGTERM, lambda *_: stop.set())  # as the daemon does: finish the job
+with PageExtractor(2) as pool:
+    assert pool.wait_ready(30)
+    print("ready", flush=True)
+    assert stop.wait(30)
+    page = b"<html><body><article><h1>T</h1>" + b"<p>" + b"A sentence of news. " * 40 + b"</p>"
+    text = asyncio.run(pool.extract(page + b"</article></body></html>", "http://x/a", "T"))
+    print(pool.counts["workers"], len(text.split()), flush=True)
+"""
+
+
+def test_sigterm_to_the_process_group_leaves_the_workers_to_the_parent() -> None:
+    # A service manager stops the daemon by signalling all its processes; the daemon finishes
+    # its job, so the workers (and the fork server they come from) must survive the signal.
+    with subprocess.Popen(
+        [sys.executable, "-c", GROUP_SCRIPT],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.stdout.readline().split() == ["1", "160"]  # extracted by a worker
+        assert proc.wait(timeout=30) == 0
+
+
 def test_how_many_workers() -> None:
     many = POOL_MIN_PAGES
     assert extract_workers(FetchSettings(extract_workers=2), many - 1) == 0  # a few pages

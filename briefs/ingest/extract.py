@@ -141,9 +141,15 @@ def extract_workers(settings: FetchSettings, pages: int) -> int:
 
 
 def _worker_init(lifeline: Connection) -> None:
-    """In each worker process: leave Ctrl-C to the parent, and exit when the parent is gone."""
-    # Ctrl-C signals the whole process group; the parent shuts the pool down.
+    """In each worker process: leave signals to the parent, and exit when the parent is gone.
+
+    Ctrl-C signals the whole process group, and so does a service manager stopping the daemon
+    (systemd sends SIGTERM to every process of the service): the parent decides, finishing its
+    current job with the workers' help, and then shuts them down; if it dies instead, the
+    lifeline ends them.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(lifeline,), daemon=True).start()
 
 
@@ -159,12 +165,15 @@ class PageExtractor:
     """Runs :func:`extract_page` for the fetch loop: in ``workers`` processes, or in one thread.
 
     The processes come from a ``forkserver`` (this process runs threads and an event loop, which
-    must not be forked) that imports trafilatura once. They are started in the background;
-    until they are ready, pages are extracted in this process's extraction thread, so starting
-    them delays nothing. At most two pages per worker are handed over at a time. A worker that
-    dies breaks the pool: the pages handed over fail (transiently: a later run tries them
-    again) and from then on pages are extracted in this process, with a warning. Use as a
-    context manager; leaving it on an exception (Ctrl-C included) ends the workers at once.
+    must not be forked) that imports trafilatura once (:mod:`briefs.ingest.forkserver`). They
+    are started in the background; until they are ready, pages are extracted in this process's
+    extraction thread, so starting them delays nothing. At most two pages per worker are handed
+    over at a time. A worker that dies breaks the pool: the pages handed over fail
+    (transiently: a later run tries them again) and from then on pages are extracted in this
+    process, with a warning. Workers ignore SIGINT and SIGTERM (sent to the whole process group
+    by Ctrl-C or a service manager: this process decides) and exit when this process closes the
+    pool or ends, however it ends. Use as a context manager; leaving it on an exception (Ctrl-C
+    included) ends the workers at once.
     """
 
     def __init__(self, workers: int) -> None:
@@ -181,7 +190,7 @@ class PageExtractor:
             context: multiprocessing.context.BaseContext
             if "forkserver" in multiprocessing.get_all_start_methods():
                 forkserver = multiprocessing.get_context("forkserver")
-                forkserver.set_forkserver_preload([__name__])
+                forkserver.set_forkserver_preload(["briefs.ingest.forkserver"])
                 context = forkserver
             else:  # Windows
                 context = multiprocessing.get_context("spawn")

@@ -1,0 +1,17 @@
+"""Imported by the fork server that starts the extraction workers, and by nothing else.
+
+:class:`briefs.ingest.extract.PageExtractor` has multiprocessing's fork server import this module
+before it forks any worker: trafilatura is then imported once for all workers, and the server
+ignores SIGTERM. A service manager stopping the daemon signals every process of the service
+(systemd does), and a fork server that died would break the pool (its workers look dead to the
+pool) in the middle of the job the daemon is finishing; the server still exits when the briefs
+process does. Importing this module anywhere else would make that process ignore SIGTERM.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import briefs.ingest.extract  # noqa: F401 - imported once here, inherited by every worker
+
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
