@@ -50,6 +50,10 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SLOT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
 
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True, slots=True)
 class FetchSettings:
     """How sources and article pages are fetched over HTTP (see README, "[fetch]")."""
@@ -76,8 +80,9 @@ class FetchSettings:
     teaser_words: int = 120
     # at most this many article pages are fetched per run (the rest wait for the next run)
     max_pages: int = 300
-    # processes extracting article text: -1 one per core, 0 none (a thread of briefs itself)
-    extract_workers: int = -1
+    # processes extracting article text (0: none, a thread of briefs itself); by default one
+    # per core, none on a single core
+    extract_workers: int = field(default_factory=lambda: _cores() if _cores() > 1 else 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,11 +314,6 @@ def _build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str
     if group.linkage not in ("average", "single"):
         raise ConfigError(
             f'{path}: group.linkage must be "average" or "single", not {group.linkage!r}'
-        )
-    if sections["fetch"].extract_workers < -1:
-        raise ConfigError(
-            f"{path}: fetch.extract_workers must be -1 (one per core), 0 or more, "
-            f"not {sections['fetch'].extract_workers!r}"
         )
     if not 0.0 < group.threshold <= 1.0:
         raise ConfigError(f"{path}: group.threshold must be in (0, 1], not {group.threshold!r}")

@@ -127,17 +127,8 @@ def extract_page(page: str | bytes, url: str | None, title: str) -> str:
 
 
 def extract_workers(settings: FetchSettings, pages: int) -> int:
-    """How many worker processes extract ``pages`` pages; 0: one thread of this process.
-
-    ``settings.extract_workers`` -1 (the default) is one per core, and none on a single core
-    (a worker would only compete with the fetching for it).
-    """
-    if pages < POOL_MIN_PAGES or settings.extract_workers == 0:
-        return 0
-    if settings.extract_workers > 0:
-        return settings.extract_workers
-    cores = os.cpu_count() or 1
-    return cores if cores > 1 else 0
+    """How many worker processes extract ``pages`` pages; 0: one thread of this process."""
+    return settings.extract_workers if pages >= POOL_MIN_PAGES else 0
 
 
 def _worker_init(lifeline: Connection) -> None:
