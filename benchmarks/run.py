@@ -325,17 +325,26 @@ def bench_extraction(
             (path, Resource.make(markup, "text/html; charset=utf-8", end, opts.gzip))
             for path, markup in site.pages.items()
         )
-        config = write_config(tmp, site.feeds, "Extraction benchmark", tags=False)
+        # every served page is fetched (max_pages), as the floor extracts every page
+        config = write_config(
+            tmp,
+            site.feeds,
+            "Extraction benchmark",
+            extra=f"max_pages = {opts.extraction_pages}\n{opts.extraction_config}",
+            tags=False,
+        )
         result["page_mb"] = site.page_bytes / 1e6
         log(
             f"[extract] {len(site.pages)} pages over {len(site.feeds)} teaser feeds; running briefs"
         )
+        profile = opts.profile / "briefs-extraction.prof" if opts.profile else None
         child = run_child(
-            briefs_cmd(config, (end - dt.timedelta(seconds=1)).date()), tmp, opts.timeout
+            briefs_cmd(config, (end - dt.timedelta(seconds=1)).date(), profile), tmp, opts.timeout
         )
         result["product"] = summarize_child(child)
         result["requests"] = dict(server.reset_counts())
         result["extracted"] = count_rows(tmp / "briefs.db", "articles", "body_origin = 'extracted'")
+        result["fetched"] = count_rows(tmp / "briefs.db", "pages")
         log("[extract] bare trafilatura floor")
         result["trafilatura"] = floor(["trafilatura", str(pages_dir)], tmp, opts.timeout)
     finally:
@@ -514,7 +523,8 @@ def report(results: list[dict[str, Any]], extraction: dict[str, Any] | None) -> 
                 f"  bare trafilatura        {tr['pages'] / tr['seconds']:.1f} pages/s "
                 f"({tr['seconds']:.1f} s, one process)"
             )
-        if not n or "extract" not in t:
+        pages = extraction.get("fetched")
+        if not n or not pages or "extract" not in t:
             lines.append(
                 f"  product                 n/a: {n or 0} articles stored with extracted text"
                 + ("" if "extract" in t else ", no extract stage in --timings")
@@ -522,12 +532,14 @@ def report(results: list[dict[str, Any]], extraction: dict[str, Any] | None) -> 
         else:
             ingest = sum(t.get(s, 0.0) for s in ("fetch", "parse", "extract", "store"))
             lines.append(
-                f"  product (fetch+parse+extract+store) {n / ingest:.1f} pages/s "
-                f"({n} pages in {ingest:.1f} s; whole run {prod['wall']:.1f} s)"
+                f"  product (fetch+parse+extract+store) {pages / ingest:.1f} pages/s "
+                f"({pages} pages in {ingest:.1f} s, {n} stored with text: {n / ingest:.1f}/s;"
+                f" whole run {prod['wall']:.1f} s)"
             )
             if "seconds" in tr:
                 lines.append(
-                    f"  product / bare          {(n / ingest) / (tr['pages'] / tr['seconds']):.2f}x"
+                    f"  product / bare          "
+                    f"{(pages / ingest) / (tr['pages'] / tr['seconds']):.2f}x"
                     " (goal > 1 with both cores)"
                 )
         lines.append(f"  requests                {extraction.get('requests')}")
@@ -535,23 +547,40 @@ def report(results: list[dict[str, Any]], extraction: dict[str, Any] | None) -> 
 
 
 def serve_only(opts: argparse.Namespace, texts: list[Any]) -> int:
-    """Generate one size, serve it until interrupted; run the product by hand against it."""
-    n, m = SIZES[opts.serve] if opts.serve in SIZES else map(int, opts.serve.split(":"))
+    """Generate one size, serve it until interrupted; run the product by hand against it.
+
+    ``--serve extraction`` serves the extraction benchmark's teaser site instead
+    (``--extraction-pages`` pages over ``--extraction-feeds`` feeds).
+    """
     tmp = Path(tempfile.mkdtemp(prefix=f"briefs-serve-{opts.serve}-", dir=opts.tmp))
     with SiteServer(opts.hosts) as server:
-        corpus = build_corpus(
-            n, m, days=opts.days, texts=texts, base_urls=server.base_urls, seed=opts.seed
-        )
+        if opts.serve == "extraction":
+            end = dt.datetime(2025, 3, 12, tzinfo=dt.UTC)
+            site = build_teaser_site(
+                opts.extraction_pages,
+                opts.extraction_feeds,
+                data_dir=find_data_dir(opts.data),
+                base_urls=server.base_urls,
+                end=end,
+            )
+            server.publish(
+                (path, Resource.make(markup, "text/html; charset=utf-8", end, opts.gzip))
+                for path, markup in site.pages.items()
+            )
+            feeds, date = site.feeds, (end - dt.timedelta(seconds=1)).date()
+            config = write_config(tmp, feeds, "Extraction benchmark", tags=False)
+        else:
+            n, m = SIZES[opts.serve] if opts.serve in SIZES else map(int, opts.serve.split(":"))
+            corpus = build_corpus(
+                n, m, days=opts.days, texts=texts, base_urls=server.base_urls, seed=opts.seed
+            )
+            feeds, date = corpus.feeds, corpus.edition_date
+            config = write_config(tmp, feeds, f"Benchmark {opts.serve}")
         server.publish(
-            (f.path, Resource.make(f.data, RSS_TYPE, f.last_modified, opts.gzip))
-            for f in corpus.feeds
+            (f.path, Resource.make(f.data, RSS_TYPE, f.last_modified, opts.gzip)) for f in feeds
         )
-        config = write_config(tmp, corpus.feeds, f"Benchmark {opts.serve}")
-        print(f"config: {config}\nedition: {corpus.edition_date}", flush=True)
-        print(
-            f"run: python -m briefs --config {config} run --date {corpus.edition_date} --timings",
-            flush=True,
-        )
+        print(f"config: {config}\nedition: {date}", flush=True)
+        print(f"run: python -m briefs --config {config} run --date {date} --timings", flush=True)
         try:
             while True:
                 time.sleep(3600)
@@ -597,6 +626,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--extraction-pages", type=int, default=300, help="0 skips it")
     parser.add_argument("--extraction-feeds", type=int, default=20)
+    parser.add_argument(
+        "--extraction-config",
+        default="",
+        help='extra [fetch] lines for the extraction run, e.g. "extract_workers = 0"',
+    )
     parser.add_argument("--timeout", type=float, default=3600.0, help="per product run")
     parser.add_argument(
         "--profile", type=Path, help="run the first briefs run under cProfile into DIR"
@@ -605,7 +639,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--serve",
         metavar="SIZE",
-        help="only generate and serve SIZE, print the config path, and wait (for profiling)",
+        help="only generate and serve SIZE (or 'extraction': the teaser site), print the config"
+        " path, and wait (for profiling)",
     )
     parser.add_argument("--tmp", help="where to make temporary folders (default: system temp)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")

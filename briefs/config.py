@@ -50,6 +50,10 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SLOT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
 
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True, slots=True)
 class FetchSettings:
     """How sources and article pages are fetched over HTTP (see README, "[fetch]")."""
@@ -76,8 +80,12 @@ class FetchSettings:
     teaser_words: int = 120
     # at most this many article pages are fetched per run (the rest wait for the next run)
     max_pages: int = 300
-    # processes that parse a large poll (100+ feeds): -1 one per CPU, 0 or 1 none (a thread)
-    parse_workers: int = -1
+    # processes extracting article text (0: none, a thread of briefs itself); by default one
+    # per core, none on a single core
+    extract_workers: int = field(default_factory=lambda: _cores() if _cores() > 1 else 0)
+    # processes parsing (and sketching) a poll of 100 feeds or more; the same default; 0 or 1:
+    # one thread of briefs itself
+    parse_workers: int = field(default_factory=lambda: _cores() if _cores() > 1 else 0)
 
 
 @dataclass(frozen=True, slots=True)

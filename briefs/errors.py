@@ -5,7 +5,9 @@
     ├── SourceError             a source could not be polled or parsed
     │   ├── FetchError          the HTTP request failed (network, status, limits)
     │   │   └── UnsafeURLError  an article URL is refused (private address, bad scheme)
-    │   └── ParseError          the bytes are not a feed or seed document we can read
+    │   ├── ParseError          the bytes are not a feed or seed document we can read
+    │   └── ExtractionError     no text could be extracted from a fetched page (hostile markup,
+    │                           or the worker process extracting it died)
     ├── StoreError              the database could not be opened, migrated or written
     ├── RenderError             a template is missing or broken
     ├── PublishError            output/ could not be written
@@ -26,6 +28,7 @@ __all__ = [
     "ConfigError",
     "DeliveryError",
     "EvaluationError",
+    "ExtractionError",
     "FetchError",
     "LockError",
     "ParseError",
@@ -54,6 +57,14 @@ class SourceError(BriefsError):
 
 class FetchError(SourceError):
     """An HTTP fetch failed."""
+
+
+class ExtractionError(SourceError):
+    """Extracting a page's text failed; ``transient`` when trying again later may succeed."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class UnsafeURLError(FetchError):

@@ -23,13 +23,10 @@ import email.utils
 import functools
 import http
 import logging
-import multiprocessing
-import os
 import random
 import re
-import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
@@ -42,6 +39,7 @@ from briefs.ingest.fetch import FetchResult, HostLimiter, fetch_url, make_client
 from briefs.ingest.files import read_seed_folder
 from briefs.ingest.parse import ParsedAndSketched, parse_and_sketch
 from briefs.ingest.progress import NullProgress, Progress
+from briefs.ingest.workers import WorkerPool
 from briefs.models import Article, FeedState, PollResult, Sketch, Source
 from briefs.timing import Timings
 
@@ -160,7 +158,7 @@ async def _poll_all(
         return None
 
     remote = sum(1 for s in sources if "://" in s.location and not s.location.startswith("file:"))
-    parser = _Parser(parse_workers(settings) if remote >= PROCESS_POLL_MIN else 0, timings)
+    parser = _Parser(parse_workers(settings, remote), timings)
     try:
         async with make_client(settings, transport) as client:
             results = await asyncio.gather(*(one(client, s) for s in sources))
@@ -170,21 +168,14 @@ async def _poll_all(
         progress.finish("poll")
 
 
-def parse_workers(settings: FetchSettings) -> int:
-    """How many processes parse a large poll: ``parse_workers``, or -1 for one per CPU.
+def parse_workers(settings: FetchSettings, sources: int) -> int:
+    """How many worker processes parse a poll of ``sources`` feeds; 0: one thread of briefs.
 
-    0 or 1 (and a one-CPU machine) mean no worker processes: one thread parses.
+    ``parse_workers`` (one per core by default), from PROCESS_POLL_MIN feeds on; 1 is no
+    better than the thread.
     """
-    wanted = settings.parse_workers
-    if wanted < 0:
-        wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    wanted = settings.parse_workers if sources >= PROCESS_POLL_MIN else 0
     return wanted if wanted > 1 else 0
-
-
-def _ignore_interrupts() -> None:
-    """Worker processes leave Ctrl-C and SIGTERM to the main process, which stops them."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 class _Parser:
@@ -192,21 +183,14 @@ class _Parser:
 
     Parsing is CPU-bound and holds the GIL: in a thread, one keeps the event loop free for the
     downloads without several parsers fighting over the GIL; worker processes use the other
-    cores. Their start method is "forkserver": forking a process that runs threads and an
-    event loop is unsafe. If the workers die (killed, out of memory), parsing goes on in the
-    thread. With ``timings``, parsing and sketching CPU go to the "parse" and "sketch" stages
+    cores (:class:`briefs.ingest.workers.WorkerPool`). If the workers die (killed, out of
+    memory), parsing goes on in the thread. With ``timings``, parsing and sketching CPU go to the "parse" and "sketch" stages
     (marked as spent in other processes when they were).
     """
 
     def __init__(self, workers: int, timings: Timings | None) -> None:
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefs-parse")
-        self.processes: ProcessPoolExecutor | None = None
-        if workers > 1:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["briefs.ingest.parse", "briefs.ingest.dedupe"])
-            self.processes = ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_ignore_interrupts
-            )
+        self.processes: WorkerPool | None = WorkerPool(workers) if workers > 1 else None
         self.timings = timings
 
     async def parse(

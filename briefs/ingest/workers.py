@@ -1,0 +1,73 @@
+"""Worker processes for the CPU-bound parts of ingestion: parsing feeds, extracting pages.
+
+Both pools come from here, so they share one way of starting and stopping. Workers are forked
+by multiprocessing's fork server: the briefs process runs threads and an event loop, which must
+not be forked. The fork server imports, once for all workers, what they run
+(:mod:`briefs.ingest.forkserver`). Each worker ignores SIGINT and SIGTERM (Ctrl-C and a service
+manager signal the whole process group; the briefs process decides, finishes its job with the
+workers' help and shuts them down) and exits as soon as the briefs process's end of its
+"lifeline" pipe closes, however that process ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.context
+import os
+import signal
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
+
+__all__ = ["WorkerPool", "cores"]
+
+# What the fork server imports before forking any worker (one list for every pool: the fork
+# server is started once per process, by whichever pool starts first).
+PRELOAD = ["briefs.ingest.forkserver"]
+
+
+def cores() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _worker_init(lifeline: Connection) -> None:
+    """In each worker process: leave signals to the parent, and exit when the parent is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(lifeline,), daemon=True).start()
+
+
+def _watch_parent(lifeline: Connection) -> None:
+    """Exit as soon as the parent's end of the lifeline closes (the parent ended or was killed:
+    an idle worker would otherwise wait on its task queue for ever)."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv_bytes()
+    os._exit(0)
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool of ``workers`` from the fork server (spawned where there is none), with a
+    lifeline: :meth:`shutdown` closes it, which ends every worker, busy or not."""
+
+    def __init__(self, workers: int) -> None:
+        context: multiprocessing.context.BaseContext
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)
+        else:  # Windows
+            context = multiprocessing.get_context("spawn")
+        reader, writer = context.Pipe(duplex=False)
+        self._lifeline: tuple[Connection, Connection] | None = (reader, writer)
+        super().__init__(workers, mp_context=context, initializer=_worker_init, initargs=(reader,))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop the pool; without ``wait`` the workers end at once (their lifeline closes)."""
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+        if self._lifeline is not None:
+            for end in self._lifeline:
+                end.close()
+            self._lifeline = None
