@@ -136,10 +136,10 @@ class PageExtractor:
     until they are ready, pages are extracted in this process's extraction thread, so starting
     them delays nothing. At most two pages per worker are handed over at a time. A worker that
     dies breaks the pool: the pages handed over fail (transiently: a later run tries them
-    again) and from then on pages are extracted in this process, with a warning. Workers ignore SIGINT and SIGTERM (sent to the whole process group
-    by Ctrl-C or a service manager: this process decides) and exit when this process closes the
-    pool or ends, however it ends. Use as a context manager; leaving it on an exception (Ctrl-C
-    included) ends the workers at once.
+    again) and from then on pages are extracted in this process, with a warning. Workers leave
+    SIGINT and SIGTERM to this process and exit when it closes the pool or ends, however it
+    ends. Use as a context manager; leaving it on an exception (Ctrl-C included) ends the
+    workers at once.
     """
 
     def __init__(self, workers: int) -> None:

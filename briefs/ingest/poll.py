@@ -184,8 +184,8 @@ class _Parser:
     Parsing is CPU-bound and holds the GIL: in a thread, one keeps the event loop free for the
     downloads without several parsers fighting over the GIL; worker processes use the other
     cores (:class:`briefs.ingest.workers.WorkerPool`). If the workers die (killed, out of
-    memory), parsing goes on in the thread. With ``timings``, parsing and sketching CPU go to the "parse" and "sketch" stages
-    (marked as spent in other processes when they were).
+    memory), parsing goes on in the thread. With ``timings``, parsing and sketching CPU go to
+    the "parse" and "sketch" stages (marked as spent in other processes when they were).
     """
 
     def __init__(self, workers: int, timings: Timings | None) -> None:
