@@ -496,12 +496,18 @@ def _stories_as_of(
     edition: Edition,
     stories: list[Story],
     previous: dict[str, int],
+    *,
+    texts: bool = True,
 ) -> list[BriefStory]:
-    """Stories as an edition saw them: members published before its cut-off (not summarized)."""
+    """Stories as an edition saw them: members published before its cut-off (not summarized).
+
+    Without ``texts`` the members' texts are not read (see :func:`_with_texts`).
+    """
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     cutoff = edition_cutoff(config, edition)
     day_start = _day_start(edition, zone)
-    by_id = {a.id: a for a in store.articles([i for s in stories for i in s.article_ids])}
+    ids = [i for s in stories for i in s.article_ids]
+    by_id = {a.id: a for a in store.articles(ids, texts=texts)}
     out: list[BriefStory] = []
     for story in stories:
         members = [by_id[i] for i in story.article_ids if i in by_id]
@@ -576,15 +582,29 @@ def _summarized(items: Sequence[BriefStory], config: Config) -> list[BriefStory]
     ]
 
 
+def _with_texts(store: Store, items: Sequence[BriefStory]) -> list[BriefStory]:
+    """The stories with their members read whole (they were ranked without their texts)."""
+    full = {a.id: a for a in store.articles([a.id for it in items for a in it.articles])}
+    return [
+        dataclasses.replace(it, articles=tuple(full.get(a.id, a) for a in it.articles))
+        for it in items
+    ]
+
+
 def _rank_and_summarize(
-    candidates: list[BriefStory], config: Config, now: dt.datetime, timings: Timings
+    candidates: list[BriefStory],
+    config: Config,
+    now: dt.datetime,
+    timings: Timings,
+    texts_from: Store | None = None,
 ) -> list[BriefStory]:
     """The edition's stories, summarized: the same as summarizing every candidate, then ranking.
 
     Ranking scores breadth, recency and growth and filters on titles and texts; it does not read
     a summary's sentences. So the candidates are put in score order once (no cap), then taken in
     that order, summarized and ranked again with the caps until the edition is full or they run
-    out: the greedy pick over that prefix is the pick over them all.
+    out: the greedy pick over that prefix is the pick over them all. With ``texts_from``, the
+    candidates came without their members' texts, read from that store for those summarized.
     """
     settings = config.brief
     sources = {s.id: s for s in config.sources}
@@ -601,6 +621,8 @@ def _rank_and_summarize(
         batch = order[taken : taken + settings.max_stories - len(picked)]
         taken += len(batch)
         with timings.stage("summarize"):
+            if texts_from is not None:
+                batch = _with_texts(texts_from, batch)
             pool += _summarized(batch, config)
         with timings.stage("rank"):
             picked = rank_stories(pool, settings, sources, now)
@@ -626,12 +648,17 @@ def build_edition(
     with timings.stage("rank"):
         stories = store.stories_updated_since(window_start)
         previous = _previous_counts(config, store, edition)
+        # Ranking reads the members' texts only to match mute/boost words: without them, the
+        # window's texts (hundreds of MB at 50k articles) are read for the summarized few only.
+        texts = bool(brief_cfg.mute or brief_cfg.boost)
         candidates = [
             c
-            for c in _stories_as_of(config, store, edition, stories, previous)
+            for c in _stories_as_of(config, store, edition, stories, previous, texts=texts)
             if c.story.last_updated >= window_start
         ]
-    ranked = _rank_and_summarize(candidates, config, min(now, cutoff), timings)
+    ranked = _rank_and_summarize(
+        candidates, config, min(now, cutoff), timings, None if texts else store
+    )
     del candidates, stories
     brief = Brief(
         edition=edition,

@@ -329,8 +329,8 @@ def _article(row: Any) -> Article:
         guid=row.guid,
         author=row.author,
         language=row.language,
-        summary=row.summary,
-        body=row.body,
+        summary=getattr(row, "summary", ""),
+        body=getattr(row, "body", ""),
         body_origin=row.body_origin,
         image_url=row.image_url,
         content_hash=row.content_hash,
@@ -636,12 +636,17 @@ class Store:
                 [{"b_article": a, "b_original": o} for a, o in links.items()],
             )
 
-    def articles(self, ids: Sequence[str]) -> list[Article]:
-        """Stored articles by id, in the order asked (missing ids are skipped)."""
+    def articles(self, ids: Sequence[str], *, texts: bool = True) -> list[Article]:
+        """Stored articles by id, in the order asked (missing ids are skipped).
+
+        With ``texts=False`` their body and summary are left empty (not read): for ranking a
+        window's stories, whose texts are only needed for the few that are summarized.
+        """
         found: dict[str, Article] = {}
+        columns = [c for c in articles.c if texts or c.name not in ("body", "summary")]
         with self.engine.connect() as conn:
             for chunk in _chunks(list(ids), 500):
-                for row in conn.execute(sa.select(articles).where(articles.c.id.in_(chunk))):
+                for row in conn.execute(sa.select(*columns).where(articles.c.id.in_(chunk))):
                     found[row.id] = _article(row)
         return [found[i] for i in ids if i in found]
 
