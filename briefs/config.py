@@ -51,6 +51,9 @@ SLOT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
 
 def _cores() -> int:
+    """The CPUs this process may run on (a container's or taskset's limit, where known)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
 
 

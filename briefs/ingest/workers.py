@@ -20,18 +20,11 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 
-__all__ = ["WorkerPool", "cores"]
+__all__ = ["WorkerPool"]
 
 # What the fork server imports before forking any worker (one list for every pool: the fork
 # server is started once per process, by whichever pool starts first).
 PRELOAD = ["briefs.ingest.forkserver"]
-
-
-def cores() -> int:
-    """The CPUs this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _worker_init(lifeline: Connection) -> None:
