@@ -778,6 +778,7 @@ class Store:
 
         Batched: a few statements for the lot (a day of news is tens of thousands of sketches).
         With no keys, the sketch is kept but not in the band index (see :meth:`index_sketches`).
+        A sketch saved again replaces the old one and its band rows.
         """
         latest = {item[0]: item for item in items}
         ids = list(latest)
@@ -794,21 +795,7 @@ class Store:
                         for aid, when, signature, _ in (latest[i] for i in chunk)
                     ],
                 )
-                numbers = {
-                    row.article_id: row.num
-                    for row in c.execute(
-                        sa.select(sketches.c.article_id, sketches.c.num).where(
-                            sketches.c.article_id.in_(chunk)
-                        )
-                    )
-                }
-                # In key order: the band index is written in sequence, not at random.
-                bands = sorted(
-                    (key, numbers[aid])
-                    for aid, _, _, keys in (latest[i] for i in chunk)
-                    for key in set(keys)
-                )
-                _insert_many(c, sketch_bands, ("band_key", "sketch"), bands)
+            self.index_sketches([(item[0], item[3]) for item in latest.values() if item[3]], c)
 
     def index_sketches(
         self, items: Sequence[tuple[str, Sequence[int]]], conn: Connection | None = None

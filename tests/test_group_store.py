@@ -20,7 +20,7 @@ from briefs.group import group_articles
 from briefs.models import Article, Story, StoryLink
 from briefs.pipeline import group_pending
 from briefs.store import SCHEMA_VERSION, open_store
-from tests.conftest import SHARED
+from tests.conftest import SHARED, shared_path
 from tests.test_group import OTHER, QUAKE, art
 
 
@@ -343,9 +343,7 @@ def test_bcubed_and_pairwise_by_hand() -> None:
 
 @pytest.mark.slow
 def test_dev_set_scores_beat_the_simple_baselines() -> None:
-    path = SHARED / "data" / "mmds2025-news-clustering" / "dev.jsonl"
-    if not path.is_file():
-        pytest.skip(f"{path} is not present (shared evaluation data)")
+    path = shared_path("data", "mmds2025-news-clustering", "dev.jsonl")
     english = evaluate_grouping(load_records(path, "en"), GroupSettings())
     # quality.md: single-pass online on title + first 300 characters: 0.923 / 0.688
     assert english["bcubed_f1"] > 0.923 and english["pairwise_f1"] > 0.688
