@@ -1,7 +1,8 @@
 """The ``briefs`` command line: thin shells around the pipeline.
 
 Every command has a docstring with an example (shown by ``--help``). A BriefsError becomes a
-one-line message and exit code 1; tracebacks only with ``--debug``.
+one-line message and exit code 1; tracebacks only with ``--debug``. The global options
+(``--config``, ``--debug``, ``-v``) are accepted before and after the command.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def _errors(func: F) -> F:
 def _setup_logging(verbose: int, debug: bool) -> None:
     level = logging.DEBUG if debug or verbose > 1 else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # a global option given after the command raises the level once logging is set up
+    logging.getLogger().setLevel(level)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -284,7 +287,7 @@ def build(
     \b
     Example:
       briefs --config seeds/briefs.toml build --date 2024-04-06
-      briefs build --date 2024-04-06 --slot morning --out output/
+      briefs build --date 2024-04-05 --out output/
     """
     from briefs.lock import named_lock
     from briefs.pipeline import build as build_pipeline
@@ -738,7 +741,9 @@ def send(
     finally:
         store.close()
     if dry_run:
-        click.echo(f"Edition {edition}: dry run, {len(report.written)} message(s) written:")
+        example = not to and not config.email.recipients
+        note = " (no email.recipients: one example message)" if example else ""
+        click.echo(f"Edition {edition}: dry run, {len(report.written)} message(s) written{note}:")
         for path in report.written:
             click.echo(f"  {path}")
         return
@@ -1024,6 +1029,63 @@ def eval_group_cmd(state: State, path: str, lang: str | None, text_mode: str) ->
     records = load_records(path, lang)
     result = evaluate_grouping(records, settings, text_mode)  # type: ignore[arg-type]
     click.echo(json.dumps(result))
+
+
+def _global_after(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """A global option given after the command: it updates the shared State."""
+    state = ctx.find_object(State)
+    if state is None or value in (None, False, 0):
+        return
+    if param.name == "config_path":
+        state.config_path = value
+        state._config = None
+    elif param.name == "debug":
+        state.debug = True
+    elif param.name == "verbose":
+        state.verbose += value
+    _setup_logging(state.verbose, state.debug)
+
+
+def _accept_global_options(group: click.Group) -> None:
+    """Let every command take --config, --debug and -v after its name too.
+
+    Users type ``briefs run --config FILE``; the group's options are only parsed before the
+    command, so each subcommand gets copies that update the shared State. Options parse
+    before the command body runs, so the config is never loaded from the wrong file.
+    """
+    for command in group.commands.values():
+        names = {name for p in command.params for name in getattr(p, "opts", [])}
+        if "--config" not in names:
+            command.params.extend(
+                [
+                    click.Option(
+                        ["-c", "--config", "config_path"],
+                        metavar="FILE",
+                        expose_value=False,
+                        callback=_global_after,
+                        help="Config file (as before the command).",
+                    ),
+                    click.Option(
+                        ["--debug"],
+                        is_flag=True,
+                        expose_value=False,
+                        callback=_global_after,
+                        help="Show tracebacks and debug logs.",
+                    ),
+                    click.Option(
+                        ["-v", "--verbose"],
+                        count=True,
+                        expose_value=False,
+                        callback=_global_after,
+                        help="More log output (-vv for debug).",
+                    ),
+                ]
+            )
+        if isinstance(command, click.Group):
+            _accept_global_options(command)
+
+
+_accept_global_options(cli)
 
 
 def main() -> None:

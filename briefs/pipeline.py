@@ -34,7 +34,7 @@ import httpx
 from sqlalchemy import Connection
 
 from briefs import __version__
-from briefs.config import SLOT_NAME, Config, EmailSettings
+from briefs.config import SLOT_NAME, Config, EmailSettings, split_edition
 from briefs.errors import (
     ConfigError,
     DeliveryError,
@@ -93,12 +93,16 @@ __all__ = [
     "deliver_edition",
     "edition_cutoff",
     "edition_for",
+    "known_slots",
     "poll_and_group",
     "run",
 ]
 
 log = logging.getLogger(__name__)
 
+# The address a dry run writes its one example message to when no recipient is configured
+# (.invalid never resolves: nothing can be sent to it by mistake).
+EXAMPLE_RECIPIENT = "reader@example.invalid"
 # Editions listed in the archive (and read to find the previous edition of a slot).
 ARCHIVE_LIMIT = 1000
 
@@ -136,8 +140,15 @@ def edition_for(
         date = (latest or now).astimezone(zone).date()
     slots = config.brief.slot_times()
     chosen = config.brief.slot if slot is None else slot
-    if chosen and slots and chosen not in slots:
-        raise ConfigError(f"{config.path}: no slot {chosen!r} in brief.slots ({', '.join(slots)})")
+    known = known_slots(config)
+    if chosen and chosen not in known:
+        if not known:
+            raise ConfigError(
+                f"{config.path}: no slot {chosen!r}: no slots are configured (set brief.slots, "
+                'e.g. ["morning@07:00", "evening@18:00"], or leave out --slot)'
+            )
+        where = "brief.slots" if slots else "brief.slot and schedule.editions"
+        raise ConfigError(f"{config.path}: no slot {chosen!r} in {where} ({', '.join(known)})")
     if chosen and not SLOT_NAME.match(chosen):
         raise ConfigError(f"slot {chosen!r}: a slot name is lowercase letters, digits and '-'")
     if not chosen and slots:
@@ -147,6 +158,15 @@ def edition_for(
                 chosen = name
                 break
     return Edition(date, chosen)
+
+
+def known_slots(config: Config) -> list[str]:
+    """The slot names an edition may have: brief.slots, else brief.slot and the names given to
+    schedule.editions (a daemon may name its editions without brief.slots)."""
+    if config.brief.slots:
+        return list(config.brief.slot_times())
+    named = [config.brief.slot] + [split_edition(e)[0] for e in config.schedule.editions]
+    return list(dict.fromkeys(n for n in named if n))
 
 
 def edition_cutoff(config: Config, edition: Edition) -> dt.datetime:
@@ -885,7 +905,8 @@ def deliver_edition(
     Recipients who already have it are skipped (unless ``resend``); temporary failures are
     retried after ``email.retry_delay`` seconds, doubling, up to ``email.max_attempts`` (waiting
     here when ``wait``, else left for the next call); permanent ones are recorded as failed.
-    ``dry_run`` writes one .eml per recipient under ``outbox/`` instead and records nothing.
+    ``dry_run`` writes one .eml per recipient under ``outbox/`` instead and records nothing;
+    with no recipients at all it writes one example message (to EXAMPLE_RECIPIENT).
     """
     clock = clock or (lambda: dt.datetime.now(dt.UTC))
     settings = config.email
@@ -905,7 +926,12 @@ def deliver_edition(
             continue
         wanted.setdefault(key, configured.get(key, raw) if raw == key else raw)
     if not wanted and not refused:
-        raise DeliveryError("no recipients: set email.recipients in the config or pass --to ADDR")
+        if not dry_run:
+            raise DeliveryError(
+                "no recipients: set email.recipients in the config or pass --to ADDR"
+            )
+        # a dry run on a config without recipients (the demo) still shows what would be sent
+        wanted[EXAMPLE_RECIPIENT] = f"Example Reader <{EXAMPLE_RECIPIENT}>"
     if not wanted:
         return DeliveryReport(edition_id, failed=tuple(refused))
     template = load_message(Publisher(config.output).path(f"{edition_id}.eml"))
