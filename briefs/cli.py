@@ -153,6 +153,29 @@ def _wait_option(func: F) -> F:
     )(func)
 
 
+def _force_option(func: F) -> F:
+    return click.option(
+        "--force",
+        is_flag=True,
+        help="Build an edition dated in the future all the same.",
+    )(func)
+
+
+def _refuse_future(config: Config, date: dt.date | None, force: bool) -> None:
+    """A future date makes an empty edition that would become index.html and top every feed."""
+    import zoneinfo
+
+    if date is None or force:
+        return
+    today = dt.datetime.now(zoneinfo.ZoneInfo(config.brief.timezone)).date()
+    if date > today:
+        raise BriefsError(
+            f"{date.isoformat()} is in the future (today is {today.isoformat()} in "
+            f"{config.brief.timezone}): its edition would be empty and become index.html and the "
+            "newest item of every feed; --force builds it anyway"
+        )
+
+
 def _configured(state: State, out_dir: str | None, database: str | None) -> Config:
     import dataclasses
     from pathlib import Path
@@ -218,6 +241,12 @@ def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> N
     type=click.Choice(SUMMARY_METHODS, case_sensitive=False),
     help="Summary method for this run (default: summary.method from the config).",
 )
+@_force_option
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when any source failed (the brief is still written): for cron and monitoring.",
+)
 @click.pass_obj
 @_errors
 def run(
@@ -230,18 +259,22 @@ def run(
     rebuild: bool,
     wait_seconds: float,
     method: str | None,
+    force: bool,
+    strict: bool,
 ) -> None:
     """Poll every source once, group, summarize and write the brief.
 
     Writes the edition (YYYY-MM-DD.md, .html and .eml), index.html, archive.html and the
     feeds (feed.xml, atom.xml, feed.json; stories.xml, stories.atom, stories.json) into the
     output folder and prints what it did. When nothing is new since the edition was built, it
-    is left as it was (--rebuild builds it anyway).
+    is left as it was (--rebuild builds it anyway). With --strict it exits 1 when any source
+    failed.
 
     \b
     Example:
       briefs run --config seeds/briefs.toml --date 2024-04-06 --out output/
       briefs run --method lexrank
+      briefs run --strict
     """
     import dataclasses
 
@@ -250,6 +283,7 @@ def run(
     from briefs.pipeline import run as run_pipeline
 
     config = _configured(state, out_dir, database)
+    _refuse_future(config, date, force)
     if method:
         summary = dataclasses.replace(config.summary, method=method.lower())
         config = dataclasses.replace(config, summary=summary)
@@ -259,6 +293,13 @@ def run(
     ):
         report = run_pipeline(config, date=date, slot=slot, progress=progress, rebuild=rebuild)
     _report(config, report, timings, polled=True)
+    if strict and report.sources_failed:
+        failed = len(report.sources_failed)
+        click.echo(
+            f"briefs: error: {failed} source{'s' if failed != 1 else ''} failed (--strict)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @cli.command()
@@ -267,6 +308,7 @@ def run(
 @_where_options
 @click.option("--timings", is_flag=True, help="Print the time spent in each stage.")
 @_wait_option
+@_force_option
 @click.pass_obj
 @_errors
 def build(
@@ -277,6 +319,7 @@ def build(
     database: str | None,
     timings: bool,
     wait_seconds: float,
+    force: bool,
 ) -> None:
     """Render an edition from what is stored, without polling any source.
 
@@ -293,9 +336,73 @@ def build(
     from briefs.pipeline import build as build_pipeline
 
     config = _configured(state, out_dir, database)
+    _refuse_future(config, date, force)
     with named_lock(config, "build").hold(wait_seconds, doing="briefs build"):
         report = build_pipeline(config, date=date, slot=slot)
     _report(config, report, timings, polled=False)
+
+
+@cli.group()
+def editions() -> None:
+    """List and delete built editions.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml editions list
+    """
+
+
+@editions.command("list")
+@click.pass_obj
+@_errors
+def editions_list(state: State) -> None:
+    """List the built editions, newest first: id, when built, number of stories.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml editions list
+    """
+    from briefs.pipeline import ARCHIVE_LIMIT
+
+    config = state.config()
+    store = open_store(config.database)
+    try:
+        records = store.recent_editions(ARCHIVE_LIMIT)
+    finally:
+        store.close()
+    if not records:
+        click.echo("No edition built yet: run `briefs run` first.")
+    for rec in records:
+        built = rec.built_at.strftime("%Y-%m-%d %H:%M UTC")
+        click.echo(f"{rec.edition.id:<24} built {built}, {rec.story_count} stories")
+
+
+@editions.command("delete")
+@click.argument("edition_id", metavar="EDITION", callback=lambda c, p, v: _parse_edition(c, p, v))
+@_wait_option
+@click.pass_obj
+@_errors
+def editions_delete(state: State, edition_id: str, wait_seconds: float) -> None:
+    """Delete a built edition (YYYY-MM-DD or YYYY-MM-DD-slot) and its files.
+
+    index.html, archive.html and the feeds are written again without it (the newest remaining
+    edition is built again for them). Who was emailed it stays recorded.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml editions delete 2024-04-05
+    """
+    from briefs.lock import named_lock
+    from briefs.pipeline import delete_edition
+
+    config = state.config()
+    with named_lock(config, "build").hold(wait_seconds, doing="briefs editions delete"):
+        removed, rebuilt = delete_edition(config, edition_id)
+    click.echo(f"Deleted edition {edition_id}: removed {', '.join(removed) or 'no files'}")
+    if rebuilt is None:
+        click.echo("No edition left: index.html, archive.html and the feeds were removed")
+    else:
+        click.echo(f"index.html, archive.html and the feeds now end with {rebuilt.id}")
 
 
 @cli.group()

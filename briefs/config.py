@@ -281,15 +281,49 @@ def load_config(path: str | Path, overrides: dict[str, dict[str, Any]] | None = 
         raise ConfigError(f"{cfg_path}: cannot read configuration: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{cfg_path}: invalid TOML: {exc}") from exc
-    return _build_config(cfg_path.resolve(), raw, overrides or {})
+    try:
+        return _build_config(cfg_path.resolve(), raw, overrides or {})
+    except ConfigError as exc:
+        raise _blame_environment(exc, cfg_path.resolve()) from None
+
+
+def _unknown_key(path: Path, shown: str, key: str, known: set[str]) -> ConfigError:
+    """An unknown key's error: the closest known key first ("did you mean"), then all of them."""
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ConfigError(f"{path}: unknown key {shown}{hint} (known: {', '.join(sorted(known))})")
+
+
+def _blame_environment(exc: ConfigError, path: Path) -> ConfigError:
+    """The error, blaming the environment variable when the bad value came from one.
+
+    Every key's error reads "<file>: <section>.<key>..."; when $BRIEFS_<SECTION>_<KEY> is set,
+    the value was the variable's, not the file's.
+    """
+    message, prefix = str(exc), f"{path}: "
+    if not message.startswith(prefix):
+        return exc
+    rest = message[len(prefix) :]
+    for section, cls in _SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            key, var = f"{section}.{f.name}", f"BRIEFS_{section.upper()}_{f.name.upper()}"
+            if var not in os.environ or not rest.startswith(key):
+                continue
+            if rest[len(key) : len(key) + 1] not in ("", " ", ":", "["):
+                continue
+            hint = ""
+            if typing.get_origin(typing.get_type_hints(cls)[f.name]) is tuple:
+                hint = f' (a TOML list: {var}=\'["first", "second"]\')'
+            return ConfigError(f"${var} (environment variable; config {path}): {rest}{hint}")
+    return exc
 
 
 def _build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> Config:
     unknown = sorted(set(raw) - _TOP_KEYS)
     if unknown:
-        raise ConfigError(
-            f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_TOP_KEYS))})"
-        )
+        raise _unknown_key(path, repr(unknown[0]), unknown[0], _TOP_KEYS)
     base = path.parent
     sections: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
@@ -492,9 +526,7 @@ def _build_section(path: Path, name: str, cls: type[Any], table: dict[str, Any])
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(table) - known)
     if unknown:
-        raise ConfigError(
-            f"{path}: unknown key {name}.{unknown[0]!r} (known: {', '.join(sorted(known))})"
-        )
+        raise _unknown_key(path, f"{name}.{unknown[0]!r}", unknown[0], known)
     values = {
         key: _coerce(path, f"{name}.{key}", value, hints[key]) for key, value in table.items()
     }
@@ -544,10 +576,7 @@ def _build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
             raise ConfigError(f"{path}: {where} must be a table")
         unknown = sorted(set(item) - _SOURCE_KEYS)
         if unknown:
-            raise ConfigError(
-                f"{path}: unknown key {where}.{unknown[0]!r} "
-                f"(known: {', '.join(sorted(_SOURCE_KEYS))})"
-            )
+            raise _unknown_key(path, f"{where}.{unknown[0]!r}", unknown[0], _SOURCE_KEYS)
         kind = item.get("kind", "feed")
         if kind not in ("feed", "files"):
             raise ConfigError(f"{path}: {where}.kind: unknown source kind {kind!r} (feed or files)")
@@ -560,6 +589,7 @@ def _build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
         location = _expect(path, f"{where}.{need}", location, str)
         if "://" not in location:
             location = str((path.parent / location).resolve())
+        _check_location(path, f"{where}.{need}", kind, location)
         title = _expect(path, f"{where}.title", item.get("title", ""), str)
         sid = item.get("id") or _slug(title or location)
         sid = _expect(path, f"{where}.id", sid, str)
@@ -575,6 +605,27 @@ def _build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
         enabled = _expect(path, f"{where}.enabled", item.get("enabled", True), bool)
         out.append(Source(sid, kind, location, title, tags, max(interval, 1), enabled))
     return tuple(out)
+
+
+def _check_location(path: Path, key: str, kind: str, location: str) -> None:
+    """A feed is an http(s) URL or a local file that exists; a files source an existing folder.
+
+    Caught here, a typo ("htp://", a wrong file name) names its key and the file at once
+    instead of becoming a failed source at every run.
+    """
+    scheme = location.partition("://")[0].lower() if "://" in location else ""
+    if scheme and (kind == "files" or scheme not in ("http", "https", "file")):
+        allowed = "a local folder" if kind == "files" else "an http(s) URL or a local file"
+        raise ConfigError(f"{path}: {key}: {location!r} is not {allowed}")
+    if scheme in ("http", "https"):
+        if not urlsplit(location).hostname:
+            raise ConfigError(f"{path}: {key}: {location!r} has no host name")
+        return
+    local = Path(location.removeprefix("file://"))
+    if kind == "files" and not local.is_dir():
+        raise ConfigError(f"{path}: {key}: no such folder {local}")
+    if kind == "feed" and not local.is_file():
+        raise ConfigError(f"{path}: {key}: no such file {local}")
 
 
 def _slug(text: str) -> str:

@@ -43,6 +43,7 @@ from briefs.errors import (
     TransientDeliveryError,
 )
 from briefs.feeds import (
+    EDITION_FEEDS,
     STORY_FEEDS,
     FeedInfo,
     FeedItem,
@@ -90,6 +91,7 @@ __all__ = [
     "Timings",
     "build",
     "build_edition",
+    "delete_edition",
     "deliver_edition",
     "edition_cutoff",
     "edition_for",
@@ -879,6 +881,38 @@ def build(
         timings=dict(timings),
         timings_elsewhere=dict(timings.elsewhere),
     )
+
+
+def delete_edition(
+    config: Config, edition_id: str, *, now: dt.datetime | None = None
+) -> tuple[list[str], Edition | None]:
+    """Delete a built edition: its record and files; then index, archive and feeds without it.
+
+    The newest remaining edition is built again (editions are reproducible from their cut-off),
+    which rewrites index.html, archive.html and every feed; with none left, those files go too.
+    Returns the files removed and the edition rebuilt (None if none is left).
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    store = open_store(config.database)
+    try:
+        if not store.delete_edition(edition_id):
+            known = ", ".join(store.edition_ids()[:10]) or "none"
+            raise StoreError(f"no edition {edition_id!r} was built (newest: {known})")
+        out = Publisher(config.output)
+        names = [f"{edition_id}.{ext}" for ext in ("md", "html", "eml")]
+        removed = [name for name in names if out.remove(name)]
+        remaining = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
+        if not remaining:
+            feeds = [n for f in (EDITION_FEEDS, STORY_FEEDS) for n in (f.rss, f.atom, f.json)]
+            shared = ["index.html", "archive.html", *feeds]
+            removed += [name for name in shared if out.remove(name)]
+            return removed, None
+        newest = remaining[0].edition
+        build_edition(config, store, newest, now, Timings())
+    finally:
+        store.close()
+    log.info("deleted edition %s; rebuilt %s for the index and feeds", edition_id, newest.id)
+    return removed, newest
 
 
 # -- delivery (issue 7) ------------------------------------------------------------------------

@@ -71,3 +71,14 @@ class Publisher:
             raise PublishError(f"cannot write {target}: {exc.strerror or exc}") from exc
         self.written.append(target)
         return target
+
+    def remove(self, name: str) -> bool:
+        """Delete ``name`` from the folder if it is there (refusing paths that escape it)."""
+        target = self.path(name)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise PublishError(f"cannot remove {target}: {exc.strerror or exc}") from exc
+        return True

@@ -1092,6 +1092,16 @@ class Store:
                 conn.execute(sa.select(editions.c.id).order_by(editions.c.id.desc())).scalars()
             )
 
+    def delete_edition(self, edition_id: str) -> bool:
+        """Forget a built edition and its up-to-date stamp; False if it was never built.
+
+        Its delivery records stay: who received it is history, not part of the edition.
+        """
+        with self.engine.begin() as conn:
+            gone = conn.execute(editions.delete().where(editions.c.id == edition_id)).rowcount
+            conn.execute(meta_table.delete().where(meta_table.c.key == f"built:{edition_id}"))
+        return bool(gone)
+
     # -- deliveries -------------------------------------------------------------------------
     def plan_deliveries(
         self,

@@ -81,7 +81,7 @@ def site(tmp_path: Path) -> Path:
         'slots = ["morning@07:00", "evening@18:00"]\n'
         "[fetch]\nfetch_full_text = false\n"
         '[[sources]]\nid = "local"\ntitle = "Local Wire"\nurl = "local.xml"\ntags = ["local"]\n'
-        '[[sources]]\nid = "gone"\ntitle = "Gone Gazette"\nurl = "missing.xml"\n',
+        '[[sources]]\nid = "gone"\ntitle = "Gone Gazette"\nurl = "http://127.0.0.1:9/gone.xml"\n',
         encoding="utf-8",
     )
     return tmp_path

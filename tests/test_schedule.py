@@ -235,7 +235,7 @@ def test_status_shows_sources_in_trouble(seeds_copy: Path, tmp_path: Path) -> No
         seeds_copy,
         tmp_path,
         "jitter = 0",
-        '[[sources]]\nid = "gone"\nurl = "feeds/missing.xml"\n',
+        '[[sources]]\nid = "gone"\nurl = "http://127.0.0.1:9/missing.xml"\n',
     )
     clock = Clock(utc(2024, 4, 6, 12))
     daemon = Daemon(config, clock=clock)
