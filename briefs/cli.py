@@ -949,7 +949,8 @@ def status(state: State) -> None:
         click.echo("Sources in trouble:")
         for fs in st.troubled:
             click.echo(
-                f"  {fs.source_id}: {fs.consecutive_failures} failures, "
+                f"  {fs.source_id}: {fs.consecutive_failures} "
+                f"failure{'s' if fs.consecutive_failures != 1 else ''}, "
                 f"last error: {fs.last_error or '-'}; next try {when(fs.next_poll)}"
                 + (" (disabled)" if fs.disabled else "")
             )
@@ -1027,7 +1028,7 @@ def stories_list(state: State, date: dt.date | None) -> None:
         status = "new" if day <= 1 else f"developing, day {day}"
         outlets = dict.fromkeys(a.outlet for a in members if not a.duplicate_of)
         table.add_row(
-            story.id[:12],
+            story.id,
             status,
             str(len(members)),
             str(len(outlets)),
