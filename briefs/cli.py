@@ -342,6 +342,28 @@ def build(
     _report(config, report, timings, polled=False)
 
 
+@cli.command()
+@click.argument("folder", metavar="[DIR]", default=".", type=click.Path(file_okay=False))
+@_errors
+def init(folder: str) -> None:
+    """Write a starter config, DIR/briefs.toml, with the demo's sources as a working example.
+
+    The demo's feeds and documents are copied to DIR/demo/ so that `briefs run` works at once,
+    offline; the email and daemon sections are there, commented out. An existing briefs.toml
+    is never replaced.
+
+    \b
+    Example:
+      briefs init my-desk
+    """
+    from briefs.starter import write_starter
+
+    config = write_starter(Path(folder))
+    click.echo(f"Wrote {config} (and the demo's sources under {config.parent / 'demo'})")
+    where = "" if config.parent == Path.cwd() else f"cd {folder} && "
+    click.echo(f"Next: {where}briefs run, then open output/index.html")
+
+
 @cli.group()
 def editions() -> None:
     """List and delete built editions.
@@ -633,9 +655,10 @@ def sources_export(state: State, output: str | None) -> None:
 @click.pass_obj
 @_errors
 def sources_enable(state: State, source_id: str) -> None:
-    """Re-enable a source that was disabled after its feed answered 410 Gone.
+    """Re-enable a source: one disabled after its feed answered 410 Gone, or in the config.
 
-    Its failures are reset and it is polled at the next run.
+    Its failures are reset and it is polled at the next run; "enabled = false" is removed
+    from its table in the config file.
 
     \b
     Example:
@@ -643,8 +666,11 @@ def sources_enable(state: State, source_id: str) -> None:
     """
     import dataclasses
 
+    from briefs.config import set_source_enabled
+
     config = state.config()
-    config.source(source_id)
+    if not config.source(source_id).enabled:
+        set_source_enabled(config.path, source_id, True)
     store = open_store(config.database)
     try:
         current = store.feed_state(source_id)
@@ -664,6 +690,98 @@ def sources_enable(state: State, source_id: str) -> None:
     finally:
         store.close()
     click.echo(f"{source_id} enabled")
+
+
+@sources.command("disable")
+@click.argument("source_id")
+@click.pass_obj
+@_errors
+def sources_disable(state: State, source_id: str) -> None:
+    """Stop polling a source: writes "enabled = false" into its table in the config file.
+
+    Its articles stay in the editions already built; `briefs sources enable ID` undoes it.
+
+    \b
+    Example:
+      briefs sources disable harbour-herald
+    """
+    from briefs.config import set_source_enabled
+
+    config = state.config()
+    if not config.source(source_id).enabled:
+        click.echo(f"{source_id} is already disabled in {config.path}")
+        return
+    set_source_enabled(config.path, source_id, False)
+    click.echo(
+        f"{source_id} disabled in {config.path} (briefs sources enable {source_id} undoes it)"
+    )
+
+
+@sources.command("remove")
+@click.argument("source_id")
+@click.pass_obj
+@_errors
+def sources_remove(state: State, source_id: str) -> None:
+    """Remove a source's [[sources]] table from the config file (its comments are kept).
+
+    The articles it brought stay stored (editions already built keep them); it is not polled
+    again.
+
+    \b
+    Example:
+      briefs sources remove meridian-wire
+    """
+    from briefs.config import remove_source
+
+    config = state.config()
+    src = config.source(source_id)
+    remove_source(config.path, source_id)
+    click.echo(f"Removed {source_id!r} ({src.location}) from {config.path}")
+
+
+@cli.group()
+def pages() -> None:
+    """The article pages fetched for full text (their outcomes are cached).
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml pages refetch --failed
+    """
+
+
+@pages.command("refetch")
+@click.option("--source", "source_id", metavar="ID", help="Only the pages of this source.")
+@click.option(
+    "--failed", is_flag=True, help="Only pages that failed (not those the address guard refused)."
+)
+@click.pass_obj
+@_errors
+def pages_refetch(state: State, source_id: str | None, failed: bool) -> None:
+    """Fetch again the article pages that gave no text, at the next run.
+
+    Forgets their cached outcome (failed for good or for a passing reason, or refused by the
+    address guard), so the next `briefs run` fetches them again, for articles stored in the
+    last two days. Pages whose text was extracted are kept.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml pages refetch --failed
+      briefs pages refetch --source harbour-herald
+    """
+    config = state.config()
+    if source_id is not None:
+        config.source(source_id)
+    store = open_store(config.database)
+    try:
+        forgotten = store.forget_pages(["failed"] if failed else ["failed", "refused"], source_id)
+    finally:
+        store.close()
+    what = "failed" if failed else "failed or refused"
+    where = f" of {source_id}" if source_id else ""
+    click.echo(
+        f"{forgotten} {what} page{'s' if forgotten != 1 else ''}{where} will be fetched again "
+        "at the next run"
+    )
 
 
 @cli.group("eval")

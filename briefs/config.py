@@ -40,6 +40,8 @@ __all__ = [
     "cron_trigger",
     "find_config",
     "load_config",
+    "remove_source",
+    "set_source_enabled",
     "split_edition",
 ]
 
@@ -263,8 +265,8 @@ def find_config(explicit: str | Path | None = None, cwd: Path | None = None) -> 
         if candidate.is_file():
             return candidate
     raise ConfigError(
-        "no configuration found: pass --config FILE, set $BRIEFS_CONFIG, "
-        "or create briefs.toml (see seeds/briefs.toml for an example)"
+        f"no configuration found in {here}: run `briefs init` to write a starter briefs.toml "
+        "here (with the demo's sources), or pass --config FILE or set $BRIEFS_CONFIG"
     )
 
 
@@ -683,6 +685,55 @@ def add_sources(path: Path, new: list[NewSource]) -> list[Source]:
         tmp.unlink(missing_ok=True)
         raise ConfigError(f"{path}: cannot write: {exc}") from exc
     return list(result.sources[len(config.sources) :])
+
+
+def remove_source(path: Path, source_id: str) -> None:
+    """Remove the [[sources]] table of ``source_id`` from the config file (comments kept)."""
+    _edit_source(path, source_id, lambda block: [])
+
+
+def set_source_enabled(path: Path, source_id: str, enabled: bool) -> None:
+    """Set ``enabled`` in the [[sources]] table of ``source_id`` (true: the line is removed)."""
+
+    def edit(block: list[str]) -> list[str]:
+        kept = [line for line in block if not re.match(r"\s*enabled\s*=", line)]
+        return kept if enabled else [kept[0], "enabled = false", *kept[1:]]
+
+    _edit_source(path, source_id, edit)
+
+
+def _edit_source(path: Path, source_id: str, edit: Any) -> None:
+    """Replace the lines of one source's [[sources]] table by ``edit(lines)``, validate the
+    result and atomically replace the file (a failure leaves it as it was).
+
+    The i-th ``[[sources]]`` header is the i-th configured source; a table runs to the next
+    header, less the comments and blank lines just before it (they belong to what follows).
+    """
+    path = Path(path).resolve()
+    config = load_config(path)
+    index = [s.id for s in config.sources].index(config.source(source_id).id)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    headers = [i for i, line in enumerate(lines) if re.match(r"\s*\[", line)]
+    starts = [i for i in headers if re.match(r"\s*\[\[\s*sources\s*\]\]", lines[i])]
+    if len(starts) != len(config.sources):
+        raise ConfigError(f"{path}: cannot find the [[sources]] table of {source_id!r} to edit")
+    start = starts[index]
+    end = next((i for i in headers if i > start), len(lines))
+    while end - 1 > start and (not lines[end - 1].strip() or lines[end - 1].lstrip()[:1] == "#"):
+        end -= 1
+    updated = "\n".join([*lines[:start], *edit(lines[start:end]), *lines[end:]])
+    try:
+        raw = tomllib.loads(updated)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: cannot edit source {source_id!r}: {exc}") from exc
+    _build_config(path, raw, {})
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(updated, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"{path}: cannot write: {exc}") from exc
 
 
 def _unique_id(base: str, taken: set[str]) -> str:

@@ -757,6 +757,16 @@ class Store:
             ).rowcount:
                 c.execute(pages.insert().values(url=page.url, **values))
 
+    def forget_pages(self, statuses: Sequence[str], source_id: str | None = None) -> int:
+        """Forget the cached outcomes with these statuses (of one source's articles); the
+        pages are fetched again by the next run. Returns how many were forgotten."""
+        query = pages.delete().where(pages.c.status.in_(list(statuses)))
+        if source_id is not None:
+            urls = sa.select(articles.c.url).where(articles.c.source_id == source_id)
+            query = query.where(pages.c.url.in_(urls))
+        with self.engine.begin() as conn:
+            return int(conn.execute(query).rowcount)
+
     # -- near-duplicate sketches ------------------------------------------------------------
     def save_sketch(
         self,
