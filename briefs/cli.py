@@ -593,23 +593,35 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
     Categories become tags. Feeds already configured (same URL) are skipped. The feeds are
     not fetched now; "briefs sources list" shows their health after the next run.
 
+    With --dry-run it lists the feeds it would add and skip, and changes nothing.
+
     \b
     Example:
       briefs sources import subscriptions.opml
+      briefs sources import subscriptions.opml --dry-run
     """
     from briefs.config import NewSource, add_sources
     from briefs.ingest.opml import read_opml
 
     config = state.config()
     feeds = read_opml(Path(opml_file).read_bytes())
-    known = {src.location for src in config.sources}
+    known = {src.location: src.id for src in config.sources}
     todo = [f for f in feeds if f.url not in known]
     bad = [f for f in todo if not f.url.startswith(("http://", "https://"))]
     todo = [f for f in todo if f not in bad]
     for feed in bad:
         click.echo(f"skipped (not an http(s) URL): {feed.url}", err=True)
+    added = []
     if not dry_run and todo:
-        add_sources(config.path, [NewSource(f.url, f.title, f.tags) for f in todo])
+        added = add_sources(config.path, [NewSource(f.url, f.title, f.tags) for f in todo])
+    for i, feed in enumerate(todo):
+        name = f"{added[i].id}: " if added else ""
+        tags = f" [{', '.join(feed.tags)}]" if feed.tags else ""
+        title = f" ({feed.title})" if feed.title else ""
+        click.echo(f"  {'add' if dry_run else 'added'}: {name}{feed.url}{title}{tags}")
+    for feed in feeds:
+        if feed.url in known:
+            click.echo(f"  skip: {feed.url}: already configured as {known[feed.url]!r}")
     verb = "Would add" if dry_run else "Added"
     click.echo(
         f"{verb} {len(todo)} of {len(feeds)} feeds "

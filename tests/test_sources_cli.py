@@ -120,8 +120,19 @@ def test_import_miniflux_and_freshrss_then_export_round_trips(tmp_path: Path) ->
     (tmp_path / "freshrss.opml").write_bytes(FRESHRSS)
     code, out = invoke("--config", str(cfg), "sources", "import", str(tmp_path / "miniflux.opml"))
     assert code == 0 and "Added 3 of 3 feeds" in out
-    code, out = invoke("--config", str(cfg), "sources", "import", str(tmp_path / "freshrss.opml"))
+    before = cfg.read_text()
+    args = ["--config", str(cfg), "sources", "import", str(tmp_path / "freshrss.opml")]
+    code, out = invoke(*args, "--dry-run")
+    assert code == 0 and cfg.read_text() == before
+    assert "Would add 1 of 3 feeds (1 already configured)" in out
+    lines = [line.strip() for line in out.splitlines()]
+    (add,) = [line for line in lines if line.startswith("add: ")]
+    assert "npr" in add.lower() and "[Uncategorized, Radio, World]" in add
+    (skip,) = [line for line in lines if line.startswith("skip: ")]
+    assert skip.endswith("already configured as 'bbc-news'")
+    code, out = invoke(*args)
     assert code == 0, out
+    assert "added: npr-world: " in out
     assert "Added 1 of 3 feeds (1 already configured)" in out  # BBC again; file:// refused
     assert [(s["id"], s.get("tags")) for s in sources_of(cfg)] == [
         ("bbc-news", ["World"]),
