@@ -533,7 +533,11 @@ def sources_list(state: State, as_json: bool) -> None:
 @sources.command("add")
 @click.argument("url")
 @click.option("--id", "source_id", default="", help="Source id (default: from the feed title).")
-@click.option("--title", default="", help="Name shown in briefs (default: the feed's title).")
+@click.option(
+    "--title",
+    default="",
+    help="Name shown in briefs (default: the site's name, from the page or the feed's title).",
+)
 @click.option("--tag", "tags", multiple=True, help="A tag (section); repeat for several.")
 @click.option("--interval", type=click.IntRange(1), help="Minutes between polls (default 60).")
 @click.pass_obj
@@ -572,14 +576,14 @@ def sources_add(
     for src in config.sources:
         if src.location in (absolute, url):
             raise ConfigError(f"{config.path}: the feed is already configured as {src.id!r}")
-    added = add_sources(
-        config.path,
-        [NewSource(location, title or found.title, tags, source_id, interval)],
-    )
-    click.echo(
-        f"Added {added[0].id!r}: {found.url} ({found.title or 'untitled'}, "
-        f"{found.entries} entries now)"
-    )
+    name = title or found.name or found.title
+    added = add_sources(config.path, [NewSource(location, name, tags, source_id, interval)])
+    click.echo(f"Added {added[0].id!r}: {found.url} ({found.entries} entries now)")
+    if not title:
+        origin = f" (the feed calls itself {found.title!r})" if found.title != name else ""
+        click.echo(
+            f"  named {name!r}{origin}; change it with --title or the title in {config.path.name}"
+        )
 
 
 @sources.command("import")

@@ -21,6 +21,7 @@ import feedparser
 
 from briefs.errors import ParseError
 from briefs.ingest.clean import html_to_text, plain_text
+from briefs.ingest.names import publisher_name
 from briefs.ingest.urls import article_id, canonical_url
 from briefs.models import Article, Sketch, Source
 
@@ -88,7 +89,7 @@ def parse_feed(
     feed_title = plain_text(str(feed.get("title") or ""))
     site = canonical_url(str(feed.get("link") or ""), url) if feed.get("link") else ""
     base = site if site.startswith(("http://", "https://")) else url
-    outlet = source.title or feed_title or source.id
+    outlet = source.title or publisher_name(feed_title, site, url) or source.id
     language = _language(str(feed.get("language") or ""))
     out = []
     for entry in entries:
@@ -273,7 +274,7 @@ def _parse_json_feed(data: bytes, source: Source, *, url: str, now: dt.datetime)
         raise ParseError("JSON Feed without an items list")
     feed_title = plain_text(str(doc.get("title") or ""))
     base = str(doc.get("home_page_url") or url)
-    outlet = source.title or feed_title or source.id
+    outlet = source.title or publisher_name(feed_title, base, url) or source.id
     out = []
     for item in items:
         if not isinstance(item, dict):
