@@ -237,6 +237,15 @@ class Brief:
     failed_sources: tuple[tuple[str, str], ...] = ()
     timezone: str = "UTC"
 
+    @property
+    def newest_report(self) -> dt.datetime | None:
+        """When the newest report in the edition was published (None for an empty edition).
+
+        The edition shows this, not the build time: an old edition built today is not news
+        of today.
+        """
+        return max((a.published for s in self.stories for a in s.articles), default=None)
+
 
 @dataclass(frozen=True, slots=True)
 class EditionRecord:
