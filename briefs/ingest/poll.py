@@ -35,6 +35,8 @@ import httpx
 
 from briefs.config import FetchSettings
 from briefs.errors import SourceError
+from briefs.ingest.bounds import MAX_FLOOR_MINUTES, MAX_RETRY_AFTER, bounded_int, cap
+from briefs.ingest.clean import clean_text
 from briefs.ingest.fetch import FetchResult, HostLimiter, fetch_url, make_client
 from briefs.ingest.files import read_seed_folder
 from briefs.ingest.parse import ParsedAndSketched, parse_and_sketch
@@ -45,9 +47,11 @@ from briefs.timing import Timings
 
 __all__ = [
     "cache_max_age",
+    "failure_result",
     "parse_retry_after",
     "poll_sources",
     "select_sources",
+    "unexpected",
 ]
 
 log = logging.getLogger(__name__)
@@ -57,9 +61,7 @@ log = logging.getLogger(__name__)
 # hundred feeds (one to two seconds of parsing) repays; a smaller one parses in a thread.
 PROCESS_POLL_MIN = 100
 
-# A server may ask us to stay away for a while, but not for longer than this.
-MAX_RETRY_AFTER = dt.timedelta(days=7)
-_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?([0-9]+)", re.IGNORECASE)
 
 
 def select_sources(
@@ -279,6 +281,42 @@ async def _poll_one(
         return await _answer(parser, source, state, now, result, settings, rng)
     except SourceError as exc:
         return _failed(source, state, now, str(exc), settings, rng)
+    except Exception as exc:  # the per-source fault barrier (see the docstring)
+        log.debug("%s: unexpected failure", source.id, exc_info=True)
+        return _failed(source, state, now, unexpected(exc), settings, rng)
+
+
+def failure_result(
+    source: Source,
+    prior: FeedState | None,
+    now: dt.datetime,
+    error: str,
+    settings: FetchSettings,
+    rng: random.Random | None = None,
+) -> PollResult:
+    """A poll of ``source`` that failed after the fact (its result could not be stored):
+    no articles, the failure counted against the state it had before (``prior``)."""
+    state = _current_state(source, prior)
+    return _failed(source, state, now, error, settings, rng or random.Random())
+
+
+def unexpected(exc: BaseException) -> str:
+    """One line for a failure nothing anticipated (hostile input found a new way to break a
+    library): the exception's class and the start of its message."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to process (RecursionError)"
+    if isinstance(exc, MemoryError):
+        return "too large to process (MemoryError)"
+    detail = _one_line(str(exc), 200)
+    name = exc.__class__.__name__
+    return f"cannot process this source: {name}: {detail}" if detail else f"{name}"
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    """An error as one bounded line (a server's reason phrase or a library's message can be
+    long or carry line breaks)."""
+    line = " ".join(clean_text(text, inline=True).split())
+    return cap(line, limit)
 
 
 async def _answer(
@@ -339,29 +377,31 @@ def _read_local(path: str, max_bytes: int) -> bytes:
 
 
 def cache_max_age(cache_control: str | None) -> int | None:
-    """The max-age of a Cache-Control header, in seconds (None when absent or no-cache)."""
+    """The max-age of a Cache-Control header, in seconds (None when absent or no-cache),
+    at most MAX_FLOOR_MINUTES (30 days)."""
     if not cache_control or "no-cache" in cache_control.lower():
         return None
-    match = _MAX_AGE.search(cache_control)
-    return int(match.group(1)) if match else None
+    match = _MAX_AGE.search(cache_control[:4096])
+    return bounded_int(match.group(1), 0, MAX_FLOOR_MINUTES * 60) if match else None
 
 
 def parse_retry_after(value: str | None, now: dt.datetime) -> dt.datetime | None:
-    """The time a Retry-After header (seconds or an HTTP date) points to, capped at 7 days."""
+    """The time a Retry-After header (seconds or an HTTP date) points to, capped at 7 days
+    ahead (MAX_RETRY_AFTER); a date in the past is now. None when it is neither."""
     if not value:
         return None
-    value = value.strip()
-    when: dt.datetime | None
-    if value.isdigit():
-        when = now + dt.timedelta(seconds=int(value))
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
+    value = value.strip()[:256]
+    limit = now + MAX_RETRY_AFTER
+    seconds = bounded_int(value, 0, int(MAX_RETRY_AFTER.total_seconds()))
+    if seconds is not None:
+        return now + dt.timedelta(seconds=seconds)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.UTC)
-    return min(when, now + MAX_RETRY_AFTER)
+        return min(max(when.astimezone(dt.UTC), now), limit)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _floor(ttl_minutes: int | None, max_age_seconds: int | None) -> int | None:
@@ -389,6 +429,12 @@ def _parsed(
     if parsed.entries > len(feed.articles):
         status = f"{status}, kept the newest {len(feed.articles)} of {parsed.entries} entries"
         log.warning("%s: %s", source.id, status)
+    if feed.skipped:
+        status = (
+            f"{status}, skipped {feed.skipped} unreadable "
+            f"entr{'y' if feed.skipped == 1 else 'ies'} ({feed.skip_reason})"
+        )
+        log.warning("%s: %s", source.id, status)
     return _ok(source, new_state, now, feed.articles, status, settings, sketches=parsed.sketches)
 
 
@@ -403,11 +449,9 @@ def _ok(
     sketches: dict[str, Sketch] | None = None,
 ) -> PollResult:
     # The feed's own floor counts, but never beyond the longest we would ever wait.
-    floor = min(
-        dt.timedelta(minutes=state.floor_minutes or 0),
-        dt.timedelta(hours=settings.max_backoff_hours),
-    )
-    interval = max(dt.timedelta(minutes=source.interval_minutes), floor)
+    longest = _minutes(settings.max_backoff_hours * 60)
+    floor = min(_minutes(state.floor_minutes or 0), longest)
+    interval = max(_minutes(source.interval_minutes), floor)
     new_state = replace(
         state,
         last_status=status,
@@ -421,6 +465,15 @@ def _ok(
     )
     log.info("%s: %s, %d entries", source.id, status, len(articles))
     return PollResult(source, articles, new_state, None, not_modified, sketches or {})
+
+
+def _minutes(value: float) -> dt.timedelta:
+    """Minutes as a timedelta, within [0, MAX_FLOOR_MINUTES * 12] (a year: no stored or
+    configured number can overflow the date arithmetic of a poll)."""
+    number = float(value)
+    if number != number:  # NaN
+        number = 0.0
+    return dt.timedelta(minutes=min(max(number, 0.0), MAX_FLOOR_MINUTES * 12.0))
 
 
 def _gone(source: Source, state: FeedState, now: dt.datetime, result: FetchResult) -> PollResult:
@@ -452,10 +505,11 @@ def _failed(
     status: str = "error",
     until: dt.datetime | None = None,
 ) -> PollResult:
+    error = _one_line(error)
     failures = state.consecutive_failures + 1
-    cap = dt.timedelta(hours=settings.max_backoff_hours)
-    base = dt.timedelta(minutes=source.interval_minutes) * 2 ** min(failures - 1, 30)
-    delay = min(base, cap)
+    longest = _minutes(settings.max_backoff_hours * 60)
+    base = _minutes(source.interval_minutes * 2 ** min(failures - 1, 30))
+    delay = min(base, longest)
     # "Equal jitter": half the delay fixed, half random, so failing feeds do not retry in step.
     delay = delay / 2 + delay / 2 * rng.random()
     next_poll = now + delay
