@@ -330,6 +330,15 @@ def fetch_full_text(
     settings = config.fetch
     if not settings.fetch_full_text:
         return set()
+    # A page refused by the address guard is never tried again, unless the guard changed
+    # since (fetch.allow_private turned on for an intranet): then every refusal is judged anew.
+    guard = "private allowed" if settings.allow_private else "public only"
+    if store.get_meta("page_guard") != guard:
+        with store.transaction() as conn:
+            forgotten = store.forget_refused_pages(conn)
+            store.set_meta("page_guard", guard, conn)
+        if forgotten:
+            log.info("address guard is now %s: %d refused pages will be tried", guard, forgotten)
     candidates = store.articles_needing_text(
         now - FULL_TEXT_WINDOW,
         now,
@@ -363,6 +372,14 @@ def fetch_full_text(
         todo, settings, now, save, attempts=attempts, transport=transport, progress=progress
     )
     log.info("full text: %d pages fetched, %d articles improved", len(todo), len(improved))
+    refused, example = store.refused_pages(now)
+    if example is not None:
+        log.info(
+            "full text: %d pages refused by the address guard (e.g. %s: %s)",
+            refused,
+            example.url,
+            example.error,
+        )
     return improved
 
 
@@ -846,6 +863,8 @@ def run(
         polled, new_count, failed = poll_and_group(
             config, store, now, timings, transport, progress=progress
         )
+        refused, example = store.refused_pages(now)
+        refusal = f"{example.url}: {example.error}" if example is not None else ""
         edition = edition_for(config, store, date, now, slot)
         with timings.stage("check"):
             stamp = _edition_stamp(config, store, edition, failed)
@@ -862,6 +881,8 @@ def run(
                 timings=dict(timings),
                 timings_elsewhere=dict(timings.elsewhere),
                 unchanged=True,
+                pages_refused=refused,
+                page_refused_example=refusal,
             )
         brief, files = build_edition(config, store, edition, now, timings, failed)
         _remember_build(store, edition, stamp, len(brief.stories))
@@ -876,6 +897,8 @@ def run(
         files=tuple(files),
         timings=dict(timings),
         timings_elsewhere=dict(timings.elsewhere),
+        pages_refused=refused,
+        page_refused_example=refusal,
     )
 
 

@@ -901,6 +901,33 @@ class Store:
             ).rowcount:
                 c.execute(pages.insert().values(url=page.url, **values))
 
+    def refused_pages(self, since: dt.datetime) -> tuple[int, PageRecord | None]:
+        """How many article pages were refused (by the address guard) since a time, and one
+        of them (the first by URL) as an example."""
+        query = sa.select(pages).where(
+            pages.c.status == "refused", pages.c.fetched >= _naive(since)
+        )
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                sa.select(sa.func.count()).select_from(query.subquery())
+            ).scalar_one()
+            first = conn.execute(query.order_by(pages.c.url).limit(1)).first()
+        if first is None:
+            return int(count), None
+        example = PageRecord(
+            url=first.url,
+            status="refused",
+            fetched=_utc(first.fetched) or since,
+            error=first.error,
+            attempts=first.attempts,
+        )
+        return int(count), example
+
+    def forget_refused_pages(self, conn: Connection | None = None) -> int:
+        """Drop every cached "refused" page outcome, so those pages are judged again."""
+        with self._conn(conn) as c:
+            return int(c.execute(pages.delete().where(pages.c.status == "refused")).rowcount or 0)
+
     # -- near-duplicate sketches ------------------------------------------------------------
     def save_sketch(
         self,

@@ -34,14 +34,14 @@ from pathlib import Path
 import httpx
 
 from briefs.config import FetchSettings
-from briefs.errors import SourceError
+from briefs.errors import ParseError, SourceError
 from briefs.ingest.bounds import MAX_FLOOR_MINUTES, MAX_RETRY_AFTER, bounded_int, cap
 from briefs.ingest.clean import clean_text
 from briefs.ingest.fetch import FetchResult, HostLimiter, fetch_url, make_client
 from briefs.ingest.files import read_seed_folder
 from briefs.ingest.parse import ParsedAndSketched, parse_and_sketch
 from briefs.ingest.progress import NullProgress, Progress
-from briefs.ingest.workers import WorkerPool
+from briefs.ingest.workers import WorkerPool, worker_ready
 from briefs.models import Article, FeedState, PollResult, Sketch, Source
 from briefs.timing import Timings
 
@@ -160,7 +160,7 @@ async def _poll_all(
         return None
 
     remote = sum(1 for s in sources if "://" in s.location and not s.location.startswith("file:"))
-    parser = _Parser(parse_workers(settings, remote), timings)
+    parser = _Parser(parse_workers(settings, remote), timings, settings.parse_timeout)
     try:
         async with make_client(settings, transport) as client:
             results = await asyncio.gather(*(one(client, s) for s in sources))
@@ -180,20 +180,36 @@ def parse_workers(settings: FetchSettings, sources: int) -> int:
     return wanted if wanted > 1 else 0
 
 
+# Feed documents at least this large are parsed in a worker process, where a hard time limit
+# (fetch.parse_timeout) can stop them, even in a small poll; smaller ones, whose parse time is
+# bounded by their size, parse in a thread of briefs unless the poll uses workers anyway.
+PARSE_PROCESS_BYTES = 256 * 1024
+
+
 class _Parser:
-    """Where feeds are parsed: worker processes for a large poll, else one thread.
+    """Where feeds are parsed: worker processes for a large poll or a large document, else a
+    thread.
 
     Parsing is CPU-bound and holds the GIL: in a thread, one keeps the event loop free for the
     downloads without several parsers fighting over the GIL; worker processes use the other
-    cores (:class:`briefs.ingest.workers.WorkerPool`). If the workers die (killed, out of
-    memory), parsing goes on in the thread. With ``timings``, parsing and sketching CPU go to
-    the "parse" and "sketch" stages (marked as spent in other processes when they were).
+    cores (:class:`briefs.ingest.workers.WorkerPool`) and bound each parse in time: a parse
+    over ``budget`` seconds is ended by killing the workers (the feed's failure; the other
+    feeds they had are parsed again in fresh workers). If the workers die on their own
+    (killed, out of memory), parsing goes on in the thread. With ``timings``, parsing and
+    sketching CPU go to the "parse" and "sketch" stages (marked as spent in other processes
+    when they were).
     """
 
-    def __init__(self, workers: int, timings: Timings | None) -> None:
+    def __init__(self, workers: int, timings: Timings | None, budget: float = 30.0) -> None:
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefs-parse")
-        self.processes: WorkerPool | None = WorkerPool(workers) if workers > 1 else None
+        self.workers = workers if workers > 1 else 0
+        self.processes: WorkerPool | None = None
+        self.killed: set[int] = set()  # ids of pools killed for an overrun
+        self.broken = False  # the workers died on their own: the thread from now on
         self.timings = timings
+        self.budget = max(budget, 0.001)
+        self._slots = asyncio.Semaphore(max(self.workers, 1))
+        self._starting = asyncio.Lock()
 
     async def parse(
         self,
@@ -208,24 +224,58 @@ class _Parser:
         call = functools.partial(
             parse_and_sketch, data, source, url, now, content_type, max_entries
         )
-        loop = asyncio.get_running_loop()
-        parsed: ParsedAndSketched | None = None
-        if self.processes is not None:
-            try:
-                # Workers sketch as well: spare CPU there, and the main process need not.
-                parsed = await loop.run_in_executor(self.processes, call)
-            except BrokenProcessPool:
-                if self.processes is not None:
-                    log.warning("the parsing processes stopped; parsing goes on in this process")
-                    self.processes.shutdown(wait=False, cancel_futures=True)
-                    self.processes = None
-            else:
+        if not self.broken and (self.workers or len(data) >= PARSE_PROCESS_BYTES):
+            # Workers sketch as well: spare CPU there, and the main process need not.
+            parsed = await self._in_worker(call)
+            if parsed is not None:
                 self._time(parsed, elsewhere=True)
                 return parsed
         # In this process, only the new articles are sketched, later (pipeline.link_copies).
+        loop = asyncio.get_running_loop()
         parsed = await loop.run_in_executor(self.thread, functools.partial(call, sketch=False))
         self._time(parsed, elsewhere=False)
         return parsed
+
+    async def _in_worker(self, call: Callable[[], ParsedAndSketched]) -> ParsedAndSketched | None:
+        """``call`` in a worker within the budget; None once the workers are broken."""
+        loop = asyncio.get_running_loop()
+        # One parse per worker at a time, so the budget measures parsing, not queueing.
+        async with self._slots:
+            while not self.broken:
+                pool = await self._pool()
+                try:
+                    return await asyncio.wait_for(
+                        loop.run_in_executor(pool, call), timeout=self.budget
+                    )
+                except TimeoutError:
+                    self.killed.add(id(pool))
+                    if self.processes is pool:
+                        self.processes = None
+                    pool.kill()
+                    raise ParseError(
+                        f"parsing took longer than {self.budget:g} s (fetch.parse_timeout); stopped"
+                    ) from None
+                except BrokenProcessPool:
+                    if id(pool) in self.killed:
+                        continue  # killed for another feed's overrun: parse it in new workers
+                    log.warning("the parsing processes stopped; parsing goes on in this process")
+                    self.broken = True
+                    self.processes = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+        return None
+
+    async def _pool(self) -> WorkerPool:
+        """The worker pool, started (and each worker ready) on first use or after a kill."""
+        async with self._starting:
+            if self.processes is None:
+                size = max(self.workers, 1)
+                pool = WorkerPool(size)
+                loop = asyncio.get_running_loop()
+                await asyncio.gather(
+                    *(loop.run_in_executor(pool, worker_ready) for _ in range(size))
+                )
+                self.processes = pool
+            return self.processes
 
     def _time(self, parsed: ParsedAndSketched, *, elsewhere: bool) -> None:
         if self.timings is not None:
@@ -277,6 +327,7 @@ async def _poll_one(
             etag=state.etag,
             last_modified=state.last_modified,
             limiter=limiter,
+            trusted=source.location,
         )
         return await _answer(parser, source, state, now, result, settings, rng)
     except SourceError as exc:
