@@ -64,7 +64,7 @@ MAX_RETRY_AFTER = dt.timedelta(days=7)
 EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FUTURE_SLACK = dt.timedelta(hours=2)
 
-_DIGITS = re.compile(r"\s*\+?([0-9]{1,64})\s*")
+_DIGITS = re.compile(r"\s*\+?([0-9]+)\s*")
 _MAX_DIGITS = 12
 
 

@@ -129,17 +129,15 @@ def make_client(
         # extensions onto the redirect's request, so the trusted origin travels along).
         trusted = None if untrusted else request.extensions.get(TRUSTED_ORIGIN)
         own = trusted is not None and _origin(str(request.url)) == trusted
+        hop = request.extensions.get(_HOPS, -1) + 1
         if not own:
             try:
                 check_url(str(request.url), settings.allow_private)
             except UnsafeURLError as exc:
-                hop = request.extensions.get(_HOPS, 0)
-                raise UnsafeURLError(f"redirect refused: {exc}" if hop else str(exc)) from None
-        request.extensions = {
-            **request.extensions,
-            GUARD: not own,
-            _HOPS: request.extensions.get(_HOPS, -1) + 1,
-        }
+                if hop:
+                    raise UnsafeURLError(f"redirect to {request.url} refused: {exc}") from None
+                raise
+        request.extensions = {**request.extensions, GUARD: not own, _HOPS: hop}
 
     return httpx.AsyncClient(
         timeout=timeout,
