@@ -26,6 +26,7 @@ from briefs.ingest.bounds import (
     MAX_FLOOR_MINUTES,
     MAX_OUTLET,
     MAX_TITLE,
+    MAX_URL,
     bounded_int,
     cap,
     clean_article,
@@ -110,7 +111,7 @@ def parse_feed(
 def _feed_site(link: str, base: str) -> str:
     """The feed's web site (an http(s) URL), or ""."""
     link = clean_text(link, inline=True).strip()
-    site = canonical_url(link, base) if link else ""
+    site = canonical_url(link, base) if link and len(link) <= MAX_URL else ""
     return site if site.startswith(("http://", "https://")) else ""
 
 

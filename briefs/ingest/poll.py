@@ -400,12 +400,20 @@ async def _answer(
     new_state = replace(
         state,
         url=result.permanent_redirect or state.url,
-        etag=result.etag,
-        last_modified=result.last_modified,
+        etag=_validator(result.etag),
+        last_modified=_validator(result.last_modified),
     )
     if result.permanent_redirect:
         log.warning("%s: moved permanently to %s", source.id, result.permanent_redirect)
     return _parsed(source, new_state, now, parsed, str(status), settings, max_age)
+
+
+def _validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified worth sending back: printable ASCII, at most 1,024 characters
+    (anything else would be refused by the next request's own header check, every time)."""
+    if value is None or len(value) > 1024 or not value.isascii() or not value.isprintable():
+        return None
+    return value
 
 
 def _http_error(result: FetchResult) -> str:

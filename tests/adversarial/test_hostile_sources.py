@@ -206,7 +206,8 @@ def test_huge_numbers_in_feeds_and_headers_are_clamped(server: FeedServer) -> No
     its documented bound."""
     huge = "9" * 20
     body = rss("Huge", GOOD).replace(b"<link>", f"<ttl>{huge}</ttl><link>".encode(), 1)
-    server.routes["/ttl.xml"] = static(body, headers={"Cache-Control": f"max-age={'9' * 40}"})
+    headers = {"Cache-Control": f"max-age={'9' * 40}", "ETag": '"' + "e" * 5000 + '"'}
+    server.routes["/ttl.xml"] = static(body, headers=headers)
     server.routes["/busy.xml"] = static(b"", 503, {"Retry-After": "9" * 30})
     server.routes["/neg.xml"] = static(b"", 429, {"Retry-After": "-5"})
     server.routes["/date.xml"] = static(b"", 429, {"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"})
@@ -216,6 +217,7 @@ def test_huge_numbers_in_feeds_and_headers_are_clamped(server: FeedServer) -> No
     ttl = results["ttl"]
     assert ttl.error is None and ttl.state.floor_minutes == 30 * 24 * 60
     assert ttl.state.next_poll == NOW + dt.timedelta(hours=24)
+    assert ttl.state.etag is None  # 5,000 characters are not worth sending back
     busy = results["busy"].state
     assert busy.retry_until == NOW + dt.timedelta(days=7)
     assert results["neg"].state.retry_until is None
