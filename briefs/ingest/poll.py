@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 
 from briefs.config import FetchSettings
-from briefs.errors import ParseError, SourceError
+from briefs.errors import ParseError, SourceError, UnsafeURLError
 from briefs.ingest.bounds import MAX_FLOOR_MINUTES, MAX_RETRY_AFTER, bounded_int, cap
 from briefs.ingest.clean import clean_text
 from briefs.ingest.fetch import FetchResult, HostLimiter, fetch_url, make_client
@@ -320,15 +320,22 @@ async def _poll_one(
             parsed = await parser.parse(data, source, uri, now, None, settings.max_entries)
             return _parsed(source, state, now, parsed, "ok", settings, None)
         url = state.url or source.location
-        result = await fetch_url(
-            client,
-            url,
-            settings,
-            etag=state.etag,
-            last_modified=state.last_modified,
-            limiter=limiter,
-            trusted=source.location,
-        )
+        try:
+            result = await fetch_url(
+                client,
+                url,
+                settings,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                limiter=limiter,
+                trusted=source.location,
+            )
+        except UnsafeURLError:
+            if state.url is not None:
+                # A new home the guard refuses (an older briefs followed a 301 there): the next
+                # poll goes back to the configured address.
+                state = replace(state, url=None)
+            raise
         return await _answer(parser, source, state, now, result, settings, rng)
     except SourceError as exc:
         return _failed(source, state, now, str(exc), settings, rng)

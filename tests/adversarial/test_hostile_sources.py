@@ -29,7 +29,7 @@ from briefs.ingest.fetch import fetch_url, make_client
 from briefs.ingest.netguard import check_url, is_public_address
 from briefs.ingest.parse import parse_feed
 from briefs.ingest.poll import cache_max_age, parse_retry_after, poll_sources
-from briefs.models import PollResult, Source
+from briefs.models import FeedState, PollResult, Source
 from briefs.store import metadata, open_store
 from tests.feedserver import FeedServer, feed_server, redirect, rss, static
 
@@ -97,6 +97,11 @@ def test_feed_redirect_to_another_loopback_port_is_refused(
     here = results["here"]
     assert here.error is None and len(here.articles) == 1
     assert here.state.url == server.url("/feed.xml")
+    # a new home an older briefs recorded on another internal port: refused, and forgotten
+    moved = FeedState("moved", url=other.url("/internal"), source_url=sources[0].location)
+    again = poll_sources([sources[0]], {"moved": moved}, SETTINGS, NOW)[0]
+    assert again.error and again.state is not None and again.state.url is None
+    assert other.hits["/internal"] == 0
     # allow_private: the user says internal services are fine; the 301 then moves the feed
     allowed = _poll(dataclasses.replace(SETTINGS, allow_private=True), sources[0])
     assert allowed["moved"].error is None
