@@ -255,9 +255,17 @@ class _Parser:
                     raise ParseError(
                         f"parsing took longer than {self.budget:g} s (fetch.parse_timeout); stopped"
                     ) from None
-                except BrokenProcessPool:
-                    if id(pool) in self.killed:
-                        continue  # killed for another feed's overrun: parse it in new workers
+                except (BrokenProcessPool, asyncio.CancelledError) as exc:
+                    ours = id(pool) in self.killed
+                    task = asyncio.current_task()
+                    if isinstance(exc, asyncio.CancelledError) and (
+                        not ours or (task is not None and task.cancelling())
+                    ):
+                        raise  # the poll itself is being cancelled
+                    if ours:
+                        # Killed for another feed's overrun (running, or still queued and
+                        # cancelled with the pool): parse it again in new workers.
+                        continue
                     log.warning("the parsing processes stopped; parsing goes on in this process")
                     self.broken = True
                     self.processes = None
