@@ -218,7 +218,8 @@ def load_message(path: Path) -> EmailMessage:
         data = path.read_bytes()
     except FileNotFoundError:
         raise DeliveryError(
-            f"{path} does not exist: build the edition first (briefs run --date ...)"
+            f"{path} does not exist: the email edition is written when email is configured "
+            "or asked for (briefs build --email --date ...); see the build's log for why not"
         ) from None
     except OSError as exc:
         raise DeliveryError(f"cannot read {path}: {exc.strerror or exc}") from exc

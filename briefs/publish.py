@@ -50,6 +50,17 @@ class Publisher:
             raise PublishError(f"refusing to write outside {self.root}: {name!r}")
         return target
 
+    def remove(self, name: str) -> bool:
+        """Delete ``name`` if it exists; whether it did."""
+        target = self.path(name)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise PublishError(f"cannot remove {target}: {exc.strerror or exc}") from exc
+        return True
+
     def write(self, name: str, data: bytes | str) -> Path:
         """Atomically replace ``name`` with ``data`` (str is written as UTF-8)."""
         target = self.path(name)

@@ -31,12 +31,15 @@ import Stemmer
 __all__ = [
     "STOP_WORDS",
     "Tokenizer",
+    "clean_line",
     "is_unspaced",
     "normalize_space",
     "raw_tokens",
+    "shorten",
     "split_paragraphs",
     "split_sentences",
     "stem",
+    "strip_controls",
     "tokens",
     "words",
 ]
@@ -175,6 +178,45 @@ def normalize_space(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(lines).strip()
+
+
+# -- text fit to show: every output boundary (terminal, Markdown, HTML, feeds, email) ----------
+# C0 controls but tab and newline, DEL, C1 controls, the bidirectional embeddings, overrides and
+# isolates (which reorder what a reader sees: "Trojan Source"), the left-to-right/right-to-left
+# and Arabic letter marks, and lone surrogates (which no UTF-8 output can carry).
+_UNSHOWABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+ELLIPSIS = "\u2026"
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters or bidi controls (tab and newline are kept).
+
+    A carriage return is dropped (lines end with a newline); a lone surrogate becomes U+FFFD.
+    """
+    return _UNSHOWABLE.sub(lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else "", text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a word break when one is near, with an
+    ellipsis when anything was cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return ELLIPSIS[:limit]
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if space >= limit * 4 // 5:
+        head = head[:space]
+    return head.rstrip() + ELLIPSIS
+
+
+def clean_line(value: object, limit: int | None = None) -> str:
+    """Text as one line fit to show: controls dropped, whitespace collapsed, at most ``limit``
+    characters (with an ellipsis)."""
+    line = " ".join(strip_controls(str(value)).split())
+    return line if limit is None else shorten(line, limit)
 
 
 def split_paragraphs(text: str) -> list[str]:

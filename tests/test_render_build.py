@@ -107,7 +107,7 @@ def test_build_renders_editions_by_slot_cut_off_without_polling(site: Path) -> N
     # only what was published before 07:00: the bridge (developing, one new report)
     assert "Bridge" in morning and "kite" not in morning.lower()
     assert "*Developing, day 2*" in morning and "1 new report" in morning
-    cli_ok(site, "build", "--date", "2024-04-06", "--slot", "evening")
+    cli_ok(site, "build", "--date", "2024-04-06", "--slot", "evening", "--email")
     evening = (out / "2024-04-06-evening.md").read_text()
     # the kites are new; the bridge grew by one report since the morning edition
     assert "kite festival" in evening.lower() and "*New*" in evening
@@ -129,7 +129,9 @@ def test_build_renders_editions_by_slot_cut_off_without_polling(site: Path) -> N
         '<link rel="canonical" href="https://brief.example.net/news/2024-04-06-evening.html"'
         in index
     )
-    # the email edition was written too, and names its slot
+    # no email is configured: the email edition is written only when asked for (--email)
+    assert not (out / "2024-04-06-morning.eml").exists()
+    # asked for, it was written too, and names its slot
     msg = email.message_from_bytes(
         (out / "2024-04-06-evening.eml").read_bytes(), policy=email.policy.default
     )
