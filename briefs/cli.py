@@ -47,8 +47,24 @@ class State:
         return self._config
 
 
+def _database_error(exc: Exception) -> str:
+    """One line for a database failure in the middle of a command (read-only, disk full, ...)."""
+    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    if "readonly" in detail.replace("-", "").replace(" ", "").lower():
+        return (
+            f"the database is read-only ({detail}): check the permissions of the database "
+            "file and its folder (SQLite writes a -wal and a -shm file beside it)"
+        )
+    return f"database error: {detail}"
+
+
 def _errors(func: F) -> F:
-    """Turn BriefsError into a one-line message and exit 1 (a traceback only with --debug)."""
+    """Turn BriefsError into a one-line message and exit 1 (a traceback only with --debug).
+
+    Database and file-system failures that reach the command line (a read-only database, a
+    full disk) get one line too.
+    """
+    import sqlalchemy.exc
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -56,10 +72,17 @@ def _errors(func: F) -> F:
         state: State | None = ctx.find_object(State)
         try:
             return func(*args, **kwargs)
-        except BriefsError as exc:
+        except (BriefsError, sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
             if state is not None and state.debug:
                 raise
-            click.echo(f"briefs: error: {clean_line(exc, 2000)}", err=True)
+            if isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
+                message = _database_error(exc)
+            elif isinstance(exc, OSError) and not isinstance(exc, BriefsError):
+                where = f" {exc.filename}" if exc.filename else ""
+                message = f"{exc.strerror or exc}:{where}" if where else str(exc.strerror or exc)
+            else:
+                message = str(exc)
+            click.echo(f"briefs: error: {clean_line(message, 2000)}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("briefs: interrupted", err=True)
@@ -100,13 +123,29 @@ def cli(ctx: click.Context, config_path: str | None, debug: bool, verbose: int) 
     ctx.obj = State(config_path, debug, verbose)
 
 
+# Dates an edition (or `stories list`) may ask for: far enough from the calendar's ends that a
+# window or a time zone around them never leaves the range of datetime.
+DATE_RANGE = (dt.date(1970, 1, 1), dt.date(2999, 12, 31))
+
+
+class _OptionError(click.ClickException):
+    """A bad option value as one line ("briefs: error: ...") and exit 1, like any BriefsError."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"briefs: error: {clean_line(self.message, 300)}", err=True)
+
+
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+        raise _OptionError(f"--date {value[:40]!r} is not a date in YYYY-MM-DD form") from None
+    low, high = DATE_RANGE
+    if not low <= day <= high:
+        raise _OptionError(f"--date {value}: editions are dated {low} to {high}")
+    return day
 
 
 def _date_option(func: F) -> F:
@@ -766,6 +805,10 @@ def send(
         click.echo(f"Edition {edition}: dry run, {len(report.written)} message(s) written:")
         for path in report.written:
             click.echo(f"  {path}")
+        for addr, error in report.failed:
+            click.echo(f"  refused: {clean_line(addr, 200)}: {clean_line(error, 300)}")
+        if report.failed:
+            sys.exit(1)
         return
     click.echo(
         f"Edition {edition}: {len(report.sent)} sent, {len(report.already_sent)} already had it, "

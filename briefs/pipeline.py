@@ -984,7 +984,9 @@ def deliver_edition(
         for i, key in enumerate(wanted, 1):
             safe = re.sub(r"[^A-Za-z0-9@._-]", "_", key)
             out.write(f"outbox/{edition_id}/{i:03d}-{safe}.eml", addressed(key).as_bytes())
-        return DeliveryReport(edition_id, written=tuple(str(p) for p in out.written))
+        return DeliveryReport(
+            edition_id, written=tuple(str(p) for p in out.written), failed=tuple(refused)
+        )
 
     if not settings.enabled:
         raise DeliveryError(
