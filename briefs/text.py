@@ -29,6 +29,8 @@ import regex
 import Stemmer
 
 __all__ = [
+    "BIDI_CONTROLS",
+    "CONTROL_CHARS",
     "STOP_WORDS",
     "Tokenizer",
     "clean_line",
@@ -180,13 +182,18 @@ def normalize_space(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-# -- text fit to show: every output boundary (terminal, Markdown, HTML, feeds, email) ----------
-# C0 controls but tab and newline, DEL, C1 controls, the bidirectional embeddings, overrides and
-# isolates (which reorder what a reader sees: "Trojan Source"), the left-to-right/right-to-left
-# and Arabic letter marks, and lone surrogates (which no UTF-8 output can carry).
-_UNSHOWABLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+# -- text fit to show: the characters no stage and no output takes ----------------------------
+# Ingest (briefs.ingest.clean) cleans text as it is stored with these sets, and every output
+# boundary (terminal, Markdown, HTML, feeds, email) strips them again.
+# C0 controls but tab and newline, DEL and the C1 controls (ESC, CSI and NEL start terminal
+# escapes and line breaks).
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates (they reorder the text around them: a link or a file
+# name shown backwards, "Trojan Source"), BOMs and noncharacters. The directional marks (LRM,
+# RLM, ALM) stay: they change no order outside their own character and right-to-left text
+# needs them.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 ELLIPSIS = "\u2026"
 
 
@@ -195,7 +202,8 @@ def strip_controls(text: str) -> str:
 
     A carriage return is dropped (lines end with a newline); a lone surrogate becomes U+FFFD.
     """
-    return _UNSHOWABLE.sub(lambda m: "\ufffd" if "\ud800" <= m.group() <= "\udfff" else "", text)
+    text = BIDI_CONTROLS.sub("", CONTROL_CHARS.sub("", text))
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def shorten(text: str, limit: int) -> str:

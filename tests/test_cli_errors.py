@@ -95,7 +95,7 @@ def test_an_opml_file_nested_thousands_deep_imports(demo: Path, tmp_path: Path) 
     opml.write_text(
         '<?xml version="1.0"?><opml version="2.0"><body>'
         + "".join(f'<outline text="c{i}">' for i in range(depth))
-        + '<outline type="rss" text="Deep" xmlUrl="https://deep.example/feed.xml"/>'
+        + '<outline type="rss" text="Deep" xmlUrl="https://news.deep-nesting.org/feed.xml"/>'
         + "</outline>" * depth
         + "</body></opml>"
     )

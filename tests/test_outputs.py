@@ -33,8 +33,9 @@ TEXT = (
     "The Fennimore bridge over the river Calder was closed to traffic on Saturday after "
     "engineers found cracks in two of its steel supports, the county highways department said."
 )
-# C1 controls (CSI, NEL), bidi overrides and isolates, marks; none may reach any output
-HOSTILE = "\x9b\x85\x90\u202e\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\u200e\u200f"
+# C1 controls (CSI, NEL, DCS), bidi embeddings, overrides and isolates, a BOM: none may reach
+# any output
+HOSTILE = "\x9b\x85\x90\u202e\u2066\u2067\u2068\u2069\u202a\u202b\u202c\u202d\ufeff"
 
 
 def _rss(title: str) -> str:

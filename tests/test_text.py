@@ -209,8 +209,10 @@ def test_word_tokens_are_nltks_on_tricky_pieces(pieces: list[str]) -> None:
 def test_strip_controls_drops_c0_c1_and_bidi_controls_and_keeps_text() -> None:
     from briefs.text import clean_line, shorten, strip_controls
 
-    hostile = "a\x00b\x1bc\x7fd\x85e\x9bf\u202eg\u2066h\u2069i\u200ej\u200fk\u061cl\r\n\tm"
+    hostile = "a\x00b\x1bc\x7fd\x85e\x9bf\u202eg\u2066h\u2069i\ufeffj\u202ak\uffffl\r\n\tm"
     assert strip_controls(hostile) == "abcdefghijkl\n\tm"
+    # the directional marks stay: right-to-left text needs them and they reorder nothing else
+    assert strip_controls("\u05e9\u200f1\u200e\u061c") == "\u05e9\u200f1\u200e\u061c"
     assert strip_controls("lone \ud800 surrogate") == "lone \ufffd surrogate"
     # letters of every script, emoji and joiners stay
     kept = "café Ελλάδα العربية עברית 日本語 👩\u200d💻 a\u00adb"
