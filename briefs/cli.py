@@ -23,7 +23,7 @@ from briefs.config import SUMMARY_METHODS, Config, find_config, load_config
 from briefs.errors import BriefsError
 from briefs.models import RunReport
 from briefs.store import open_store
-from briefs.text import clean_line
+from briefs.text import clean_line, strip_controls
 
 __all__ = ["main"]
 
@@ -91,9 +91,20 @@ def _errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class _CleanFormatter(logging.Formatter):
+    """Log lines quote feed titles, server replies and errors: no control or bidi character of
+    theirs reaches the terminal or the journal (line breaks of tracebacks are kept)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return strip_controls(super().format(record))
+
+
 def _setup_logging(verbose: int, debug: bool) -> None:
     level = logging.DEBUG if debug or verbose > 1 else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if type(handler.formatter) is logging.Formatter:
+            handler.setFormatter(_CleanFormatter(handler.formatter._fmt, handler.formatter.datefmt))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

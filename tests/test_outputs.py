@@ -172,3 +172,26 @@ def test_a_huge_hostile_title_is_cut_and_cleaned_in_every_output(tmp_path: Path,
     # and the terminal: `stories list` shows the stored title without its controls
     listed = _cli(cfg, "stories", "list", "--date", "2024-04-06")
     assert "Bridge" in listed and not any(ch in listed for ch in HOSTILE)
+
+
+def test_log_lines_carry_no_control_characters_to_the_terminal() -> None:
+    """The CLI's own logging set-up, in a process of its own: whatever a log line quotes (a
+    feed title, a server's reply), no control or bidi character of it reaches the terminal;
+    a traceback keeps its line breaks."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging\n"
+        "from briefs.cli import _setup_logging\n"
+        "_setup_logging(1, False)\n"
+        "log = logging.getLogger('briefs.test')\n"
+        "log.warning('feed %s: %s', '\\x1b[2Jtitle\\u202e', 'reply\\x9b31m\\x85')\n"
+        "try:\n    raise ValueError('x')\nexcept ValueError:\n    log.exception('boom')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "feed [2Jtitle: reply31m" in proc.stderr, proc.stderr
+    assert not any(ch in proc.stderr for ch in "\x1b\x9b\x85\u202e")
+    assert "Traceback (most recent call last):\n" in proc.stderr
