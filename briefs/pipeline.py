@@ -36,6 +36,7 @@ from sqlalchemy import Connection
 from briefs import __version__
 from briefs.config import SLOT_NAME, Config, EmailSettings
 from briefs.errors import (
+    BriefsError,
     ConfigError,
     DeliveryError,
     PermanentDeliveryError,
@@ -83,7 +84,7 @@ from briefs.models import (
 )
 from briefs.publish import Publisher
 from briefs.rank import rank_stories
-from briefs.render import Renderer, template_dirs
+from briefs.render import Renderer, display_brief, template_dirs
 from briefs.store import Store, open_store
 from briefs.timing import Timings
 
@@ -619,7 +620,8 @@ def _story_items(
                 rec.edition, rec.built_at, config.brief.title, tuple(stories),
                 timezone=config.brief.timezone,
             )  # fmt: skip
-        for story in host.stories:
+        # feed items carry headlines as displayed (clean, cut to length), like the pages
+        for story in display_brief(host).stories:
             if story.story.id in seen or len(items) >= limit:
                 continue
             seen.add(story.story.id)
@@ -705,12 +707,39 @@ def build_edition(
     now: dt.datetime,
     timings: Timings,
     failed: tuple[tuple[str, str], ...] | None = None,
+    *,
+    email: bool | None = None,
 ) -> tuple[Brief, list[str]]:
     """Summarize, rank, render and publish one edition from what is stored.
 
     ``failed`` lists the sources that failed in this run; None (a build without polling) takes
     them from the stored health of each source. Re-building an edition replaces its files.
+    ``email``: write the email edition (.eml); None: when email is configured. An output that
+    cannot be made (the email over its size cap) is logged and left out; the others are written.
     """
+    brief, files, _problems = _build_edition(config, store, edition, now, timings, failed, email)
+    return brief, files
+
+
+def _email_wanted(config: Config, asked: bool | None) -> bool:
+    """Whether to write the email edition: when asked, else when email is configured at all (a
+    server, or recipients for ``send --dry-run``)."""
+    if asked is not None:
+        return asked
+    return bool(config.email.host or config.email.recipients)
+
+
+def _build_edition(
+    config: Config,
+    store: Store,
+    edition: Edition,
+    now: dt.datetime,
+    timings: Timings,
+    failed: tuple[tuple[str, str], ...] | None,
+    email: bool | None,
+) -> tuple[Brief, list[str], list[str]]:
+    """:func:`build_edition`, also returning the outputs that could not be made (one line each)."""
+    problems: list[str] = []
     brief_cfg = config.brief
     cutoff = edition_cutoff(config, edition)
     window_start = cutoff - dt.timedelta(hours=brief_cfg.window_hours)
@@ -748,22 +777,34 @@ def build_edition(
     with timings.stage("render"):
         markdown = renderer.markdown(brief)
         fragment = renderer.html_fragment(brief)
+        shown = display_brief(brief)
         store.record_edition(
             edition,
             now,
-            f"{brief.title}: {renderer.edition_name(edition)}",
+            f"{shown.title}: {renderer.edition_name(edition)}",
             {s.story.id: len(s.articles) for s in brief.stories},
             fragment,
-            "; ".join(s.summary.headline for s in brief.stories[:5]),
+            "; ".join(s.summary.headline for s in shown.stories[:5]),
         )
         archive = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
         page = renderer.html_page(brief, archive)
         latest = not archive or archive[0].edition == edition
         index = renderer.html_page(brief, archive, is_index=True) if latest else None
         archive_page = renderer.archive_page(brief_cfg.title, archive)
-        message = build_message(
-            brief, renderer, domain=_host(brief_cfg.site_url), max_bytes=brief_cfg.email_max_bytes
-        )
+        message: EmailMessage | None = None
+        if _email_wanted(config, email):
+            # The email is one output among several: its size cap (or any failure of its own)
+            # leaves it out, never the pages and feeds.
+            try:
+                message = build_message(
+                    brief,
+                    renderer,
+                    domain=_host(brief_cfg.site_url),
+                    max_bytes=brief_cfg.email_max_bytes,
+                )
+            except BriefsError as exc:
+                problems.append(f"{edition.id}.eml: {exc}")
+                log.warning("%s.eml not written: %s", edition.id, exc)
     with timings.stage("feeds"):
         info = FeedInfo(
             brief_cfg.title, brief_cfg.description, brief_cfg.site_url, brief_cfg.language
@@ -788,10 +829,14 @@ def build_edition(
         if index is not None:
             out.write("index.html", index)
         out.write("archive.html", archive_page)
-        out.write(f"{edition.id}.eml", message.as_bytes())
         for name, data in feeds.items():
             out.write(name, data)
-    return brief, [str(p) for p in out.written]
+        if message is not None:
+            out.write(f"{edition.id}.eml", message.as_bytes())
+        elif _email_wanted(config, email) and out.remove(f"{edition.id}.eml"):
+            # an older build's email must not be sent as this edition's
+            problems.append(f"{edition.id}.eml: the earlier one was removed")
+    return brief, [str(p) for p in out.written], problems
 
 
 # -- is the edition already up to date? -------------------------------------------------------
@@ -825,13 +870,17 @@ def _edition_stamp(
     return digest.hexdigest()
 
 
-def _up_to_date(config: Config, store: Store, edition: Edition, stamp: str) -> int | None:
-    """The edition's story count if it was built from exactly this and its files are there."""
+def _up_to_date(
+    config: Config, store: Store, edition: Edition, stamp: str, email: bool = False
+) -> int | None:
+    """The edition's story count if it was built from exactly this and its files are there
+    (the .eml too when ``email``)."""
     built = json.loads(store.get_meta(_stamp_key(edition)) or "{}")
     if built.get("stamp") != stamp:
         return None
     out = Publisher(config.output)
-    if not all(out.path(f"{edition.id}.{ext}").is_file() for ext in ("md", "html")):
+    wanted = ("md", "html", "eml") if email else ("md", "html")
+    if not all(out.path(f"{edition.id}.{ext}").is_file() for ext in wanted):
         return None
     return int(built.get("stories", 0))
 
@@ -849,12 +898,13 @@ def run(
     transport: httpx.AsyncBaseTransport | None = None,
     progress: Progress | None = None,
     rebuild: bool = False,
+    email: bool | None = None,
 ) -> RunReport:
     """Poll every source once, group, and build the edition for ``date`` (default: today).
 
     When nothing the edition is built from changed since it was last built (and its files are
     still there), it is left as it is and the report says so (``unchanged``), unless
-    ``rebuild``.
+    ``rebuild``. ``email``: as for :func:`build_edition`.
     """
     now = now or dt.datetime.now(dt.UTC)
     timings = Timings()
@@ -868,7 +918,8 @@ def run(
         edition = edition_for(config, store, date, now, slot)
         with timings.stage("check"):
             stamp = _edition_stamp(config, store, edition, failed)
-            stories = None if rebuild else _up_to_date(config, store, edition, stamp)
+            wanted = _email_wanted(config, email)
+            stories = None if rebuild else _up_to_date(config, store, edition, stamp, wanted)
         if stories is not None:
             log.info("edition %s is up to date: nothing new since it was built", edition.id)
             return RunReport(
@@ -884,7 +935,7 @@ def run(
                 pages_refused=refused,
                 page_refused_example=refusal,
             )
-        brief, files = build_edition(config, store, edition, now, timings, failed)
+        brief, files, problems = _build_edition(config, store, edition, now, timings, failed, email)
         _remember_build(store, edition, stamp, len(brief.stories))
     finally:
         store.close()
@@ -897,6 +948,7 @@ def run(
         files=tuple(files),
         timings=dict(timings),
         timings_elsewhere=dict(timings.elsewhere),
+        problems=tuple(problems),
         pages_refused=refused,
         page_refused_example=refusal,
     )
@@ -908,8 +960,11 @@ def build(
     date: dt.date | None = None,
     slot: str | None = None,
     now: dt.datetime | None = None,
+    email: bool | None = None,
 ) -> RunReport:
-    """Build (or re-build) one edition from what is stored, without polling any source."""
+    """Build (or re-build) one edition from what is stored, without polling any source.
+
+    ``email``: as for :func:`build_edition`."""
     now = now or dt.datetime.now(dt.UTC)
     timings = Timings()
     store = open_store(config.database)
@@ -921,7 +976,7 @@ def build(
         with timings.stage("group"):
             group_pending(config, store)
         edition = edition_for(config, store, date, now, slot)
-        brief, files = build_edition(config, store, edition, now, timings)
+        brief, files, problems = _build_edition(config, store, edition, now, timings, None, email)
     finally:
         store.close()
     return RunReport(
@@ -933,6 +988,7 @@ def build(
         files=tuple(files),
         timings=dict(timings),
         timings_elsewhere=dict(timings.elsewhere),
+        problems=tuple(problems),
     )
 
 
@@ -1003,7 +1059,9 @@ def deliver_edition(
         for i, key in enumerate(wanted, 1):
             safe = re.sub(r"[^A-Za-z0-9@._-]", "_", key)
             out.write(f"outbox/{edition_id}/{i:03d}-{safe}.eml", addressed(key).as_bytes())
-        return DeliveryReport(edition_id, written=tuple(str(p) for p in out.written))
+        return DeliveryReport(
+            edition_id, written=tuple(str(p) for p in out.written), failed=tuple(refused)
+        )
 
     if not settings.enabled:
         raise DeliveryError(

@@ -1466,18 +1466,56 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+# Database drivers by the module SQLAlchemy imports, and what to install for it.
+_DRIVERS = {
+    "psycopg": "briefs[postgres] (the psycopg package)",
+    "psycopg2": "psycopg2-binary",
+    "pymysql": "PyMySQL",
+    "MySQLdb": "mysqlclient",
+}
+
+
 def open_store(url_or_path: str) -> Store:
-    """Open (creating and migrating if needed) the database at a path or SQLAlchemy URL."""
+    """Open (creating and migrating if needed) the database at a path or SQLAlchemy URL.
+
+    A URL whose driver is not installed, a file that is not a database, and a database that
+    holds other tables but none of briefs' (someone else's) are StoreErrors saying so.
+    """
     url = url_or_path if "://" in url_or_path else f"sqlite:///{url_or_path}"
     try:
         engine = sa.create_engine(url)
+        # before the pragmas, which would switch someone else's file to WAL
+        _refuse_foreign(engine, url_or_path)
+        engine.dispose()  # later connections get the pragmas
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         store = Store(engine)
         store.migrate()
         store.quarantine_implausible()
-    except sa.exc.SQLAlchemyError as exc:
+    except ImportError as exc:
+        name = getattr(exc, "name", None) or "its driver"
+        hint = _DRIVERS.get(name, name)
         raise StoreError(
-            f"cannot open database {url_or_path}: {exc.__class__.__name__}: {exc}"
+            f"cannot open database {url_or_path}: its driver ({name}) is not installed: "
+            f"pip install {hint}"
+        ) from exc
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(f"cannot open database {url_or_path}: not a database URL: {exc}") from exc
+    except sa.exc.SQLAlchemyError as exc:
+        detail = getattr(exc, "orig", None) or exc
+        raise StoreError(
+            f"cannot open database {url_or_path}: {detail.__class__.__name__}: {detail}"
         ) from exc
     return store
+
+
+def _refuse_foreign(engine: sa.Engine, where: str) -> None:
+    """A database with tables but none of briefs' belongs to something else: never add ours."""
+    with engine.connect() as conn:
+        present = set(sa.inspect(conn).get_table_names())
+    if present and not present & set(metadata.tables):
+        shown = ", ".join(sorted(present)[:3]) + (", ..." if len(present) > 3 else "")
+        raise StoreError(
+            f"{where} is not a briefs database (it holds other tables: {shown}); "
+            "set `database` to a new file"
+        )

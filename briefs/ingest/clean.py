@@ -8,16 +8,14 @@ import re
 import lxml.html
 from lxml import etree
 
+from briefs.text import BIDI_CONTROLS, CONTROL_CHARS
+
 __all__ = ["clean_text", "html_to_text", "plain_text"]
 
-# C0 controls but tab and newline, DEL and the C1 controls (ESC, CSI and NEL start terminal
-# escapes and line breaks): each becomes a space.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Bidi embeddings, overrides and isolates (they reorder the text around them: a link or a
-# file name shown backwards), BOMs and noncharacters: removed. The directional marks (LRM,
-# RLM, ALM) stay: they change no order outside their own character and right-to-left text
-# needs them.
-_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]")
+# Control characters each become a space; bidi controls, BOMs and noncharacters are removed
+# (briefs.text's sets, which every output boundary strips again).
+_CONTROLS = CONTROL_CHARS
+_INVISIBLE = BIDI_CONTROLS
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
