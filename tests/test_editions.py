@@ -53,7 +53,7 @@ def test_deleting_an_edition_rewrites_index_archive_and_feeds(
 
     code, text = invoke(config, "editions", "delete", "2030-01-01")
     assert code == 0, text
-    assert "removed 2030-01-01.md, 2030-01-01.html, 2030-01-01.eml" in text
+    assert "removed 2030-01-01.md, 2030-01-01.html\n" in text  # no .eml: email is off
     assert not list(out.glob("2030-01-01*"))
     assert edition_ids(out) == ["2024-04-06", "2024-04-05"]
     for name in ("atom.xml", "stories.xml"):
