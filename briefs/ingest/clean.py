@@ -19,13 +19,15 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # needs them.
 _INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAKS = re.compile("[\n\t\u2028\u2029]")
 
 
 def clean_text(value: str, *, inline: bool = False) -> str:
     """Text any later stage can handle: valid Unicode (a lone surrogate, which cannot be
     encoded, becomes U+FFFD), no control characters (spaces instead), no bidi controls.
 
-    ``inline`` (titles, names, URLs) turns tabs and line breaks into spaces as well.
+    ``inline`` (titles, names, URLs) turns tabs and line breaks (U+2028 and U+2029 too) into
+    spaces as well.
     """
     if not value:
         return ""
@@ -37,7 +39,7 @@ def clean_text(value: str, *, inline: bool = False) -> str:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _INVISIBLE.sub("", _CONTROLS.sub(" ", value))
     if inline:
-        value = value.replace("\n", " ").replace("\t", " ")
+        value = _LINE_BREAKS.sub(" ", value)
     return value
 
 
