@@ -92,7 +92,9 @@ def parse_feed(
     language = _language(str(feed.get("language") or ""))
     out = []
     for entry in entries:
-        article = _entry_article(entry, source, outlet, base, now, language)
+        article = _entry_article(
+            entry, source, outlet, base, now, language, rss=version.startswith("rss")
+        )
         if article is not None:
             out.append(article)
     return ParsedFeed(
@@ -129,7 +131,14 @@ def _language(value: str) -> str:
 
 
 def _entry_article(
-    entry: Any, source: Source, outlet: str, base: str, now: dt.datetime, feed_language: str = ""
+    entry: Any,
+    source: Source,
+    outlet: str,
+    base: str,
+    now: dt.datetime,
+    feed_language: str = "",
+    *,
+    rss: bool = False,
 ) -> Article | None:
     link = _entry_link(entry)
     guid = str(entry.get("id") or "")
@@ -144,6 +153,10 @@ def _entry_article(
     for content in entry.get("content") or []:
         value = str(content.get("value") or "")
         is_html = "html" in str(content.get("type", "html"))
+        if rss and not is_html:
+            # RSS content is HTML (content:encoded); feedparser files an item's plain-text
+            # media:description there too, and that is the caption of its picture.
+            continue
         text = html_to_text(value) if is_html else value.strip()
         if len(text) > len(body):
             body = text

@@ -18,7 +18,10 @@
      the union of texts favours the longest one, and position is what compares them: the prior
      is 1/(k+1). A one-article story is summarized mostly by centrality within its one text,
      with a lead bonus of 1 + LEAD_BONUS/(k+1) (a quarter for the lead).
-3. Selection: greedy by importance within the sentence and word budget, skipping a sentence
+3. Selection: greedy by importance within the sentence and word budget (a sentence from an
+   outlet already quoted counts 1 - OUTLET_PENALTY of its importance: a second outlet's
+   account is preferred unless the first outlet's sentence is a third more important; a
+   one-outlet story is unaffected), skipping a sentence
    whose tf-idf cosine to one already chosen reaches REDUNDANCY (it says the same thing; wire
    copy reprinted by two outlets is the extreme case) or that repeats one word for word;
    optionally with an MMR diversity term.
@@ -62,6 +65,7 @@ from briefs.text import split_sentences
 __all__ = [
     "HEADLINE_WORDS",
     "LEAD_BONUS",
+    "OUTLET_PENALTY",
     "REDUNDANCY",
     "TIMELINE_DAYS",
     "Tuning",
@@ -71,6 +75,7 @@ __all__ = [
 
 LEAD_BONUS = 0.25
 REDUNDANCY = 0.5
+OUTLET_PENALTY = 0.25
 TIMELINE_DAYS = 3
 # The longest first sentence that may stand as a headline (the seed-document reader shortens
 # longer ones to this many words; a headline is rarely longer).
@@ -92,6 +97,8 @@ class Tuning:
     # "terms" (cosine of the sets of terms; the event's own words, frequent in every sentence,
     # then count fully, so paraphrased restatements are caught too).
     similarity: str = "tfidf"
+    # A sentence from an outlet already quoted counts (1 - outlet_penalty) of its importance.
+    outlet_penalty: float = OUTLET_PENALTY
 
 
 DEFAULT_TUNING = Tuning()
@@ -246,8 +253,12 @@ def _select(
     top = float(importance.max()) if len(importance) else 0.0
     relevance = importance / top if top > 0 else importance
     wanted = settings.sentences if limit is None else min(limit, settings.sentences)
+    outlets = np.array([c.sentence.outlet for c in cands], dtype=object)
     while len(picked) < wanted and available.any():
         value = relevance - tuning.diversity * max_sim
+        if tuning.outlet_penalty and picked:
+            quoted = np.isin(outlets, [cands[i].sentence.outlet for i in picked])
+            value = np.where(quoted, value * (1.0 - tuning.outlet_penalty), value)
         value[~available] = -np.inf
         i = int(np.argmax(value))
         available[i] = False
