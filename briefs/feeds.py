@@ -166,7 +166,8 @@ def story_item(
     publication date (RSS has no other), so a story that developed today sorts with today's."""
     base = _base(site_url)
     lead = story.summary.sentences[0].text if story.summary.sentences else ""
-    image = next((a.image_url for a in story.articles if a.image_url and _http(a.image_url)), "")
+    newest = sorted(story.articles, key=lambda a: (a.published, a.id), reverse=True)
+    image = next((a.image_url for a in newest if a.image_url and _http(a.image_url)), "")
     return FeedItem(
         guid=story_guid(base, story.story.id),
         title=story.summary.headline,

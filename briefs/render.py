@@ -397,8 +397,9 @@ def _reports(story: BriefStory) -> list[tuple[str, list[Report]]]:
 
 
 def _lead_image(story: BriefStory) -> Article | None:
-    """The first article (in report order) whose feed supplied an http(s) image."""
-    for a in sorted(story.articles, key=lambda a: (a.published, a.id)):
+    """The newest report whose feed supplied an http(s) image (the picture follows the story,
+    as the headline does)."""
+    for a in sorted(story.articles, key=lambda a: (a.published, a.id), reverse=True):
         if safe_url(a.image_url):
             return a
     return None
