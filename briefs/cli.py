@@ -656,6 +656,7 @@ def evaluate() -> None:
     Example:
       briefs eval extract ../shared/data/article-extraction-benchmark
       briefs eval group ../shared/data/mmds2025-news-clustering/dev.jsonl --lang en
+      briefs eval developing stories-by-day.jsonl
     """
 
 
@@ -1127,6 +1128,30 @@ def eval_group_cmd(state: State, path: str, lang: str | None, text_mode: str) ->
     records = load_records(path, lang)
     result = evaluate_grouping(records, settings, text_mode)  # type: ignore[arg-type]
     click.echo(json.dumps(result))
+
+
+@evaluate.command("developing")
+@click.argument("path", metavar="FILE.jsonl", type=click.Path(dir_okay=False))
+@_errors
+def eval_developing_cmd(path: str) -> None:
+    """Feed labelled articles day by day through grouping, summarizing and edition building, and
+    check that each later day's edition leads a developing story with that day's news.
+
+    FILE.jsonl is in the format `briefs eval group` reads (id, title, text, optional summary,
+    date as YYYY-MM-DD or an ISO timestamp, story_id). For every gold story with reports on two
+    or more days, at each later day, the edition's story is checked: does its lead sentence, and
+    does its headline, come from that day's reports? Prints one JSON object: stories, editions,
+    lead_share, headline_share. Uses the default settings.
+
+    \b
+    Example:
+      briefs eval developing stories-by-day.jsonl
+    """
+    import json
+
+    from briefs.evaluate.developing import evaluate_developing, load_day_records
+
+    click.echo(json.dumps(evaluate_developing(load_day_records(path))))
 
 
 def main() -> None:

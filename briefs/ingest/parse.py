@@ -102,7 +102,9 @@ def parse_feed(
     base = site or url
     outlet = source.title or feed_title or source.id
     language = _language(str(feed.get("language") or ""))
-    out, (skipped, reason) = _entry_articles(entries, source, outlet, base, now, language)
+    out, (skipped, reason) = _entry_articles(
+        entries, source, outlet, base, now, language, rss=version.startswith("rss")
+    )
     return ParsedFeed(
         feed_title, tuple(out), _ttl_minutes(feed), bozo, site or None, skipped, reason
     )
@@ -123,6 +125,8 @@ def _entry_articles(
     now: dt.datetime,
     language: str = "",
     read: Callable[[Any], Any] | None = None,
+    *,
+    rss: bool = False,
 ) -> tuple[list[Article], tuple[int, str | None]]:
     """The entries' articles (``read`` first turns an entry into feedparser's shape); an entry
     that cannot be read is skipped (counted, its reason kept for the first), so one bad entry
@@ -133,7 +137,7 @@ def _entry_articles(
     for entry in entries:
         try:
             shaped = entry if read is None else read(entry)
-            article = _entry_article(shaped, source, outlet, base, now, language)
+            article = _entry_article(shaped, source, outlet, base, now, language, rss=rss)
         except Exception as exc:  # the per-entry fault barrier: counted, reported
             skipped += 1
             reason = reason or _reason(exc)
@@ -168,7 +172,14 @@ def _language(value: str) -> str:
 
 
 def _entry_article(
-    entry: Any, source: Source, outlet: str, base: str, now: dt.datetime, feed_language: str = ""
+    entry: Any,
+    source: Source,
+    outlet: str,
+    base: str,
+    now: dt.datetime,
+    feed_language: str = "",
+    *,
+    rss: bool = False,
 ) -> Article | None:
     link = clean_text(_entry_link(entry), inline=True).strip()
     guid = clean_guid(str(entry.get("id") or ""))
@@ -183,6 +194,10 @@ def _entry_article(
     for content in entry.get("content") or []:
         value = str(content.get("value") or "")
         is_html = "html" in str(content.get("type", "html"))
+        if rss and not is_html:
+            # RSS content is HTML (content:encoded); feedparser files an item's plain-text
+            # media:description there too, and that is the caption of its picture.
+            continue
         text = html_to_text(value) if is_html else value.strip()
         if len(text) > len(body):
             body = text
