@@ -67,6 +67,9 @@ feed_state = sa.Table(
     sa.Column("floor_minutes", sa.Integer),
     sa.Column("site_url", sa.Text),
     sa.Column("feed_title", sa.Text),
+    # schema 6
+    sa.Column("parser", sa.Text),
+    sa.Column("parser_fallback", sa.Text),
 )
 
 articles = sa.Table(
@@ -198,7 +201,7 @@ sketch_bands = sa.Table(
 # Articles whose sketches are written per statement (each has 32 band rows).
 SKETCH_BATCH = 2000
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -246,11 +249,17 @@ def _renumber_sketches(conn: Connection) -> None:
     metadata.create_all(conn, tables=[sketches, sketch_bands])
 
 
+def _add_parser_columns(conn: Connection) -> None:
+    """Issue 21 (fast parsing): which parser read each source's last document, and why."""
+    _add_columns(conn, feed_state, ("parser", "parser_fallback"))
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_deliveries,
     2: _migrate_2_to_3,
     3: _add_story_links,
     4: _renumber_sketches,
+    5: _add_parser_columns,
 }
 
 
@@ -448,6 +457,8 @@ class Store:
             floor_minutes=row.floor_minutes,
             site_url=row.site_url,
             feed_title=row.feed_title,
+            parser=row.parser,
+            parser_fallback=row.parser_fallback,
         )
 
     def save_feed_state(self, state: FeedState, conn: Connection | None = None) -> None:
@@ -474,6 +485,8 @@ class Store:
                 "floor_minutes": s.floor_minutes,
                 "site_url": s.site_url,
                 "feed_title": s.feed_title,
+                "parser": s.parser,
+                "parser_fallback": s.parser_fallback,
             }
             for s in states
         }
