@@ -216,7 +216,7 @@ def _fast_refusal(data: bytes, content_type: str | None) -> str | None:
     first = _ITEM_TAG.search(data)
     if _DOCTYPE.search(data, 0, first.start() if first else len(data)):
         return "document type declaration"
-    if _BASE64.search(data):
+    if b"base64" in data and _BASE64.search(data):
         return "base64 content (Atom 0.3)"
     if b"<media:title" in data and _MEDIA_TITLE_FIRST.search(data):
         # fastfeedparser takes an item's own media:title for its title when it comes first
