@@ -23,6 +23,7 @@ from briefs.config import SUMMARY_METHODS, Config, find_config, load_config
 from briefs.errors import BriefsError
 from briefs.models import RunReport
 from briefs.store import open_store
+from briefs.text import clean_line, strip_controls
 
 __all__ = ["main"]
 
@@ -46,8 +47,24 @@ class State:
         return self._config
 
 
+def _database_error(exc: Exception) -> str:
+    """One line for a database failure in the middle of a command (read-only, disk full, ...)."""
+    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    if "readonly" in detail.replace("-", "").replace(" ", "").lower():
+        return (
+            f"the database is read-only ({detail}): check the permissions of the database "
+            "file and its folder (SQLite writes a -wal and a -shm file beside it)"
+        )
+    return f"database error: {detail}"
+
+
 def _errors(func: F) -> F:
-    """Turn BriefsError into a one-line message and exit 1 (a traceback only with --debug)."""
+    """Turn BriefsError into a one-line message and exit 1 (a traceback only with --debug).
+
+    Database and file-system failures that reach the command line (a read-only database, a
+    full disk) get one line too.
+    """
+    import sqlalchemy.exc
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -55,10 +72,17 @@ def _errors(func: F) -> F:
         state: State | None = ctx.find_object(State)
         try:
             return func(*args, **kwargs)
-        except BriefsError as exc:
+        except (BriefsError, sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
             if state is not None and state.debug:
                 raise
-            click.echo(f"briefs: error: {exc}", err=True)
+            if isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
+                message = _database_error(exc)
+            elif isinstance(exc, OSError) and not isinstance(exc, BriefsError):
+                where = f" {exc.filename}" if exc.filename else ""
+                message = f"{exc.strerror or exc}:{where}" if where else str(exc.strerror or exc)
+            else:
+                message = str(exc)
+            click.echo(f"briefs: error: {clean_line(message, 2000)}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("briefs: interrupted", err=True)
@@ -67,9 +91,20 @@ def _errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class _CleanFormatter(logging.Formatter):
+    """Log lines quote feed titles, server replies and errors: no control or bidi character of
+    theirs reaches the terminal or the journal (line breaks of tracebacks are kept)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return strip_controls(super().format(record))
+
+
 def _setup_logging(verbose: int, debug: bool) -> None:
     level = logging.DEBUG if debug or verbose > 1 else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if type(handler.formatter) is logging.Formatter:
+            handler.setFormatter(_CleanFormatter(handler.formatter._fmt, handler.formatter.datefmt))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -99,13 +134,29 @@ def cli(ctx: click.Context, config_path: str | None, debug: bool, verbose: int) 
     ctx.obj = State(config_path, debug, verbose)
 
 
+# Dates an edition (or `stories list`) may ask for: far enough from the calendar's ends that a
+# window or a time zone around them never leaves the range of datetime.
+DATE_RANGE = (dt.date(1970, 1, 1), dt.date(2999, 12, 31))
+
+
+class _OptionError(click.ClickException):
+    """A bad option value as one line ("briefs: error: ...") and exit 1, like any BriefsError."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"briefs: error: {clean_line(self.message, 300)}", err=True)
+
+
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+        raise _OptionError(f"--date {value[:40]!r} is not a date in YYYY-MM-DD form") from None
+    low, high = DATE_RANGE
+    if not low <= day <= high:
+        raise _OptionError(f"--date {value}: editions are dated {low} to {high}")
+    return day
 
 
 def _date_option(func: F) -> F:
@@ -135,6 +186,16 @@ def _where_options(func: F) -> F:
         "out_dir",
         type=click.Path(file_okay=False),
         help="Output folder (default: from the config).",
+    )(func)
+
+
+def _email_option(func: F) -> F:
+    return click.option(
+        "--email/--no-email",
+        "email",
+        default=None,
+        help="Write the email edition (.eml) or not (default: when [email] has a host or "
+        "recipients).",
     )(func)
 
 
@@ -180,9 +241,16 @@ def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> N
     elif report.sources_failed:
         click.echo(f"Sources failing at their last poll: {len(report.sources_failed)}")
     for name, error in report.sources_failed:
-        click.echo(f"  failed: {name}: {error}")
+        click.echo(f"  failed: {clean_line(name, 80)}: {clean_line(error, 300)}")
+    for problem in report.problems:
+        click.echo(f"Not written: {clean_line(problem, 300)}")
     if polled:
         click.echo(f"New articles: {report.new_articles}")
+    if report.pages_refused:
+        click.echo(
+            f"Article pages refused by the address guard: {report.pages_refused} "
+            f"(e.g. {report.page_refused_example})"
+        )
     if report.files:
         click.echo(f"Written to {config.output}:")
     for path in report.files:
@@ -215,6 +283,7 @@ def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> N
     type=click.Choice(SUMMARY_METHODS, case_sensitive=False),
     help="Summary method for this run (default: summary.method from the config).",
 )
+@_email_option
 @click.pass_obj
 @_errors
 def run(
@@ -227,13 +296,16 @@ def run(
     rebuild: bool,
     wait_seconds: float,
     method: str | None,
+    email: bool | None,
 ) -> None:
     """Poll every source once, group, summarize and write the brief.
 
-    Writes the edition (YYYY-MM-DD.md, .html and .eml), index.html, archive.html and the
-    feeds (feed.xml, atom.xml, feed.json; stories.xml, stories.atom, stories.json) into the
-    output folder and prints what it did. When nothing is new since the edition was built, it
-    is left as it was (--rebuild builds it anyway).
+    Writes the edition (YYYY-MM-DD.md and .html; .eml when email is configured or --email),
+    index.html, archive.html and the feeds (feed.xml, atom.xml, feed.json; stories.xml,
+    stories.atom, stories.json) into the output folder and prints what it did. An output that
+    cannot be made (the email over brief.email_max_bytes) is reported; the others are written.
+    When nothing is new since the edition was built, it is left as it was (--rebuild builds it
+    anyway).
 
     \b
     Example:
@@ -254,7 +326,9 @@ def run(
         named_lock(config, "build").hold(wait_seconds, doing="briefs run"),
         make_progress(sys.stdout.isatty()) as progress,
     ):
-        report = run_pipeline(config, date=date, slot=slot, progress=progress, rebuild=rebuild)
+        report = run_pipeline(
+            config, date=date, slot=slot, progress=progress, rebuild=rebuild, email=email
+        )
     _report(config, report, timings, polled=True)
 
 
@@ -264,6 +338,7 @@ def run(
 @_where_options
 @click.option("--timings", is_flag=True, help="Print the time spent in each stage.")
 @_wait_option
+@_email_option
 @click.pass_obj
 @_errors
 def build(
@@ -274,6 +349,7 @@ def build(
     database: str | None,
     timings: bool,
     wait_seconds: float,
+    email: bool | None,
 ) -> None:
     """Render an edition from what is stored, without polling any source.
 
@@ -291,7 +367,7 @@ def build(
 
     config = _configured(state, out_dir, database)
     with named_lock(config, "build").hold(wait_seconds, doing="briefs build"):
-        report = build_pipeline(config, date=date, slot=slot)
+        report = build_pipeline(config, date=date, slot=slot, email=email)
     _report(config, report, timings, polled=False)
 
 
@@ -380,7 +456,11 @@ def sources_list(state: State, as_json: bool) -> None:
     import json
 
     config = state.config()
-    rows = _source_rows(config, dt.datetime.now(dt.UTC))
+    # stored text (titles, errors) is shown without control or bidi characters
+    rows = [
+        {k: clean_line(v) if isinstance(v, str) else v for k, v in row.items()}
+        for row in _source_rows(config, dt.datetime.now(dt.UTC))
+    ]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -393,7 +473,7 @@ def sources_list(state: State, as_json: bool) -> None:
             name,
             row["status"],
             str(row["consecutive_failures"]),
-            row["last_error"] or "",
+            clean_line(row["last_error"] or "", 300),
             _when(row["last_polled"]),
             "due" if row["due"] and row["next_poll"] else _when(row["next_poll"]),
             str(row["articles_7_days"]),
@@ -449,7 +529,7 @@ def sources_add(
         [NewSource(location, title or found.title, tags, source_id, interval)],
     )
     click.echo(
-        f"Added {added[0].id!r}: {found.url} ({found.title or 'untitled'}, "
+        f"Added {added[0].id!r}: {clean_line(found.url)} ({clean_line(found.title) or 'untitled'}, "
         f"{found.entries} entries now)"
     )
 
@@ -470,6 +550,8 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
       briefs sources import subscriptions.opml
     """
     from briefs.config import NewSource, add_sources
+    from briefs.errors import UnsafeURLError
+    from briefs.ingest.netguard import check_url
     from briefs.ingest.opml import read_opml
 
     config = state.config()
@@ -477,9 +559,19 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
     known = {src.location for src in config.sources}
     todo = [f for f in feeds if f.url not in known]
     bad = [f for f in todo if not f.url.startswith(("http://", "https://"))]
-    todo = [f for f in todo if f not in bad]
     for feed in bad:
-        click.echo(f"skipped (not an http(s) URL): {feed.url}", err=True)
+        click.echo(f"skipped (not an http(s) URL): {clean_line(feed.url, 300)}", err=True)
+    # An OPML file is someone else's list: internal addresses are refused, as for article
+    # links (names are judged again by address when polled; see docs/reliability.md).
+    for feed in [f for f in todo if f not in bad]:
+        try:
+            check_url(feed.url, config.fetch.allow_private)
+        except UnsafeURLError as exc:
+            bad.append(feed)
+            click.echo(
+                f"skipped ({clean_line(exc, 300)}; fetch.allow_private = true allows it)", err=True
+            )
+    todo = [f for f in todo if f not in bad]
     if not dry_run and todo:
         add_sources(config.path, [NewSource(f.url, f.title, f.tags) for f in todo])
     verb = "Would add" if dry_run else "Added"
@@ -745,6 +837,10 @@ def send(
         click.echo(f"Edition {edition}: dry run, {len(report.written)} message(s) written:")
         for path in report.written:
             click.echo(f"  {path}")
+        for addr, error in report.failed:
+            click.echo(f"  refused: {clean_line(addr, 200)}: {clean_line(error, 300)}")
+        if report.failed:
+            sys.exit(1)
         return
     click.echo(
         f"Edition {edition}: {len(report.sent)} sent, {len(report.already_sent)} already had it, "
@@ -752,9 +848,9 @@ def send(
         f"{len(report.uncertain)} uncertain"
     )
     for addr, error in report.failed:
-        click.echo(f"  failed: {addr}: {error}")
+        click.echo(f"  failed: {clean_line(addr, 200)}: {clean_line(error, 300)}")
     for addr, error in report.pending:
-        click.echo(f"  to retry: {addr}: {error}")
+        click.echo(f"  to retry: {clean_line(addr, 200)}: {clean_line(error, 300)}")
     for addr in report.uncertain:
         click.echo(
             f"  uncertain: {addr}: interrupted while sending; --resend --to {addr} to send again"
@@ -841,8 +937,8 @@ def status(state: State) -> None:
         click.echo("Sources in trouble:")
         for fs in st.troubled:
             click.echo(
-                f"  {fs.source_id}: {fs.consecutive_failures} failures, "
-                f"last error: {fs.last_error or '-'}; next try {when(fs.next_poll)}"
+                f"  {fs.source_id}: {fs.consecutive_failures} failures, last error: "
+                f"{clean_line(fs.last_error or '-', 300)}; next try {when(fs.next_poll)}"
                 + (" (disabled)" if fs.disabled else "")
             )
     else:
@@ -850,7 +946,7 @@ def status(state: State) -> None:
     if st.problems:
         click.echo("Email problems:")
         for who, what, error in st.problems:
-            click.echo(f"  {who}: {what}: {error}")
+            click.echo(f"  {clean_line(who, 200)}: {what}: {clean_line(error, 300)}")
 
 
 # -- stories and evaluation (issue 4) ---------------------------------------------------------
@@ -923,8 +1019,8 @@ def stories_list(state: State, date: dt.date | None) -> None:
             status,
             str(len(members)),
             str(len(outlets)),
-            story.title,
-            ", ".join(story.terms[:6]),
+            clean_line(story.title, 300),
+            clean_line(", ".join(story.terms[:6]), 200),
         )
     Console(width=max(Console().width, 120)).print(table)
 
@@ -960,30 +1056,37 @@ def stories_show(state: State, story_id: str) -> None:
     def when(value: dt.datetime) -> str:
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
-    outlets = dict.fromkeys(a.outlet for a in members if not a.duplicate_of)
-    click.echo(f"Story {story.id}: {story.title}")
+    def show(value: str, limit: int = 300) -> str:
+        return clean_line(value, limit)  # stored text, fit for a terminal
+
+    outlets = dict.fromkeys(show(a.outlet, 80) for a in members if not a.duplicate_of)
+    click.echo(f"Story {story.id}: {show(story.title)}")
     click.echo(f"First seen {when(story.first_seen)}, last updated {when(story.last_updated)}")
     click.echo(f"{len(members)} articles from {len(outlets)} outlets: {', '.join(outlets)}")
-    click.echo(f"Shared terms: {', '.join(story.terms) or '-'}")
+    click.echo(f"Shared terms: {show(', '.join(story.terms)) or '-'}")
     click.echo("")
     for a in members:
-        click.echo(f"- {when(a.published)}  {a.outlet}: {a.title}")
-        click.echo(f"  {a.url}")
+        click.echo(f"- {when(a.published)}  {show(a.outlet, 80)}: {show(a.title)}")
+        click.echo(f"  {show(a.url, 2000)}")
         link = links.get(a.id)
         if link is None:
             click.echo("  why: (grouped before reasons were recorded)")
         elif link.duplicate:
             original = titles.get(link.via or "")
-            source = f"{original.outlet}: {original.title}" if original else link.via or "-"
+            source = (
+                f"{show(original.outlet, 80)}: {show(original.title)}"
+                if original
+                else link.via or "-"
+            )
             click.echo(f"  why: a copy of the same text as {source}")
         elif link.via is None:
             click.echo("  why: started the story")
         else:
             match = titles.get(link.via)
-            target = f"{match.outlet}: {match.title}" if match else link.via
+            target = f"{show(match.outlet, 80)}: {show(match.title)}" if match else link.via
             click.echo(
                 f"  why: similarity {link.similarity:.2f} to the story; closest to {target}; "
-                f"shared terms: {', '.join(link.shared) or '-'}"
+                f"shared terms: {show(', '.join(link.shared)) or '-'}"
             )
 
 

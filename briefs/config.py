@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 import os
 import re
 import tomllib
@@ -89,6 +90,9 @@ class FetchSettings:
     # processes parsing (and sketching) a poll of 100 feeds or more; the same default; 0 or 1:
     # one thread of briefs itself
     parse_workers: int = field(default_factory=lambda: _cores() if _cores() > 1 else 0)
+    # seconds one feed document may take to parse in a worker process before it is stopped
+    # (the feed's failure); see docs/reliability.md, "Bounded parsing"
+    parse_timeout: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +251,52 @@ _SECTIONS: dict[str, type[Any]] = {
     "serve": ServeSettings,
 }
 _TOP_KEYS = {"database", "output", "templates", "sources", *_SECTIONS}
+
+# Every numeric setting and its range (inclusive): a value outside it, NaN or infinity is an
+# error naming the key, so no stage ever sees a timeout of 1e308 or a count of -1. README
+# ("Bounds of numeric settings") lists them; tests/test_config.py checks that every numeric
+# field has one and that the README agrees.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "fetch.timeout": (0.1, 3600),
+    "fetch.connect_timeout": (0.1, 3600),
+    "fetch.total_timeout": (0.1, 86_400),
+    "fetch.max_bytes": (1000, 2_000_000_000),
+    "fetch.max_entries": (1, 1_000_000),
+    "fetch.max_redirects": (0, 50),
+    "fetch.concurrency": (1, 1024),
+    "fetch.per_host": (1, 256),
+    "fetch.max_backoff_hours": (0.01, 8760),
+    "fetch.teaser_words": (0, 100_000),
+    "fetch.max_pages": (0, 1_000_000),
+    "fetch.extract_workers": (0, 256),
+    "fetch.parse_workers": (0, 256),
+    "group.window_hours": (1, 8760),
+    "group.threshold": (0.0001, 1),
+    "group.half_life_hours": (0, 87_600),
+    "group.entity_weight": (0, 100),
+    "group.title_weight": (0, 100),
+    "group.lead_words": (1, 100_000),
+    "group.prior_docs": (0, 1_000_000_000),
+    "summary.sentences": (1, 100),
+    "summary.words": (1, 10_000),
+    "brief.window_hours": (1, 8760),
+    "brief.max_stories": (1, 1000),
+    "brief.max_per_outlet": (1, 1000),
+    "brief.feed_items": (1, 10_000),
+    "brief.story_feed_items": (1, 10_000),
+    "brief.email_max_bytes": (10_000, 50_000_000),
+    "schedule.grace_minutes": (0, 10_080),
+    "schedule.poll_tick": (1, 3600),
+    "schedule.jitter": (0, 86_400),
+    "email.port": (0, 65_535),
+    "email.timeout": (1, 3600),
+    "email.max_attempts": (1, 100),
+    "email.retry_delay": (0, 86_400),
+    "serve.port": (0, 65_535),
+    "serve.max_age": (0, 31_536_000),
+    "sources.interval": (1, 525_600),
+}
+_SOURCE_INDEX = re.compile(r"^sources\[\d+\]\.")
 _SOURCE_KEYS = {"id", "kind", "url", "path", "title", "tags", "interval", "enabled"}
 
 
@@ -515,16 +565,38 @@ def _coerce(path: Path, key: str, value: Any, hint: Any) -> Any:
 
 def _expect(path: Path, key: str, value: Any, kind: type[Any]) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
+        value = float(value) if abs(value) < 2**63 else math.inf
     if kind is int and isinstance(value, bool):
         raise ConfigError(f"{path}: {key} must be an integer, not a boolean")
     if not isinstance(value, kind):
         raise ConfigError(
-            f"{path}: {key} must be {_kind_name(kind)}, not {type(value).__name__} ({value!r})"
+            f"{path}: {key} must be {_kind_name(kind)}, not {type(value).__name__} "
+            f"({_shown(value)})"
         )
-    if kind in (int, float) and value < 0:
-        raise ConfigError(f"{path}: {key} must not be negative ({value!r})")
+    if kind in (int, float):
+        _in_bounds(path, key, value)
     return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _in_bounds(path: Path, key: str, value: float) -> None:
+    """NaN, infinities and values outside the key's range are errors (see :data:`BOUNDS`)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path}: {key} must be a finite number, not {value!r}")
+    if value < 0:
+        raise ConfigError(f"{path}: {key} must not be negative ({_shown(value)})")
+    bounds = BOUNDS.get(_SOURCE_INDEX.sub("sources.", key))
+    if bounds is None:
+        return
+    low, high = bounds
+    if value < low:
+        raise ConfigError(f"{path}: {key} must be at least {low:g} ({_shown(value)})")
+    if value > high:
+        raise ConfigError(f"{path}: {key} must be at most {high:g} ({_shown(value)})")
 
 
 def _kind_name(kind: type[Any]) -> str:

@@ -39,6 +39,7 @@ from briefs.config import EmailSettings
 from briefs.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from briefs.models import Brief
 from briefs.render import Renderer
+from briefs.text import strip_controls
 
 __all__ = [
     "MAX_EMAIL_BYTES",
@@ -66,6 +67,7 @@ def header_text(value: str, limit: int = 200) -> str:
     package when assigned to a header, smuggling CR/LF back in; a word joiner between "=" and
     "?" keeps it literal text.
     """
+    value = strip_controls(value)  # C1 controls and bidi overrides too
     cleaned = "".join(" " if unicodedata.category(c) in _BREAKING else c for c in value)
     cleaned = " ".join(cleaned.split()).replace("=?", "=\u2060?")
     return cleaned[:limit]
@@ -218,7 +220,8 @@ def load_message(path: Path) -> EmailMessage:
         data = path.read_bytes()
     except FileNotFoundError:
         raise DeliveryError(
-            f"{path} does not exist: build the edition first (briefs run --date ...)"
+            f"{path} does not exist: the email edition is written when email is configured "
+            "or asked for (briefs build --email --date ...); see the build's log for why not"
         ) from None
     except OSError as exc:
         raise DeliveryError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -36,6 +36,7 @@ from sqlalchemy import Connection
 from briefs import __version__
 from briefs.config import SLOT_NAME, Config, EmailSettings
 from briefs.errors import (
+    BriefsError,
     ConfigError,
     DeliveryError,
     PermanentDeliveryError,
@@ -52,7 +53,7 @@ from briefs.feeds import (
 )
 from briefs.ingest.extract import fetch_full_texts, needs_full_text, word_count
 from briefs.ingest.parse import content_hash
-from briefs.ingest.poll import poll_sources
+from briefs.ingest.poll import failure_result, poll_sources, unexpected
 from briefs.ingest.progress import Progress
 from briefs.lock import named_lock
 from briefs.mail import (
@@ -72,6 +73,7 @@ from briefs.models import (
     DeliveryReport,
     Edition,
     EditionRecord,
+    FeedState,
     PageRecord,
     PollResult,
     Printing,
@@ -82,7 +84,7 @@ from briefs.models import (
 )
 from briefs.publish import Publisher
 from briefs.rank import rank_stories
-from briefs.render import Renderer, template_dirs
+from briefs.render import Renderer, display_brief, template_dirs
 from briefs.store import Store, open_store
 from briefs.timing import Timings
 
@@ -212,22 +214,31 @@ def _poll_and_store(
     new_ids: set[str] = set()
     waiting: list[PollResult] = []
     size = polled = 0
+    states = store.feed_states()
 
-    def flush() -> None:
-        nonlocal size
+    def store_results(results: Sequence[PollResult]) -> None:
         # CPU time: storing overlaps the parsing thread (see briefs.timing)
         with timings.stage("store", time.thread_time), store.transaction() as conn:
             # In the config's order, not the order sources finished: when two feeds carry the
             # same URL, which one's entry is stored must not depend on timing.
-            waiting.sort(key=lambda r: order.get(r.source.id, len(order)))
-            added = store.add_articles((a for r in waiting for a in r.articles), conn)
-            new_ids.update(a.id for a in added)
+            ordered = sorted(results, key=lambda r: order.get(r.source.id, len(order)))
+            added = store.add_articles((a for r in ordered for a in r.articles), conn)
             # The sketches made while parsing, saved with their articles; link_copies puts them
             # in the band index once it has linked them.
-            made = {aid: sketch for r in waiting for aid, sketch in r.sketches.items()}
+            made = {aid: sketch for r in ordered for aid, sketch in r.sketches.items()}
             sketched = {a.id: made[a.id] for a in added if a.id in made}
             _save_sketches(store, added, sketched, conn, indexed=False)
-            store.save_feed_states((r.state for r in waiting if r.state is not None), conn)
+            store.save_feed_states((r.state for r in ordered if r.state is not None), conn)
+        new_ids.update(a.id for a in added)
+
+    def flush() -> None:
+        nonlocal size
+        try:
+            store_results(waiting)
+        except Exception as exc:  # the store's fault barrier: find the source it belongs to
+            log.warning("storing %d sources at once failed (%s); one at a time", len(waiting), exc)
+            for result in waiting:
+                _store_alone(result, store_results, states, config, now, failed, order)
         waiting.clear()
         size = 0
 
@@ -247,7 +258,7 @@ def _poll_and_store(
     with timings.stage("fetch"):
         poll_sources(
             config.sources,
-            store.feed_states(),
+            states,
             config.fetch,
             now,
             transport,
@@ -264,6 +275,48 @@ def _poll_and_store(
     return polled, len(new_ids), tuple((name, error) for _, name, error in sorted(failed))
 
 
+def _store_alone(
+    result: PollResult,
+    store_results: Callable[[Sequence[PollResult]], None],
+    states: dict[str, FeedState],
+    config: Config,
+    now: dt.datetime,
+    failed: list[tuple[int, str, str]],
+    order: dict[str, int],
+) -> None:
+    """Store one source's poll after its batch failed: the whole, else article by article
+    (an article the store refuses is dropped and named in the source's status), else the
+    source's failure alone. If even that cannot be stored, the database itself is broken and
+    the error goes on up."""
+    try:
+        store_results([result])
+        return
+    except Exception as exc:
+        log.debug("%s: storing its poll failed", result.source.id, exc_info=True)
+        first = unexpected(exc)
+    dropped = 0
+    for article in result.articles:
+        try:
+            store_results([dataclasses.replace(result, articles=(article,), state=None)])
+        except Exception as exc:
+            dropped += 1
+            first = unexpected(exc)
+    try:
+        if result.state is None:
+            return
+        note = ""
+        if dropped:
+            note = f", {dropped} entr{'y' if dropped == 1 else 'ies'} not stored ({first})"
+            log.warning("%s: %d entries could not be stored: %s", result.source.id, dropped, first)
+        state = dataclasses.replace(result.state, last_status=f"{result.state.last_status}{note}")
+        store_results([dataclasses.replace(result, articles=(), state=state)])
+    except Exception as exc:
+        error = f"cannot store this source's poll: {unexpected(exc)}"
+        gone = failure_result(result.source, states.get(result.source.id), now, error, config.fetch)
+        store_results([gone])
+        failed.append((order.get(result.source.id, len(order)), result.source.name, error))
+
+
 def fetch_full_text(
     config: Config,
     store: Store,
@@ -278,6 +331,15 @@ def fetch_full_text(
     settings = config.fetch
     if not settings.fetch_full_text:
         return set()
+    # A page refused by the address guard is never tried again, unless the guard changed
+    # since (fetch.allow_private turned on for an intranet): then every refusal is judged anew.
+    guard = "private allowed" if settings.allow_private else "public only"
+    if store.get_meta("page_guard") != guard:
+        with store.transaction() as conn:
+            forgotten = store.forget_refused_pages(conn)
+            store.set_meta("page_guard", guard, conn)
+        if forgotten:
+            log.info("address guard is now %s: %d refused pages will be tried", guard, forgotten)
     candidates = store.articles_needing_text(
         now - FULL_TEXT_WINDOW,
         now,
@@ -311,6 +373,14 @@ def fetch_full_text(
         todo, settings, now, save, attempts=attempts, transport=transport, progress=progress
     )
     log.info("full text: %d pages fetched, %d articles improved", len(todo), len(improved))
+    refused, example = store.refused_pages(now)
+    if example is not None:
+        log.info(
+            "full text: %d pages refused by the address guard (e.g. %s: %s)",
+            refused,
+            example.url,
+            example.error,
+        )
     return improved
 
 
@@ -550,7 +620,8 @@ def _story_items(
                 rec.edition, rec.built_at, config.brief.title, tuple(stories),
                 timezone=config.brief.timezone,
             )  # fmt: skip
-        for story in host.stories:
+        # feed items carry headlines as displayed (clean, cut to length), like the pages
+        for story in display_brief(host).stories:
             if story.story.id in seen or len(items) >= limit:
                 continue
             seen.add(story.story.id)
@@ -636,12 +707,39 @@ def build_edition(
     now: dt.datetime,
     timings: Timings,
     failed: tuple[tuple[str, str], ...] | None = None,
+    *,
+    email: bool | None = None,
 ) -> tuple[Brief, list[str]]:
     """Summarize, rank, render and publish one edition from what is stored.
 
     ``failed`` lists the sources that failed in this run; None (a build without polling) takes
     them from the stored health of each source. Re-building an edition replaces its files.
+    ``email``: write the email edition (.eml); None: when email is configured. An output that
+    cannot be made (the email over its size cap) is logged and left out; the others are written.
     """
+    brief, files, _problems = _build_edition(config, store, edition, now, timings, failed, email)
+    return brief, files
+
+
+def _email_wanted(config: Config, asked: bool | None) -> bool:
+    """Whether to write the email edition: when asked, else when email is configured at all (a
+    server, or recipients for ``send --dry-run``)."""
+    if asked is not None:
+        return asked
+    return bool(config.email.host or config.email.recipients)
+
+
+def _build_edition(
+    config: Config,
+    store: Store,
+    edition: Edition,
+    now: dt.datetime,
+    timings: Timings,
+    failed: tuple[tuple[str, str], ...] | None,
+    email: bool | None,
+) -> tuple[Brief, list[str], list[str]]:
+    """:func:`build_edition`, also returning the outputs that could not be made (one line each)."""
+    problems: list[str] = []
     brief_cfg = config.brief
     cutoff = edition_cutoff(config, edition)
     window_start = cutoff - dt.timedelta(hours=brief_cfg.window_hours)
@@ -679,22 +777,34 @@ def build_edition(
     with timings.stage("render"):
         markdown = renderer.markdown(brief)
         fragment = renderer.html_fragment(brief)
+        shown = display_brief(brief)
         store.record_edition(
             edition,
             now,
-            f"{brief.title}: {renderer.edition_name(edition)}",
+            f"{shown.title}: {renderer.edition_name(edition)}",
             {s.story.id: len(s.articles) for s in brief.stories},
             fragment,
-            "; ".join(s.summary.headline for s in brief.stories[:5]),
+            "; ".join(s.summary.headline for s in shown.stories[:5]),
         )
         archive = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
         page = renderer.html_page(brief, archive)
         latest = not archive or archive[0].edition == edition
         index = renderer.html_page(brief, archive, is_index=True) if latest else None
         archive_page = renderer.archive_page(brief_cfg.title, archive)
-        message = build_message(
-            brief, renderer, domain=_host(brief_cfg.site_url), max_bytes=brief_cfg.email_max_bytes
-        )
+        message: EmailMessage | None = None
+        if _email_wanted(config, email):
+            # The email is one output among several: its size cap (or any failure of its own)
+            # leaves it out, never the pages and feeds.
+            try:
+                message = build_message(
+                    brief,
+                    renderer,
+                    domain=_host(brief_cfg.site_url),
+                    max_bytes=brief_cfg.email_max_bytes,
+                )
+            except BriefsError as exc:
+                problems.append(f"{edition.id}.eml: {exc}")
+                log.warning("%s.eml not written: %s", edition.id, exc)
     with timings.stage("feeds"):
         info = FeedInfo(
             brief_cfg.title, brief_cfg.description, brief_cfg.site_url, brief_cfg.language
@@ -719,10 +829,14 @@ def build_edition(
         if index is not None:
             out.write("index.html", index)
         out.write("archive.html", archive_page)
-        out.write(f"{edition.id}.eml", message.as_bytes())
         for name, data in feeds.items():
             out.write(name, data)
-    return brief, [str(p) for p in out.written]
+        if message is not None:
+            out.write(f"{edition.id}.eml", message.as_bytes())
+        elif _email_wanted(config, email) and out.remove(f"{edition.id}.eml"):
+            # an older build's email must not be sent as this edition's
+            problems.append(f"{edition.id}.eml: the earlier one was removed")
+    return brief, [str(p) for p in out.written], problems
 
 
 # -- is the edition already up to date? -------------------------------------------------------
@@ -756,13 +870,17 @@ def _edition_stamp(
     return digest.hexdigest()
 
 
-def _up_to_date(config: Config, store: Store, edition: Edition, stamp: str) -> int | None:
-    """The edition's story count if it was built from exactly this and its files are there."""
+def _up_to_date(
+    config: Config, store: Store, edition: Edition, stamp: str, email: bool = False
+) -> int | None:
+    """The edition's story count if it was built from exactly this and its files are there
+    (the .eml too when ``email``)."""
     built = json.loads(store.get_meta(_stamp_key(edition)) or "{}")
     if built.get("stamp") != stamp:
         return None
     out = Publisher(config.output)
-    if not all(out.path(f"{edition.id}.{ext}").is_file() for ext in ("md", "html")):
+    wanted = ("md", "html", "eml") if email else ("md", "html")
+    if not all(out.path(f"{edition.id}.{ext}").is_file() for ext in wanted):
         return None
     return int(built.get("stories", 0))
 
@@ -780,12 +898,13 @@ def run(
     transport: httpx.AsyncBaseTransport | None = None,
     progress: Progress | None = None,
     rebuild: bool = False,
+    email: bool | None = None,
 ) -> RunReport:
     """Poll every source once, group, and build the edition for ``date`` (default: today).
 
     When nothing the edition is built from changed since it was last built (and its files are
     still there), it is left as it is and the report says so (``unchanged``), unless
-    ``rebuild``.
+    ``rebuild``. ``email``: as for :func:`build_edition`.
     """
     now = now or dt.datetime.now(dt.UTC)
     timings = Timings()
@@ -794,10 +913,13 @@ def run(
         polled, new_count, failed = poll_and_group(
             config, store, now, timings, transport, progress=progress
         )
+        refused, example = store.refused_pages(now)
+        refusal = f"{example.url}: {example.error}" if example is not None else ""
         edition = edition_for(config, store, date, now, slot)
         with timings.stage("check"):
             stamp = _edition_stamp(config, store, edition, failed)
-            stories = None if rebuild else _up_to_date(config, store, edition, stamp)
+            wanted = _email_wanted(config, email)
+            stories = None if rebuild else _up_to_date(config, store, edition, stamp, wanted)
         if stories is not None:
             log.info("edition %s is up to date: nothing new since it was built", edition.id)
             return RunReport(
@@ -810,8 +932,10 @@ def run(
                 timings=dict(timings),
                 timings_elsewhere=dict(timings.elsewhere),
                 unchanged=True,
+                pages_refused=refused,
+                page_refused_example=refusal,
             )
-        brief, files = build_edition(config, store, edition, now, timings, failed)
+        brief, files, problems = _build_edition(config, store, edition, now, timings, failed, email)
         _remember_build(store, edition, stamp, len(brief.stories))
     finally:
         store.close()
@@ -824,6 +948,9 @@ def run(
         files=tuple(files),
         timings=dict(timings),
         timings_elsewhere=dict(timings.elsewhere),
+        problems=tuple(problems),
+        pages_refused=refused,
+        page_refused_example=refusal,
     )
 
 
@@ -833,8 +960,11 @@ def build(
     date: dt.date | None = None,
     slot: str | None = None,
     now: dt.datetime | None = None,
+    email: bool | None = None,
 ) -> RunReport:
-    """Build (or re-build) one edition from what is stored, without polling any source."""
+    """Build (or re-build) one edition from what is stored, without polling any source.
+
+    ``email``: as for :func:`build_edition`."""
     now = now or dt.datetime.now(dt.UTC)
     timings = Timings()
     store = open_store(config.database)
@@ -846,7 +976,7 @@ def build(
         with timings.stage("group"):
             group_pending(config, store)
         edition = edition_for(config, store, date, now, slot)
-        brief, files = build_edition(config, store, edition, now, timings)
+        brief, files, problems = _build_edition(config, store, edition, now, timings, None, email)
     finally:
         store.close()
     return RunReport(
@@ -858,6 +988,7 @@ def build(
         files=tuple(files),
         timings=dict(timings),
         timings_elsewhere=dict(timings.elsewhere),
+        problems=tuple(problems),
     )
 
 
@@ -928,7 +1059,9 @@ def deliver_edition(
         for i, key in enumerate(wanted, 1):
             safe = re.sub(r"[^A-Za-z0-9@._-]", "_", key)
             out.write(f"outbox/{edition_id}/{i:03d}-{safe}.eml", addressed(key).as_bytes())
-        return DeliveryReport(edition_id, written=tuple(str(p) for p in out.written))
+        return DeliveryReport(
+            edition_id, written=tuple(str(p) for p in out.written), failed=tuple(refused)
+        )
 
     if not settings.enabled:
         raise DeliveryError(

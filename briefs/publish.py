@@ -2,6 +2,11 @@
 
 Every file is written to a temporary name in the same folder, flushed to disk and renamed over
 the old one, so a reader (or a crash) sees the old version or the new one, never half a file.
+
+Temporary names are briefs' own (``.briefs-<name>.<random>.tmp``): the sweep of what a crashed
+run left behind removes only those, and only in the folders briefs writes (the output folder
+and ``outbox/<edition>/``), so an output folder shared with other programs (``output = "."``)
+never loses their files, and the sweep never walks a whole tree.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ log = logging.getLogger(__name__)
 
 # A temporary file this old was left by a writer that died (a write takes milliseconds).
 STALE_SECONDS = 3600
+TEMP_PREFIX = ".briefs-"
+TEMP_SUFFIX = ".tmp"
+# the folders briefs writes into, relative to the output folder
+_WRITTEN_FOLDERS = (".", "outbox/*")
 
 
 class Publisher:
@@ -34,8 +43,13 @@ class Publisher:
         """Remove temporary files that a crashed run left behind."""
         if not self.root.is_dir():
             return
+        # (glob, not rglob: never a walk below the output folder)
         cutoff = time.time() - STALE_SECONDS
-        for tmp in self.root.rglob(".*.tmp"):
+        pattern = f"{TEMP_PREFIX}*{TEMP_SUFFIX}"
+        found = [
+            tmp for folder in _WRITTEN_FOLDERS for tmp in self.root.glob(f"{folder}/{pattern}")
+        ]
+        for tmp in found:
             try:
                 if tmp.is_file() and tmp.stat().st_mtime < cutoff:
                     tmp.unlink()
@@ -50,13 +64,26 @@ class Publisher:
             raise PublishError(f"refusing to write outside {self.root}: {name!r}")
         return target
 
+    def remove(self, name: str) -> bool:
+        """Delete ``name`` if it exists; whether it did."""
+        target = self.path(name)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise PublishError(f"cannot remove {target}: {exc.strerror or exc}") from exc
+        return True
+
     def write(self, name: str, data: bytes | str) -> Path:
         """Atomically replace ``name`` with ``data`` (str is written as UTF-8)."""
         target = self.path(name)
         payload = data.encode("utf-8") if isinstance(data, str) else data
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
+            )
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(payload)

@@ -10,6 +10,7 @@ text formats (Markdown, plain-text email) get the same model, not a stripped cop
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import textwrap
@@ -22,13 +23,18 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import jinja2
+from markupsafe import Markup
 
 from briefs.errors import RenderError
-from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord
+from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord, Sentence
 from briefs.rank import breadth
+from briefs.text import clean_line, strip_controls
 
 __all__ = [
     "COVERAGE_SEGMENTS",
+    "FAILED_SHOWN",
+    "MAX_SENTENCE_CHARS",
+    "MAX_TITLE_CHARS",
     "Renderer",
     "SiteLinks",
     "coverage_filled",
@@ -39,9 +45,17 @@ __all__ = [
 ]
 
 COVERAGE_SEGMENTS = 8
+# Displayed lengths (characters), whatever was stored: a headline or title, an outlet or author
+# name, a summary sentence. Longer text is cut with an ellipsis where it is rendered.
+MAX_TITLE_CHARS = 300
+MAX_NAME_CHARS = 80
+MAX_SENTENCE_CHARS = 1000
+# The public "Sources that failed" note names this many sources, then "and N more"; readers see
+# "unavailable", the operator the reasons (run report, `briefs status`, the log).
+FAILED_SHOWN = 10
+UNAVAILABLE = "unavailable"
 # Never valid unencoded in a URL (RFC 3986) and the usual tools of attribute injection.
 _NOT_IN_URLS = frozenset('"<>\\`')
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MD_ALWAYS = re.compile(r"([\\`*\[\]<>~])")
 _MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 _MD_LINK_PAREN = re.compile(r"(?<=\\\])\(")
@@ -82,8 +96,75 @@ def safe_url(value: str | None) -> str:
 
 
 def text(value: Any) -> str:
-    """Feed text as one clean line: control characters dropped, whitespace collapsed."""
-    return " ".join(_CONTROL.sub("", str(value)).split())
+    """Feed text as one clean line: control and bidi characters dropped, whitespace collapsed."""
+    return clean_line(value)
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ ... }}`` a template prints, user templates included: no control or bidi
+    characters reach a page, a Markdown file or an email, whatever filter was (not) used."""
+    if isinstance(value, Markup):
+        return Markup(strip_controls(str(value)))
+    if isinstance(value, str):
+        return strip_controls(value)
+    return value
+
+
+def _article(a: Article) -> Article:
+    return dataclasses.replace(
+        a,
+        title=clean_line(a.title, MAX_TITLE_CHARS),
+        outlet=clean_line(a.outlet, MAX_NAME_CHARS),
+        author=clean_line(a.author, MAX_NAME_CHARS),
+    )
+
+
+def _sentence(s: Sentence) -> Sentence:
+    return dataclasses.replace(
+        s,
+        text=clean_line(s.text, MAX_SENTENCE_CHARS),
+        outlet=clean_line(s.outlet, MAX_NAME_CHARS),
+    )
+
+
+def _story(item: BriefStory) -> BriefStory:
+    summary = item.summary
+    summary = dataclasses.replace(
+        summary,
+        headline=clean_line(summary.headline, MAX_TITLE_CHARS),
+        sentences=tuple(_sentence(s) for s in summary.sentences),
+        outlets=tuple(clean_line(o, MAX_NAME_CHARS) for o in summary.outlets),
+    )
+    story = dataclasses.replace(item.story, title=clean_line(item.story.title, MAX_TITLE_CHARS))
+    return dataclasses.replace(
+        item,
+        story=story,
+        summary=summary,
+        articles=tuple(_article(a) for a in item.articles),
+        section=clean_line(item.section, MAX_NAME_CHARS),
+    )
+
+
+def display_brief(brief: Brief) -> Brief:
+    """The brief as readers see it, whatever was stored: text fields one clean line each and cut
+    to their displayed length, and the failed sources by name only ("unavailable", at most
+    :data:`FAILED_SHOWN` of them; :func:`failed_more` counts the rest).
+
+    Defence in depth at the render boundary (ingest cleans and caps text as it is stored).
+    """
+    names = list(dict.fromkeys(clean_line(n, MAX_NAME_CHARS) for n, _ in brief.failed_sources))
+    return dataclasses.replace(
+        brief,
+        title=clean_line(brief.title, MAX_TITLE_CHARS),
+        stories=tuple(_story(s) for s in brief.stories),
+        failed_sources=tuple((name, UNAVAILABLE) for name in names[:FAILED_SHOWN]),
+    )
+
+
+def failed_more(brief: Brief) -> int:
+    """How many failed sources the public note leaves out ("and N more")."""
+    names = {clean_line(name, MAX_NAME_CHARS) for name, _ in brief.failed_sources}
+    return max(0, len(names) - FAILED_SHOWN)
 
 
 def md_escape(value: Any) -> str:
@@ -165,6 +246,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            finalize=_finalize,
         )
         env.filters.update(
             safe_url=safe_url,
@@ -212,7 +294,14 @@ class Renderer:
             raise RenderError(f"template {name!r} failed: {exc}") from exc
 
     def _context(self, brief: Brief, stories: Sequence[BriefStory] | None = None) -> dict[str, Any]:
-        shown = list(brief.stories if stories is None else stories)
+        more_failed = failed_more(brief)
+        brief = display_brief(brief)
+        by_id = {s.story.id: s for s in brief.stories}
+        shown = (
+            list(brief.stories)
+            if stories is None
+            else [by_id.get(s.story.id) or _story(s) for s in stories]
+        )
         scale = max((breadth(s) for s in brief.stories), default=1)
         refs, defs = _references(shown)
         return {
@@ -228,6 +317,7 @@ class Renderer:
             "scale": max(scale, COVERAGE_SEGMENTS),
             "coverage": coverage_filled,
             "outlet_total": len({o for s in brief.stories for o in s.outlets}),
+            "failed_more": more_failed,
         }
 
     def markdown(self, brief: Brief) -> str:
@@ -241,7 +331,8 @@ class Renderer:
     def story_html(self, brief: Brief, story: BriefStory) -> str:
         """One story as an HTML fragment (the content of a per-story feed item)."""
         context = self._context(brief, [story])
-        return self._render(self.html_env, "story.html.j2", item=story, **context)
+        item = context["stories"][0]
+        return self._render(self.html_env, "story.html.j2", item=item, **context)
 
     def html_page(
         self, brief: Brief, archive: Sequence[EditionRecord], *, is_index: bool = False
@@ -281,8 +372,9 @@ class Renderer:
         unsubscribe: str,
     ) -> dict[str, Any]:
         context = self._context(brief, stories)
+        by_id = {s.story.id: s for s in context["brief"].stories}
         context.update(
-            more=list(more),
+            more=[by_id.get(s.story.id) or _story(s) for s in more],
             omitted=context["omitted"] - len(more),
             unsubscribe=unsubscribe,
         )

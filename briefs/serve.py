@@ -8,7 +8,13 @@ Small and strict on purpose (production belongs behind a reverse proxy, see the 
   symbolic links that lead out are refused);
 - conditional GET: a strong ETag from the content and Last-Modified from the file, answered with
   304 Not Modified; ``Cache-Control: public, max-age=N`` so readers and proxies revalidate;
-- gzip for text when the client accepts it (with ``Vary: Accept-Encoding``).
+- gzip for text when the client accepts it (with ``Vary: Accept-Encoding``);
+- sturdy at the socket: a listen backlog of :data:`LISTEN_BACKLOG` (hundreds of readers
+  connecting at once all get in), a timeout on every connection, a request body (which a GET
+  should not have) read and dropped when small and refused with the connection closed
+  otherwise, so a body is never taken for the next request (request smuggling behind a
+  proxy); every header parse is guarded, and anything unforeseen answers 500 rather than
+  dropping the connection.
 
 Files are read whole (briefs writes them atomically, so a reader sees the old file or the new one)
 and kept in a small cache keyed by path, size and modification time.
@@ -54,6 +60,12 @@ _TYPES = {
     ".rss": "application/rss+xml; charset=utf-8",
 }
 _FEED_SUFFIXES = (".xml", ".json")
+# Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
+LISTEN_BACKLOG = 1024
+# Seconds a connection may stay silent (while sending its request, or idle between requests).
+CONNECTION_TIMEOUT = 15
+# A request body up to this size is read and dropped; a larger one is refused (413).
+MAX_BODY_BYTES = 65_536
 _MAX_FILE_BYTES = 50_000_000
 _CACHE_ENTRIES = 256
 _MIN_GZIP_BYTES = 256
@@ -107,6 +119,7 @@ class OutputServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], root: Path, max_age: int = 300) -> None:
         self.root = root.resolve()
@@ -181,24 +194,86 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "briefs"
     sys_version = ""
-    timeout = 30
+    timeout = CONNECTION_TIMEOUT
 
     def version_string(self) -> str:
         return self.server_version
 
     def do_GET(self) -> None:
-        self._respond(body=True)
+        self._guarded(body=True)
 
     def do_HEAD(self) -> None:
-        self._respond(body=False)
+        self._guarded(body=False)
 
     def _not_allowed(self) -> None:
+        if not self._drop_body():
+            return
         self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
         self.send_header("Allow", "GET, HEAD")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+
+    def _drop_body(self) -> bool:
+        """Read and drop the request's body, if any; False (after answering, with the connection
+        closed) when it cannot be read safely: chunked, unparseable, or over MAX_BODY_BYTES.
+
+        A body left unread would be parsed as the next request on this connection.
+        """
+        lengths = self.headers.get_all("Content-Length") or []
+        if self.headers.get("Transfer-Encoding") is not None:
+            self._refuse(HTTPStatus.BAD_REQUEST, "a request body is not accepted here")
+            return False
+        if not lengths:
+            return True
+        values = {v.strip() for v in ",".join(lengths).split(",")}
+        if len(values) != 1 or not next(iter(values)).isdigit():
+            self._refuse(HTTPStatus.BAD_REQUEST, "bad Content-Length")
+            return False
+        size = int(next(iter(values)))
+        if size > MAX_BODY_BYTES:
+            self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
+            return False
+        while size > 0:
+            chunk = self.rfile.read(min(size, 65_536))
+            if not chunk:
+                self.close_connection = True
+                return False
+            size -= len(chunk)
+        return True
+
+    def _refuse(self, status: HTTPStatus, reason: str) -> None:
+        payload = f"{reason}\n".encode()
+        self.close_connection = True
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _guarded(self, body: bool) -> None:
+        if not self._drop_body():
+            return
+        self._headers_sent = False
+        try:
+            self._respond(body)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception:
+            # A server answers: an unforeseen request is a 500 and a log line, never a dropped
+            # connection with a traceback on stderr.
+            log.exception("serve: %s %s failed", self.command, self.path[:200])
+            self.close_connection = True
+            if not self._headers_sent:
+                self._refuse(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
+
+    _headers_sent = False
+
+    def end_headers(self) -> None:
+        self._headers_sent = True
+        super().end_headers()
 
     def _respond(self, body: bool) -> None:
         try:
@@ -260,11 +335,11 @@ class _Handler(BaseHTTPRequestHandler):
         if ims:
             try:
                 since = email.utils.parsedate_to_datetime(ims)
-            except (TypeError, ValueError):
-                return False
-            if since.tzinfo is None:
-                return False
-            return int(mtime) <= since.timestamp()
+                if since.tzinfo is None:
+                    return False
+                return int(mtime) <= since.timestamp()
+            except (TypeError, ValueError, OverflowError, IndexError, OSError):
+                return False  # not a date we can compare: answer in full
         return False
 
     def _not_found(self, body: bool) -> None:

@@ -29,14 +29,19 @@ import regex
 import Stemmer
 
 __all__ = [
+    "BIDI_CONTROLS",
+    "CONTROL_CHARS",
     "STOP_WORDS",
     "Tokenizer",
+    "clean_line",
     "is_unspaced",
     "normalize_space",
     "raw_tokens",
+    "shorten",
     "split_paragraphs",
     "split_sentences",
     "stem",
+    "strip_controls",
     "tokens",
     "words",
 ]
@@ -175,6 +180,51 @@ def normalize_space(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(lines).strip()
+
+
+# -- text fit to show: the characters no stage and no output takes ----------------------------
+# Ingest (briefs.ingest.clean) cleans text as it is stored with these sets, and every output
+# boundary (terminal, Markdown, HTML, feeds, email) strips them again.
+# C0 controls but tab and newline, DEL and the C1 controls (ESC, CSI and NEL start terminal
+# escapes and line breaks).
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates (they reorder the text around them: a link or a file
+# name shown backwards, "Trojan Source"), BOMs and noncharacters. The directional marks (LRM,
+# RLM, ALM) stay: they change no order outside their own character and right-to-left text
+# needs them.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+ELLIPSIS = "\u2026"
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters or bidi controls (tab and newline are kept).
+
+    A carriage return is dropped (lines end with a newline); a lone surrogate becomes U+FFFD.
+    """
+    text = BIDI_CONTROLS.sub("", CONTROL_CHARS.sub("", text))
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a word break when one is near, with an
+    ellipsis when anything was cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return ELLIPSIS[:limit]
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if space >= limit * 4 // 5:
+        head = head[:space]
+    return head.rstrip() + ELLIPSIS
+
+
+def clean_line(value: object, limit: int | None = None) -> str:
+    """Text as one line fit to show: controls dropped, whitespace collapsed, at most ``limit``
+    characters (with an ellipsis)."""
+    line = " ".join(strip_controls(str(value)).split())
+    return line if limit is None else shorten(line, limit)
 
 
 def split_paragraphs(text: str) -> list[str]:

@@ -80,3 +80,71 @@ def test_find_config_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert find_config(None, cwd=tmp_path) == tmp_path / "briefs.toml"
     monkeypatch.setenv("BRIEFS_CONFIG", "/elsewhere.toml")
     assert find_config(None, cwd=tmp_path) == Path("/elsewhere.toml")
+
+
+# -- numeric bounds (issue 13) -----------------------------------------------------------------
+
+
+def _numeric_keys() -> list[str]:
+    import dataclasses
+    import typing
+
+    from briefs.config import _SECTIONS
+
+    keys = []
+    for name, cls in _SECTIONS.items():
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if hints[f.name] in (int, float):
+                keys.append(f"{name}.{f.name}")
+    return [*keys, "sources.interval"]
+
+
+def test_every_numeric_key_has_bounds_that_hold_its_default_and_the_readme_lists_them() -> None:
+    import dataclasses
+
+    from briefs.config import _SECTIONS, BOUNDS
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert sorted(BOUNDS) == sorted(_numeric_keys())
+    for key, (low, high) in BOUNDS.items():
+        section, _, name = key.partition(".")
+        if section in _SECTIONS:
+            fields = {f.name: f for f in dataclasses.fields(_SECTIONS[section])}
+            f = fields[name]
+            default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+            assert low <= default <= high, key
+        assert f"| `{key}` | {low:g} | {high:g} |" in readme, key
+
+
+@pytest.mark.parametrize("key", _numeric_keys())
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "99999999999999999999999", "-1"])
+def test_absurd_numbers_in_file_and_environment_are_one_line_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, value: str
+) -> None:
+    section, _, name = key.partition(".")
+    if section == "sources":
+        text = f"[[sources]]\nurl = 'a.xml'\n{name} = {value}\n"
+    else:
+        text = f"[{section}]\n{name} = {value}\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 300 and name in message
+    if section != "sources":
+        monkeypatch.setenv(f"BRIEFS_{section.upper()}_{name.upper()}", value)
+        with pytest.raises(ConfigError, match=name):
+            load_config(write(tmp_path, ""))
+
+
+def test_email_max_bytes_zero_or_tiny_is_a_config_error_through_the_cli(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from briefs.cli import cli
+
+    for value in ("0", "500"):
+        cfg = write(tmp_path, f"[brief]\nemail_max_bytes = {value}\n")
+        result = CliRunner().invoke(cli, ["--config", str(cfg), "build"])
+        assert result.exit_code == 1
+        assert result.output.startswith("briefs: error: ") and result.output.count("\n") == 1
+        assert "brief.email_max_bytes must be at least 10000" in result.output

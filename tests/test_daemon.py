@@ -127,8 +127,9 @@ def test_daemon_polls_builds_serves_and_stops_cleanly_on_sigterm(tmp_path: Path)
     out_dir = tmp_path / "out"
     assert not [p for p in out_dir.iterdir() if p.name.startswith(".")]  # no temporary files
     [(edition_id,)] = query(db, "select id from editions")
-    for name in (f"{edition_id}.html", f"{edition_id}.eml", "feed.xml", "index.html"):
+    for name in (f"{edition_id}.html", "feed.xml", "index.html"):
         assert (out_dir / name).stat().st_size > 0
+    assert not (out_dir / f"{edition_id}.eml").exists()  # no [email]: no email edition
     assert not named_lock(load_config(cfg), "daemon").is_locked()
 
 

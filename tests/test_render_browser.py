@@ -110,7 +110,9 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     cfg = str(seeds / "briefs.toml")
     for day in ("2024-04-05", "2024-04-06"):
         result = CliRunner().invoke(
-            cli, ["--config", cfg, "run", "--date", day, "--out", str(out)], catch_exceptions=False
+            cli,
+            ["--config", cfg, "run", "--date", day, "--out", str(out), "--email"],
+            catch_exceptions=False,
         )
         assert result.exit_code == 0, result.output
     raw = (out / "2024-04-06.eml").read_bytes()

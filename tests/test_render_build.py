@@ -107,7 +107,7 @@ def test_build_renders_editions_by_slot_cut_off_without_polling(site: Path) -> N
     # only what was published before 07:00: the bridge (developing, one new report)
     assert "Bridge" in morning and "kite" not in morning.lower()
     assert "*Developing, day 2*" in morning and "1 new report" in morning
-    cli_ok(site, "build", "--date", "2024-04-06", "--slot", "evening")
+    cli_ok(site, "build", "--date", "2024-04-06", "--slot", "evening", "--email")
     evening = (out / "2024-04-06-evening.md").read_text()
     # the kites are new; the bridge grew by one report since the morning edition
     assert "kite festival" in evening.lower() and "*New*" in evening
@@ -129,7 +129,9 @@ def test_build_renders_editions_by_slot_cut_off_without_polling(site: Path) -> N
         '<link rel="canonical" href="https://brief.example.net/news/2024-04-06-evening.html"'
         in index
     )
-    # the email edition was written too, and names its slot
+    # no email is configured: the email edition is written only when asked for (--email)
+    assert not (out / "2024-04-06-morning.eml").exists()
+    # asked for, it was written too, and names its slot
     msg = email.message_from_bytes(
         (out / "2024-04-06-evening.eml").read_bytes(), policy=email.policy.default
     )
@@ -230,11 +232,48 @@ def test_publisher_removes_temp_files_left_by_a_crash(tmp_path: Path) -> None:
 
     out = tmp_path / "out"
     out.mkdir()
-    stale, fresh = out / ".feed.xml.abc.tmp", out / ".feed.xml.def.tmp"
-    stale.write_text("half a fe")
-    fresh.write_text("being written")
+    stale, fresh = out / ".briefs-feed.xml.abc.tmp", out / ".briefs-feed.xml.def.tmp"
+    outbox = out / "outbox" / "2024-04-06"
+    outbox.mkdir(parents=True)
+    stale_outbox = outbox / ".briefs-001-a@b.eml.x1.tmp"
+    # other programs' temporary files, as old, wherever they are: never touched
+    (out / "notes").mkdir()
+    foreign = [
+        out / ".feed.xml.abc.tmp",  # no briefs prefix
+        out / ".swp.tmp",
+        out / "notes" / ".draft.tmp",
+        out / "notes" / ".briefs-x.tmp",  # briefs' prefix, but in a folder briefs never writes
+    ]
+    for path in (stale, fresh, stale_outbox, *foreign):
+        path.write_text("half a fe")
     old = os.stat(stale).st_mtime - STALE_SECONDS - 60
-    os.utime(stale, (old, old))
+    for path in (stale, stale_outbox, *foreign):
+        os.utime(path, (old, old))
     Publisher(out).write("feed.xml", "<rss/>")
-    assert not stale.exists() and fresh.exists()  # another writer's file is left alone
+    assert not stale.exists() and not stale_outbox.exists()
+    assert fresh.exists()  # a write still in progress is left alone
+    assert all(p.exists() for p in foreign)
     assert (out / "feed.xml").read_text() == "<rss/>"
+    assert not [p for p in out.iterdir() if p.name.startswith(".briefs-") and p != fresh]
+
+
+def test_the_sweep_in_a_shared_folder_leaves_other_programs_files(tmp_path: Path) -> None:
+    """``output = "."``: the config's own folder is the output folder."""
+    import os
+
+    from briefs.publish import STALE_SECONDS
+
+    (tmp_path / "local.xml").write_text(_rss(ITEMS[:1]), encoding="utf-8")
+    (tmp_path / "briefs.toml").write_text(
+        'database = "b.db"\noutput = "."\n[brief]\ntimezone = "UTC"\n'
+        '[[sources]]\nid = "local"\nurl = "local.xml"\n'
+    )
+    theirs = [tmp_path / ".vimrc.tmp", tmp_path / "project" / ".build.tmp"]
+    theirs[1].parent.mkdir()
+    for path in theirs:
+        path.write_text("mine")
+        old = os.stat(path).st_mtime - STALE_SECONDS * 24
+        os.utime(path, (old, old))
+    cli_ok(tmp_path, "run", "--date", "2024-04-05")
+    assert (tmp_path / "2024-04-05.md").is_file()
+    assert all(p.read_text() == "mine" for p in theirs)

@@ -30,8 +30,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OutputServe
     cfg = seeds / "briefs.toml"
     cfg.write_text(cfg.read_text().replace('output = "../output"', 'output = "../site/out"'))
     config = load_config(cfg)
-    run(config, date=dt.date(2024, 4, 6))
+    run(config, date=dt.date(2024, 4, 6), email=True)
     out = config.output
+    assert (out / "2024-04-06.eml").is_file()  # there, and never served
     (out / ".hidden.html").write_text("hidden")
     (out / "sub").mkdir()
     (out / "sub" / "index.html").write_text("<p>sub</p>")
@@ -198,3 +199,126 @@ def test_port_in_use_is_a_clear_error(site: tuple[OutputServer, Path]) -> None:
     server, out = site
     with pytest.raises(ServeError, match=r"cannot listen on 127\.0\.0\.1"):
         make_server(out, "127.0.0.1", server.server_address[1])
+
+
+# -- sturdy at the socket (issue 13) -----------------------------------------------------------
+
+
+def _exchange(server: OutputServer, raw: bytes, timeout: float = 5) -> bytes:
+    """Send raw bytes on one connection; everything the server answers until it closes."""
+    import socket
+
+    host, port = server.server_address[:2]
+    with socket.create_connection((str(host), port), timeout=timeout) as sock:
+        sock.sendall(raw)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _statuses(answer: bytes) -> list[bytes]:
+    import re
+
+    return re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)
+
+
+def test_a_get_body_is_never_taken_for_the_next_request(site: tuple[OutputServer, Path]) -> None:
+    server, _ = site
+    hidden = b"GET /.hidden.html HTTP/1.1\r\nHost: x\r\n\r\n"
+    # a small body is read and dropped: the connection goes on with the next real request
+    raw = (
+        b"GET /feed.xml HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(hidden)
+        + hidden
+        + b"GET /missing.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    answer = _exchange(server, raw)
+    statuses = _statuses(answer)
+    assert statuses == [b"200", b"404"], answer[:300]
+    assert b"hidden" not in answer.replace(b".hidden", b"")
+    # chunked, conflicting or absurd lengths: refused and the connection closed, so nothing
+    # after them is parsed as a request
+    for headers in (
+        b"Transfer-Encoding: chunked\r\n",
+        b"Content-Length: 5\r\nContent-Length: 50\r\n",
+        b"Content-Length: -1\r\n",
+        b"Content-Length: 99999999999999999999999\r\n",
+    ):
+        raw = b"GET /feed.xml HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n" + hidden
+        answer = _exchange(server, raw)
+        statuses = _statuses(answer)
+        assert len(statuses) == 1 and statuses[0] in (b"400", b"413"), headers
+    # a POST with a body: 405, and the body is not the next request either
+    raw = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(hidden) + hidden
+    answer = _exchange(server, raw)
+    statuses = _statuses(answer)
+    assert statuses == [b"405"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"If-Modified-Since": "Mon, 01 Jan 99999999999999 00:00:00 GMT"},
+        {"If-Modified-Since": "Sat, 31 Dec 9999 23:59:59 +2400"},
+        {"If-Modified-Since": "Thu, 01 Jan 0000 00:00:00 GMT"},
+        {"If-Modified-Since": "x" * 8000},
+        {"If-Modified-Since": "-1"},
+        {"If-None-Match": ", " * 4000},
+        {"Accept-Encoding": "gzip;q=nan, *;q=1e999, br;q=-inf"},
+        {"Accept-Encoding": "gzip;q=" + "9" * 5000},
+        {"Host": "\u00ff" * 100},
+    ],
+)
+def test_absurd_headers_get_a_normal_answer(
+    site: tuple[OutputServer, Path], headers: dict[str, str]
+) -> None:
+    server, _ = site
+    wire = "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode("latin-1")
+    answer = _exchange(server, b"GET /feed.xml HTTP/1.1\r\nHost: x\r\n" + wire + b"\r\n")
+    assert answer.startswith((b"HTTP/1.1 200 OK", b"HTTP/1.1 304 Not Modified")), answer[:200]
+
+
+def test_five_hundred_readers_at_once_are_all_answered(site: tuple[OutputServer, Path]) -> None:
+    """500 clients connect at the same moment (a barrier), then each fetches a feed."""
+    import socket
+    import time
+
+    server, out = site
+    expected = (out / "feed.xml").stat().st_size
+    host, port = server.server_address[:2]
+    clients = 500
+    barrier = threading.Barrier(clients)
+    results: list[tuple[int, float]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def reader() -> None:
+        try:
+            barrier.wait(timeout=60)
+            start = time.monotonic()
+            with socket.create_connection((str(host), port), timeout=30) as sock:
+                sock.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = b""
+                while chunk := sock.recv(65536):
+                    data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 OK") and len(body) == expected
+            with lock:
+                results.append((200, time.monotonic() - start))
+        except Exception as exc:  # every failure is counted and reported
+            with lock:
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=reader) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, f"{len(errors)} of {clients} failed, e.g. {errors[:3]}"
+    assert len(results) == clients
+    slowest = max(seconds for _, seconds in results)
+    print(f"500 concurrent readers: all answered, slowest {slowest:.2f} s")
+    # A connection the listen queue drops is retried by the client's kernel after 1, 3, 7,
+    # 15 s...: with the old backlog of 5 the slowest reader here waited about 21 s.
+    assert slowest < 10

@@ -204,3 +204,31 @@ def test_word_tokens_are_nltks_on_tricky_pieces(pieces: list[str]) -> None:
 
     text = "".join(pieces)
     assert _nltk_words(text) == NLTKWordTokenizer().tokenize(text)
+
+
+def test_strip_controls_drops_c0_c1_and_bidi_controls_and_keeps_text() -> None:
+    from briefs.text import clean_line, shorten, strip_controls
+
+    hostile = "a\x00b\x1bc\x7fd\x85e\x9bf\u202eg\u2066h\u2069i\ufeffj\u202ak\uffffl\r\n\tm"
+    assert strip_controls(hostile) == "abcdefghijkl\n\tm"
+    # the directional marks stay: right-to-left text needs them and they reorder nothing else
+    assert strip_controls("\u05e9\u200f1\u200e\u061c") == "\u05e9\u200f1\u200e\u061c"
+    assert strip_controls("lone \ud800 surrogate") == "lone \ufffd surrogate"
+    # letters of every script, emoji and joiners stay
+    kept = "café Ελλάδα العربية עברית 日本語 👩\u200d💻 a\u00adb"
+    assert strip_controls(kept) == kept
+    assert clean_line(" a\u2028b\n\tc  ") == "a b c"
+    assert shorten("word " * 100, 50).endswith("…") and len(shorten("word " * 100, 50)) <= 50
+    assert shorten("x" * 80, 50) == "x" * 49 + "…"
+    assert shorten("short", 50) == "short"
+
+
+@given(st.text(), st.integers(min_value=1, max_value=400))
+@settings(max_examples=300, deadline=None)
+def test_clean_line_is_one_bounded_showable_line(value: str, limit: int) -> None:
+    from briefs.text import clean_line, strip_controls
+
+    line = clean_line(value, limit)
+    assert len(line) <= limit and "\n" not in line
+    assert strip_controls(line) == line
+    line.encode("utf-8")  # no lone surrogates

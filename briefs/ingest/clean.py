@@ -7,7 +7,36 @@ import re
 
 from lxml import etree
 
-__all__ = ["html_to_text", "plain_text"]
+from briefs.text import BIDI_CONTROLS, CONTROL_CHARS
+
+__all__ = ["clean_text", "html_to_text", "plain_text"]
+
+# Control characters each become a space; bidi controls, BOMs and noncharacters are removed
+# (briefs.text's sets, which every output boundary strips again).
+_CONTROLS = CONTROL_CHARS
+_INVISIBLE = BIDI_CONTROLS
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: str, *, inline: bool = False) -> str:
+    """Text any later stage can handle: valid Unicode (a lone surrogate, which cannot be
+    encoded, becomes U+FFFD), no control characters (spaces instead), no bidi controls.
+
+    ``inline`` (titles, names, URLs) turns tabs and line breaks into spaces as well.
+    """
+    if not value:
+        return ""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = _SURROGATE.sub("\ufffd", value)
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = _INVISIBLE.sub("", _CONTROLS.sub(" ", value))
+    if inline:
+        value = value.replace("\n", " ").replace("\t", " ")
+    return value
+
 
 _BLOCK = {
     "p",
@@ -61,6 +90,7 @@ _FULL_HTML = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
 
 def plain_text(value: str) -> str:
     """One line of plain text from a title-like value that may hold entities or tags."""
+    value = clean_text(value)
     if _TAGGISH.search(value or ""):
         value = html_to_text(value)
     else:
@@ -72,8 +102,9 @@ def html_to_text(markup: str) -> str:
     """Readable text from an HTML fragment: paragraphs separated by blank lines, no markup."""
     if not markup or not markup.strip():
         return ""
+    markup = clean_text(markup)
     if not _TAGGISH.search(markup):
-        return html.unescape(markup).strip()
+        return clean_text(html.unescape(markup)).strip()
     if "<!--" in markup:
         markup = _OPEN_COMMENT.sub("", _COMMENT.sub("", markup))
     text = _simple_text(markup)

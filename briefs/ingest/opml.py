@@ -54,8 +54,21 @@ def read_opml(data: bytes) -> list[OpmlFeed]:
     return out
 
 
+# Category outlines deeper than this add no more tags (a feed nested thousands deep is still
+# read, in document order, without recursion).
+MAX_CATEGORY_DEPTH = 8
+MAX_TAGS = 16
+
+
 def _walk(parent: Element, path: tuple[str, ...]) -> Iterator[OpmlFeed]:
-    for outline in parent:
+    # an explicit stack of (children still to visit, category path), not recursion
+    stack: list[tuple[Iterator[Element], tuple[str, ...]]] = [(iter(parent), path)]
+    while stack:
+        children, path = stack[-1]
+        outline = next(children, None)
+        if outline is None:
+            stack.pop()
+            continue
         if _local(outline.tag) != "outline":
             continue
         attrs = {_local(k).lower(): (v or "").strip() for k, v in outline.attrib.items()}
@@ -67,9 +80,11 @@ def _walk(parent: Element, path: tuple[str, ...]) -> Iterator[OpmlFeed]:
                 tag = category.strip().strip("/").strip()
                 if tag:
                     tags.append(tag)
-            yield OpmlFeed(url, name, attrs.get("htmlurl", ""), tuple(dict.fromkeys(tags)))
+            kept = tuple(dict.fromkeys(tags))[:MAX_TAGS]
+            yield OpmlFeed(url, name, attrs.get("htmlurl", ""), kept)
         else:
-            yield from _walk(outline, (*path, name) if name else path)
+            deeper = (*path, name) if name and len(path) < MAX_CATEGORY_DEPTH else path
+            stack.append((iter(outline), deeper))
 
 
 def _local(tag: object) -> str:
