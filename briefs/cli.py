@@ -421,6 +421,8 @@ def _source_rows(config: Config, now: dt.datetime) -> list[dict[str, Any]]:
                 "last_success": st.last_success.isoformat() if st and st.last_success else None,
                 "next_poll": st.next_poll.isoformat() if st and st.next_poll else None,
                 "due": src.enabled and not skipped,
+                "parser": st.parser if st else None,
+                "parser_fallback": st.parser_fallback if st else None,
                 "articles_7_days": recent.get(src.id, 0),
                 "articles_total": total.get(src.id, 0),
             }
@@ -442,7 +444,9 @@ def sources_list(state: State, as_json: bool) -> None:
     For each source: the last status (HTTP status, "ok" for files, "disabled" after a 410),
     consecutive failures, the last error, when it was last polled and will next be polled (in
     UTC; "due" when that time has come), and how many of its articles were published in the
-    last 7 days and in all. A source whose feed moved permanently shows its new address.
+    last 7 days and in all. A source whose feed moved permanently shows its new address. The
+    JSON also says which parser read its last document ("fastfeedparser", or "feedparser" with
+    the reason in "parser_fallback"; "jsonfeed").
 
     \b
     Example:

@@ -86,6 +86,10 @@ class FeedState:
     floor_minutes: int | None = None
     site_url: str | None = None
     feed_title: str | None = None
+    # which parser read the last document ("fastfeedparser", "feedparser", "jsonfeed") and, with
+    # feedparser, why the fast path was not taken or not trusted
+    parser: str | None = None
+    parser_fallback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -251,3 +251,27 @@ def test_add_a_local_feed_file(tmp_path: Path) -> None:
     assert code == 1 and "already configured as 'loopback-news'" in out
     code, out = invoke("--config", str(cfg), "sources", "add", str(tmp_path / "missing.xml"))
     assert code == 1 and "cannot read" in out
+
+
+def test_sources_list_says_which_parser_read_each_feed(tmp_path: Path, server: FeedServer) -> None:
+    """A plain feed is read by fastfeedparser; one with a DTD by feedparser, with the reason."""
+    server.routes["/fast.xml"] = static(FEED)
+    server.routes["/dtd.xml"] = static(
+        FEED.replace(b"<rss", b'<!DOCTYPE rss [<!ENTITY co "Co">]><rss', 1)
+    )
+    cfg = make_config(
+        tmp_path,
+        "".join(
+            f'\n[[sources]]\nid = "{n}"\nurl = "{server.url(f"/{n}.xml")}"\n'
+            for n in ("fast", "dtd")
+        )
+        + '\n[brief]\ndate = "latest"\n',
+    )
+    code, out = invoke("--config", str(cfg), "run")
+    assert code == 0, out
+    code, out = invoke("--config", str(cfg), "sources", "list", "--json")
+    rows = {row["id"]: row for row in json.loads(out)}
+    assert (rows["fast"]["parser"], rows["fast"]["parser_fallback"]) == ("fastfeedparser", None)
+    assert rows["dtd"]["parser"] == "feedparser"
+    assert rows["dtd"]["parser_fallback"] == "document type declaration"
+    assert rows["fast"]["status"] == rows["dtd"]["status"] == "200"  # the same two articles
