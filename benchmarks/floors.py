@@ -1,6 +1,7 @@
 """The floors the product is measured against, each run in a fresh process by ``run.py``.
 
     python benchmarks/floors.py feedparser DIR          bare feedparser.parse over DIR/*.xml
+    python benchmarks/floors.py fastfeedparser DIR      bare fastfeedparser.parse over DIR/*.xml
     python benchmarks/floors.py lexrank CONFIG DATE     sumy LexRank over that edition's stories
     python benchmarks/floors.py trafilatura DIR         bare trafilatura.extract over DIR/*.html
 
@@ -37,6 +38,19 @@ def feedparser_floor(folder: Path, sanitize: bool) -> dict[str, Any]:
         "bytes": sum(map(len, docs)),
         "sanitize_html": sanitize,
     }
+
+
+def fastfeedparser_floor(folder: Path) -> dict[str, Any]:
+    """fastfeedparser.parse over every feed document, one after the other (the new floor)."""
+    import fastfeedparser
+
+    docs = [p.read_bytes() for p in sorted(folder.glob("*.xml"))]
+    entries = 0
+    start = time.perf_counter()
+    for data in docs:
+        entries += len(fastfeedparser.parse(data).get("entries") or [])
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "docs": len(docs), "entries": entries, "bytes": sum(map(len, docs))}
 
 
 def trafilatura_floor(folder: Path) -> dict[str, Any]:
@@ -160,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     fp = sub.add_parser("feedparser")
     fp.add_argument("folder", type=Path)
     fp.add_argument("--no-sanitize", action="store_true")
+    ffp = sub.add_parser("fastfeedparser")
+    ffp.add_argument("folder", type=Path)
     lx = sub.add_parser("lexrank")
     lx.add_argument("config", type=Path)
     lx.add_argument("date", type=dt.date.fromisoformat)
@@ -171,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.floor == "feedparser":
         result = feedparser_floor(args.folder, sanitize=not args.no_sanitize)
+    elif args.floor == "fastfeedparser":
+        result = fastfeedparser_floor(args.folder)
     elif args.floor == "lexrank":
         result = lexrank_floor(args.config, args.date, args.budget, args.seed, args.scope)
     else:

@@ -74,9 +74,12 @@ class Child:
     cpu: float = 0.0  # user + system seconds of the command (and its children)
 
 
-def run_child(cmd: list[str], cwd: Path, timeout: float) -> Child:
-    """Run ``cmd`` through launch.py: its wall time, exit code and its own ru_maxrss."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run_child(cmd: list[str], cwd: Path, timeout: float, root: Path = ROOT) -> Child:
+    """Run ``cmd`` through launch.py: its wall time, exit code and its own ru_maxrss.
+
+    ``root`` is the source tree the product is imported from (another one: ``--baseline``).
+    """
+    env = {**os.environ, "PYTHONPATH": str(root)}
     stamp = time.monotonic_ns()
     out_path, err_path = cwd / f".out-{stamp}", cwd / f".err-{stamp}"
     result_path = cwd / f".result-{stamp}.json"
@@ -236,6 +239,9 @@ def bench_size(
             for f in corpus.feeds
         )
         config = write_config(tmp, corpus.feeds, f"Benchmark {label}")
+        if opts.baseline:
+            (tmp / "baseline").mkdir()
+            baseline_config = write_config(tmp / "baseline", corpus.feeds, f"Benchmark {label}")
         result.update(
             generate_s=time.perf_counter() - t0,
             articles_generated=corpus.articles,
@@ -262,6 +268,14 @@ def bench_size(
         result["articles"] = int(match.group(1)) if match else None
         result["db_bytes"] = db_size(tmp)
         result["stories"] = count_rows(tmp / "briefs.db", "stories")
+        if opts.baseline:
+            # the same day from another source tree, right after (a fresh database: all 200)
+            log(f"[{label}] baseline run ({opts.baseline})")
+            base = run_child(
+                briefs_cmd(baseline_config, date), tmp / "baseline", opts.timeout, opts.baseline
+            )
+            result["baseline"] = summarize_child(base)
+            server.reset_counts()
         if opts.second_run and first.code == 0:
             log(f"[{label}] second run (all 304)")
             second = run_child(briefs_cmd(config, date), tmp, opts.timeout)
@@ -269,6 +283,7 @@ def bench_size(
             result["second_requests"] = dict(server.reset_counts())
         log(f"[{label}] feedparser floor")
         result["feedparser"] = floor(["feedparser", str(feeds_dir)], tmp, opts.timeout)
+        result["fastfeedparser"] = floor(["fastfeedparser", str(feeds_dir)], tmp, opts.timeout)
         if opts.product_floor:
             result["feedparser_nosanitize"] = floor(
                 ["feedparser", str(feeds_dir), "--no-sanitize"], tmp, opts.timeout
@@ -451,9 +466,17 @@ def report(results: list[dict[str, Any]], extraction: dict[str, Any] | None) -> 
     row("  whole process tree", lambda r: f"{first(r).get('tree_mb', 0):.0f} MB")
     row("database size", lambda r: f"{r['db_bytes'] / 1e6:.1f} MB")
     row("  per 10k articles", lambda r: f"{r['db_bytes'] / 1e6 / r['articles'] * 10_000:.1f} MB")
+    if any("baseline" in r for r in results):
+        row("baseline: total (wall)", lambda r: _s(r["baseline"]["wall"]))
+        row("  CPU (user+sys)", lambda r: _s(r["baseline"]["cpu"]))
+        row("  parse (w)", lambda r: _stage(r["baseline"], "parse"))
+        row("  whole process tree", lambda r: f"{r['baseline'].get('tree_mb', 0):.0f} MB")
+        row("  total / baseline", lambda r: _x(first(r)["wall"] / r["baseline"]["wall"]))
     row("floor: feedparser.parse", lambda r: _s(r["feedparser"]["seconds"]))
-    row("  total / floor (goal <= 3)", lambda r: _x(first(r)["wall"] / r["feedparser"]["seconds"]))
+    row("  total / floor (goal <= 1)", lambda r: _x(first(r)["wall"] / r["feedparser"]["seconds"]))
     row("  parse / floor", lambda r: _x(first(r)["timings"]["parse"] / r["feedparser"]["seconds"]))
+    row("floor: fastfeedparser.parse", lambda r: _s(r["fastfeedparser"]["seconds"]))
+    row("  total / that floor", lambda r: _x(first(r)["wall"] / r["fastfeedparser"]["seconds"]))
     if any("feedparser_nosanitize" in r for r in results):  # the product's own setting
         row("floor: feedparser, no sanitize", lambda r: _s(r["feedparser_nosanitize"]["seconds"]))
         row(
@@ -636,6 +659,12 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", type=Path, help="run the first briefs run under cProfile into DIR"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also run the product from this source tree (e.g. an earlier commit's checkout) on"
+        " each size, right after the first run: before/after in one invocation",
+    )
     parser.add_argument(
         "--serve",
         metavar="SIZE",

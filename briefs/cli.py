@@ -552,6 +552,8 @@ def _source_rows(config: Config, now: dt.datetime) -> list[dict[str, Any]]:
                 "last_success": st.last_success.isoformat() if st and st.last_success else None,
                 "next_poll": st.next_poll.isoformat() if st and st.next_poll else None,
                 "due": src.enabled and not skipped,
+                "parser": st.parser if st else None,
+                "parser_fallback": st.parser_fallback if st else None,
                 "articles_7_days": recent.get(src.id, 0),
                 "articles_total": total.get(src.id, 0),
             }
@@ -573,7 +575,9 @@ def sources_list(state: State, as_json: bool) -> None:
     For each source: the last status (HTTP status, "ok" for files, "disabled" after a 410),
     consecutive failures, the last error, when it was last polled and will next be polled (in
     UTC; "due" when that time has come), and how many of its articles were published in the
-    last 7 days and in all. A source whose feed moved permanently shows its new address.
+    last 7 days and in all. A source whose feed moved permanently shows its new address. The
+    JSON also says which parser read its last document ("fastfeedparser", or "feedparser" with
+    the reason in "parser_fallback"; "jsonfeed").
 
     \b
     Example:
@@ -904,6 +908,7 @@ def evaluate() -> None:
     Example:
       briefs eval extract ../shared/data/article-extraction-benchmark
       briefs eval group ../shared/data/mmds2025-news-clustering/dev.jsonl --lang en
+      briefs eval developing stories-by-day.jsonl
     """
 
 
@@ -1398,6 +1403,30 @@ def eval_group_cmd(state: State, path: str, lang: str | None, text_mode: str) ->
     records = load_records(path, lang)
     result = evaluate_grouping(records, settings, text_mode)  # type: ignore[arg-type]
     click.echo(json.dumps(result))
+
+
+@evaluate.command("developing")
+@click.argument("path", metavar="FILE.jsonl", type=click.Path(dir_okay=False))
+@_errors
+def eval_developing_cmd(path: str) -> None:
+    """Feed labelled articles day by day through grouping, summarizing and edition building, and
+    check that each later day's edition leads a developing story with that day's news.
+
+    FILE.jsonl is in the format `briefs eval group` reads (id, title, text, optional summary,
+    date as YYYY-MM-DD or an ISO timestamp, story_id). For every gold story with reports on two
+    or more days, at each later day, the edition's story is checked: does its lead sentence, and
+    does its headline, come from that day's reports? Prints one JSON object: stories, editions,
+    lead_share, headline_share. Uses the default settings.
+
+    \b
+    Example:
+      briefs eval developing stories-by-day.jsonl
+    """
+    import json
+
+    from briefs.evaluate.developing import evaluate_developing, load_day_records
+
+    click.echo(json.dumps(evaluate_developing(load_day_records(path))))
 
 
 def _global_after(ctx: click.Context, param: click.Parameter, value: Any) -> None:

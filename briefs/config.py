@@ -153,6 +153,9 @@ class BriefSettings:
     slots: tuple[str, ...] = ()
     slot: str = ""
     email_max_bytes: int = 100_000
+    # A story with no report since the previous edition: "drop" it, or "mark" it "no new
+    # reports" and rank it below every story with news.
+    nothing_new: str = "drop"
 
     def slot_times(self) -> dict[str, dt.time | None]:
         """Configured slots in order, each with its local cut-off time (None: end of day)."""
@@ -397,6 +400,10 @@ def _build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str
         )
     if summary.sentences < 1 or summary.words < 1:
         raise ConfigError(f"{path}: summary.sentences and summary.words must be at least 1")
+    if brief.nothing_new not in ("drop", "mark"):
+        raise ConfigError(
+            f'{path}: brief.nothing_new must be "drop" or "mark", not {brief.nothing_new!r}'
+        )
     if brief.date not in ("today", "latest"):
         raise ConfigError(f'{path}: brief.date must be "today" or "latest", not {brief.date!r}')
     _check_brief(path, brief)

@@ -28,6 +28,7 @@ import time
 import zoneinfo
 from collections.abc import Callable, Sequence, Set
 from email.message import EmailMessage
+from typing import Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -84,7 +85,7 @@ from briefs.models import (
     Summary,
 )
 from briefs.publish import Publisher
-from briefs.rank import rank_stories
+from briefs.rank import rank_key, rank_stories
 from briefs.render import Renderer, display_brief, template_dirs
 from briefs.store import Store, open_store
 from briefs.timing import Timings
@@ -532,16 +533,25 @@ def _brief_story(
     previous: dict[str, int],
     zone: zoneinfo.ZoneInfo,
     edition: Edition,
+    since: dt.datetime,
+    nothing_new: str = "drop",
 ) -> BriefStory | None:
-    """A story as an edition sees it, with a provisional summary (no sentences yet)."""
+    """A story as an edition sees it, with a provisional summary (no sentences yet).
+
+    Its news starts at ``since`` (the previous edition's cut-off, else the edition's day): a
+    story with no report since then, and none that reached the store after the previous
+    edition counted it, is not news: dropped, or kept as "quiet" when ``nothing_new`` is
+    "mark".
+    """
     first = min(a.published for a in members)
     in_previous = story.id in previous
     grown = len(members) - previous.get(story.id, 0)
-    if in_previous and grown <= 0:
-        return None  # already served, nothing new since: not news
+    fresh = sum(1 for a in members if a.published >= since)
+    added = max(fresh, grown) if in_previous else fresh
+    if added <= 0 and nothing_new != "mark":
+        return None  # already told, or older than this edition's news: not news
     developing = first < day_start
     day = (edition.date - first.astimezone(zone).date()).days + 1
-    added = grown if in_previous else sum(1 for a in members if a.published >= day_start)
     trimmed = dataclasses.replace(
         story,
         article_ids=tuple(a.id for a in members),
@@ -554,13 +564,16 @@ def _brief_story(
         sentences=(),
         outlets=tuple(dict.fromkeys(reports or [a.outlet for a in members])),
     )
+    status: Literal["new", "developing", "quiet"] = "developing" if developing else "new"
     return BriefStory(
         story=trimmed,
         summary=provisional,
         articles=tuple(members),
-        status="developing" if developing else "new",
+        status="quiet" if added <= 0 else status,
         day=max(day, 1),
-        added=added,
+        added=max(added, 0),
+        since=since,
+        told=in_previous,
     )
 
 
@@ -598,6 +611,7 @@ def _stories_as_of(
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     cutoff = edition_cutoff(config, edition)
     day_start = _day_start(edition, zone)
+    since = _previous_cutoff(config, store, edition) or day_start
     ids = [i for s in stories for i in s.article_ids]
     by_id = {a.id: a for a in store.articles(ids, texts=texts)}
     out: list[BriefStory] = []
@@ -606,7 +620,9 @@ def _stories_as_of(
         members = [a for a in members if a.published < cutoff]
         if not members:
             continue
-        item = _brief_story(story, members, day_start, previous, zone, edition)
+        item = _brief_story(
+            story, members, day_start, previous, zone, edition, since, config.brief.nothing_new
+        )
         if item is not None:
             out.append(item)
     return out
@@ -653,23 +669,44 @@ def _story_items(
     return items
 
 
-def _previous_counts(config: Config, store: Store, edition: Edition) -> dict[str, int]:
-    """Story sizes in the edition before this one (by cut-off; empty if there is none)."""
+def _previous_edition(config: Config, store: Store, edition: Edition) -> EditionRecord | None:
+    """The edition before this one (by cut-off), if one was built."""
     cutoff = edition_cutoff(config, edition)
     built = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
     earlier = [
         r for r in built if r.edition != edition and edition_cutoff(config, r.edition) < cutoff
     ]
-    return dict(earlier[0].story_counts) if earlier else {}
+    return earlier[0] if earlier else None
+
+
+def _previous_counts(config: Config, store: Store, edition: Edition) -> dict[str, int]:
+    """Story sizes in the edition before this one (by cut-off; empty if there is none)."""
+    record = _previous_edition(config, store, edition)
+    return dict(record.story_counts) if record else {}
+
+
+def _previous_cutoff(config: Config, store: Store, edition: Edition) -> dt.datetime | None:
+    """When the edition before this one closed (None if there is none): where its news ends."""
+    record = _previous_edition(config, store, edition)
+    return edition_cutoff(config, record.edition) if record else None
 
 
 def _summarized(items: Sequence[BriefStory], config: Config) -> list[BriefStory]:
     """The stories with their summaries made."""
     from briefs.summarize import summarize_story
 
+    zone = zoneinfo.ZoneInfo(config.brief.timezone)
     return [
         dataclasses.replace(
-            item, summary=summarize_story(item.story, item.articles, config.summary)
+            item,
+            summary=summarize_story(
+                item.story,
+                item.articles,
+                config.summary,
+                since=item.since,
+                zone=zone,
+                told=item.told,
+            ),
         )
         for item in items
     ]
@@ -704,9 +741,7 @@ def _rank_and_summarize(
     with timings.stage("rank"):
         every = max(len(candidates), 1)
         uncapped = dataclasses.replace(settings, max_stories=every, max_per_outlet=every)
-        order = sorted(
-            rank_stories(candidates, uncapped, sources, now), key=lambda s: (-s.score, s.story.id)
-        )
+        order = sorted(rank_stories(candidates, uncapped, sources, now), key=rank_key)
     pool: list[BriefStory] = []
     picked: list[BriefStory] = []
     taken = 0

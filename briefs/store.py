@@ -67,6 +67,9 @@ feed_state = sa.Table(
     sa.Column("floor_minutes", sa.Integer),
     sa.Column("site_url", sa.Text),
     sa.Column("feed_title", sa.Text),
+    # schema 7
+    sa.Column("parser", sa.Text),
+    sa.Column("parser_fallback", sa.Text),
 )
 
 articles = sa.Table(
@@ -212,7 +215,7 @@ quarantine = sa.Table(
 # Articles whose sketches are written per statement (each has 32 band rows).
 SKETCH_BATCH = 2000
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # The dates the store accepts and keeps (see briefs.ingest.bounds.STORED_RANGE): far enough
 # from datetime's limits that no stage's window arithmetic can overflow.
@@ -269,12 +272,18 @@ def _add_quarantine(conn: Connection) -> None:
     metadata.create_all(conn, tables=[quarantine], checkfirst=True)
 
 
+def _add_parser_columns(conn: Connection) -> None:
+    """Issue 21 (fast parsing): which parser read each source's last document, and why."""
+    _add_columns(conn, feed_state, ("parser", "parser_fallback"))
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_deliveries,
     2: _migrate_2_to_3,
     3: _add_story_links,
     4: _renumber_sketches,
     5: _add_quarantine,
+    6: _add_parser_columns,
 }
 
 
@@ -500,6 +509,8 @@ class Store:
             floor_minutes=row.floor_minutes,
             site_url=row.site_url,
             feed_title=row.feed_title,
+            parser=row.parser,
+            parser_fallback=row.parser_fallback,
         )
 
     def save_feed_state(self, state: FeedState, conn: Connection | None = None) -> None:
@@ -526,6 +537,8 @@ class Store:
                 "floor_minutes": s.floor_minutes,
                 "site_url": s.site_url,
                 "feed_title": s.feed_title,
+                "parser": s.parser,
+                "parser_fallback": s.parser_fallback,
             }
             for s in states
         }

@@ -15,6 +15,7 @@ from briefs.ingest.parse import ParsedFeed, parse_feed
 from briefs.ingest.urls import canonical_url
 from briefs.models import Source
 from tests.conftest import shared_path
+from tests.test_parse_paths import EXCEPTIONS
 
 SRC = Source("t", "feed", "https://feeds.example.org/feed")
 NOW = dt.datetime(2026, 2, 18, 12, tzinfo=dt.UTC)
@@ -79,11 +80,18 @@ def test_every_feedparser_test_file_goes_through_ingest() -> None:
             checked += 1
             if name in SCRIPT_LEAKS:
                 assert got and expected.endswith(got) and "function" not in got, (name, got)
-            elif got != expected:
+            elif got != expected and not _excepted(name, index, key):
                 disagreements.append((name, key, expected, got or ""))
     assert not_feeds == ["illformed/rss_empty_document.xml"]
     assert checked >= 140
     assert disagreements == []
+
+
+def _excepted(name: str, index: str | None, key: str) -> bool:
+    """A difference of the fast path from feedparser listed (and justified) in test_parse_paths."""
+    field = {"title": "title", "link": "url"}[key] if index is not None else f"feed.{key}"
+    field = "feed.site_url" if field == "feed.link" else field
+    return field in EXCEPTIONS.get(f"feedparser-testsuite/{name}", set())
 
 
 def _value(parsed: ParsedFeed, index: str | None, key: str) -> str | None:
@@ -98,7 +106,7 @@ def _value(parsed: ParsedFeed, index: str | None, key: str) -> str | None:
 # file: (items, with an image, with full content in the feed)
 SNAPSHOTS = {
     "bbc-news-world.xml": (33, 33, 0),
-    "nyt-world.xml": (57, 51, 40),
+    "nyt-world.xml": (57, 51, 0),  # its plain-text media:description is a caption, not a body
     "aljazeera-all.xml": (25, 0, 0),
     "cbsnews-world.xml": (30, 0, 0),  # its <image> inside items is not RSS
     "npr-world.xml": (10, 5, 5),  # only tracking pixels in the other five

@@ -47,7 +47,7 @@ def test_run_on_seeds_writes_the_brief(seeds_copy: Path, tmp_path: Path) -> None
     stories = md.split("\n### ")[1:]
     assert len(stories) >= 5
     for story in stories:
-        assert "Sources:\n- [" in story, story[:200]
+        assert "\nCoverage (" in story and "\n- " in story.split("\nCoverage (")[1], story[:200]
     assert any(
         int(s.split(" outlets:")[0].rsplit(" ", 1)[-1]) >= 3 for s in stories if " outlets:" in s
     )

@@ -292,3 +292,27 @@ def test_a_source_without_a_title_gets_a_clean_publisher_name(
         outlets = dict(db.execute("SELECT source_id, outlet FROM articles"))
     assert outlets["untitled"] == "news.example.org"  # only a section title: the site host
     assert {outlets[k] for k in outlets if k != "untitled"} == {"NYT", "Japan Today"}
+
+
+def test_sources_list_says_which_parser_read_each_feed(tmp_path: Path, server: FeedServer) -> None:
+    """A plain feed is read by fastfeedparser; one with a DTD by feedparser, with the reason."""
+    server.routes["/fast.xml"] = static(FEED)
+    server.routes["/dtd.xml"] = static(
+        FEED.replace(b"<rss", b'<!DOCTYPE rss [<!ENTITY co "Co">]><rss', 1)
+    )
+    cfg = make_config(
+        tmp_path,
+        "".join(
+            f'\n[[sources]]\nid = "{n}"\nurl = "{server.url(f"/{n}.xml")}"\n'
+            for n in ("fast", "dtd")
+        )
+        + '\n[brief]\ndate = "latest"\n',
+    )
+    code, out = invoke("--config", str(cfg), "run")
+    assert code == 0, out
+    code, out = invoke("--config", str(cfg), "sources", "list", "--json")
+    rows = {row["id"]: row for row in json.loads(out)}
+    assert (rows["fast"]["parser"], rows["fast"]["parser_fallback"]) == ("fastfeedparser", None)
+    assert rows["dtd"]["parser"] == "feedparser"
+    assert rows["dtd"]["parser_fallback"] == "document type declaration"
+    assert rows["fast"]["status"] == rows["dtd"]["status"] == "200"  # the same two articles

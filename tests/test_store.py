@@ -150,7 +150,7 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
         )
     store = open_store(str(path))
     # 1 -> 2 (deliveries) -> 3 (ingest) -> 4 (story links) -> 5 (numbered sketches)
-    assert store.schema_version() == SCHEMA_VERSION == 6
+    assert store.schema_version() == SCHEMA_VERSION == 7
     state = store.feed_state("s")
     assert state == FeedState(
         "s",

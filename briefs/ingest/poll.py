@@ -499,6 +499,8 @@ def _parsed(
         floor_minutes=_floor(feed.ttl_minutes, max_age),
         site_url=feed.site_url or state.site_url,
         feed_title=feed.title or state.feed_title,
+        parser=feed.parser,
+        parser_fallback=feed.fallback,
     )
     if parsed.entries > len(feed.articles):
         status = f"{status}, kept the newest {len(feed.articles)} of {parsed.entries} entries"
