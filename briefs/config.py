@@ -275,6 +275,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "fetch.max_pages": (0, 1_000_000),
     "fetch.extract_workers": (0, 256),
     "fetch.parse_workers": (0, 256),
+    "fetch.parse_timeout": (0.1, 86_400),
     "group.window_hours": (1, 8760),
     "group.threshold": (0.0001, 1),
     "group.half_life_hours": (0, 87_600),

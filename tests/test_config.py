@@ -181,7 +181,7 @@ def test_absurd_numbers_in_file_and_environment_are_one_line_errors(
 ) -> None:
     section, _, name = key.partition(".")
     if section == "sources":
-        text = f"[[sources]]\nurl = 'a.xml'\n{name} = {value}\n"
+        text = f"[[sources]]\nurl = 'https://news.example.org/a.xml'\n{name} = {value}\n"
     else:
         text = f"[{section}]\n{name} = {value}\n"
     with pytest.raises(ConfigError) as info:
