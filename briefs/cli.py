@@ -459,7 +459,7 @@ def editions_list(state: State) -> None:
     Example:
       briefs --config seeds/briefs.toml editions list
     """
-    from briefs.pipeline import ARCHIVE_LIMIT
+    from briefs.edition import ARCHIVE_LIMIT
 
     config = state.config()
     store = open_store(config.database)
@@ -489,8 +489,8 @@ def editions_delete(state: State, edition_id: str, wait_seconds: float) -> None:
     Example:
       briefs --config seeds/briefs.toml editions delete 2024-04-05
     """
+    from briefs.edition import delete_edition
     from briefs.lock import named_lock
-    from briefs.pipeline import delete_edition
 
     config = state.config()
     with named_lock(config, "build").hold(wait_seconds, doing="briefs editions delete"):
@@ -1067,7 +1067,7 @@ def send(
       BRIEFS_SMTP_PASSWORD=... briefs send --edition 2024-04-06 --to me@example.org
       briefs send --dry-run
     """
-    from briefs.pipeline import deliver_edition
+    from briefs.deliver import deliver_edition
 
     config = state.config()
     store = open_store(config.database)

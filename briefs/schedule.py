@@ -37,18 +37,15 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from briefs.config import Config, cron_trigger, split_edition
+from briefs.deliver import deliver_edition
+from briefs.edition import build_edition, edition_for
 from briefs.errors import BriefsError, DeliveryError, LockError
 from briefs.lock import named_lock
 from briefs.mail import SmtpMailer, recipient_key, smtp_password
 from briefs.models import DeliveryReport, Edition, EditionRecord, FeedState, Source
-from briefs.pipeline import (
-    Timings,
-    build_edition,
-    deliver_edition,
-    edition_for,
-    poll_and_group,
-)
+from briefs.pipeline import poll_and_group
 from briefs.store import Store, open_store
+from briefs.timing import Timings
 
 __all__ = [
     "Daemon",

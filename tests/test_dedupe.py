@@ -10,8 +10,9 @@ from pathlib import Path
 from briefs.config import load_config
 from briefs.ingest.dedupe import estimate_similarity, link_duplicates, sketch_text
 from briefs.models import Article, Printing
-from briefs.pipeline import Timings, poll_and_group
+from briefs.pipeline import poll_and_group
 from briefs.store import open_store
+from briefs.timing import Timings
 
 T0 = dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
 
@@ -213,7 +214,7 @@ def test_signatures_do_not_depend_on_the_process(tmp_path: Path) -> None:
 
 
 def test_upgrade_to_numbered_sketches_sketches_the_window_again(tmp_path: Path) -> None:
-    from briefs.pipeline import link_copies, resketch_window
+    from briefs.collect import link_copies, resketch_window
     from briefs.store import SCHEMA_VERSION
 
     path = tmp_path / "b.db"

@@ -13,9 +13,10 @@ from click.testing import CliRunner
 
 from briefs.cli import cli
 from briefs.config import Config, load_config
+from briefs.deliver import deliver_edition
 from briefs.errors import ConfigError, DeliveryError
 from briefs.mail import address_message, load_message
-from briefs.pipeline import deliver_edition, run
+from briefs.pipeline import run
 from briefs.store import Store, open_store
 from tests.servers import SmtpServer, free_port, self_signed_cert
 

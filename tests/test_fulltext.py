@@ -19,8 +19,9 @@ from briefs.ingest.extract import extract_text, fetch_full_texts, needs_full_tex
 from briefs.ingest.fetch import make_client
 from briefs.ingest.netguard import GuardedTransport, check_url, is_public_address
 from briefs.models import Article, PageRecord
-from briefs.pipeline import Timings, poll_and_group
+from briefs.pipeline import poll_and_group
 from briefs.store import open_store
+from briefs.timing import Timings
 from tests.feedserver import FeedServer, feed_server, rss, static
 
 NOW = dt.datetime(2024, 4, 6, 12, tzinfo=dt.UTC)

@@ -16,7 +16,8 @@ from pathlib import Path
 import lxml.etree
 
 from briefs.config import load_config
-from briefs.pipeline import build_edition, run
+from briefs.edition import build_edition
+from briefs.pipeline import run
 from briefs.store import open_store
 from briefs.summarize import clean_sentence
 from briefs.text import split_sentences

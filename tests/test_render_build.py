@@ -177,7 +177,7 @@ def test_story_feed_follows_a_developing_story(site: Path) -> None:
 
 
 def test_default_slot_is_the_one_still_open(site: Path) -> None:
-    from briefs.pipeline import edition_cutoff, edition_for
+    from briefs.edition import edition_cutoff, edition_for
     from briefs.store import open_store
 
     config = load_config(site / "briefs.toml")

@@ -13,16 +13,16 @@ from click.testing import CliRunner
 
 from briefs.cli import cli
 from briefs.config import Config, load_config
-from briefs.models import Article, BriefStory, PollResult, Story
-from briefs.pipeline import (
+from briefs.edition import (
     _previous_counts,
     _rank_and_summarize,
     _stories_as_of,
     _summarized,
     edition_cutoff,
     edition_for,
-    poll_and_group,
 )
+from briefs.models import Article, BriefStory, PollResult, Story
+from briefs.pipeline import poll_and_group
 from briefs.rank import rank_stories
 from briefs.store import open_store
 from briefs.timing import Timings
@@ -259,16 +259,16 @@ def _day_with_copies() -> list[Article]:
 def test_linking_copies_in_batches_links_what_one_pass_links(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from briefs import pipeline
+    from briefs import collect
 
     found: list[dict[str, str | None]] = []
     for batch, texts in ((10_000, 10_000), (4, 3), (1, 1)):
-        monkeypatch.setattr(pipeline, "LINK_BATCH", batch)
-        monkeypatch.setattr(pipeline, "TEXT_BATCH", texts)
+        monkeypatch.setattr(collect, "LINK_BATCH", batch)
+        monkeypatch.setattr(collect, "TEXT_BATCH", texts)
         store = open_store(str(tmp_path / f"l{batch}.db"))
         day = _day_with_copies()
         store.add_articles(day)
-        linked = pipeline.link_copies(store, store.ungrouped_ids())
+        linked = collect.link_copies(store, store.ungrouped_ids())
         got = {a.id: a.duplicate_of for a in store.articles([a.id for a in day])}
         assert linked == sum(1 for v in got.values() if v)
         found.append(got)

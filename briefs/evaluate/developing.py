@@ -5,7 +5,7 @@ Reads the JSON Lines format ``briefs eval group`` reads: ``id``, ``title``, ``te
 UTC when it names no zone) and the gold ``story_id``. The articles are fed day by day (UTC
 days) through the product itself: stored in a SQLite file in a temporary folder, linked to
 their copies, grouped (:func:`briefs.pipeline.group_pending`), and one edition built per day
-(:func:`briefs.pipeline.build_edition`: summarizing, ranking and rendering as a run does, with
+(:func:`briefs.edition.build_edition`: summarizing, ranking and rendering as a run does, with
 no cap on stories so that ranking does not decide what is checked).
 
 For every gold story with reports on two or more days, at each later day that brings it new
@@ -136,7 +136,9 @@ def _config(folder: Path, summary: SummarySettings, group: GroupSettings) -> Con
 
 def _editions(records: Sequence[DayRecord], config: Config) -> dict[dt.date, Brief]:
     """Build one edition per UTC day, feeding each day's articles in first."""
-    from briefs.pipeline import build_edition, group_pending, link_copies
+    from briefs.collect import link_copies
+    from briefs.edition import build_edition
+    from briefs.pipeline import group_pending
     from briefs.store import open_store
 
     by_day: dict[dt.date, list[Article]] = defaultdict(list)

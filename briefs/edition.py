@@ -1,0 +1,614 @@
+"""Edition building: which edition, its window, its stories as of its cut-off, ranking and
+summarizing, the outputs written, the freshness stamp, and the per-story feed items.
+
+The second half of a run (:func:`briefs.pipeline.run` and :func:`briefs.pipeline.build`).
+Only the stories that can make the edition are summarized: ranking does not read summaries, so
+the candidates are put in rank order first and summarized in that order until the edition is
+full (tens of summaries, not thousands).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import zoneinfo
+from collections.abc import Sequence
+from email.message import EmailMessage
+from typing import Literal
+from urllib.parse import urlsplit
+
+from briefs import __version__
+from briefs.config import SLOT_NAME, Config, split_edition
+from briefs.errors import (
+    BriefsError,
+    ConfigError,
+    StoreError,
+)
+from briefs.feeds import (
+    EDITION_FEEDS,
+    STORY_FEEDS,
+    FeedInfo,
+    FeedItem,
+    build_feeds,
+    edition_items,
+    story_item,
+)
+from briefs.mail import (
+    build_message,
+)
+from briefs.models import (
+    Article,
+    Brief,
+    BriefStory,
+    Edition,
+    EditionRecord,
+    Story,
+    Summary,
+)
+from briefs.publish import Publisher
+from briefs.rank import rank_key, rank_stories
+from briefs.render import Renderer, display_brief, template_dirs
+from briefs.store import Store, open_store
+from briefs.timing import Timings
+
+__all__ = [
+    "ARCHIVE_LIMIT",
+    "build_edition",
+    "built_from",
+    "delete_edition",
+    "edition_cutoff",
+    "edition_for",
+    "edition_stamp",
+    "edition_window",
+    "email_wanted",
+    "known_slots",
+    "remember_build",
+    "site_host",
+    "up_to_date",
+    "write_edition",
+]
+
+log = logging.getLogger(__name__)
+
+# Editions listed in the archive (and read to find the previous edition of a slot).
+ARCHIVE_LIMIT = 1000
+
+
+def site_host(url: str) -> str:
+    return urlsplit(url).hostname or "localhost"
+
+
+def edition_for(
+    config: Config,
+    store: Store,
+    date: dt.date | None,
+    now: dt.datetime,
+    slot: str | None = None,
+) -> Edition:
+    """The edition to build: the given date, else today (or the newest article's day) locally;
+    the given slot, else the configured default, else the first slot whose cut-off is still
+    ahead of ``now`` on that day (the last slot once all have passed)."""
+    zone = zoneinfo.ZoneInfo(config.brief.timezone)
+    if date is None:
+        latest = store.latest_published() if config.brief.date == "latest" else None
+        date = (latest or now).astimezone(zone).date()
+    slots = config.brief.slot_times()
+    chosen = config.brief.slot if slot is None else slot
+    known = known_slots(config)
+    if chosen and chosen not in known:
+        if not known:
+            raise ConfigError(
+                f"{config.path}: no slot {chosen!r}: no slots are configured (set brief.slots, "
+                'e.g. ["morning@07:00", "evening@18:00"], or leave out --slot)'
+            )
+        where = "brief.slots" if slots else "brief.slot and schedule.editions"
+        raise ConfigError(f"{config.path}: no slot {chosen!r} in {where} ({', '.join(known)})")
+    if chosen and not SLOT_NAME.match(chosen):
+        raise ConfigError(f"slot {chosen!r}: a slot name is lowercase letters, digits and '-'")
+    if not chosen and slots:
+        chosen = list(slots)[-1]
+        for name in slots:
+            if edition_cutoff(config, Edition(date, name)) > now:
+                chosen = name
+                break
+    return Edition(date, chosen)
+
+
+def known_slots(config: Config) -> list[str]:
+    """The slot names an edition may have: brief.slots, else brief.slot and the names given to
+    schedule.editions (a daemon may name its editions without brief.slots)."""
+    if config.brief.slots:
+        return list(config.brief.slot_times())
+    named = [config.brief.slot] + [split_edition(e)[0] for e in config.schedule.editions]
+    return list(dict.fromkeys(n for n in named if n))
+
+
+def edition_cutoff(config: Config, edition: Edition) -> dt.datetime:
+    """The moment (UTC) an edition closes: its slot's local cut-off, else the end of its day."""
+    zone = zoneinfo.ZoneInfo(config.brief.timezone)
+    when = config.brief.slot_times().get(edition.slot) if edition.slot else None
+    if when is None:
+        end = dt.datetime.combine(edition.date + dt.timedelta(days=1), dt.time(0, 0), zone)
+    else:
+        end = dt.datetime.combine(edition.date, when, zone)
+    return end.astimezone(dt.UTC)
+
+
+def edition_window(config: Config, edition: Edition) -> tuple[dt.datetime, dt.datetime]:
+    """The stories an edition is built from: those updated in ``brief.window_hours`` before its
+    cut-off. The one definition both the build and the freshness stamp read."""
+    cutoff = edition_cutoff(config, edition)
+    return cutoff - dt.timedelta(hours=config.brief.window_hours), cutoff
+
+
+def _day_start(edition: Edition, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(edition.date, dt.time(0, 0), zone).astimezone(dt.UTC)
+
+
+def _brief_story(
+    story: Story,
+    members: list[Article],
+    day_start: dt.datetime,
+    previous: dict[str, int],
+    zone: zoneinfo.ZoneInfo,
+    edition: Edition,
+    since: dt.datetime,
+    nothing_new: str = "drop",
+) -> BriefStory | None:
+    """A story as an edition sees it, with a provisional summary (no sentences yet).
+
+    Its news starts at ``since`` (the previous edition's cut-off, else the edition's day): a
+    story with no report since then, and none that reached the store after the previous
+    edition counted it, is not news: dropped, or kept as "quiet" when ``nothing_new`` is
+    "mark".
+    """
+    first = min(a.published for a in members)
+    in_previous = story.id in previous
+    grown = len(members) - previous.get(story.id, 0)
+    fresh = sum(1 for a in members if a.published >= since)
+    added = max(fresh, grown) if in_previous else fresh
+    if added <= 0 and nothing_new != "mark":
+        return None  # already told, or older than this edition's news: not news
+    developing = first < day_start
+    day = (edition.date - first.astimezone(zone).date()).days + 1
+    trimmed = dataclasses.replace(
+        story,
+        article_ids=tuple(a.id for a in members),
+        last_updated=max(a.published for a in members),
+    )
+    reports = [a.outlet for a in members if not a.duplicate_of]
+    provisional = Summary(
+        story_id=story.id,
+        headline=story.title or next((a.title for a in members if a.title), ""),
+        sentences=(),
+        outlets=tuple(dict.fromkeys(reports or [a.outlet for a in members])),
+    )
+    status: Literal["new", "developing", "quiet"] = "developing" if developing else "new"
+    return BriefStory(
+        story=trimmed,
+        summary=provisional,
+        articles=tuple(members),
+        status="quiet" if added <= 0 else status,
+        day=max(day, 1),
+        added=max(added, 0),
+        since=since,
+        told=in_previous,
+    )
+
+
+def _ordered(config: Config, records: list[EditionRecord]) -> list[EditionRecord]:
+    """Editions newest first by when they close (slots of one day in their configured order)."""
+    return sorted(
+        records, key=lambda r: (edition_cutoff(config, r.edition), r.edition.id), reverse=True
+    )
+
+
+def _failed_sources(config: Config, store: Store) -> tuple[tuple[str, str], ...]:
+    """Enabled sources whose latest poll failed (for editions built without polling)."""
+    states = store.feed_states()
+    failed: list[tuple[str, str]] = []
+    for src in config.sources:
+        state = states.get(src.id)
+        if src.enabled and state and state.consecutive_failures and state.last_error:
+            failed.append((src.name, state.last_error))
+    return tuple(failed)
+
+
+def _stories_as_of(
+    config: Config,
+    store: Store,
+    edition: Edition,
+    stories: list[Story],
+    previous: dict[str, int],
+    *,
+    texts: bool = True,
+) -> list[BriefStory]:
+    """Stories as an edition saw them: members published before its cut-off (not summarized).
+
+    Without ``texts`` the members' texts are not read (see :func:`_with_texts`).
+    """
+    zone = zoneinfo.ZoneInfo(config.brief.timezone)
+    cutoff = edition_cutoff(config, edition)
+    day_start = _day_start(edition, zone)
+    since = _previous_cutoff(config, store, edition) or day_start
+    ids = [i for s in stories for i in s.article_ids]
+    by_id = {a.id: a for a in store.articles(ids, texts=texts)}
+    out: list[BriefStory] = []
+    for story in stories:
+        members = [by_id[i] for i in story.article_ids if i in by_id]
+        members = [a for a in members if a.published < cutoff]
+        if not members:
+            continue
+        item = _brief_story(
+            story, members, day_start, previous, zone, edition, since, config.brief.nothing_new
+        )
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _story_items(
+    config: Config,
+    store: Store,
+    renderer: Renderer,
+    archive: list[EditionRecord],
+    current: Brief,
+) -> list[FeedItem]:
+    """The per-story feed: the stories of the newest editions, each as of the latest edition
+    that carried it (same guid, new date and content when it develops), newest first."""
+    images = config.brief.images
+    limit = config.brief.story_feed_items
+    seen: set[str] = set()
+    items: list[FeedItem] = []
+    recent = archive[: config.brief.feed_items]
+    for i, rec in enumerate(recent):
+        if len(items) >= limit:
+            break
+        if rec.edition == current.edition:
+            host = current
+        else:
+            wanted = [sid for sid, _ in rec.story_counts if sid not in seen]
+            found = [st for st in (store.story(sid) for sid in wanted) if st is not None]
+            earlier = dict(archive[i + 1].story_counts) if i + 1 < len(archive) else {}
+            stories = _summarized(
+                _stories_as_of(config, store, rec.edition, found, earlier), config
+            )
+            host = Brief(
+                rec.edition, rec.built_at, config.brief.title, tuple(stories),
+                timezone=config.brief.timezone,
+            )  # fmt: skip
+        # feed items carry headlines as displayed (clean, cut to length), like the pages
+        for story in display_brief(host).stories:
+            if story.story.id in seen or len(items) >= limit:
+                continue
+            seen.add(story.story.id)
+            html = renderer.story_html(host, story)
+            items.append(story_item(config.brief.site_url, rec.edition, story, html, images))
+    items.sort(key=lambda it: (it.updated, it.guid), reverse=True)
+    return items
+
+
+def _previous_edition(config: Config, store: Store, edition: Edition) -> EditionRecord | None:
+    """The edition before this one (by cut-off), if one was built."""
+    cutoff = edition_cutoff(config, edition)
+    built = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
+    earlier = [
+        r for r in built if r.edition != edition and edition_cutoff(config, r.edition) < cutoff
+    ]
+    return earlier[0] if earlier else None
+
+
+def _previous_counts(config: Config, store: Store, edition: Edition) -> dict[str, int]:
+    """Story sizes in the edition before this one (by cut-off; empty if there is none)."""
+    record = _previous_edition(config, store, edition)
+    return dict(record.story_counts) if record else {}
+
+
+def _previous_cutoff(config: Config, store: Store, edition: Edition) -> dt.datetime | None:
+    """When the edition before this one closed (None if there is none): where its news ends."""
+    record = _previous_edition(config, store, edition)
+    return edition_cutoff(config, record.edition) if record else None
+
+
+def _summarized(items: Sequence[BriefStory], config: Config) -> list[BriefStory]:
+    """The stories with their summaries made."""
+    from briefs.summarize import summarize_story
+
+    zone = zoneinfo.ZoneInfo(config.brief.timezone)
+    return [
+        dataclasses.replace(
+            item,
+            summary=summarize_story(
+                item.story,
+                item.articles,
+                config.summary,
+                since=item.since,
+                zone=zone,
+                told=item.told,
+            ),
+        )
+        for item in items
+    ]
+
+
+def _with_texts(store: Store, items: Sequence[BriefStory]) -> list[BriefStory]:
+    """The stories with their members read whole (they were ranked without their texts)."""
+    full = {a.id: a for a in store.articles([a.id for it in items for a in it.articles])}
+    return [
+        dataclasses.replace(it, articles=tuple(full.get(a.id, a) for a in it.articles))
+        for it in items
+    ]
+
+
+def _rank_and_summarize(
+    candidates: list[BriefStory],
+    config: Config,
+    now: dt.datetime,
+    timings: Timings,
+    texts_from: Store | None = None,
+) -> list[BriefStory]:
+    """The edition's stories, summarized: the same as summarizing every candidate, then ranking.
+
+    Ranking scores breadth, recency and growth and filters on titles and texts; it does not read
+    a summary's sentences. So the candidates are put in score order once (no cap), then taken in
+    that order, summarized and ranked again with the caps until the edition is full or they run
+    out: the greedy pick over that prefix is the pick over them all. With ``texts_from``, the
+    candidates came without their members' texts, read from that store for those summarized.
+    """
+    settings = config.brief
+    sources = {s.id: s for s in config.sources}
+    with timings.stage("rank"):
+        every = max(len(candidates), 1)
+        uncapped = dataclasses.replace(settings, max_stories=every, max_per_outlet=every)
+        order = sorted(rank_stories(candidates, uncapped, sources, now), key=rank_key)
+    pool: list[BriefStory] = []
+    picked: list[BriefStory] = []
+    taken = 0
+    while len(picked) < settings.max_stories and taken < len(order):
+        batch = order[taken : taken + settings.max_stories - len(picked)]
+        taken += len(batch)
+        with timings.stage("summarize"):
+            if texts_from is not None:
+                batch = _with_texts(texts_from, batch)
+            pool += _summarized(batch, config)
+        with timings.stage("rank"):
+            picked = rank_stories(pool, settings, sources, now)
+    return picked
+
+
+def build_edition(
+    config: Config,
+    store: Store,
+    edition: Edition,
+    now: dt.datetime,
+    timings: Timings,
+    failed: tuple[tuple[str, str], ...] | None = None,
+    *,
+    email: bool | None = None,
+) -> tuple[Brief, list[str]]:
+    """Summarize, rank, render and publish one edition from what is stored.
+
+    ``failed`` lists the sources that failed in this run; None (a build without polling) takes
+    them from the stored health of each source. Re-building an edition replaces its files.
+    ``email``: write the email edition (.eml); None: when email is configured. An output that
+    cannot be made (the email over its size cap) is logged and left out; the others are written.
+    """
+    brief, files, _problems = write_edition(config, store, edition, now, timings, failed, email)
+    return brief, files
+
+
+def email_wanted(config: Config, asked: bool | None) -> bool:
+    """Whether to write the email edition: when asked, else when email is configured at all (a
+    server, or recipients for ``send --dry-run``)."""
+    if asked is not None:
+        return asked
+    return bool(config.email.host or config.email.recipients)
+
+
+def write_edition(
+    config: Config,
+    store: Store,
+    edition: Edition,
+    now: dt.datetime,
+    timings: Timings,
+    failed: tuple[tuple[str, str], ...] | None,
+    email: bool | None,
+) -> tuple[Brief, list[str], list[str]]:
+    """:func:`build_edition`, also returning the outputs that could not be made (one line each)."""
+    problems: list[str] = []
+    brief_cfg = config.brief
+    window_start, cutoff = edition_window(config, edition)
+    with timings.stage("rank"):
+        stories = store.stories_updated_since(window_start)
+        previous = _previous_counts(config, store, edition)
+        # Ranking reads the members' texts only to match mute/boost words: without them, the
+        # window's texts (hundreds of MB at 50k articles) are read for the summarized few only.
+        texts = bool(brief_cfg.mute or brief_cfg.boost)
+        candidates = [
+            c
+            for c in _stories_as_of(config, store, edition, stories, previous, texts=texts)
+            if c.story.last_updated >= window_start
+        ]
+    ranked = _rank_and_summarize(
+        candidates, config, min(now, cutoff), timings, None if texts else store
+    )
+    del candidates, stories
+    brief = Brief(
+        edition=edition,
+        generated_at=now,
+        title=brief_cfg.title,
+        stories=tuple(ranked),
+        failed_sources=_failed_sources(config, store) if failed is None else failed,
+        timezone=brief_cfg.timezone,
+    )
+    renderer = Renderer(
+        config.templates,
+        brief_cfg.timezone,
+        images=brief_cfg.images,
+        site_url=brief_cfg.site_url,
+        language=brief_cfg.language,
+        description=brief_cfg.description,
+    )
+    with timings.stage("render"):
+        markdown = renderer.markdown(brief)
+        fragment = renderer.html_fragment(brief)
+        shown = display_brief(brief)
+        store.record_edition(
+            edition,
+            now,
+            f"{shown.title}: {renderer.edition_name(edition)}",
+            {s.story.id: len(s.articles) for s in brief.stories},
+            fragment,
+            "; ".join(s.summary.headline for s in shown.stories[:5]),
+        )
+        archive = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
+        page = renderer.html_page(brief, archive)
+        latest = not archive or archive[0].edition == edition
+        index = renderer.html_page(brief, archive, is_index=True) if latest else None
+        archive_page = renderer.archive_page(brief_cfg.title, archive)
+        message: EmailMessage | None = None
+        if email_wanted(config, email):
+            # The email is one output among several: its size cap (or any failure of its own)
+            # leaves it out, never the pages and feeds.
+            try:
+                message = build_message(
+                    brief,
+                    renderer,
+                    domain=site_host(brief_cfg.site_url),
+                    max_bytes=brief_cfg.email_max_bytes,
+                )
+            except BriefsError as exc:
+                problems.append(f"{edition.id}.eml: {exc}")
+                log.warning("%s.eml not written: %s", edition.id, exc)
+    with timings.stage("feeds"):
+        info = FeedInfo(
+            brief_cfg.title, brief_cfg.description, brief_cfg.site_url, brief_cfg.language
+        )
+        feeds = build_feeds(
+            info, edition_items(brief_cfg.site_url, archive[: brief_cfg.feed_items]), now
+        )
+        story_info = dataclasses.replace(
+            info,
+            title=f"{brief_cfg.title}: stories",
+            description=f"{brief_cfg.title}, one item per story, updated as each story develops.",
+        )
+        feeds.update(
+            build_feeds(
+                story_info, _story_items(config, store, renderer, archive, brief), now, STORY_FEEDS
+            )
+        )
+    with timings.stage("write"):
+        out = Publisher(config.output)
+        out.write(f"{edition.id}.md", markdown)
+        out.write(f"{edition.id}.html", page)
+        if index is not None:
+            out.write("index.html", index)
+        out.write("archive.html", archive_page)
+        for name, data in feeds.items():
+            out.write(name, data)
+        if message is not None:
+            out.write(f"{edition.id}.eml", message.as_bytes())
+        elif email_wanted(config, email) and out.remove(f"{edition.id}.eml"):
+            # an older build's email must not be sent as this edition's
+            problems.append(f"{edition.id}.eml: the earlier one was removed")
+    return brief, [str(p) for p in out.written], problems
+
+
+# -- is the edition already up to date? -------------------------------------------------------
+
+
+def _stamp_key(edition: Edition) -> str:
+    return f"built:{edition.id}"
+
+
+def edition_stamp(
+    config: Config, store: Store, edition: Edition, failed: tuple[tuple[str, str], ...]
+) -> str:
+    """A digest of everything an edition is built from, short of the clock.
+
+    The settings and sources, the templates, briefs' version, the failed sources, the previous
+    edition and the members of every story in the edition's window: when none of these changed,
+    building again would write the same edition.
+    """
+    window_start, _ = edition_window(config, edition)
+    digest = hashlib.sha256()
+    digest.update(repr((__version__, config, edition, failed)).encode())
+    for folder in template_dirs(config.templates):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = path.stat()
+            digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\n".encode())
+    previous = _previous_counts(config, store, edition)
+    digest.update(json.dumps(previous, sort_keys=True).encode())
+    for story in sorted(store.stories_updated_since(window_start), key=lambda s: s.id):
+        digest.update(f"{story.id}:{','.join(story.article_ids)}\n".encode())
+    return digest.hexdigest()
+
+
+def up_to_date(
+    config: Config, store: Store, edition: Edition, stamp: str, email: bool = False
+) -> int | None:
+    """The edition's story count if it was built from exactly this and its files are there
+    (the .eml too when ``email``)."""
+    built = json.loads(store.get_meta(_stamp_key(edition)) or "{}")
+    if built.get("stamp") != stamp:
+        return None
+    out = Publisher(config.output)
+    wanted = ("md", "html", "eml") if email else ("md", "html")
+    if not all(out.path(f"{edition.id}.{ext}").is_file() for ext in wanted):
+        return None
+    return int(built.get("stories", 0))
+
+
+def built_from(
+    config: Config,
+    store: Store,
+    edition: Edition,
+    failed: tuple[tuple[str, str], ...],
+    email: bool | None,
+    rebuild: bool,
+) -> tuple[str, int | None]:
+    """The edition's stamp, and its story count when it is already built from exactly that (its
+    files there, the .eml too when the email is wanted); None when it must be built (or
+    ``rebuild``)."""
+    stamp = edition_stamp(config, store, edition, failed)
+    wanted = email_wanted(config, email)
+    return stamp, None if rebuild else up_to_date(config, store, edition, stamp, wanted)
+
+
+def remember_build(store: Store, edition: Edition, stamp: str, stories: int) -> None:
+    store.set_meta(_stamp_key(edition), json.dumps({"stamp": stamp, "stories": stories}))
+
+
+def delete_edition(
+    config: Config, edition_id: str, *, now: dt.datetime | None = None
+) -> tuple[list[str], Edition | None]:
+    """Delete a built edition: its record and files; then index, archive and feeds without it.
+
+    The newest remaining edition is built again (editions are reproducible from their cut-off),
+    which rewrites index.html, archive.html and every feed; with none left, those files go too.
+    Returns the files removed and the edition rebuilt (None if none is left).
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    store = open_store(config.database)
+    try:
+        if not store.delete_edition(edition_id):
+            known = ", ".join(store.edition_ids()[:10]) or "none"
+            raise StoreError(f"no edition {edition_id!r} was built (newest: {known})")
+        out = Publisher(config.output)
+        names = [f"{edition_id}.{ext}" for ext in ("md", "html", "eml")]
+        removed = [name for name in names if out.remove(name)]
+        remaining = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
+        if not remaining:
+            feeds = [n for f in (EDITION_FEEDS, STORY_FEEDS) for n in (f.rss, f.atom, f.json)]
+            shared = ["index.html", "archive.html", *feeds]
+            removed += [name for name in shared if out.remove(name)]
+            return removed, None
+        newest = remaining[0].edition
+        build_edition(config, store, newest, now, Timings())
+    finally:
+        store.close()
+    log.info("deleted edition %s; rebuilt %s for the index and feeds", edition_id, newest.id)
+    return removed, newest
