@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from briefs.errors import ConfigError
+from briefs.address import check_address
+from briefs.errors import ConfigError, DeliveryError
 from briefs.models import Source
 
 __all__ = [
@@ -545,9 +546,6 @@ def _check_email(path: Path, email: EmailSettings) -> EmailSettings:
         )
     if not email.host:
         return email
-    from briefs.errors import DeliveryError
-    from briefs.mail import check_address
-
     if not email.sender:
         raise ConfigError(f"{path}: email.sender is needed when email.host is set")
     for key, value in [("email.sender", email.sender)] + [

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 
+from briefs.address import header_text, recipient_key
 from briefs.config import Config, EmailSettings
 from briefs.edition import site_host
 from briefs.errors import (
@@ -22,14 +23,7 @@ from briefs.errors import (
     TransientDeliveryError,
 )
 from briefs.lock import named_lock
-from briefs.mail import (
-    SmtpMailer,
-    address_message,
-    header_text,
-    load_message,
-    recipient_key,
-    smtp_password,
-)
+from briefs.mail import SmtpMailer, address_message, load_message, smtp_password
 from briefs.models import Delivery, DeliveryReport
 from briefs.publish import Publisher
 from briefs.store import Store

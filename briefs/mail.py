@@ -23,33 +23,27 @@ import email.policy
 import email.utils
 import logging
 import os
-import re
 import smtplib
 import ssl
-import unicodedata
 from collections.abc import Callable, Sequence
-from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
 
 import css_inline
 
+from briefs.address import check_address, header_text, recipient_key
 from briefs.config import EmailSettings
 from briefs.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from briefs.models import Brief
 from briefs.render import Renderer
-from briefs.text import strip_controls
 
 __all__ = [
     "MAX_EMAIL_BYTES",
     "SmtpMailer",
     "address_message",
     "build_message",
-    "check_address",
-    "header_text",
     "load_message",
-    "recipient_key",
     "smtp_password",
 ]
 
@@ -57,26 +51,6 @@ log = logging.getLogger(__name__)
 
 # Gmail clips messages whose HTML is larger than about 102 KB; stay clear of it.
 MAX_EMAIL_BYTES = 100_000
-
-
-def header_text(value: str, limit: int = 200) -> str:
-    """Text safe for a header value: one line, no control characters, bounded length.
-
-    Line and paragraph separators and control characters become spaces. An RFC 2047
-    encoded-word lookalike ("=?utf-8?q?...?=") in feed text would be *decoded* by the email
-    package when assigned to a header, smuggling CR/LF back in; a word joiner between "=" and
-    "?" keeps it literal text.
-    """
-    value = strip_controls(value)  # C1 controls and bidi overrides too
-    cleaned = "".join(" " if unicodedata.category(c) in _BREAKING else c for c in value)
-    cleaned = " ".join(cleaned.split()).replace("=?", "=\u2060?")
-    return cleaned[:limit]
-
-
-# Control characters, line/paragraph separators and format characters: never in a header.
-_BREAKING = frozenset({"Cc", "Zl", "Zp", "Cs"})
-_LOCAL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$")
-_DOMAIN = re.compile(r"^(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)*[^\W_](?:[\w-]{0,61}[^\W_])?$")
 
 
 def _inline(html: str) -> str:
@@ -172,46 +146,12 @@ def _message(
     return msg
 
 
-def check_address(value: str) -> str:
-    """Validate one address ("Name <a@b.example>" or "a@b.example"); return it as a header string.
-
-    Refuses anything that could smuggle a second address or header: control characters, line
-    separators, several addresses, a local part or domain outside the plain syntax. Raises
-    DeliveryError naming the address.
-    """
-    if not value or any(unicodedata.category(c) in _BREAKING for c in value):
-        raise DeliveryError(f"not an email address: {value!r}")
-    found = email.utils.getaddresses([value])
-    if len(found) != 1:
-        raise DeliveryError(f"not an email address: {value!r}")
-    name, addr = found[0]
-    local, at, host = addr.rpartition("@")
-    if not at or not _LOCAL.match(local) or not _DOMAIN.match(host):
-        raise DeliveryError(f"not an email address: {value!r}")
-    try:
-        return str(Address(display_name=header_text(name), username=local, domain=host))
-    except (ValueError, IndexError) as exc:
-        raise DeliveryError(f"not an email address: {value!r}") from exc
-
-
 def trimmed(brief: Brief, keep: int) -> Brief:
     """The brief with only its first ``keep`` stories (for previews)."""
     return dataclasses.replace(brief, stories=brief.stories[:keep])
 
 
 # -- sending ----------------------------------------------------------------------------------
-
-
-def recipient_key(value: str) -> str:
-    """The bare address (``local@domain``, domain lower-cased) of a valid one; else DeliveryError.
-
-    Validated by :func:`check_address` (one address, no control characters). The bare form is
-    the recipient's key in delivery records, so "Ann <ann@X.example>" and "ann@x.example" are one.
-    """
-    check_address(value)
-    addr = email.utils.getaddresses([value])[0][1]
-    local, _, host = addr.rpartition("@")
-    return f"{local}@{host.lower()}"
 
 
 def load_message(path: Path) -> EmailMessage:

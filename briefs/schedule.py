@@ -36,12 +36,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from briefs.address import recipient_key
 from briefs.config import Config, cron_trigger, split_edition
 from briefs.deliver import deliver_edition
 from briefs.edition import build_edition, edition_for
 from briefs.errors import BriefsError, DeliveryError, LockError
 from briefs.lock import named_lock
-from briefs.mail import SmtpMailer, recipient_key, smtp_password
+from briefs.mail import SmtpMailer, smtp_password
 from briefs.models import DeliveryReport, Edition, EditionRecord, FeedState, Source
 from briefs.pipeline import poll_and_group
 from briefs.store import Store, open_store
