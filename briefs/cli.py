@@ -23,7 +23,7 @@ from rich.table import Table
 from briefs.config import SUMMARY_METHODS, Config, find_config, load_config
 from briefs.errors import BriefsError
 from briefs.models import RunReport
-from briefs.store import open_store
+from briefs.store import Store
 from briefs.text import clean_line, strip_controls
 
 __all__ = ["main"]
@@ -462,11 +462,8 @@ def editions_list(state: State) -> None:
     from briefs.edition import ARCHIVE_LIMIT
 
     config = state.config()
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         records = store.recent_editions(ARCHIVE_LIMIT)
-    finally:
-        store.close()
     if not records:
         click.echo("No edition built yet: run `briefs run` first.")
     for rec in records:
@@ -516,13 +513,10 @@ def _source_rows(config: Config, now: dt.datetime) -> list[dict[str, Any]]:
     """One dict per configured source: its health as stored."""
     from briefs.ingest.poll import select_sources
 
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         states = store.feed_states()
         recent = store.article_counts_since(now - dt.timedelta(days=7))
         total = store.article_counts_since(dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
-    finally:
-        store.close()
     rows = []
     for src in config.sources:
         st = states.get(src.id)
@@ -751,11 +745,8 @@ def sources_export(state: State, output: str | None) -> None:
     from briefs.ingest.opml import write_opml
 
     config = state.config()
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         states = store.feed_states()
-    finally:
-        store.close()
     feeds = [s for s in config.sources if s.location.startswith(("http://", "https://"))]
     sites = {k: v.site_url for k, v in states.items() if v.site_url}
     data = write_opml(feeds, sites, config.brief.title, dt.datetime.now(dt.UTC))
@@ -787,8 +778,7 @@ def sources_enable(state: State, source_id: str) -> None:
     config = state.config()
     if not config.source(source_id).enabled:
         set_source_enabled(config.path, source_id, True)
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         current = store.feed_state(source_id)
         if current is None:
             click.echo(f"{source_id} was never polled; nothing to enable")
@@ -803,8 +793,6 @@ def sources_enable(state: State, source_id: str) -> None:
                 last_error=None,
             )
         )
-    finally:
-        store.close()
     click.echo(f"{source_id} enabled")
 
 
@@ -887,11 +875,8 @@ def pages_refetch(state: State, source_id: str | None, failed: bool) -> None:
     config = state.config()
     if source_id is not None:
         config.source(source_id)
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         forgotten = store.forget_pages(["failed"] if failed else ["failed", "refused"], source_id)
-    finally:
-        store.close()
     what = "failed" if failed else "failed or refused"
     where = f" of {source_id}" if source_id else ""
     click.echo(
@@ -1070,24 +1055,18 @@ def send(
     from briefs.deliver import deliver_edition
 
     config = state.config()
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         if edition is None:
             ids = store.edition_ids()
             if not ids:
                 raise BriefsError("no edition has been built yet: run briefs run first")
             edition = ids[0]
-    finally:
-        store.close()
     if dry_run and not (config.output / f"{edition}.eml").is_file():
         _build_email_edition(config, edition)
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         report = deliver_edition(
             config, store, edition, recipients=list(to) or None, resend=resend, dry_run=dry_run
         )
-    finally:
-        store.close()
     if dry_run:
         example = not to and not config.email.recipients
         note = " (no email.recipients: one example message)" if example else ""
@@ -1174,11 +1153,8 @@ def status(state: State) -> None:
 
     config = state.config()
     now = dt.datetime.now(dt.UTC)
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         st = daemon_status(config, store, now)
-    finally:
-        store.close()
     import zoneinfo
 
     zone = zoneinfo.ZoneInfo(st.timezone)
@@ -1264,8 +1240,7 @@ def stories_list(state: State, date: dt.date | None) -> None:
 
     config = state.config()
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         if date is None:
             latest = store.latest_published()
             if latest is None:
@@ -1275,8 +1250,6 @@ def stories_list(state: State, date: dt.date | None) -> None:
         start, end = _local_day(config.brief.timezone, date)
         found = store.stories_published_between(start, end)
         by_id = {a.id: a for a in store.articles([i for s in found for i in s.article_ids])}
-    finally:
-        store.close()
     table = Table(title=f"Stories on {date.isoformat()} ({len(found)})")
     for col in ("id", "status", "articles", "outlets", "title", "shared terms"):
         table.add_column(col, overflow="fold")
@@ -1314,14 +1287,11 @@ def stories_show(state: State, story_id: str) -> None:
 
     config = state.config()
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         story = store.story(story_id)
         if story is None:
             raise BriefsError(f"no story with id (or unique id prefix) {story_id!r}")
         members = store.articles(list(story.article_ids))
-    finally:
-        store.close()
     links = {link.article_id: link for link in story.links}
     titles = {a.id: a for a in members}
 

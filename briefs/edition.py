@@ -51,7 +51,7 @@ from briefs.models import (
 from briefs.publish import Publisher
 from briefs.rank import rank_key, rank_stories
 from briefs.render import Renderer, display_brief, template_dirs
-from briefs.store import Store, open_store
+from briefs.store import Store
 from briefs.timing import Timings
 
 __all__ = [
@@ -592,8 +592,7 @@ def delete_edition(
     Returns the files removed and the edition rebuilt (None if none is left).
     """
     now = now or dt.datetime.now(dt.UTC)
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         if not store.delete_edition(edition_id):
             known = ", ".join(store.edition_ids()[:10]) or "none"
             raise StoreError(f"no edition {edition_id!r} was built (newest: {known})")
@@ -608,7 +607,5 @@ def delete_edition(
             return removed, None
         newest = remaining[0].edition
         build_edition(config, store, newest, now, Timings())
-    finally:
-        store.close()
     log.info("deleted edition %s; rebuilt %s for the index and feeds", edition_id, newest.id)
     return removed, newest

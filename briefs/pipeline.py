@@ -29,7 +29,7 @@ from briefs.edition import built_from, edition_for, remember_build, write_editio
 from briefs.errors import StoreError
 from briefs.ingest.progress import Progress
 from briefs.models import RunReport
-from briefs.store import Store, open_store
+from briefs.store import Store
 from briefs.timing import Timings
 
 __all__ = ["build", "group_pending", "poll_and_group", "run"]
@@ -100,8 +100,7 @@ def run(
     """
     now = now or dt.datetime.now(dt.UTC)
     timings = Timings()
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         polled, new_count, failed = poll_and_group(
             config, store, now, timings, transport, progress=progress
         )
@@ -127,8 +126,6 @@ def run(
             )
         brief, files, problems = write_edition(config, store, edition, now, timings, failed, email)
         remember_build(store, edition, stamp, len(brief.stories))
-    finally:
-        store.close()
     return RunReport(
         edition=edition,
         sources_polled=polled,
@@ -157,8 +154,7 @@ def build(
     ``email``: as for :func:`build_edition`."""
     now = now or dt.datetime.now(dt.UTC)
     timings = Timings()
-    store = open_store(config.database)
-    try:
+    with Store.open(config.database) as store:
         if not store.article_count():
             raise StoreError(
                 f"no articles stored in {config.database}: run `briefs run` first to poll"
@@ -167,8 +163,6 @@ def build(
             group_pending(config, store)
         edition = edition_for(config, store, date, now, slot)
         brief, files, problems = write_edition(config, store, edition, now, timings, None, email)
-    finally:
-        store.close()
     return RunReport(
         edition=edition,
         sources_polled=0,

@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
@@ -851,18 +852,6 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(articles)).scalar_one())
 
-    def articles_since(self, since: dt.datetime, source_id: str | None = None) -> int:
-        """How many articles were published since a time (for one source, or all)."""
-        query = (
-            sa.select(sa.func.count())
-            .select_from(articles)
-            .where(articles.c.published >= _naive(since))
-        )
-        if source_id is not None:
-            query = query.where(articles.c.source_id == source_id)
-        with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
-
     def latest_published(self) -> dt.datetime | None:
         """The publication time of the newest stored article."""
         with self.engine.connect() as conn:
@@ -1250,17 +1239,6 @@ class Store:
             ).rowcount:
                 c.execute(editions.insert().values(id=edition.id, **values))
 
-    def previous_edition_counts(self, edition: Edition) -> dict[str, int]:
-        """Story sizes in the latest edition built before this one (empty if none)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(editions.c.story_counts)
-                .where(editions.c.id < edition.id)
-                .order_by(editions.c.id.desc())
-                .limit(1)
-            ).one_or_none()
-        return {str(k): int(v) for k, v in json.loads(row[0]).items()} if row else {}
-
     def recent_editions(self, limit: int) -> list[EditionRecord]:
         """The newest built editions (at most ``limit``), newest first."""
         with self.engine.connect() as conn:
@@ -1482,6 +1460,22 @@ class Store:
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()
+
+    @classmethod
+    def open(cls, url_or_path: str) -> Store:
+        """:func:`open_store`: ``with Store.open(config.database) as store:`` closes it after."""
+        return open_store(url_or_path)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from briefs.cli import cli
 from briefs.config import load_config
 from briefs.errors import ConfigError
+from briefs.models import Edition
 
 UTC = dt.UTC
 # Two events: a bridge closure reported on 5 and 6 April (it develops), a festival on 6 April.
@@ -193,6 +194,28 @@ def test_default_slot_is_the_one_still_open(site: Path) -> None:
             edition_for(config, store, day, at(5), "noon")
     finally:
         store.close()
+
+
+def test_the_previous_edition_is_the_one_that_closed_before_not_the_smaller_id(
+    site: Path,
+) -> None:
+    """Slot editions of a day sort by id as evening < morning; their news follows the cut-offs."""
+    from briefs.edition import _previous_counts, _previous_cutoff
+    from briefs.store import Store
+
+    config = load_config(site / "briefs.toml")
+    day = dt.date(2024, 4, 6)
+    evening_before = Edition(day - dt.timedelta(days=1), "evening")
+    morning, evening = Edition(day, "morning"), Edition(day, "evening")
+    with Store.open(config.database) as store:
+        for edition, size in ((evening_before, 1), (morning, 2), (evening, 3)):
+            store.record_edition(
+                edition, dt.datetime(2024, 4, 7, tzinfo=UTC), edition.id, {"st": size}, "<p></p>"
+            )
+        assert _previous_counts(config, store, evening) == {"st": 2}
+        assert _previous_counts(config, store, morning) == {"st": 1}
+        assert _previous_cutoff(config, store, morning) == dt.datetime(2024, 4, 5, 18, tzinfo=UTC)
+        assert _previous_counts(config, store, evening_before) == {}
 
 
 def test_unknown_slot_and_an_empty_store_are_one_line_errors(site: Path) -> None:

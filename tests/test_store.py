@@ -127,10 +127,9 @@ def test_editions_remember_story_sizes(tmp_path: Path) -> None:
     store.record_edition(e1, T0, "one", {"st1": 2}, "<p>1</p>")
     store.record_edition(e2, T0, "two", {"st1": 3}, "<p>2</p>")
     store.record_edition(e2, T0, "two again", {"st1": 4}, "<p>2b</p>")
-    assert store.previous_edition_counts(e2) == {"st1": 2}
-    assert store.previous_edition_counts(e1) == {}
     records = store.recent_editions(10)
     assert [r.title for r in records] == ["two again", "one"]
+    assert [dict(r.story_counts) for r in records] == [{"st1": 4}, {"st1": 2}]
     assert store.edition_ids() == ["2024-04-06", "2024-04-05"]
 
 
