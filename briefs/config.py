@@ -99,6 +99,8 @@ class GroupSettings:
     pairs (measured on articles of different subjects); ``prior_docs`` is how many articles the
     background word statistics count as; ``half_life_hours`` (0: off) damps the similarity of
     articles published far apart; ``lead_words`` is how much of the teaser or body is read.
+    ``semantic`` adds the embedding model's evidence when it is installed (briefs.embed);
+    ``embed_seconds`` is the most a run spends embedding (the rest waits for a later run).
     """
 
     window_hours: float = 72.0
@@ -109,6 +111,8 @@ class GroupSettings:
     title_weight: float = 2.0
     lead_words: int = 100
     prior_docs: float = 100.0
+    semantic: bool = True
+    embed_seconds: float = 60.0
 
 
 # sumy's algorithms by name (briefs.summarize.score implements each of them).

@@ -34,15 +34,26 @@ import logging
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from briefs.background import background_idf, guess_language
 from briefs.config import GroupSettings
+from briefs.embed import DIM, Vector
 from briefs.models import Article, Story, StoryLink
 from briefs.text import STOP_WORDS, is_unspaced, raw_tokens, stem
 
-__all__ = ["article_text", "group_articles", "story_terms"]
+__all__ = [
+    "PAIR_FEATURES",
+    "article_text",
+    "group_articles",
+    "pair_features",
+    "semantic_equivalent",
+    "story_terms",
+    "vectorize",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +64,15 @@ POSTINGS_BUDGET = 300  # postings read per article at most (bounds the work per 
 PAIR_FLOOR = 0.1  # article similarities below this are treated as 0 (sparse graph)
 ROUND_SIZE = 500  # new articles clustered together at most (a backlog goes in time-ordered rounds)
 SHARED_KEPT = 6
+# The semantic signal on the lexical scale: a pair's embedding cosine ``c`` counts as the term
+# cosine ``scale * c + offset`` that is as likely to mean "same event" (both calibrated by
+# logistic fits of same-event against cosine, one per signal, on two of three folds by story of
+# the MMDS development set, titles embedded; ``benchmarks/group_signals.py --fit``). A pair
+# in one language takes the larger of its two cosines; a pair in two languages has only the
+# semantic one (its embedding cosines run lower, hence its own fit).
+SEMANTIC_SAME_LANGUAGE = (3.209, -2.642)
+SEMANTIC_CROSS_LANGUAGE = (4.112, -3.182)
+SEMANTIC_NEIGHBOURS = 20  # nearest articles by embedding compared with each new one
 _NUMBER = re.compile(r"^\d[\d.,]*$")
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 _NUMBER_WORDS = {
@@ -96,6 +116,8 @@ class _Doc:
     vec: dict[str, float]
     forms: dict[str, str]
     cluster: int = -1
+    entities: frozenset[str] = frozenset()
+    emb: Vector | None = None
 
 
 @dataclass
@@ -228,13 +250,72 @@ class _Featurizer:
         norm = math.sqrt(sum(w * w for w in vec.values()))
         if norm:
             vec = {t: w / norm for t, w in vec.items()}
-        return _Doc(article.id, article.published, lang, vec, forms)
+        return _Doc(article.id, article.published, lang, vec, forms, entities=frozenset(entity))
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+# What the pair model reads of two articles (see pair_features).
+PAIR_FEATURES = (
+    "lexical",
+    "semantic",
+    "entities",
+    "cross_language",
+    "semantic_cross_language",
+    "days_apart",
+)
+
+
+def pair_features(a: _Doc, b: _Doc) -> tuple[float, ...]:
+    """The evidence that two articles report one event, as numbers for the pair model.
+
+    ``lexical``: cosine of their weighted term vectors; ``semantic``: cosine of their
+    embeddings (0 when either has none); ``entities``: share of the smaller set of names and
+    numbers that the other article also has; ``cross_language``: 1 when their languages differ;
+    ``semantic_cross_language``: the semantic cosine again for a pair in two languages (0
+    otherwise: such a pair has little lexical evidence, and its cosine runs lower);
+    ``days_apart``: time between them in days, at most 3.
+    """
+    semantic = float(a.emb @ b.emb) if a.emb is not None and b.emb is not None else 0.0
+    small = min(len(a.entities), len(b.entities))
+    entities = len(a.entities & b.entities) / small if small else 0.0
+    days = abs((a.published - b.published).total_seconds()) / 86400.0
+    cross = a.lang != b.lang
+    return (
+        _dot(a.vec, b.vec),
+        semantic,
+        entities,
+        1.0 if cross else 0.0,
+        semantic if cross else 0.0,
+        min(days, 3.0),
+    )
+
+
+def semantic_equivalent(a: _Doc, b: _Doc) -> float:
+    """The term cosine that two articles' embedding cosine is worth (0 without embeddings)."""
+    if a.emb is None or b.emb is None:
+        return 0.0
+    scale, offset = SEMANTIC_SAME_LANGUAGE if a.lang == b.lang else SEMANTIC_CROSS_LANGUAGE
+    return max(0.0, scale * float(a.emb @ b.emb) + offset)
+
+
+def vectorize(
+    articles: Sequence[Article],
+    settings: GroupSettings,
+    embeddings: dict[str, Vector] | None = None,
+) -> list[_Doc]:
+    """Articles as grouping sees them, featurized in time order as the stream would be."""
+    features = _Featurizer(settings)
+    docs = {a.id: features.doc(a) for a in sorted(articles, key=lambda a: (a.published, a.id))}
+    out = [docs[a.id] for a in articles]
+    if embeddings:
+        for doc in out:
+            doc.emb = embeddings.get(doc.article_id)
+    return out
 
 
 def _shared(a: _Doc, b: _Doc, k: int = SHARED_KEPT) -> tuple[str, ...]:
@@ -245,9 +326,17 @@ def _shared(a: _Doc, b: _Doc, k: int = SHARED_KEPT) -> tuple[str, ...]:
 class _Grouper:
     """The online state: active stories, their member vectors and the inverted index."""
 
-    def __init__(self, settings: GroupSettings) -> None:
+    def __init__(self, settings: GroupSettings, semantic: bool = False) -> None:
         self.settings = settings
         self.window = dt.timedelta(hours=settings.window_hours)
+        # semantic: embeddings given; similarities count them (see _semantic), and stories may
+        # join reports in different languages
+        self.semantic = semantic
+        self.threshold = settings.threshold
+        self.embeddings: dict[str, Vector] = {}
+        self._emb = np.zeros((0, DIM), dtype=np.float32)  # rows: indexed docs with embeddings
+        self._emb_doc: list[int] = []  # row -> doc index
+        self._emb_rows = 0
         self.features = _Featurizer(settings)
         self.docs: list[_Doc] = []
         self.clusters: list[_Cluster] = []
@@ -293,6 +382,7 @@ class _Grouper:
             if article.duplicate_of or self._original(article) is not None:
                 continue
             doc = self.features.doc(article)
+            doc.emb = self.embeddings.get(article.id)
             cluster = self.clusters[index]
             cluster.lang = cluster.lang or doc.lang
             self._index(doc, index)
@@ -307,6 +397,14 @@ class _Grouper:
         cluster.docs.append(doc_index)
         for term in doc.vec:
             self.postings[term].append(doc_index)
+        if doc.emb is not None:
+            if self._emb_rows == len(self._emb):
+                grown = np.zeros((max(64, 2 * len(self._emb)), DIM), dtype=np.float32)
+                grown[: self._emb_rows] = self._emb[: self._emb_rows]
+                self._emb = grown
+            self._emb[self._emb_rows] = doc.emb
+            self._emb_doc.append(doc_index)
+            self._emb_rows += 1
 
     def _original(self, article: Article) -> str | None:
         """The already placed article this one is a copy of (``duplicate_of``, same hash)."""
@@ -325,7 +423,13 @@ class _Grouper:
                 for j in self.clusters[c].docs:
                     self.features.forget(self.docs[j])
                     self.docs[j].vec = {}
+                    self.docs[j].emb = None
                     self._retired += 1
+            if self._emb_rows:
+                live = [r for r, j in enumerate(self._emb_doc) if self.docs[j].emb is not None]
+                self._emb = self._emb[live].copy()
+                self._emb_doc = [self._emb_doc[r] for r in live]
+                self._emb_rows = len(live)
             for term in list(self.postings):
                 kept = [j for j in self.postings[term] if self.docs[j].vec]
                 if kept:
@@ -365,6 +469,8 @@ class _Grouper:
             budget -= len(scan)
             if budget <= 0:
                 break
+        if self.semantic:
+            return self._semantic(doc, dots)
         out: dict[int, float] = {}
         for j, value in dots.items():
             if value >= PAIR_FLOOR:
@@ -373,10 +479,37 @@ class _Grouper:
                     out[j] = value
         return out
 
+    def _semantic(self, doc: _Doc, dots: dict[int, float]) -> dict[int, float]:
+        """Similarities of a document with its candidates, lexical and semantic evidence both.
+
+        Candidates are the documents that share a term with it (``dots``) and, when it has an
+        embedding, its ``SEMANTIC_NEIGHBOURS`` nearest by embedding (a reworded headline, a
+        report in another language share no term). Within one language a pair's similarity is
+        the larger of its term cosine and what its embedding cosine is worth on that scale
+        (:func:`semantic_equivalent`); across languages only the latter counts.
+        """
+        candidates = set(dots)
+        if doc.emb is not None and self._emb_rows:
+            sims = self._emb[: self._emb_rows] @ doc.emb
+            k = min(SEMANTIC_NEIGHBOURS, self._emb_rows)
+            top = np.argpartition(-sims, k - 1)[:k] if k < self._emb_rows else range(k)
+            candidates.update(self._emb_doc[int(r)] for r in top)
+        out: dict[int, float] = {}
+        docs = self.docs
+        for j in candidates:
+            other = docs[j]
+            if other is doc or not other.vec:
+                continue
+            lexical = dots.get(j, 0.0) if other.lang == doc.lang else 0.0
+            value = max(lexical, semantic_equivalent(doc, other)) * self._pair_weight(doc, other)
+            if value >= PAIR_FLOOR:
+                out[j] = value
+        return out
+
     def _can_merge(self, a: _Cluster, b: _Cluster) -> bool:
         if a.sealed and b.sealed:
             return False  # stories from earlier rounds keep their identity
-        if a.lang != b.lang:
+        if a.lang != b.lang and not self.semantic:
             return False
         early, late = (a, b) if a.first_seen <= b.first_seen else (b, a)
         return late.first_seen - early.last_updated <= self.window
@@ -409,6 +542,7 @@ class _Grouper:
             if article.content_hash:
                 self.by_hash.setdefault(article.content_hash, article.id)
             doc = self.features.doc(article)
+            doc.emb = self.embeddings.get(article.id)
             dots = self._dots(doc)
             c = len(self.clusters)
             self.clusters.append(
@@ -451,7 +585,7 @@ class _Grouper:
             entry = per.setdefault(c, [0.0, 0.0])
             entry[0] += value
             entry[1] = max(entry[1], value)
-        best, best_score = -1, self.settings.threshold
+        best, best_score = -1, self.threshold
         for c, entry in per.items():
             cluster = self.clusters[c]
             if not self._can_merge(cluster, self.clusters[mine]):
@@ -491,7 +625,7 @@ class _Grouper:
             for d, entry in row.items():
                 if c < d:
                     score = self._linkage(entry, self.clusters[c], self.clusters[d])
-                    if score >= self.settings.threshold:
+                    if score >= self.threshold:
                         heapq.heappush(heap, (-score, c, d))
         dead: set[int] = set()
         while heap:
@@ -527,7 +661,7 @@ class _Grouper:
                 if x in dead:
                     continue
                 score = self._linkage(e, self.clusters[keep], self.clusters[x])
-                if score >= self.settings.threshold:
+                if score >= self.threshold:
                     lo, hi = min(keep, x), max(keep, x)
                     heapq.heappush(heap, (-score, lo, hi))
         for c in dead:
@@ -615,15 +749,19 @@ def group_articles(
     existing: Sequence[Story],
     members: dict[str, Article],
     settings: GroupSettings,
+    embeddings: Mapping[str, Vector] | None = None,
 ) -> list[Story]:
     """Assign ``new`` articles to ``existing`` stories or new ones; return the changed stories.
 
     ``existing`` are the stories active in the window and ``members`` maps their article ids to
     the stored articles (their vectors are rebuilt from them). New articles are taken in time
     order. Each returned story carries all its member ids and a :class:`StoryLink` for every
-    article added now.
+    article added now. With ``embeddings`` (article id -> unit vector; articles without one are
+    judged lexically), similarities are the pair model's probabilities and stories may join
+    articles in different languages; without, term-vector cosines within one language.
     """
-    grouper = _Grouper(settings)
+    grouper = _Grouper(settings, semantic=embeddings is not None)
+    grouper.embeddings = dict(embeddings or {})
     grouper.load(existing, members)
     todo: list[Article] = []
     seen = set(grouper.by_article)

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -195,10 +195,21 @@ sketch_bands = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# One embedding per article (briefs.embed), made once and kept; ``model`` says which model made
+# it (a vector of another model is not comparable and is not read).
+embeddings = sa.Table(
+    "embeddings",
+    metadata,
+    sa.Column("article_id", sa.String(40), primary_key=True),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 # Articles whose sketches are written per statement (each has 32 band rows).
 SKETCH_BATCH = 2000
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -246,11 +257,17 @@ def _renumber_sketches(conn: Connection) -> None:
     metadata.create_all(conn, tables=[sketches, sketch_bands])
 
 
+def _add_embeddings(conn: Connection) -> None:
+    """Issue 14 (grouping): stored article embeddings (idempotent: safe if renumbered)."""
+    metadata.create_all(conn, tables=[embeddings], checkfirst=True)
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_deliveries,
     2: _migrate_2_to_3,
     3: _add_story_links,
     4: _renumber_sketches,
+    5: _add_embeddings,
 }
 
 
@@ -870,6 +887,31 @@ class Store:
             removed = c.execute(sketches.delete().where(sketches.c.published < cutoff)).rowcount
             removed += c.execute(pages.delete().where(pages.c.fetched < cutoff)).rowcount
         return int(removed or 0)
+
+    # -- embeddings -------------------------------------------------------------------------
+    def save_embeddings(
+        self, vectors: Mapping[str, bytes], model: str, conn: Connection | None = None
+    ) -> None:
+        """Store articles' embeddings (encoded, see briefs.embed.encode) made by ``model``."""
+        if not vectors:
+            return
+        rows = [{"article_id": k, "model": model, "vector": v} for k, v in vectors.items()]
+        with self._conn(conn) as c:
+            for chunk in _chunks(rows, 1000):
+                c.execute(embeddings.insert().prefix_with("OR REPLACE"), chunk)
+
+    def embeddings(self, ids: Iterable[str], model: str) -> dict[str, bytes]:
+        """The stored embeddings by ``model`` of those of ``ids`` that have one."""
+        out: dict[str, bytes] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(ids), 900):
+                rows = conn.execute(
+                    sa.select(embeddings.c.article_id, embeddings.c.vector).where(
+                        embeddings.c.article_id.in_(chunk), embeddings.c.model == model
+                    )
+                )
+                out.update({r.article_id: r.vector for r in rows})
+        return out
 
     # -- stories ----------------------------------------------------------------------------
     def save_stories(self, items: Iterable[Story], conn: Connection | None = None) -> None:
