@@ -946,6 +946,12 @@ def stories_show(state: State, story_id: str) -> None:
     try:
         story = store.story(story_id)
         if story is None:
+            merged = [c for c in store.story_changes(story_id) if c.kind == "merged_into"]
+            if merged:
+                raise BriefsError(
+                    f"story {story_id} was merged into story {merged[-1].other} "
+                    f"(re-clustering of {merged[-1].at:%Y-%m-%d %H:%M} UTC)"
+                )
             raise BriefsError(f"no story with id (or unique id prefix) {story_id!r}")
         members = store.articles(list(story.article_ids))
     finally:
@@ -961,6 +967,14 @@ def stories_show(state: State, story_id: str) -> None:
     click.echo(f"First seen {when(story.first_seen)}, last updated {when(story.last_updated)}")
     click.echo(f"{len(members)} articles from {len(outlets)} outlets: {', '.join(outlets)}")
     click.echo(f"Shared terms: {', '.join(story.terms) or '-'}")
+    said = {
+        "split_from": "split off story {other}, which kept its id as the larger part",
+        "split_off": "kept its id as the larger part; the rest became story {other}",
+        "absorbed": "absorbed story {other} (this story was the larger part)",
+    }
+    for change in story.changes:
+        text = said.get(change.kind, change.kind + " {other}").format(other=change.other)
+        click.echo(f"Re-clustered {when(change.at)}: {text}")
     click.echo("")
     for a in members:
         click.echo(f"- {when(a.published)}  {a.outlet}: {a.title}")

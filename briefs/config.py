@@ -100,7 +100,8 @@ class GroupSettings:
     background word statistics count as; ``half_life_hours`` (0: off) damps the similarity of
     articles published far apart; ``lead_words`` is how much of the teaser or body is read.
     ``semantic`` adds the embedding model's evidence when it is installed (briefs.embed);
-    ``embed_seconds`` is the most a run spends embedding (the rest waits for a later run).
+    ``embed_seconds`` is the most a run spends embedding (the rest waits for a later run);
+    ``recluster`` clusters the part of the window a run touched again offline (briefs.group).
     """
 
     window_hours: float = 72.0
@@ -113,6 +114,7 @@ class GroupSettings:
     prior_docs: float = 100.0
     semantic: bool = True
     embed_seconds: float = 60.0
+    recluster: bool = False
 
 
 # sumy's algorithms by name (briefs.summarize.score implements each of them).

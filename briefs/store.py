@@ -31,6 +31,7 @@ from briefs.models import (
     PageRecord,
     Printing,
     Story,
+    StoryChange,
     StoryLink,
 )
 
@@ -206,6 +207,19 @@ embeddings = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# Splits and merges of stories by the window's re-clustering (see models.StoryChange). A story
+# merged into another has no row in ``stories`` any more; its changes say where it went.
+story_changes = sa.Table(
+    "story_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("story_id", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("other", sa.String(40), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index("ix_story_changes_story", "story_id"),
+)
+
 # Articles whose sketches are written per statement (each has 32 band rows).
 SKETCH_BATCH = 2000
 
@@ -258,8 +272,9 @@ def _renumber_sketches(conn: Connection) -> None:
 
 
 def _add_embeddings(conn: Connection) -> None:
-    """Issue 14 (grouping): stored article embeddings (idempotent: safe if renumbered)."""
-    metadata.create_all(conn, tables=[embeddings], checkfirst=True)
+    """Issue 14 (grouping): stored article embeddings, story splits and merges (idempotent:
+    safe if renumbered)."""
+    metadata.create_all(conn, tables=[embeddings, story_changes], checkfirst=True)
 
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
@@ -993,6 +1008,26 @@ class Store:
                         for story_id, link in links.values()
                     ],
                 )
+            changes = [
+                {"story_id": s.id, "kind": ch.kind, "other": ch.other, "at": _naive(ch.at)}
+                for s in batch.values()
+                for ch in s.changes
+            ]
+            if changes:
+                c.execute(story_changes.insert(), changes)
+            emptied = [s.id for s in batch.values() if not s.article_ids]
+            for chunk in _chunks(emptied, 500):  # merged into another story of this batch
+                c.execute(stories.delete().where(stories.c.id.in_(chunk)))
+
+    def story_changes(self, story_id: str) -> list[StoryChange]:
+        """The splits and merges recorded for a story, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(story_changes)
+                .where(story_changes.c.story_id == story_id)
+                .order_by(story_changes.c.id)
+            ).all()
+        return [StoryChange(r.kind, r.other, _utc(r.at) or dt.datetime.min) for r in rows]
 
     def story_links(self, story_id: str) -> list[StoryLink]:
         """Why each member of a story is in it (members grouped before links existed have none)."""
@@ -1049,7 +1084,11 @@ class Store:
             if len(rows) != 1:
                 return None
             story = self._with_members(conn, rows)[0]
-        return dataclasses.replace(story, links=tuple(self.story_links(story.id)))
+        return dataclasses.replace(
+            story,
+            links=tuple(self.story_links(story.id)),
+            changes=tuple(self.story_changes(story.id)),
+        )
 
     def _with_members(self, conn: Connection, rows: Sequence[Any]) -> list[Story]:
         members: dict[str, list[str]] = {r.id: [] for r in rows}

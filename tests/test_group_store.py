@@ -21,7 +21,7 @@ from briefs.models import Article, Story, StoryLink
 from briefs.pipeline import group_pending
 from briefs.store import SCHEMA_VERSION, open_store
 from tests.conftest import SHARED, shared_path
-from tests.test_group import OTHER, QUAKE, art
+from tests.test_group import OTHER, QUAKE, T0, art
 
 
 def run_cli(*args: str) -> tuple[int, str]:
@@ -431,3 +431,82 @@ def test_eval_group_reads_timestamps_and_scores_per_language_and_order(tmp_path:
     assert scores["orders"]["n"] == 3
     assert scores["orders"]["pairwise_f1"] == {"mean": 0.5, "min": 0.5, "max": 0.5, "range": 0.0}
     assert scores["orders"]["bcubed_f1"]["range"] == 0.0
+
+
+def _words(aid: str, title: str, hours: float) -> Article:
+    # Made-up words: every one is as rare as a word can be, so similarities follow the overlap.
+    return art(aid, title, "", hours)
+
+
+def _recluster_config(tmp_path: Path) -> Path:
+    path = tmp_path / "briefs.toml"
+    path.write_text('database = "b.db"\n[group]\nrecluster = true\nsemantic = false\n')
+    return path
+
+
+def test_a_merge_keeps_the_older_story_id_and_both_stories_say_so(tmp_path: Path) -> None:
+    cfg = _recluster_config(tmp_path)
+    config = load_config(cfg)
+    store = open_store(config.database)
+    # Run 1: two reports that share one word of five: two stories. Run 2: a report that has
+    # the words of both; clustered again, the three are one event.
+    store.add_articles(
+        [
+            _words("a1", "Zorvane quillet brasmo tenvik ulpary", 0),
+            _words("b1", "Zorvane hexmoor drufla pelnik gastro", 1),
+        ]
+    )
+    group_pending(config, store)
+    first = {s.article_ids: s.id for s in store.stories_updated_since(T0 - dt.timedelta(days=1))}
+    assert set(first) == {("a1",), ("b1",)}
+    store.add_articles([_words("c1", "Zorvane quillet brasmo tenvik hexmoor drufla pelnik", 2)])
+    group_pending(config, store)
+    (story,) = store.stories_updated_since(T0 - dt.timedelta(days=1))
+    assert story.id == first[("a1",)]  # equal parts: the older story keeps its id
+    assert set(story.article_ids) == {"a1", "b1", "c1"}
+    store.close()
+    code, text = run_cli("--config", str(cfg), "stories", "show", story.id)
+    assert code == 0, text
+    assert f"absorbed story {first[('b1',)]}" in text
+    code, text = run_cli("--config", str(cfg), "stories", "show", first[("b1",)])
+    assert code == 1 and f"was merged into story {story.id}" in text
+
+
+def test_a_split_keeps_the_id_with_the_larger_part_and_both_stories_say_so(
+    tmp_path: Path,
+) -> None:
+    cfg = _recluster_config(tmp_path)
+    config = load_config(cfg)
+    store = open_store(config.database)
+    # Run 1: x3 shares enough with x1 and x2 to join them. Run 2: three reports of another
+    # event that x3 is closer to; clustered again, x3 goes with them.
+    store.add_articles(
+        [
+            _words("x1", "Kelvaro mistrune opaldin wexford", 0),
+            _words("x2", "Kelvaro mistrune opaldin yarrowel", 1),
+            _words("x3", "Kelvaro opaldin fenwhistle carbolic draymoth sulvane", 2),
+        ]
+    )
+    group_pending(config, store)
+    (old,) = store.stories_updated_since(T0 - dt.timedelta(days=1))
+    assert set(old.article_ids) == {"x1", "x2", "x3"}
+    store.add_articles(
+        [
+            _words(f"y{i}", f"Fenwhistle carbolic draymoth sulvane {w}", 3 + i)
+            for i, w in enumerate(["pintle", "gorse", "hatch"])
+        ]
+    )
+    group_pending(config, store)
+    stories = {s.id: s for s in store.stories_updated_since(T0 - dt.timedelta(days=1))}
+    assert {frozenset(s.article_ids) for s in stories.values()} == {
+        frozenset({"x1", "x2"}),
+        frozenset({"x3", "y0", "y1", "y2"}),
+    }
+    # x1 and x2 were two of the story's three articles: that part keeps the id
+    assert set(stories[old.id].article_ids) == {"x1", "x2"}
+    (new_id,) = set(stories) - {old.id}
+    store.close()
+    code, text = run_cli("--config", str(cfg), "stories", "show", old.id)
+    assert code == 0 and f"the rest became story {new_id}" in text
+    code, text = run_cli("--config", str(cfg), "stories", "show", new_id)
+    assert code == 0 and f"split off story {old.id}, which kept its id" in text
