@@ -113,7 +113,7 @@ class GroupSettings:
     lead_words: int = 100
     prior_docs: float = 100.0
     semantic: bool = True
-    embed_seconds: float = 60.0
+    embed_seconds: float = 30.0
     recluster: bool = False
 
 

@@ -17,8 +17,19 @@ never joined with each other: a story keeps its id as it grows. Similarities com
 inverted index over the articles in the window (only articles that share a term are compared)
 and may be damped by the time between two articles (``half_life_hours``). Syndicated copies
 (``duplicate_of``, or the same content hash as another article) follow their original and are
-not counted as separate evidence. Articles are compared only within one language: term overlap
-cannot judge a translation.
+not counted as separate evidence. Term vectors are compared only within one language: term
+overlap cannot judge a translation.
+
+With embeddings (:mod:`briefs.embed`; ``group_articles(..., embeddings)``), each new article is
+also compared with its nearest articles by embedding, and a pair's embedding cosine counts as
+the term cosine of equal fitted log-odds of "same event" (:func:`semantic_equivalent`; one
+calibration for pairs in one language, where the pair takes the larger of its two similarities,
+and one for pairs in two languages, which have only this one). Stories may then join reports in
+different languages.
+
+With ``recluster`` the region of the window a run touched is clustered again from scratch by
+average linkage with the current term weights (:meth:`_Grouper.recluster`, which states how
+story ids are kept across splits and merges).
 
 Every placement is explained (:class:`~briefs.models.StoryLink`): the similarity, the member it
 is closest to and the terms they share. Pure: no I/O.
