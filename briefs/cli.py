@@ -183,6 +183,11 @@ def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> N
         click.echo(f"  failed: {name}: {error}")
     if polled:
         click.echo(f"New articles: {report.new_articles}")
+    if report.pages_refused:
+        click.echo(
+            f"Article pages refused by the address guard: {report.pages_refused} "
+            f"(e.g. {report.page_refused_example})"
+        )
     if report.files:
         click.echo(f"Written to {config.output}:")
     for path in report.files:
@@ -466,6 +471,8 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
       briefs sources import subscriptions.opml
     """
     from briefs.config import NewSource, add_sources
+    from briefs.errors import UnsafeURLError
+    from briefs.ingest.netguard import check_url
     from briefs.ingest.opml import read_opml
 
     config = state.config()
@@ -473,9 +480,17 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
     known = {src.location for src in config.sources}
     todo = [f for f in feeds if f.url not in known]
     bad = [f for f in todo if not f.url.startswith(("http://", "https://"))]
-    todo = [f for f in todo if f not in bad]
     for feed in bad:
         click.echo(f"skipped (not an http(s) URL): {feed.url}", err=True)
+    # An OPML file is someone else's list: internal addresses are refused, as for article
+    # links (names are judged again by address when polled; see docs/reliability.md).
+    for feed in [f for f in todo if f not in bad]:
+        try:
+            check_url(feed.url, config.fetch.allow_private)
+        except UnsafeURLError as exc:
+            bad.append(feed)
+            click.echo(f"skipped ({exc}; fetch.allow_private = true allows it)", err=True)
+    todo = [f for f in todo if f not in bad]
     if not dry_run and todo:
         add_sources(config.path, [NewSource(f.url, f.title, f.tags) for f in todo])
     verb = "Would add" if dry_run else "Added"

@@ -89,6 +89,9 @@ class FetchSettings:
     # processes parsing (and sketching) a poll of 100 feeds or more; the same default; 0 or 1:
     # one thread of briefs itself
     parse_workers: int = field(default_factory=lambda: _cores() if _cores() > 1 else 0)
+    # seconds one feed document may take to parse in a worker process before it is stopped
+    # (the feed's failure); see docs/reliability.md, "Bounded parsing"
+    parse_timeout: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -321,6 +321,9 @@ class RunReport:
     # the part of a stage's seconds spent in worker processes, alongside the rest (CPU time)
     timings_elsewhere: dict[str, float] = field(default_factory=dict)
     unchanged: bool = False  # nothing new: the edition already built was left as it was
+    # article pages the address guard refused in this run, and one of them ("URL: reason")
+    pages_refused: int = 0
+    page_refused_example: str = ""
 
 
 @dataclass(frozen=True, slots=True)

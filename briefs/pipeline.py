@@ -53,7 +53,7 @@ from briefs.feeds import (
 )
 from briefs.ingest.extract import fetch_full_texts, needs_full_text, word_count
 from briefs.ingest.parse import content_hash
-from briefs.ingest.poll import poll_sources
+from briefs.ingest.poll import failure_result, poll_sources, unexpected
 from briefs.ingest.progress import Progress
 from briefs.lock import named_lock
 from briefs.mail import (
@@ -73,6 +73,7 @@ from briefs.models import (
     DeliveryReport,
     Edition,
     EditionRecord,
+    FeedState,
     PageRecord,
     PollResult,
     Printing,
@@ -216,22 +217,31 @@ def _poll_and_store(
     new_ids: set[str] = set()
     waiting: list[PollResult] = []
     size = polled = 0
+    states = store.feed_states()
 
-    def flush() -> None:
-        nonlocal size
+    def store_results(results: Sequence[PollResult]) -> None:
         # CPU time: storing overlaps the parsing thread (see briefs.timing)
         with timings.stage("store", time.thread_time), store.transaction() as conn:
             # In the config's order, not the order sources finished: when two feeds carry the
             # same URL, which one's entry is stored must not depend on timing.
-            waiting.sort(key=lambda r: order.get(r.source.id, len(order)))
-            added = store.add_articles((a for r in waiting for a in r.articles), conn)
-            new_ids.update(a.id for a in added)
+            ordered = sorted(results, key=lambda r: order.get(r.source.id, len(order)))
+            added = store.add_articles((a for r in ordered for a in r.articles), conn)
             # The sketches made while parsing, saved with their articles; link_copies puts them
             # in the band index once it has linked them.
-            made = {aid: sketch for r in waiting for aid, sketch in r.sketches.items()}
+            made = {aid: sketch for r in ordered for aid, sketch in r.sketches.items()}
             sketched = {a.id: made[a.id] for a in added if a.id in made}
             _save_sketches(store, added, sketched, conn, indexed=False)
-            store.save_feed_states((r.state for r in waiting if r.state is not None), conn)
+            store.save_feed_states((r.state for r in ordered if r.state is not None), conn)
+        new_ids.update(a.id for a in added)
+
+    def flush() -> None:
+        nonlocal size
+        try:
+            store_results(waiting)
+        except Exception as exc:  # the store's fault barrier: find the source it belongs to
+            log.warning("storing %d sources at once failed (%s); one at a time", len(waiting), exc)
+            for result in waiting:
+                _store_alone(result, store_results, states, config, now, failed, order)
         waiting.clear()
         size = 0
 
@@ -251,7 +261,7 @@ def _poll_and_store(
     with timings.stage("fetch"):
         poll_sources(
             config.sources,
-            store.feed_states(),
+            states,
             config.fetch,
             now,
             transport,
@@ -268,6 +278,48 @@ def _poll_and_store(
     return polled, len(new_ids), tuple((name, error) for _, name, error in sorted(failed))
 
 
+def _store_alone(
+    result: PollResult,
+    store_results: Callable[[Sequence[PollResult]], None],
+    states: dict[str, FeedState],
+    config: Config,
+    now: dt.datetime,
+    failed: list[tuple[int, str, str]],
+    order: dict[str, int],
+) -> None:
+    """Store one source's poll after its batch failed: the whole, else article by article
+    (an article the store refuses is dropped and named in the source's status), else the
+    source's failure alone. If even that cannot be stored, the database itself is broken and
+    the error goes on up."""
+    try:
+        store_results([result])
+        return
+    except Exception as exc:
+        log.debug("%s: storing its poll failed", result.source.id, exc_info=True)
+        first = unexpected(exc)
+    dropped = 0
+    for article in result.articles:
+        try:
+            store_results([dataclasses.replace(result, articles=(article,), state=None)])
+        except Exception as exc:
+            dropped += 1
+            first = unexpected(exc)
+    try:
+        if result.state is None:
+            return
+        note = ""
+        if dropped:
+            note = f", {dropped} entr{'y' if dropped == 1 else 'ies'} not stored ({first})"
+            log.warning("%s: %d entries could not be stored: %s", result.source.id, dropped, first)
+        state = dataclasses.replace(result.state, last_status=f"{result.state.last_status}{note}")
+        store_results([dataclasses.replace(result, articles=(), state=state)])
+    except Exception as exc:
+        error = f"cannot store this source's poll: {unexpected(exc)}"
+        gone = failure_result(result.source, states.get(result.source.id), now, error, config.fetch)
+        store_results([gone])
+        failed.append((order.get(result.source.id, len(order)), result.source.name, error))
+
+
 def fetch_full_text(
     config: Config,
     store: Store,
@@ -282,6 +334,15 @@ def fetch_full_text(
     settings = config.fetch
     if not settings.fetch_full_text:
         return set()
+    # A page refused by the address guard is never tried again, unless the guard changed
+    # since (fetch.allow_private turned on for an intranet): then every refusal is judged anew.
+    guard = "private allowed" if settings.allow_private else "public only"
+    if store.get_meta("page_guard") != guard:
+        with store.transaction() as conn:
+            forgotten = store.forget_refused_pages(conn)
+            store.set_meta("page_guard", guard, conn)
+        if forgotten:
+            log.info("address guard is now %s: %d refused pages will be tried", guard, forgotten)
     candidates = store.articles_needing_text(
         now - FULL_TEXT_WINDOW,
         now,
@@ -315,6 +376,14 @@ def fetch_full_text(
         todo, settings, now, save, attempts=attempts, transport=transport, progress=progress
     )
     log.info("full text: %d pages fetched, %d articles improved", len(todo), len(improved))
+    refused, example = store.refused_pages(now)
+    if example is not None:
+        log.info(
+            "full text: %d pages refused by the address guard (e.g. %s: %s)",
+            refused,
+            example.url,
+            example.error,
+        )
     return improved
 
 
@@ -832,6 +901,8 @@ def run(
         polled, new_count, failed = poll_and_group(
             config, store, now, timings, transport, progress=progress
         )
+        refused, example = store.refused_pages(now)
+        refusal = f"{example.url}: {example.error}" if example is not None else ""
         edition = edition_for(config, store, date, now, slot)
         with timings.stage("check"):
             stamp = _edition_stamp(config, store, edition, failed)
@@ -848,6 +919,8 @@ def run(
                 timings=dict(timings),
                 timings_elsewhere=dict(timings.elsewhere),
                 unchanged=True,
+                pages_refused=refused,
+                page_refused_example=refusal,
             )
         brief, files = build_edition(config, store, edition, now, timings, failed)
         _remember_build(store, edition, stamp, len(brief.stories))
@@ -862,6 +935,8 @@ def run(
         files=tuple(files),
         timings=dict(timings),
         timings_elsewhere=dict(timings.elsewhere),
+        pages_refused=refused,
+        page_refused_example=refusal,
     )
 
 

@@ -196,6 +196,20 @@ sketch_bands = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# Schema 6: rows a later stage could not process (an article dated in year 1 makes every
+# window computation overflow), moved out of the way with the reason and the row as JSON, so
+# one bad row never stops every later run and nothing is silently destroyed.
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("num", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("table_name", sa.String(32), nullable=False),
+    sa.Column("row_id", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("quarantined", sa.DateTime, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
 # One embedding per article (briefs.embed), made once and kept; ``model`` says which model made
 # it (a vector of another model is not comparable and is not read).
 embeddings = sa.Table(
@@ -223,7 +237,11 @@ story_changes = sa.Table(
 # Articles whose sketches are written per statement (each has 32 band rows).
 SKETCH_BATCH = 2000
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
+
+# The dates the store accepts and keeps (see briefs.ingest.bounds.STORED_RANGE): far enough
+# from datetime's limits that no stage's window arithmetic can overflow.
+STORED_RANGE = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(9000, 1, 1, tzinfo=dt.UTC))
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -271,6 +289,11 @@ def _renumber_sketches(conn: Connection) -> None:
     metadata.create_all(conn, tables=[sketches, sketch_bands])
 
 
+def _add_quarantine(conn: Connection) -> None:
+    """Issue 13 (reliability): the quarantine for rows later stages cannot process."""
+    metadata.create_all(conn, tables=[quarantine], checkfirst=True)
+
+
 def _add_embeddings(conn: Connection) -> None:
     """Issue 14 (grouping): stored article embeddings, story splits and merges (idempotent:
     safe if renumbered)."""
@@ -282,7 +305,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _migrate_2_to_3,
     3: _add_story_links,
     4: _renumber_sketches,
-    5: _add_embeddings,
+    5: _add_quarantine,
+    6: _add_embeddings,
 }
 
 
@@ -326,6 +350,11 @@ def _naive(value: dt.datetime | None) -> dt.datetime | None:
     if value.tzinfo is None:
         raise StoreError(f"refusing to store a naive datetime: {value!r}")
     return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _storable(when: dt.datetime) -> bool:
+    """True for a time inside STORED_RANGE (a naive one is left for _naive to refuse)."""
+    return when.tzinfo is None or STORED_RANGE[0] <= when < STORED_RANGE[1]
 
 
 def _article_row(a: Article) -> dict[str, Any]:
@@ -406,16 +435,31 @@ class Store:
 
     # -- schema -----------------------------------------------------------------------------
     def migrate(self) -> int:
-        """Create or upgrade the schema; return the version now in place."""
+        """Create or upgrade the schema; return the version now in place.
+
+        A fresh database is created in one transaction, tables and version row together (on
+        SQLite an explicit ``BEGIN IMMEDIATE``: the driver would otherwise commit each CREATE
+        TABLE on its own), so a full disk or a kill leaves either nothing or all of it. A file
+        left half-created by an older briefs (tables, no version) is named as such.
+        """
         with self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite" and not sa.inspect(conn).has_table("meta"):
+                # Take the write lock first, then look again: another process may have been
+                # creating it at the same moment.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             inspector = sa.inspect(conn)
             if not inspector.has_table("meta"):
+                ours = [t for t in inspector.get_table_names() if t in metadata.tables]
+                if ours:
+                    raise StoreError(self._half_created(ours))
                 metadata.create_all(conn)
                 conn.execute(
                     meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
                 )
                 return SCHEMA_VERSION
             version = self._version(conn)
+            if version == 0:
+                raise StoreError(self._half_created(["meta"]))
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"database schema version {version} is newer than this briefs ({SCHEMA_VERSION}); "
@@ -433,6 +477,14 @@ class Store:
                 )
             log.info("migrated database to schema version %s", version)
         return version
+
+    def _half_created(self, tables: Sequence[str]) -> str:
+        where = self.engine.url.database or str(self.engine.url)
+        return (
+            f"database {where} was left half-created (table {', '.join(sorted(tables)[:3])} "
+            "but no schema version: a full disk or a kill during its first run); "
+            "delete it (or move it aside) and run again"
+        )
 
     @staticmethod
     def _version(conn: Connection) -> int:
@@ -588,6 +640,16 @@ class Store:
                     )
             seen_urls: set[str] = set()
             for a in batch.values():
+                if not (_storable(a.published) and _storable(a.fetched)):
+                    log.warning(
+                        "%s: refusing article %s dated %s (outside %s..%s)",
+                        a.source_id,
+                        a.id,
+                        a.published,
+                        f"{STORED_RANGE[0]:%Y}",
+                        f"{STORED_RANGE[1]:%Y}",
+                    )
+                    continue
                 if a.id in known_ids or (a.url and (a.url in known_urls or a.url in seen_urls)):
                     continue
                 if a.guid and (a.source_id, a.guid) in known_guids:
@@ -598,6 +660,88 @@ class Store:
             if new:
                 c.execute(articles.insert(), [_article_row(a) for a in new])
         return new
+
+    def quarantine_implausible(self) -> int:
+        """Move rows whose dates lie outside STORED_RANGE into the quarantine; return how many.
+
+        Such rows were stored by an older briefs (today's refuses them at the door): an
+        article dated in year 1 made dedupe and grouping overflow on ``published - window``
+        in every later run. Its sketch, band rows and story link go with it; a story dated
+        out of range is dissolved (its members are grouped again). One indexed query when
+        there is nothing to do.
+        """
+        low, high = (_naive(t) for t in STORED_RANGE)
+        raw = [sa.type_coerce(c, sa.Text).label(c.name) for c in articles.c]
+        bad_articles = sa.or_(
+            articles.c.published < low,
+            articles.c.published >= high,
+            articles.c.fetched < low,
+            articles.c.fetched >= high,
+        )
+        bad_stories = sa.or_(
+            stories.c.first_seen < low,
+            stories.c.first_seen >= high,
+            stories.c.last_updated < low,
+            stories.c.last_updated >= high,
+        )
+        now = _naive(dt.datetime.now(dt.UTC))
+        with self.engine.begin() as conn:
+            rows = conn.execute(sa.select(*raw).where(bad_articles)).all()
+            story_rows = conn.execute(
+                sa.select(*[sa.type_coerce(c, sa.Text).label(c.name) for c in stories.c]).where(
+                    bad_stories
+                )
+            ).all()
+            if not rows and not story_rows:
+                return 0
+            entries = [
+                {
+                    "table_name": "articles",
+                    "row_id": r.id,
+                    "reason": f"published {r.published}, fetched {r.fetched}: outside "
+                    f"{STORED_RANGE[0]:%Y-%m-%d}..{STORED_RANGE[1]:%Y-%m-%d}",
+                    "quarantined": now,
+                    "data": json.dumps(dict(r._mapping), ensure_ascii=False, default=str),
+                }
+                for r in rows
+            ] + [
+                {
+                    "table_name": "stories",
+                    "row_id": r.id,
+                    "reason": f"first seen {r.first_seen}, updated {r.last_updated}: out of range",
+                    "quarantined": now,
+                    "data": json.dumps(dict(r._mapping), ensure_ascii=False, default=str),
+                }
+                for r in story_rows
+            ]
+            conn.execute(quarantine.insert(), entries)
+            ids = [r.id for r in rows]
+            story_ids = [r.id for r in story_rows]
+            for chunk in _chunks(ids, 500):
+                nums = sa.select(sketches.c.num).where(sketches.c.article_id.in_(chunk))
+                conn.execute(sketch_bands.delete().where(sketch_bands.c.sketch.in_(nums)))
+                conn.execute(sketches.delete().where(sketches.c.article_id.in_(chunk)))
+                conn.execute(story_links.delete().where(story_links.c.article_id.in_(chunk)))
+                conn.execute(articles.update().where(articles.c.duplicate_of.in_(chunk))
+                             .values(duplicate_of=None))  # fmt: skip
+                conn.execute(articles.delete().where(articles.c.id.in_(chunk)))
+            for chunk in _chunks(story_ids, 500):
+                members = sa.select(articles.c.id).where(articles.c.story_id.in_(chunk))
+                conn.execute(story_links.delete().where(story_links.c.article_id.in_(members)))
+                conn.execute(
+                    articles.update().where(articles.c.story_id.in_(chunk)).values(story_id=None)
+                )
+                conn.execute(stories.delete().where(stories.c.id.in_(chunk)))
+        example = entries[0]
+        log.warning(
+            "quarantined %d stored rows that cannot be processed (e.g. %s %s: %s); they are "
+            "kept in the table 'quarantine'",
+            len(entries),
+            example["table_name"],
+            example["row_id"],
+            example["reason"],
+        )
+        return len(entries)
 
     def articles_needing_text(
         self,
@@ -788,6 +932,33 @@ class Store:
                 pages.update().where(pages.c.url == page.url).values(**values)
             ).rowcount:
                 c.execute(pages.insert().values(url=page.url, **values))
+
+    def refused_pages(self, since: dt.datetime) -> tuple[int, PageRecord | None]:
+        """How many article pages were refused (by the address guard) since a time, and one
+        of them (the first by URL) as an example."""
+        query = sa.select(pages).where(
+            pages.c.status == "refused", pages.c.fetched >= _naive(since)
+        )
+        with self.engine.connect() as conn:
+            count = conn.execute(
+                sa.select(sa.func.count()).select_from(query.subquery())
+            ).scalar_one()
+            first = conn.execute(query.order_by(pages.c.url).limit(1)).first()
+        if first is None:
+            return int(count), None
+        example = PageRecord(
+            url=first.url,
+            status="refused",
+            fetched=_utc(first.fetched) or since,
+            error=first.error,
+            attempts=first.attempts,
+        )
+        return int(count), example
+
+    def forget_refused_pages(self, conn: Connection | None = None) -> int:
+        """Drop every cached "refused" page outcome, so those pages are judged again."""
+        with self._conn(conn) as c:
+            return int(c.execute(pages.delete().where(pages.c.status == "refused")).rowcount or 0)
 
     # -- near-duplicate sketches ------------------------------------------------------------
     def save_sketch(
@@ -1385,6 +1556,7 @@ def open_store(url_or_path: str) -> Store:
             event.listen(engine, "connect", _sqlite_pragmas)
         store = Store(engine)
         store.migrate()
+        store.quarantine_implausible()
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(
             f"cannot open database {url_or_path}: {exc.__class__.__name__}: {exc}"

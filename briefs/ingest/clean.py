@@ -8,7 +8,38 @@ import re
 import lxml.html
 from lxml import etree
 
-__all__ = ["html_to_text", "plain_text"]
+__all__ = ["clean_text", "html_to_text", "plain_text"]
+
+# C0 controls but tab and newline, DEL and the C1 controls (ESC, CSI and NEL start terminal
+# escapes and line breaks): each becomes a space.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates (they reorder the text around them: a link or a
+# file name shown backwards), BOMs and noncharacters: removed. The directional marks (LRM,
+# RLM, ALM) stay: they change no order outside their own character and right-to-left text
+# needs them.
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\ufeff\ufdd0-\ufdef\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: str, *, inline: bool = False) -> str:
+    """Text any later stage can handle: valid Unicode (a lone surrogate, which cannot be
+    encoded, becomes U+FFFD), no control characters (spaces instead), no bidi controls.
+
+    ``inline`` (titles, names, URLs) turns tabs and line breaks into spaces as well.
+    """
+    if not value:
+        return ""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = _SURROGATE.sub("\ufffd", value)
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = _INVISIBLE.sub("", _CONTROLS.sub(" ", value))
+    if inline:
+        value = value.replace("\n", " ").replace("\t", " ")
+    return value
+
 
 _BLOCK = {
     "p",
@@ -59,6 +90,7 @@ _OPEN_COMMENT = re.compile(r"<!--[^>]*>?")
 
 def plain_text(value: str) -> str:
     """One line of plain text from a title-like value that may hold entities or tags."""
+    value = clean_text(value)
     if _TAGGISH.search(value or ""):
         value = html_to_text(value)
     else:
@@ -70,8 +102,9 @@ def html_to_text(markup: str) -> str:
     """Readable text from an HTML fragment: paragraphs separated by blank lines, no markup."""
     if not markup or not markup.strip():
         return ""
+    markup = clean_text(markup)
     if not _TAGGISH.search(markup):
-        return html.unescape(markup).strip()
+        return clean_text(html.unescape(markup)).strip()
     if "<!--" in markup:
         markup = _OPEN_COMMENT.sub("", _COMMENT.sub("", markup))
     try:

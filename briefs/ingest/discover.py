@@ -18,7 +18,7 @@ import lxml.html
 from lxml import etree
 
 from briefs.config import FetchSettings
-from briefs.errors import FetchError, ParseError, SourceError
+from briefs.errors import FetchError, ParseError, SourceError, UnsafeURLError
 from briefs.ingest.fetch import fetch_url, make_client
 from briefs.ingest.parse import parse_feed
 from briefs.models import Source
@@ -93,9 +93,14 @@ async def _discover(
     now: dt.datetime,
     transport: httpx.AsyncBaseTransport | None,
 ) -> DiscoveredFeed:
-    async with make_client(settings, transport) as client:
+    # Guarded like an article link (a pasted URL is often someone else's suggestion): a feed
+    # on the machine's own network needs fetch.allow_private.
+    async with make_client(settings, transport, untrusted=True) as client:
         try:
             result = await fetch_url(client, url, settings)
+        except UnsafeURLError as exc:
+            hint = "" if settings.allow_private else " (fetch.allow_private = true allows it)"
+            raise UnsafeURLError(f"{url}: {exc}{hint}") from exc
         except FetchError as exc:
             raise FetchError(f"{url}: {exc}") from exc
         if result.status != 200:

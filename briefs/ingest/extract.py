@@ -41,6 +41,8 @@ import trafilatura
 
 from briefs.config import FetchSettings
 from briefs.errors import ExtractionError, FetchError, UnsafeURLError
+from briefs.ingest.bounds import MAX_BODY, cap
+from briefs.ingest.clean import clean_text
 from briefs.ingest.fetch import PAGE_ACCEPT, HostLimiter, fetch_url, make_client
 from briefs.ingest.netguard import check_url
 from briefs.ingest.progress import NullProgress, Progress
@@ -360,6 +362,7 @@ async def _fetch_page(
 
     def failed(error: str, status: int | None = None, transient: bool = False) -> PageRecord:
         retry = transient and tries < MAX_ATTEMPTS
+        error = cap(" ".join(clean_text(error, inline=True).split()), 500)
         log.info("page %s: %s", url, error)
         return PageRecord(
             url=url,
@@ -403,6 +406,7 @@ async def _fetch_page(
         return failed(str(exc), status, exc.transient)
     if not text:
         return failed("no article text found on the page", status)
+    text = cap(clean_text(text), MAX_BODY)
     return PageRecord(
         url=url, status="ok", fetched=now, text=text, http_status=status, attempts=tries
     )

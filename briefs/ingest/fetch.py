@@ -11,6 +11,7 @@ body nor a small gzip bomb is ever held in memory beyond ``max_bytes``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -98,11 +99,15 @@ def make_client(
     *,
     untrusted: bool = False,
 ) -> httpx.AsyncClient:
-    """An AsyncClient with briefs' timeouts, limits, redirects and headers.
+    """An AsyncClient with briefs' timeouts, limits, redirects and headers, and the address
+    guard on every request it makes, redirect hops included.
 
-    ``untrusted`` is for URLs that came from feeds (article pages): unless
-    ``settings.allow_private`` is set, every request (redirects included) is checked and only
-    public addresses are connected to.
+    Unless ``settings.allow_private`` is set, only public addresses are fetched: every URL is
+    checked (:func:`~briefs.ingest.netguard.check_url`) and connections go to checked public
+    addresses only (:class:`~briefs.ingest.netguard.GuardedTransport`), with one exception:
+    a request :func:`fetch_url` makes for a configured feed (``trusted``) may go to that
+    feed's own origin (scheme, host and port), which the user chose. ``untrusted`` (article
+    pages, discovery) trusts no origin at all.
     """
     timeout = httpx.Timeout(settings.timeout, connect=settings.connect_timeout)
     # A few idle connections are enough to reuse one for the next request to the same host;
@@ -112,16 +117,28 @@ def make_client(
         max_connections=max(settings.concurrency, 1),
         max_keepalive_connections=max(min(settings.concurrency, 2 * settings.per_host, 8), 1),
     )
-    guard = untrusted and not settings.allow_private
-    if transport is None and guard:
-        transport = GuardedTransport(limits)
-    hooks: dict[str, list[object]] = {}
-    if untrusted:
+    if transport is None:
+        plain = httpx.AsyncHTTPTransport(limits=limits)
+        guarded: httpx.AsyncBaseTransport = (
+            plain if settings.allow_private else GuardedTransport(limits)
+        )
+        transport = _SplitTransport(plain, guarded)
 
-        async def _check(request: httpx.Request) -> None:
-            check_url(str(request.url), settings.allow_private)
+    async def _check(request: httpx.Request) -> None:
+        # Called for the first request and again for every redirect hop (httpx copies the
+        # extensions onto the redirect's request, so the trusted origin travels along).
+        trusted = None if untrusted else request.extensions.get(TRUSTED_ORIGIN)
+        own = trusted is not None and _origin(str(request.url)) == trusted
+        hop = request.extensions.get(_HOPS, -1) + 1
+        if not own:
+            try:
+                check_url(str(request.url), settings.allow_private)
+            except UnsafeURLError as exc:
+                if hop:
+                    raise UnsafeURLError(f"redirect to {request.url} refused: {exc}") from None
+                raise
+        request.extensions = {**request.extensions, GUARD: not own, _HOPS: hop}
 
-        hooks["request"] = [_check]
     return httpx.AsyncClient(
         timeout=timeout,
         limits=limits,
@@ -129,8 +146,44 @@ def make_client(
         max_redirects=settings.max_redirects,
         headers={"User-Agent": user_agent(settings), "Accept-Encoding": "gzip, deflate"},
         transport=transport,
-        event_hooks=hooks,  # type: ignore[arg-type]
+        event_hooks={"request": [_check]},
     )
+
+
+# Request extensions (httpx hands them to the transport and copies them to redirect hops):
+# the origin of the configured feed a request is for, and whether this hop must be guarded.
+TRUSTED_ORIGIN = "briefs_trusted_origin"
+GUARD = "briefs_guard"
+_HOPS = "briefs_hops"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port made explicit."""
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+        return scheme, (parts.hostname or "").lower(), port
+    except ValueError:
+        return "", "", None
+
+
+class _SplitTransport(httpx.AsyncBaseTransport):
+    """Sends a guarded request (see make_client) through the guarded transport, and a request
+    to a configured feed's own origin through the plain one."""
+
+    def __init__(self, plain: httpx.AsyncBaseTransport, guarded: httpx.AsyncBaseTransport):
+        self.plain = plain
+        self.guarded = guarded
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        chosen = self.guarded if request.extensions.get(GUARD, True) else self.plain
+        return await chosen.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.plain.aclose()
+        if self.guarded is not self.plain:
+            await self.guarded.aclose()
 
 
 async def fetch_url(
@@ -142,15 +195,22 @@ async def fetch_url(
     last_modified: str | None = None,
     limiter: HostLimiter | None = None,
     accept: str = FEED_ACCEPT,
+    trusted: str | None = None,
 ) -> FetchResult:
     """GET ``url`` (conditionally when validators are given), keeping at most ``max_bytes``.
 
+    ``trusted`` is the configured URL of the feed this request is for: its origin is the
+    user's choice and is not guarded (every other origin, redirect hops included, is; see
+    :func:`make_client`). A connection the server dropped before answering (a stale
+    keep-alive connection) is tried once more at once.
+
     Raises FetchError for network failures, redirect loops, bodies over the cap and a whole
-    request over ``total_timeout``; UnsafeURLError when an untrusted client refuses the URL or
-    a redirect. HTTP error statuses are returned, not raised (their bodies are not read): the
+    request over ``total_timeout``; UnsafeURLError when the guard refuses the URL or a
+    redirect. HTTP error statuses are returned, not raised (their bodies are not read): the
     caller decides what they mean.
     """
     headers = {"Accept": accept}
+    extensions: dict[str, object] = {TRUSTED_ORIGIN: _origin(trusted)} if trusted else {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -158,10 +218,10 @@ async def fetch_url(
     try:
         if limiter is None:
             async with asyncio.timeout(settings.total_timeout):
-                return await _get(client, url, settings, headers)
+                return await _get(client, url, settings, headers, extensions)
         async with limiter.slot(url):
             async with asyncio.timeout(settings.total_timeout):
-                return await _get(client, url, settings, headers)
+                return await _get(client, url, settings, headers, extensions)
     except TimeoutError:
         raise FetchError(f"took longer than {settings.total_timeout:g} s in total") from None
     except httpx.TooManyRedirects:
@@ -184,10 +244,33 @@ async def fetch_url(
         raise FetchError(f"{exc.__class__.__name__}: {exc or 'no detail'}") from exc
 
 
+async def _send(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    extensions: dict[str, object],
+) -> httpx.Response:
+    """Send the request (following redirects), retrying once at once when the server closed
+    the connection without answering: a keep-alive connection it had dropped meanwhile."""
+    for attempt in (1, 2):
+        request = client.build_request("GET", url, headers=headers, extensions=dict(extensions))
+        try:
+            return await client.send(request, stream=True)
+        except httpx.RemoteProtocolError as exc:
+            if attempt == 2 or "without sending a response" not in str(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
 async def _get(
-    client: httpx.AsyncClient, url: str, settings: FetchSettings, headers: dict[str, str]
+    client: httpx.AsyncClient,
+    url: str,
+    settings: FetchSettings,
+    headers: dict[str, str],
+    extensions: dict[str, object],
 ) -> FetchResult:
-    async with client.stream("GET", url, headers=headers) as response:
+    response = await _send(client, url, headers, extensions)
+    async with contextlib.aclosing(response):
         content = b""
         if 200 <= response.status_code < 300:
             content = await _read_body(response, settings.max_bytes)

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from briefs.errors import ParseError
+from briefs.ingest.bounds import clean_article
 from briefs.ingest.parse import content_hash
 from briefs.ingest.urls import article_id, canonical_url
 from briefs.models import Article, Source
@@ -63,7 +64,7 @@ def parse_seed_document(text: str, source: Source, name: str, now: dt.datetime) 
     url = canonical_url(headers.get("url", ""))
     if not url.startswith(("http://", "https://")):
         url = ""
-    return Article(
+    article = Article(
         id=article_id(url, f"files:{source.id}:{name}"),
         source_id=source.id,
         url=url,
@@ -79,6 +80,7 @@ def parse_seed_document(text: str, source: Source, name: str, now: dt.datetime) 
         body_origin="file",
         content_hash=content_hash(body),
     )
+    return clean_article(article, now)
 
 
 def _date(value: str, name: str) -> dt.datetime:

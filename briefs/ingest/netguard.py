@@ -12,7 +12,9 @@ forgery). Two checks, both needed:
   connects to the address it checked, so neither a redirect to an internal host nor a DNS answer
   that changes between check and connection (rebinding) gets through.
 
-The configured feed URLs themselves are the user's choice and are not checked.
+Every outgoing request goes through both (see :func:`briefs.ingest.fetch.make_client`), redirect
+hops included; the one exception is a configured feed's own origin (scheme, host and port),
+which the user chose. An IPv6 address that embeds an IPv4 address is judged by that address.
 """
 
 from __future__ import annotations
@@ -28,7 +30,13 @@ import httpx
 
 from briefs.errors import UnsafeURLError
 
-__all__ = ["GuardedTransport", "RefusedConnection", "check_url", "is_public_address"]
+__all__ = [
+    "GuardedTransport",
+    "RefusedConnection",
+    "check_url",
+    "embedded_ipv4",
+    "is_public_address",
+]
 
 # Never resolvable on the public internet: refused even when private hosts are allowed.
 ALWAYS_REFUSED = (".example", ".invalid", ".onion")
@@ -37,15 +45,48 @@ LOCAL_NAMES = (".localhost", ".test", ".local", ".internal", ".home.arpa", ".lan
 DNS_TIMEOUT = 5.0
 
 
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_V4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_V4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for: IPv4-mapped (``::ffff:a.b.c.d``),
+    IPv4-compatible (``::a.b.c.d``), IPv4-translated (``::ffff:0:a.b.c.d``), NAT64
+    (``64:ff9b::/96`` and the local-use ``64:ff9b:1::/48``), 6to4 (``2002::/16``) and Teredo
+    (``2001::/32``: its server and its client). Such an address reaches the IPv4 host, so it
+    is judged by it."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if (
+        any(ip in net for net in _NAT64)
+        or ip in _V4_TRANSLATED
+        or (ip in _V4_COMPATIBLE and int(ip) > 1)
+    ):
+        found.append(low32)
+    return found
+
+
 def is_public_address(address: str) -> bool:
     """True for a globally routable unicast address (not private, loopback, link-local,
-    multicast, reserved, shared or unspecified)."""
+    multicast, reserved, shared or unspecified); an IPv6 address that embeds an IPv4 one
+    (see :func:`embedded_ipv4`) must be public in both forms."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if inner and not all(v4.is_global and not v4.is_multicast for v4 in inner):
+            return False
+        if ip.ipv4_mapped is not None:
+            return True  # ::ffff:0:0/96 itself is "reserved"; the IPv4 address decides
     return ip.is_global and not ip.is_multicast
 
 
@@ -72,7 +113,7 @@ def check_url(url: str, allow_private: bool = False) -> None:
     except ValueError as exc:
         raise UnsafeURLError(f"invalid URL {url!r}: {exc}") from exc
     if parts.scheme.lower() not in ("http", "https"):
-        raise UnsafeURLError(f"refusing a {parts.scheme or 'relative'!s} URL: {url}")
+        raise UnsafeURLError(f"unsupported URL scheme {parts.scheme or '(none)'!r}: {url}")
     if not host:
         raise UnsafeURLError(f"URL without a host: {url}")
     kind = _host_kind(host)

@@ -8,28 +8,37 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import hashlib
 import html
 import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import feedparser
 
 from briefs.errors import ParseError
-from briefs.ingest.clean import html_to_text, plain_text
+from briefs.ingest.bounds import (
+    MAX_FLOOR_MINUTES,
+    MAX_OUTLET,
+    MAX_TITLE,
+    bounded_int,
+    cap,
+    clean_article,
+    clean_guid,
+    plausible_time,
+)
+from briefs.ingest.clean import clean_text, html_to_text, plain_text
 from briefs.ingest.urls import article_id, canonical_url
 from briefs.models import Article, Sketch, Source
 
 __all__ = ["ParsedAndSketched", "ParsedFeed", "content_hash", "parse_and_sketch", "parse_feed"]
 
 log = logging.getLogger(__name__)
-
-# A date more than this far in the future is a publisher's mistake: use the fetch time instead.
-FUTURE_SLACK = dt.timedelta(hours=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,8 @@ class ParsedFeed:
     ttl_minutes: int | None = None
     bozo: str | None = None
     site_url: str | None = None
+    skipped: int = 0  # entries that could not be read (see ``skip_reason``)
+    skip_reason: str | None = None
 
 
 def content_hash(text: str) -> str:
@@ -85,23 +96,56 @@ def parse_feed(
             raise ParseError("not a feed: this is an HTML page, not a feed")
         if not feed:
             raise ParseError(f"not a feed: {bozo or 'no feed found'}")
-    feed_title = plain_text(str(feed.get("title") or ""))
-    site = canonical_url(str(feed.get("link") or ""), url) if feed.get("link") else ""
-    base = site if site.startswith(("http://", "https://")) else url
+    feed_title = cap(plain_text(str(feed.get("title") or "")), MAX_OUTLET)
+    site = _feed_site(str(feed.get("link") or ""), url)
+    base = site or url
     outlet = source.title or feed_title or source.id
     language = _language(str(feed.get("language") or ""))
-    out = []
+    out, (skipped, reason) = _entry_articles(entries, source, outlet, base, now, language)
+    return ParsedFeed(
+        feed_title, tuple(out), _ttl_minutes(feed), bozo, site or None, skipped, reason
+    )
+
+
+def _feed_site(link: str, base: str) -> str:
+    """The feed's web site (an http(s) URL), or ""."""
+    link = clean_text(link, inline=True).strip()
+    site = canonical_url(link, base) if link else ""
+    return site if site.startswith(("http://", "https://")) else ""
+
+
+def _entry_articles(
+    entries: list[Any],
+    source: Source,
+    outlet: str,
+    base: str,
+    now: dt.datetime,
+    language: str = "",
+    read: Callable[[Any], Any] | None = None,
+) -> tuple[list[Article], tuple[int, str | None]]:
+    """The entries' articles (``read`` first turns an entry into feedparser's shape); an entry
+    that cannot be read is skipped (counted, its reason kept for the first), so one bad entry
+    never loses its feed's good ones."""
+    out: list[Article] = []
+    skipped = 0
+    reason: str | None = None
     for entry in entries:
-        article = _entry_article(entry, source, outlet, base, now, language)
+        try:
+            shaped = entry if read is None else read(entry)
+            article = _entry_article(shaped, source, outlet, base, now, language)
+        except Exception as exc:  # the per-entry fault barrier: counted, reported
+            skipped += 1
+            reason = reason or _reason(exc)
+            continue
         if article is not None:
             out.append(article)
-    return ParsedFeed(
-        feed_title,
-        tuple(out),
-        _ttl_minutes(feed),
-        bozo,
-        site if site.startswith(("http://", "https://")) else None,
-    )
+    return out, (skipped, reason)
+
+
+def _reason(exc: BaseException) -> str:
+    """One short line naming an unexpected exception."""
+    detail = " ".join(str(exc).split())[:200]
+    return f"{exc.__class__.__name__}: {detail}" if detail else exc.__class__.__name__
 
 
 _PERIOD_MINUTES = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 43200, "yearly": 525600}
@@ -109,17 +153,11 @@ _PERIOD_MINUTES = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 4320
 
 def _ttl_minutes(feed: Any) -> int | None:
     """The feed's own minimum interval: RSS ``<ttl>``, else the syndication module's period."""
-    try:
-        ttl = int(str(feed.get("ttl") or "").strip() or 0)
-    except ValueError:
-        ttl = 0
-    period = _PERIOD_MINUTES.get(str(feed.get("sy_updateperiod") or "").strip().lower())
+    ttl = bounded_int(feed.get("ttl"), 0, MAX_FLOOR_MINUTES) or 0
+    period = _PERIOD_MINUTES.get(str(feed.get("sy_updateperiod") or "").strip().lower()[:16])
     if period:
-        try:
-            frequency = max(int(str(feed.get("sy_updatefrequency") or "1").strip()), 1)
-        except ValueError:
-            frequency = 1
-        ttl = max(ttl, period // frequency)
+        frequency = bounded_int(feed.get("sy_updatefrequency") or "1", 1, period) or 1
+        ttl = max(ttl, min(period // frequency, MAX_FLOOR_MINUTES))
     return ttl if ttl > 0 else None
 
 
@@ -131,12 +169,12 @@ def _language(value: str) -> str:
 def _entry_article(
     entry: Any, source: Source, outlet: str, base: str, now: dt.datetime, feed_language: str = ""
 ) -> Article | None:
-    link = _entry_link(entry)
-    guid = str(entry.get("id") or "")
+    link = clean_text(_entry_link(entry), inline=True).strip()
+    guid = clean_guid(str(entry.get("id") or ""))
     if not link and guid.startswith(("http://", "https://")):
         link = guid
     url = canonical_url(link, base) if link else ""
-    title = plain_text(str(entry.get("title") or ""))
+    title = cap(plain_text(str(entry.get("title") or "")), MAX_TITLE)
     raw_summary = str(entry.get("summary") or "")
     summary = html_to_text(raw_summary)
     body = ""
@@ -166,7 +204,7 @@ def _entry_article(
     language = _language(
         str(entry.get("language") or (text_detail or {}).get("language") or feed_language or "")
     )
-    return Article(
+    article = Article(
         id=article_id(url, f"{source.id}:{guid}"),
         source_id=source.id,
         url=url or (guid if guid.startswith(("http://", "https://")) else ""),
@@ -183,6 +221,7 @@ def _entry_article(
         image_url=image,
         content_hash=content_hash(body or summary),
     )
+    return clean_article(article, now)
 
 
 def _entry_link(entry: Any) -> str:
@@ -209,9 +248,9 @@ def _entry_time(entry: Any, now: dt.datetime) -> dt.datetime:
         if isinstance(value, time.struct_time):
             try:
                 when = dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC)
-            except (OverflowError, ValueError, OSError):
+            except (OverflowError, ValueError, OSError, TypeError):
                 continue
-            return now if when > now + FUTURE_SLACK else when
+            return plausible_time(when, now)
     return now
 
 
@@ -264,6 +303,12 @@ def _parse_json_feed(data: bytes, source: Source, *, url: str, now: dt.datetime)
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(f"invalid JSON Feed: {exc}") from exc
+    except RecursionError:
+        raise ParseError("invalid JSON Feed: nested too deeply to decode") from None
+    except MemoryError:
+        raise ParseError("invalid JSON Feed: too large to decode") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ParseError(f"invalid JSON Feed: {_reason(exc)}") from None
     if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(
         "https://jsonfeed.org/version/"
     ):
@@ -271,51 +316,62 @@ def _parse_json_feed(data: bytes, source: Source, *, url: str, now: dt.datetime)
     items = doc.get("items")
     if not isinstance(items, list):
         raise ParseError("JSON Feed without an items list")
-    feed_title = plain_text(str(doc.get("title") or ""))
-    base = str(doc.get("home_page_url") or url)
+    feed_title = cap(plain_text(_json_str(doc.get("title"))), MAX_OUTLET)
+    site = _feed_site(_json_str(doc.get("home_page_url")), url)
+    base = site or url
     outlet = source.title or feed_title or source.id
-    out = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        entry: dict[str, Any] = {
-            "id": str(item.get("id") or ""),
-            "link": str(item.get("url") or item.get("external_url") or ""),
-            "title": str(item.get("title") or ""),
-            "summary": str(item.get("summary") or ""),
-            "content": [],
-            "author": _json_author(item, doc),
-            "language": str(item.get("language") or doc.get("language") or ""),
-        }
-        if item.get("content_html"):
-            entry["content"].append({"type": "text/html", "value": str(item["content_html"])})
-        elif item.get("content_text"):
-            entry["content"].append({"type": "text/plain", "value": str(item["content_text"])})
-        for key, target in (
-            ("date_published", "published_parsed"),
-            ("date_modified", "updated_parsed"),
-        ):
-            stamp = _iso_time(item.get(key))
-            if stamp is not None:
-                entry[target] = stamp.utctimetuple()
-        if item.get("image") or item.get("banner_image"):
-            entry["image"] = {"href": str(item.get("image") or item.get("banner_image"))}
-        article = _entry_article(entry, source, outlet, base, now)
-        if article is not None:
-            out.append(article)
-    site = canonical_url(str(doc.get("home_page_url") or ""))
+    entries = [item for item in items if isinstance(item, dict)]
+    read = functools.partial(_json_entry, doc=doc)
+    out, (skipped, reason) = _entry_articles(entries, source, outlet, base, now, read=read)
     return ParsedFeed(
-        feed_title, tuple(out), site_url=site if site.startswith(("http://", "https://")) else None
+        feed_title, tuple(out), site_url=site or None, skipped=skipped, skip_reason=reason
     )
+
+
+def _json_str(value: Any) -> str:
+    """A JSON value that should be a string, as one (a number or a string; else "")."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _json_entry(item: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Feed item as the entry dict :func:`_entry_article` reads."""
+    entry: dict[str, Any] = {
+        "id": _json_str(item.get("id")),
+        "link": _json_str(item.get("url")) or _json_str(item.get("external_url")),
+        "title": _json_str(item.get("title")),
+        "summary": _json_str(item.get("summary")),
+        "content": [],
+        "author": _json_author(item, doc),
+        "language": _json_str(item.get("language")) or _json_str(doc.get("language")),
+    }
+    if _json_str(item.get("content_html")):
+        entry["content"].append({"type": "text/html", "value": _json_str(item["content_html"])})
+    elif _json_str(item.get("content_text")):
+        entry["content"].append({"type": "text/plain", "value": _json_str(item["content_text"])})
+    for key, target in (
+        ("date_published", "published_parsed"),
+        ("date_modified", "updated_parsed"),
+    ):
+        stamp = _iso_time(item.get(key))
+        if stamp is not None:
+            entry[target] = stamp.utctimetuple()
+    image = _json_str(item.get("image")) or _json_str(item.get("banner_image"))
+    if image:
+        entry["image"] = {"href": image}
+    return entry
 
 
 def _json_author(item: dict[str, Any], doc: dict[str, Any]) -> str:
     authors = item.get("authors") or doc.get("authors") or []
     if isinstance(authors, list) and authors and isinstance(authors[0], dict):
-        return str(authors[0].get("name") or "")
+        return _json_str(authors[0].get("name"))
     author = item.get("author")
     if isinstance(author, dict):
-        return str(author.get("name") or "")
+        return _json_str(author.get("name"))
     return ""
 
 
@@ -323,12 +379,12 @@ def _iso_time(value: Any) -> dt.datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        when = dt.datetime.fromisoformat(value[:64].replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return when.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # not a date, or one whose UTC is past year 9999
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,20 +34,24 @@ from pathlib import Path
 import httpx
 
 from briefs.config import FetchSettings
-from briefs.errors import SourceError
+from briefs.errors import ParseError, SourceError
+from briefs.ingest.bounds import MAX_FLOOR_MINUTES, MAX_RETRY_AFTER, bounded_int, cap
+from briefs.ingest.clean import clean_text
 from briefs.ingest.fetch import FetchResult, HostLimiter, fetch_url, make_client
 from briefs.ingest.files import read_seed_folder
 from briefs.ingest.parse import ParsedAndSketched, parse_and_sketch
 from briefs.ingest.progress import NullProgress, Progress
-from briefs.ingest.workers import WorkerPool
+from briefs.ingest.workers import WorkerPool, worker_ready
 from briefs.models import Article, FeedState, PollResult, Sketch, Source
 from briefs.timing import Timings
 
 __all__ = [
     "cache_max_age",
+    "failure_result",
     "parse_retry_after",
     "poll_sources",
     "select_sources",
+    "unexpected",
 ]
 
 log = logging.getLogger(__name__)
@@ -57,9 +61,7 @@ log = logging.getLogger(__name__)
 # hundred feeds (one to two seconds of parsing) repays; a smaller one parses in a thread.
 PROCESS_POLL_MIN = 100
 
-# A server may ask us to stay away for a while, but not for longer than this.
-MAX_RETRY_AFTER = dt.timedelta(days=7)
-_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?([0-9]+)", re.IGNORECASE)
 
 
 def select_sources(
@@ -158,7 +160,7 @@ async def _poll_all(
         return None
 
     remote = sum(1 for s in sources if "://" in s.location and not s.location.startswith("file:"))
-    parser = _Parser(parse_workers(settings, remote), timings)
+    parser = _Parser(parse_workers(settings, remote), timings, settings.parse_timeout)
     try:
         async with make_client(settings, transport) as client:
             results = await asyncio.gather(*(one(client, s) for s in sources))
@@ -178,20 +180,36 @@ def parse_workers(settings: FetchSettings, sources: int) -> int:
     return wanted if wanted > 1 else 0
 
 
+# Feed documents at least this large are parsed in a worker process, where a hard time limit
+# (fetch.parse_timeout) can stop them, even in a small poll; smaller ones, whose parse time is
+# bounded by their size, parse in a thread of briefs unless the poll uses workers anyway.
+PARSE_PROCESS_BYTES = 256 * 1024
+
+
 class _Parser:
-    """Where feeds are parsed: worker processes for a large poll, else one thread.
+    """Where feeds are parsed: worker processes for a large poll or a large document, else a
+    thread.
 
     Parsing is CPU-bound and holds the GIL: in a thread, one keeps the event loop free for the
     downloads without several parsers fighting over the GIL; worker processes use the other
-    cores (:class:`briefs.ingest.workers.WorkerPool`). If the workers die (killed, out of
-    memory), parsing goes on in the thread. With ``timings``, parsing and sketching CPU go to
-    the "parse" and "sketch" stages (marked as spent in other processes when they were).
+    cores (:class:`briefs.ingest.workers.WorkerPool`) and bound each parse in time: a parse
+    over ``budget`` seconds is ended by killing the workers (the feed's failure; the other
+    feeds they had are parsed again in fresh workers). If the workers die on their own
+    (killed, out of memory), parsing goes on in the thread. With ``timings``, parsing and
+    sketching CPU go to the "parse" and "sketch" stages (marked as spent in other processes
+    when they were).
     """
 
-    def __init__(self, workers: int, timings: Timings | None) -> None:
+    def __init__(self, workers: int, timings: Timings | None, budget: float = 30.0) -> None:
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefs-parse")
-        self.processes: WorkerPool | None = WorkerPool(workers) if workers > 1 else None
+        self.workers = workers if workers > 1 else 0
+        self.processes: WorkerPool | None = None
+        self.killed: set[int] = set()  # ids of pools killed for an overrun
+        self.broken = False  # the workers died on their own: the thread from now on
         self.timings = timings
+        self.budget = max(budget, 0.001)
+        self._slots = asyncio.Semaphore(max(self.workers, 1))
+        self._starting = asyncio.Lock()
 
     async def parse(
         self,
@@ -206,24 +224,58 @@ class _Parser:
         call = functools.partial(
             parse_and_sketch, data, source, url, now, content_type, max_entries
         )
-        loop = asyncio.get_running_loop()
-        parsed: ParsedAndSketched | None = None
-        if self.processes is not None:
-            try:
-                # Workers sketch as well: spare CPU there, and the main process need not.
-                parsed = await loop.run_in_executor(self.processes, call)
-            except BrokenProcessPool:
-                if self.processes is not None:
-                    log.warning("the parsing processes stopped; parsing goes on in this process")
-                    self.processes.shutdown(wait=False, cancel_futures=True)
-                    self.processes = None
-            else:
+        if not self.broken and (self.workers or len(data) >= PARSE_PROCESS_BYTES):
+            # Workers sketch as well: spare CPU there, and the main process need not.
+            parsed = await self._in_worker(call)
+            if parsed is not None:
                 self._time(parsed, elsewhere=True)
                 return parsed
         # In this process, only the new articles are sketched, later (pipeline.link_copies).
+        loop = asyncio.get_running_loop()
         parsed = await loop.run_in_executor(self.thread, functools.partial(call, sketch=False))
         self._time(parsed, elsewhere=False)
         return parsed
+
+    async def _in_worker(self, call: Callable[[], ParsedAndSketched]) -> ParsedAndSketched | None:
+        """``call`` in a worker within the budget; None once the workers are broken."""
+        loop = asyncio.get_running_loop()
+        # One parse per worker at a time, so the budget measures parsing, not queueing.
+        async with self._slots:
+            while not self.broken:
+                pool = await self._pool()
+                try:
+                    return await asyncio.wait_for(
+                        loop.run_in_executor(pool, call), timeout=self.budget
+                    )
+                except TimeoutError:
+                    self.killed.add(id(pool))
+                    if self.processes is pool:
+                        self.processes = None
+                    pool.kill()
+                    raise ParseError(
+                        f"parsing took longer than {self.budget:g} s (fetch.parse_timeout); stopped"
+                    ) from None
+                except BrokenProcessPool:
+                    if id(pool) in self.killed:
+                        continue  # killed for another feed's overrun: parse it in new workers
+                    log.warning("the parsing processes stopped; parsing goes on in this process")
+                    self.broken = True
+                    self.processes = None
+                    pool.shutdown(wait=False, cancel_futures=True)
+        return None
+
+    async def _pool(self) -> WorkerPool:
+        """The worker pool, started (and each worker ready) on first use or after a kill."""
+        async with self._starting:
+            if self.processes is None:
+                size = max(self.workers, 1)
+                pool = WorkerPool(size)
+                loop = asyncio.get_running_loop()
+                await asyncio.gather(
+                    *(loop.run_in_executor(pool, worker_ready) for _ in range(size))
+                )
+                self.processes = pool
+            return self.processes
 
     def _time(self, parsed: ParsedAndSketched, *, elsewhere: bool) -> None:
         if self.timings is not None:
@@ -275,10 +327,47 @@ async def _poll_one(
             etag=state.etag,
             last_modified=state.last_modified,
             limiter=limiter,
+            trusted=source.location,
         )
         return await _answer(parser, source, state, now, result, settings, rng)
     except SourceError as exc:
         return _failed(source, state, now, str(exc), settings, rng)
+    except Exception as exc:  # the per-source fault barrier (see the docstring)
+        log.debug("%s: unexpected failure", source.id, exc_info=True)
+        return _failed(source, state, now, unexpected(exc), settings, rng)
+
+
+def failure_result(
+    source: Source,
+    prior: FeedState | None,
+    now: dt.datetime,
+    error: str,
+    settings: FetchSettings,
+    rng: random.Random | None = None,
+) -> PollResult:
+    """A poll of ``source`` that failed after the fact (its result could not be stored):
+    no articles, the failure counted against the state it had before (``prior``)."""
+    state = _current_state(source, prior)
+    return _failed(source, state, now, error, settings, rng or random.Random())
+
+
+def unexpected(exc: BaseException) -> str:
+    """One line for a failure nothing anticipated (hostile input found a new way to break a
+    library): the exception's class and the start of its message."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to process (RecursionError)"
+    if isinstance(exc, MemoryError):
+        return "too large to process (MemoryError)"
+    detail = _one_line(str(exc), 200)
+    name = exc.__class__.__name__
+    return f"cannot process this source: {name}: {detail}" if detail else f"{name}"
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    """An error as one bounded line (a server's reason phrase or a library's message can be
+    long or carry line breaks)."""
+    line = " ".join(clean_text(text, inline=True).split())
+    return cap(line, limit)
 
 
 async def _answer(
@@ -339,29 +428,31 @@ def _read_local(path: str, max_bytes: int) -> bytes:
 
 
 def cache_max_age(cache_control: str | None) -> int | None:
-    """The max-age of a Cache-Control header, in seconds (None when absent or no-cache)."""
+    """The max-age of a Cache-Control header, in seconds (None when absent or no-cache),
+    at most MAX_FLOOR_MINUTES (30 days)."""
     if not cache_control or "no-cache" in cache_control.lower():
         return None
-    match = _MAX_AGE.search(cache_control)
-    return int(match.group(1)) if match else None
+    match = _MAX_AGE.search(cache_control[:4096])
+    return bounded_int(match.group(1), 0, MAX_FLOOR_MINUTES * 60) if match else None
 
 
 def parse_retry_after(value: str | None, now: dt.datetime) -> dt.datetime | None:
-    """The time a Retry-After header (seconds or an HTTP date) points to, capped at 7 days."""
+    """The time a Retry-After header (seconds or an HTTP date) points to, capped at 7 days
+    ahead (MAX_RETRY_AFTER); a date in the past is now. None when it is neither."""
     if not value:
         return None
-    value = value.strip()
-    when: dt.datetime | None
-    if value.isdigit():
-        when = now + dt.timedelta(seconds=int(value))
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
+    value = value.strip()[:256]
+    limit = now + MAX_RETRY_AFTER
+    seconds = bounded_int(value, 0, int(MAX_RETRY_AFTER.total_seconds()))
+    if seconds is not None:
+        return now + dt.timedelta(seconds=seconds)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.UTC)
-    return min(when, now + MAX_RETRY_AFTER)
+        return min(max(when.astimezone(dt.UTC), now), limit)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _floor(ttl_minutes: int | None, max_age_seconds: int | None) -> int | None:
@@ -389,6 +480,12 @@ def _parsed(
     if parsed.entries > len(feed.articles):
         status = f"{status}, kept the newest {len(feed.articles)} of {parsed.entries} entries"
         log.warning("%s: %s", source.id, status)
+    if feed.skipped:
+        status = (
+            f"{status}, skipped {feed.skipped} unreadable "
+            f"entr{'y' if feed.skipped == 1 else 'ies'} ({feed.skip_reason})"
+        )
+        log.warning("%s: %s", source.id, status)
     return _ok(source, new_state, now, feed.articles, status, settings, sketches=parsed.sketches)
 
 
@@ -403,11 +500,9 @@ def _ok(
     sketches: dict[str, Sketch] | None = None,
 ) -> PollResult:
     # The feed's own floor counts, but never beyond the longest we would ever wait.
-    floor = min(
-        dt.timedelta(minutes=state.floor_minutes or 0),
-        dt.timedelta(hours=settings.max_backoff_hours),
-    )
-    interval = max(dt.timedelta(minutes=source.interval_minutes), floor)
+    longest = _minutes(settings.max_backoff_hours * 60)
+    floor = min(_minutes(state.floor_minutes or 0), longest)
+    interval = max(_minutes(source.interval_minutes), floor)
     new_state = replace(
         state,
         last_status=status,
@@ -421,6 +516,15 @@ def _ok(
     )
     log.info("%s: %s, %d entries", source.id, status, len(articles))
     return PollResult(source, articles, new_state, None, not_modified, sketches or {})
+
+
+def _minutes(value: float) -> dt.timedelta:
+    """Minutes as a timedelta, within [0, MAX_FLOOR_MINUTES * 12] (a year: no stored or
+    configured number can overflow the date arithmetic of a poll)."""
+    number = float(value)
+    if number != number:  # NaN
+        number = 0.0
+    return dt.timedelta(minutes=min(max(number, 0.0), MAX_FLOOR_MINUTES * 12.0))
 
 
 def _gone(source: Source, state: FeedState, now: dt.datetime, result: FetchResult) -> PollResult:
@@ -452,10 +556,11 @@ def _failed(
     status: str = "error",
     until: dt.datetime | None = None,
 ) -> PollResult:
+    error = _one_line(error)
     failures = state.consecutive_failures + 1
-    cap = dt.timedelta(hours=settings.max_backoff_hours)
-    base = dt.timedelta(minutes=source.interval_minutes) * 2 ** min(failures - 1, 30)
-    delay = min(base, cap)
+    longest = _minutes(settings.max_backoff_hours * 60)
+    base = _minutes(source.interval_minutes * 2 ** min(failures - 1, 30))
+    delay = min(base, longest)
     # "Equal jitter": half the delay fixed, half random, so failing feeds do not retry in step.
     delay = delay / 2 + delay / 2 * rng.random()
     next_poll = now + delay

@@ -20,7 +20,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 
-__all__ = ["WorkerPool"]
+__all__ = ["WorkerPool", "worker_ready"]
 
 # What the fork server imports before forking any worker (one list for every pool: the fork
 # server is started once per process, by whichever pool starts first).
@@ -42,6 +42,11 @@ def _watch_parent(lifeline: Connection) -> None:
     os._exit(0)
 
 
+def worker_ready() -> None:
+    """Does nothing, in a worker: waiting for it tells that the worker has started (so a time
+    budget given to the next task does not count the start)."""
+
+
 class WorkerPool(ProcessPoolExecutor):
     """A process pool of ``workers`` from the fork server (spawned where there is none), with a
     lifeline: :meth:`shutdown` closes it, which ends every worker, busy or not."""
@@ -56,6 +61,14 @@ class WorkerPool(ProcessPoolExecutor):
         reader, writer = context.Pipe(duplex=False)
         self._lifeline: tuple[Connection, Connection] | None = (reader, writer)
         super().__init__(workers, mp_context=context, initializer=_worker_init, initargs=(reader,))
+
+    def kill(self) -> None:
+        """End every worker at once, busy or not (SIGKILL), and the pool with them: for work
+        that overran its budget. Work still in the pool fails with BrokenProcessPool."""
+        for process in list((self._processes or {}).values()):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                process.kill()
+        self.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Stop the pool; without ``wait`` the workers end at once (their lifeline closes)."""
