@@ -16,6 +16,12 @@ memory (max RSS) is its own.
     PYTHONPATH=. python benchmarks/bench_group.py            # 5,000 and 50,000, ratio
     BRIEFS_SHARED=/path/to/shared PYTHONPATH=. python benchmarks/bench_group.py
     PYTHONPATH=. python benchmarks/bench_group.py --sizes 2000
+    PYTHONPATH=. python benchmarks/bench_group.py --semantic --recluster
+
+``--semantic`` gives every article a random unit vector as its embedding (seeded): the cost of
+grouping's semantic path (nearest neighbours, calibrated similarities), not its quality, and
+not the cost of embedding (``--embed-rate`` measures that: titles per second of the real model
+in this process, one thread). ``--recluster`` turns on the window re-clustering.
 """
 
 from __future__ import annotations
@@ -120,16 +126,24 @@ def build(n: int, seed: int = 7) -> list[object]:
     return articles  # type: ignore[return-value]
 
 
-def measure(n: int) -> dict[str, float]:
+def measure(n: int, semantic: bool = False, recluster: bool = False) -> dict[str, float]:
     """Build n articles, group them, return seconds, peak RSS and story count."""
     sys.path.insert(0, str(ROOT))
+    import numpy as np
+
     from briefs.config import GroupSettings
     from briefs.group import group_articles
 
     articles = build(n)
+    embeddings = None
+    if semantic:
+        rows = np.random.default_rng(7).standard_normal((n, 384)).astype(np.float32)
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        embeddings = {a.id: rows[i] for i, a in enumerate(articles)}
+    settings = GroupSettings(recluster=recluster)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t, cpu = time.perf_counter(), time.process_time()
-    stories = group_articles(articles, [], {}, GroupSettings())  # type: ignore[arg-type]
+    stories = group_articles(articles, [], {}, settings, embeddings)  # type: ignore[arg-type]
     seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sizes = [len(s.article_ids) for s in stories]
@@ -149,14 +163,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[5000, 50000])
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--semantic", action="store_true")
+    parser.add_argument("--recluster", action="store_true")
+    parser.add_argument("--embed-rate", type=int, metavar="N", help="embed N titles, print rate")
     args = parser.parse_args()
+    flags = [f for f, on in (("--semantic", args.semantic), ("--recluster", args.recluster)) if on]
+    if args.embed_rate:
+        sys.path.insert(0, str(ROOT))
+        from briefs.embed import load_embedder
+
+        model = load_embedder()
+        if model is None:
+            sys.exit("no embedding model installed")
+        titles = [a.title for a in build(args.embed_rate)]
+        t, cpu = time.perf_counter(), time.process_time()
+        model.embed(titles)
+        seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+        print(
+            json.dumps(
+                {
+                    "titles": len(titles),
+                    "seconds": round(seconds, 2),
+                    "titles_per_second": round(len(titles) / seconds, 1),
+                    "titles_per_cpu_second": round(len(titles) / cpu, 1),
+                }
+            )
+        )
+        return
     if args.one:
-        print(json.dumps(measure(args.one)))
+        print(json.dumps(measure(args.one, args.semantic, args.recluster)))
         return
     results = []
     for n in args.sizes:
         done = subprocess.run(
-            [sys.executable, __file__, "--one", str(n)], capture_output=True, text=True
+            [sys.executable, __file__, "--one", str(n), *flags], capture_output=True, text=True
         )
         if done.returncode:
             sys.exit(f"size {n} failed:\n{done.stderr}")

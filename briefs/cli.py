@@ -1290,6 +1290,12 @@ def stories_show(state: State, story_id: str) -> None:
     with Store.open(config.database) as store:
         story = store.story(story_id)
         if story is None:
+            merged = [c for c in store.story_changes(story_id) if c.kind == "merged_into"]
+            if merged:
+                raise BriefsError(
+                    f"story {story_id} was merged into story {merged[-1].other} "
+                    f"(re-clustering of {merged[-1].at:%Y-%m-%d %H:%M} UTC)"
+                )
             raise BriefsError(f"no story with id (or unique id prefix) {story_id!r}")
         members = store.articles(list(story.article_ids))
     links = {link.article_id: link for link in story.links}
@@ -1306,6 +1312,14 @@ def stories_show(state: State, story_id: str) -> None:
     click.echo(f"First seen {when(story.first_seen)}, last updated {when(story.last_updated)}")
     click.echo(f"{len(members)} articles from {len(outlets)} outlets: {', '.join(outlets)}")
     click.echo(f"Shared terms: {show(', '.join(story.terms)) or '-'}")
+    said = {
+        "split_from": "split off story {other}, which kept its id as the larger part",
+        "split_off": "kept its id as the larger part; the rest became story {other}",
+        "absorbed": "absorbed story {other} (this story was the larger part)",
+    }
+    for change in story.changes:
+        text = said.get(change.kind, change.kind + " {other}").format(other=change.other)
+        click.echo(f"Re-clustered {when(change.at)}: {text}")
     click.echo("")
     for a in members:
         click.echo(f"- {when(a.published)}  {show(a.outlet, 80)}: {show(a.title)}")
@@ -1343,26 +1357,38 @@ def stories_show(state: State, story_id: str) -> None:
     show_default=True,
     help="What the grouper reads: the title, title + teaser/lead (as from a feed), or full text.",
 )
+@click.option(
+    "--orders",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also group N other within-day orders of the articles; report mean and range.",
+)
 @click.pass_obj
 @_errors
-def eval_group_cmd(state: State, path: str, lang: str | None, text_mode: str) -> None:
+def eval_group_cmd(state: State, path: str, lang: str | None, text_mode: str, orders: int) -> None:
     """Group labelled articles with the product's grouping and score them against gold stories.
 
-    FILE.jsonl has one article a line: id, title, text, date (or null), story_id, and optionally
-    summary (the feed teaser) and lang_guess. Articles are grouped in date order, one day per
-    call, as daily runs would. Prints one JSON object: articles, gold_stories,
-    predicted_stories, bcubed_precision/recall/f1 and pairwise_precision/recall/f1. Uses the
-    [group] settings of the configuration if one is found, else the defaults.
+    FILE.jsonl has one article a line: id, title, text, date (YYYY-MM-DD, an ISO timestamp
+    with or without zone, or null), story_id, and optionally summary (the feed teaser) and
+    lang_guess. Articles are grouped in time order, one day per call, as daily runs would;
+    those with a date only get a pseudo-random time in their day. Prints one JSON object:
+    articles, gold_stories, predicted_stories, bcubed_precision/recall/f1 and
+    pairwise_precision/recall/f1; ``languages`` (the F1s per lang_guess, when there are
+    several) and, with --orders N, ``orders`` (mean, min, max and range of the F1s over N other
+    orders). Uses the [group] settings of the configuration if one is found, else the defaults
+    (the semantic signal when the embedding model is installed).
 
     \b
     Example:
-      briefs eval group ../shared/data/mmds2025-news-clustering/dev.jsonl --lang en
+      briefs eval group ../shared/data/mmds2025-news-clustering/dev.jsonl --lang en --orders 6
     """
     import json
 
     from briefs.config import GroupSettings
+    from briefs.embed import load_embedder
     from briefs.errors import ConfigError
-    from briefs.evaluate.group import evaluate_grouping, load_records
+    from briefs.evaluate.group import embed_records, evaluate_grouping, load_records
 
     try:
         config_file = find_config(state.config_path)
@@ -1371,7 +1397,15 @@ def eval_group_cmd(state: State, path: str, lang: str | None, text_mode: str) ->
     else:
         settings = load_config(config_file).group
     records = load_records(path, lang)
-    result = evaluate_grouping(records, settings, text_mode)  # type: ignore[arg-type]
+    embedder = load_embedder() if settings.semantic else None
+    embeddings = embed_records(records, embedder) if embedder is not None else None
+    result = evaluate_grouping(
+        records,
+        settings,
+        text_mode,  # type: ignore[arg-type]
+        embeddings=embeddings,
+        orders=orders,
+    )
     click.echo(json.dumps(result))
 
 

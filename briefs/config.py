@@ -106,6 +106,9 @@ class GroupSettings:
     pairs (measured on articles of different subjects); ``prior_docs`` is how many articles the
     background word statistics count as; ``half_life_hours`` (0: off) damps the similarity of
     articles published far apart; ``lead_words`` is how much of the teaser or body is read.
+    ``semantic`` adds the embedding model's evidence when it is installed (briefs.embed);
+    ``embed_seconds`` is the most a run spends embedding (the rest waits for a later run);
+    ``recluster`` clusters the part of the window a run touched again offline (briefs.group).
     """
 
     window_hours: float = 72.0
@@ -116,6 +119,9 @@ class GroupSettings:
     title_weight: float = 2.0
     lead_words: int = 100
     prior_docs: float = 100.0
+    semantic: bool = False
+    embed_seconds: float = 30.0
+    recluster: bool = False
 
 
 # sumy's algorithms by name (briefs.summarize.score implements each of them).
@@ -284,6 +290,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "group.title_weight": (0, 100),
     "group.lead_words": (1, 100_000),
     "group.prior_docs": (0, 1_000_000_000),
+    "group.embed_seconds": (0, 86_400),
     "summary.sentences": (1, 100),
     "summary.words": (1, 10_000),
     "brief.window_hours": (1, 8760),

@@ -17,8 +17,19 @@ never joined with each other: a story keeps its id as it grows. Similarities com
 inverted index over the articles in the window (only articles that share a term are compared)
 and may be damped by the time between two articles (``half_life_hours``). Syndicated copies
 (``duplicate_of``, or the same content hash as another article) follow their original and are
-not counted as separate evidence. Articles are compared only within one language: term overlap
-cannot judge a translation.
+not counted as separate evidence. Term vectors are compared only within one language: term
+overlap cannot judge a translation.
+
+With embeddings (:mod:`briefs.embed`; ``group_articles(..., embeddings)``), each new article is
+also compared with its nearest articles by embedding, and a pair's embedding cosine counts as
+the term cosine of equal fitted log-odds of "same event" (:func:`semantic_equivalent`; one
+calibration for pairs in one language, where the pair takes the larger of its two similarities,
+and one for pairs in two languages, which have only this one). Stories may then join reports in
+different languages.
+
+With ``recluster`` the region of the window a run touched is clustered again from scratch by
+average linkage with the current term weights (:meth:`_Grouper.recluster`, which states how
+story ids are kept across splits and merges).
 
 Every placement is explained (:class:`~briefs.models.StoryLink`): the similarity, the member it
 is closest to and the terms they share. Pure: no I/O.
@@ -34,15 +45,30 @@ import logging
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
 
 from briefs.background import background_idf, guess_language
 from briefs.config import GroupSettings
-from briefs.models import Article, Story, StoryLink
+from briefs.embed import DIM, Vector
+from briefs.models import Article, Story, StoryChange, StoryLink
 from briefs.text import STOP_WORDS, is_unspaced, raw_tokens, stem
 
-__all__ = ["article_text", "group_articles", "story_terms"]
+__all__ = [
+    "PAIR_FEATURES",
+    "article_text",
+    "group_articles",
+    "pair_features",
+    "semantic_equivalent",
+    "story_terms",
+    "vectorize",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +79,16 @@ POSTINGS_BUDGET = 300  # postings read per article at most (bounds the work per 
 PAIR_FLOOR = 0.1  # article similarities below this are treated as 0 (sparse graph)
 ROUND_SIZE = 500  # new articles clustered together at most (a backlog goes in time-ordered rounds)
 SHARED_KEPT = 6
+# The semantic signal on the lexical scale: a pair's embedding cosine ``c`` counts as the term
+# cosine ``scale * c + offset`` that is as likely to mean "same event" (both calibrated by
+# logistic fits of same-event against cosine, one per signal, on two of three folds by story of
+# the MMDS development set, titles embedded; ``benchmarks/group_signals.py --fit``). A pair
+# in one language takes the larger of its two cosines; a pair in two languages has only the
+# semantic one (its embedding cosines run lower, hence its own fit).
+SEMANTIC_SAME_LANGUAGE = (3.209, -2.642)
+SEMANTIC_CROSS_LANGUAGE = (4.112, -3.182)
+SEMANTIC_NEIGHBOURS = 20  # nearest articles by embedding compared with each new one
+RECLUSTER_MAX = 2000  # articles re-clustered together at most (larger: the online result stays)
 _NUMBER = re.compile(r"^\d[\d.,]*$")
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 _NUMBER_WORDS = {
@@ -96,6 +132,9 @@ class _Doc:
     vec: dict[str, float]
     forms: dict[str, str]
     cluster: int = -1
+    entities: frozenset[str] = frozenset()
+    emb: Vector | None = None
+    counts: tuple[dict[str, float], dict[str, str]] = ({}, {})  # term counts, surface forms
 
 
 @dataclass
@@ -111,10 +150,23 @@ class _Cluster:
     old: Story | None = None
     changed: bool = False
     sealed: bool = False  # from an earlier round: never joined with another sealed story
+    changes: list[StoryChange] = field(default_factory=list)
 
 
 def _story_id(first_article: Article) -> str:
     return hashlib.sha1(f"story:{first_article.id}".encode()).hexdigest()[:16]
+
+
+def _story_id_for(article_id: str, known: set[str]) -> str:
+    """The id of a story first reported by ``article_id`` (another one if that is taken: a
+    story that split off may hold the article that founded the story that kept the id)."""
+    key, n = f"story:{article_id}", 0
+    while True:
+        story_id = hashlib.sha1(key.encode()).hexdigest()[:16]
+        if story_id not in known:
+            return story_id
+        n += 1
+        key = f"story:{article_id}:{n}"
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -219,22 +271,87 @@ class _Featurizer:
         lang = guess_language(lowered, article.language)
         self.df[lang].update(counts.keys())
         self.n_docs[lang] += 1
+        doc = _Doc(article.id, article.published, lang, {}, forms, entities=frozenset(entity))
+        doc.counts = (dict(counts), surface)
+        self.weigh(doc)
+        return doc
+
+    def weigh(self, doc: _Doc) -> None:
+        """(Re)compute a document's unit-length vector from its counts with the current idf."""
+        counts, surface = doc.counts
         vec: dict[str, float] = {}
         for key, count in counts.items():
-            w = (1.0 + math.log(count)) * self.idf(key, surface[key], lang)
-            if key in entity:
-                w *= s.entity_weight
+            w = (1.0 + math.log(count)) * self.idf(key, surface[key], doc.lang)
+            if key in doc.entities:
+                w *= self.settings.entity_weight
             vec[key] = w
         norm = math.sqrt(sum(w * w for w in vec.values()))
-        if norm:
-            vec = {t: w / norm for t, w in vec.items()}
-        return _Doc(article.id, article.published, lang, vec, forms)
+        doc.vec = {t: w / norm for t, w in vec.items()} if norm else vec
 
 
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
     return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+# What the pair model reads of two articles (see pair_features).
+PAIR_FEATURES = (
+    "lexical",
+    "semantic",
+    "entities",
+    "cross_language",
+    "semantic_cross_language",
+    "days_apart",
+)
+
+
+def pair_features(a: _Doc, b: _Doc) -> tuple[float, ...]:
+    """The evidence that two articles report one event, as numbers for the pair model.
+
+    ``lexical``: cosine of their weighted term vectors; ``semantic``: cosine of their
+    embeddings (0 when either has none); ``entities``: share of the smaller set of names and
+    numbers that the other article also has; ``cross_language``: 1 when their languages differ;
+    ``semantic_cross_language``: the semantic cosine again for a pair in two languages (0
+    otherwise: such a pair has little lexical evidence, and its cosine runs lower);
+    ``days_apart``: time between them in days, at most 3.
+    """
+    semantic = float(a.emb @ b.emb) if a.emb is not None and b.emb is not None else 0.0
+    small = min(len(a.entities), len(b.entities))
+    entities = len(a.entities & b.entities) / small if small else 0.0
+    days = abs((a.published - b.published).total_seconds()) / 86400.0
+    cross = a.lang != b.lang
+    return (
+        _dot(a.vec, b.vec),
+        semantic,
+        entities,
+        1.0 if cross else 0.0,
+        semantic if cross else 0.0,
+        min(days, 3.0),
+    )
+
+
+def semantic_equivalent(a: _Doc, b: _Doc) -> float:
+    """The term cosine that two articles' embedding cosine is worth (0 without embeddings)."""
+    if a.emb is None or b.emb is None:
+        return 0.0
+    scale, offset = SEMANTIC_SAME_LANGUAGE if a.lang == b.lang else SEMANTIC_CROSS_LANGUAGE
+    return max(0.0, scale * float(a.emb @ b.emb) + offset)
+
+
+def vectorize(
+    articles: Sequence[Article],
+    settings: GroupSettings,
+    embeddings: dict[str, Vector] | None = None,
+) -> list[_Doc]:
+    """Articles as grouping sees them, featurized in time order as the stream would be."""
+    features = _Featurizer(settings)
+    docs = {a.id: features.doc(a) for a in sorted(articles, key=lambda a: (a.published, a.id))}
+    out = [docs[a.id] for a in articles]
+    if embeddings:
+        for doc in out:
+            doc.emb = embeddings.get(doc.article_id)
+    return out
 
 
 def _shared(a: _Doc, b: _Doc, k: int = SHARED_KEPT) -> tuple[str, ...]:
@@ -245,9 +362,17 @@ def _shared(a: _Doc, b: _Doc, k: int = SHARED_KEPT) -> tuple[str, ...]:
 class _Grouper:
     """The online state: active stories, their member vectors and the inverted index."""
 
-    def __init__(self, settings: GroupSettings) -> None:
+    def __init__(self, settings: GroupSettings, semantic: bool = False) -> None:
         self.settings = settings
         self.window = dt.timedelta(hours=settings.window_hours)
+        # semantic: embeddings given; similarities count them (see _semantic), and stories may
+        # join reports in different languages
+        self.semantic = semantic
+        self.threshold = settings.threshold
+        self.embeddings: dict[str, Vector] = {}
+        self._emb = np.zeros((0, DIM), dtype=np.float32)  # rows: indexed docs with embeddings
+        self._emb_doc: list[int] = []  # row -> doc index
+        self._emb_rows = 0
         self.features = _Featurizer(settings)
         self.docs: list[_Doc] = []
         self.clusters: list[_Cluster] = []
@@ -257,6 +382,8 @@ class _Grouper:
         self.published: dict[str, dt.datetime] = {}  # article id -> time (to order members)
         self.active: set[int] = set()  # clusters still in the window
         self._retired = 0  # docs of retired clusters (no longer indexed)
+        self.touched: set[int] = set()  # docs near this run's new ones (the region re-clustered)
+        self.titles: dict[str, str] = {}
         self._added_since_prune = 0
 
     # -- state -------------------------------------------------------------------------------
@@ -288,11 +415,13 @@ class _Grouper:
         )
         for article in stored:
             self.published[article.id] = article.published
+            self.titles[article.id] = article.title
             index = owner[article.id]
             self.by_article[article.id] = index
             if article.duplicate_of or self._original(article) is not None:
                 continue
             doc = self.features.doc(article)
+            doc.emb = self.embeddings.get(article.id)
             cluster = self.clusters[index]
             cluster.lang = cluster.lang or doc.lang
             self._index(doc, index)
@@ -307,6 +436,14 @@ class _Grouper:
         cluster.docs.append(doc_index)
         for term in doc.vec:
             self.postings[term].append(doc_index)
+        if doc.emb is not None:
+            if self._emb_rows == len(self._emb):
+                grown = np.zeros((max(64, 2 * len(self._emb)), DIM), dtype=np.float32)
+                grown[: self._emb_rows] = self._emb[: self._emb_rows]
+                self._emb = grown
+            self._emb[self._emb_rows] = doc.emb
+            self._emb_doc.append(doc_index)
+            self._emb_rows += 1
 
     def _original(self, article: Article) -> str | None:
         """The already placed article this one is a copy of (``duplicate_of``, same hash)."""
@@ -325,7 +462,13 @@ class _Grouper:
                 for j in self.clusters[c].docs:
                     self.features.forget(self.docs[j])
                     self.docs[j].vec = {}
+                    self.docs[j].emb = None
                     self._retired += 1
+            if self._emb_rows:
+                live = [r for r, j in enumerate(self._emb_doc) if self.docs[j].emb is not None]
+                self._emb = self._emb[live].copy()
+                self._emb_doc = [self._emb_doc[r] for r in live]
+                self._emb_rows = len(live)
             for term in list(self.postings):
                 kept = [j for j in self.postings[term] if self.docs[j].vec]
                 if kept:
@@ -365,6 +508,8 @@ class _Grouper:
             budget -= len(scan)
             if budget <= 0:
                 break
+        if self.semantic:
+            return self._semantic(doc, dots)
         out: dict[int, float] = {}
         for j, value in dots.items():
             if value >= PAIR_FLOOR:
@@ -373,10 +518,37 @@ class _Grouper:
                     out[j] = value
         return out
 
+    def _semantic(self, doc: _Doc, dots: dict[int, float]) -> dict[int, float]:
+        """Similarities of a document with its candidates, lexical and semantic evidence both.
+
+        Candidates are the documents that share a term with it (``dots``) and, when it has an
+        embedding, its ``SEMANTIC_NEIGHBOURS`` nearest by embedding (a reworded headline, a
+        report in another language share no term). Within one language a pair's similarity is
+        the larger of its term cosine and what its embedding cosine is worth on that scale
+        (:func:`semantic_equivalent`); across languages only the latter counts.
+        """
+        candidates = set(dots)
+        if doc.emb is not None and self._emb_rows:
+            sims = self._emb[: self._emb_rows] @ doc.emb
+            k = min(SEMANTIC_NEIGHBOURS, self._emb_rows)
+            top = np.argpartition(-sims, k - 1)[:k] if k < self._emb_rows else range(k)
+            candidates.update(self._emb_doc[int(r)] for r in top)
+        out: dict[int, float] = {}
+        docs = self.docs
+        for j in candidates:
+            other = docs[j]
+            if other is doc or not other.vec:
+                continue
+            lexical = dots.get(j, 0.0) if other.lang == doc.lang else 0.0
+            value = max(lexical, semantic_equivalent(doc, other)) * self._pair_weight(doc, other)
+            if value >= PAIR_FLOOR:
+                out[j] = value
+        return out
+
     def _can_merge(self, a: _Cluster, b: _Cluster) -> bool:
         if a.sealed and b.sealed:
             return False  # stories from earlier rounds keep their identity
-        if a.lang != b.lang:
+        if a.lang != b.lang and not self.semantic:
             return False
         early, late = (a, b) if a.first_seen <= b.first_seen else (b, a)
         return late.first_seen - early.last_updated <= self.window
@@ -398,6 +570,7 @@ class _Grouper:
         pair_dots: dict[int, dict[int, float]] = {}
         for article in articles:
             self.published[article.id] = article.published
+            self.titles[article.id] = article.title
             original = self._original(article)
             if original is not None:
                 self._attach_copy(article, original)
@@ -409,6 +582,7 @@ class _Grouper:
             if article.content_hash:
                 self.by_hash.setdefault(article.content_hash, article.id)
             doc = self.features.doc(article)
+            doc.emb = self.embeddings.get(article.id)
             dots = self._dots(doc)
             c = len(self.clusters)
             self.clusters.append(
@@ -430,6 +604,8 @@ class _Grouper:
                 if j in pair_dots:
                     pair_dots[j][j_new] = value
             self.by_article[article.id] = c
+            self.touched.add(j_new)
+            self.touched.update(k for k, v in dots.items() if v >= self.threshold / 2)
             self._join_best(j_new, dots)
         self._agglomerate(round_docs, pair_dots)
         for j in round_docs:
@@ -451,7 +627,7 @@ class _Grouper:
             entry = per.setdefault(c, [0.0, 0.0])
             entry[0] += value
             entry[1] = max(entry[1], value)
-        best, best_score = -1, self.settings.threshold
+        best, best_score = -1, self.threshold
         for c, entry in per.items():
             cluster = self.clusters[c]
             if not self._can_merge(cluster, self.clusters[mine]):
@@ -491,7 +667,7 @@ class _Grouper:
             for d, entry in row.items():
                 if c < d:
                     score = self._linkage(entry, self.clusters[c], self.clusters[d])
-                    if score >= self.settings.threshold:
+                    if score >= self.threshold:
                         heapq.heappush(heap, (-score, c, d))
         dead: set[int] = set()
         while heap:
@@ -527,7 +703,7 @@ class _Grouper:
                 if x in dead:
                     continue
                 score = self._linkage(e, self.clusters[keep], self.clusters[x])
-                if score >= self.settings.threshold:
+                if score >= self.threshold:
                     lo, hi = min(keep, x), max(keep, x)
                     heapq.heappush(heap, (-score, lo, hi))
         for c in dead:
@@ -569,11 +745,212 @@ class _Grouper:
             )
         )
 
+    # -- re-clustering ------------------------------------------------------------------------
+    def _similarities(self, idx: list[int]) -> npt.NDArray[np.float64]:
+        """All-pairs similarities of the given documents, as placement computes them (exact)."""
+        docs = [self.docs[j] for j in idx]
+        terms: dict[str, int] = {}
+        rows, cols, vals = [], [], []
+        for r, d in enumerate(docs):
+            for t, w in d.vec.items():
+                rows.append(r)
+                cols.append(terms.setdefault(t, len(terms)))
+                vals.append(w)
+        x = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), max(1, len(terms))))
+        sim = np.asarray((x @ x.T).todense(), dtype=np.float64)
+        langs = np.array([d.lang for d in docs])
+        same = langs[:, None] == langs[None, :]
+        sim[~same] = 0.0
+        if self.semantic:
+            has = np.array([d.emb is not None for d in docs])
+            if has.any():
+                e = np.zeros((len(docs), DIM), dtype=np.float32)
+                for r, d in enumerate(docs):
+                    if d.emb is not None:
+                        e[r] = d.emb
+                cos = (e @ e.T).astype(np.float64)
+                scale = np.where(same, SEMANTIC_SAME_LANGUAGE[0], SEMANTIC_CROSS_LANGUAGE[0])
+                offset = np.where(same, SEMANTIC_SAME_LANGUAGE[1], SEMANTIC_CROSS_LANGUAGE[1])
+                both = has[:, None] & has[None, :]
+                sim = np.maximum(sim, np.where(both, np.maximum(scale * cos + offset, 0.0), 0.0))
+        hours = np.array([d.published.timestamp() for d in docs]) / 3600.0
+        apart = np.abs(hours[:, None] - hours[None, :])
+        sim[apart > self.settings.window_hours] = 0.0
+        half_life = self.settings.half_life_hours
+        if half_life > 0:
+            sim *= 0.5 ** (apart / half_life)
+        sim[sim < PAIR_FLOOR] = 0.0
+        return sim
+
+    def recluster(self) -> None:
+        """Cluster the region of the window this run touched again, from scratch, by average
+        linkage at the threshold, so the order articles arrived in no longer decides it.
+
+        The region is every active story that holds one of this run's new articles or an
+        article close to one (at least half the threshold). Story ids stay stable: new clusters
+        and old stories are paired by how many of the story's articles from before this run
+        they share, most first (then by all the articles they share, then the older story
+        first), each at most once; a cluster paired with a story keeps its id. A cluster
+        left unpaired gets a new id; if it took articles from an older story it records that it
+        split off it, and the story that kept the id records the part it lost. A story left
+        unpaired has joined the cluster holding most of its articles and records that it merged
+        into it; the cluster records that it absorbed it. Copies (and members no longer in the
+        window) follow their story's larger part.
+        """
+        region = sorted(
+            {self.docs[j].cluster for j in self.touched if self.docs[j].vec}
+            & {c for c in self.active if self.clusters[c].docs}
+        )
+        idx = [j for c in region for j in self.clusters[c].docs if self.docs[j].vec]
+        self.touched = set()
+        if len(idx) < 2:
+            return
+        if len(idx) > RECLUSTER_MAX:
+            log.info(
+                "re-clustering skipped: %d articles in the region (at most %d)",
+                len(idx),
+                RECLUSTER_MAX,
+            )
+            return
+        for j in idx:  # weights as of now: the order of arrival no longer shapes them
+            self.features.weigh(self.docs[j])
+        sim = self._similarities(idx)
+        dist = np.clip(1.0 - sim, 0.0, 1.0)
+        np.fill_diagonal(dist, 0.0)
+        tree = linkage(squareform(dist, checks=False), method=self.settings.linkage)
+        labels = fcluster(tree, t=1.0 - self.threshold + 1e-9, criterion="distance")
+        groups: defaultdict[int, list[int]] = defaultdict(list)
+        for j, label in zip(idx, labels, strict=True):
+            groups[int(label)].append(j)
+        before = {c: {j for j in self.clusters[c].docs if self.docs[j].vec} for c in region}
+        if sorted(map(sorted, groups.values())) == sorted(sorted(v) for v in before.values()):
+            return  # nothing moved
+        pos = {j: r for r, j in enumerate(idx)}
+        self._rebuild(
+            region, list(groups.values()), before, lambda a, b: float(sim[pos[a], pos[b]])
+        )
+
+    def _rebuild(
+        self,
+        region: list[int],
+        groups: list[list[int]],
+        before: dict[int, set[int]],
+        similarity: Callable[[int, int], float],
+    ) -> None:
+        pairs: list[tuple[int, int, dt.datetime, str, int, int]] = []
+        for g, members in enumerate(groups):
+            counts = Counter(self.docs[j].cluster for j in members)
+            for c, n in counts.items():
+                cl = self.clusters[c]
+                earlier = set(cl.old.article_ids) if cl.old is not None else set()
+                n_old = sum(
+                    1
+                    for j in members
+                    if self.docs[j].cluster == c and self.docs[j].article_id in earlier
+                )
+                pairs.append((-n_old, -n, cl.first_seen, cl.story_id, g, c))
+        pairs.sort()
+        owner: dict[int, int] = {}  # group -> old cluster whose id it keeps
+        taken: set[int] = set()
+        for *_, g, c in pairs:
+            if g not in owner and c not in taken:
+                owner[g] = c
+                taken.add(c)
+        at = max(self.published[self.docs[j].article_id] for m in groups for j in m)
+        known = {cl.story_id for cl in self.clusters}
+        target: dict[int, int] = {}  # group -> cluster index it becomes
+        extras: dict[int, list[str]] = {}  # old cluster -> members that are not live docs
+        for c in region:
+            cl = self.clusters[c]
+            live = {self.docs[j].article_id for j in before[c]}
+            extras[c] = [a for a in cl.member_ids if a not in live]
+        for g, members in enumerate(groups):
+            if g in owner:
+                target[g] = owner[g]
+                continue
+            first = min(members, key=lambda j: (self.docs[j].published, self.docs[j].article_id))
+            article_id = self.docs[first].article_id
+            story_id = _story_id_for(article_id, known)
+            known.add(story_id)
+            when = self.docs[first].published
+            self.clusters.append(
+                _Cluster(
+                    story_id, when, when, self.titles.get(article_id, ""), self.docs[first].lang, []
+                )
+            )
+            target[g] = len(self.clusters) - 1
+            self.active.add(target[g])
+        # where each old cluster's articles went: most of them decides where its extras go
+        home: dict[int, int] = {}
+        for c in region:
+            counts = Counter(g for g, m in enumerate(groups) for j in m if j in before[c])
+            kept = [g for g, o in owner.items() if o == c]
+            home[c] = target[kept[0]] if kept else target[counts.most_common(1)[0][0]]
+        old_links = {link.article_id: link for c in region for link in self.clusters[c].links}
+        for c in region:
+            cl = self.clusters[c]
+            cl.docs, cl.member_ids, cl.links = [], [], []
+        for g, members in enumerate(groups):
+            cl = self.clusters[target[g]]
+            for j in members:
+                self.docs[j].cluster = target[g]
+                cl.docs.append(j)
+                cl.member_ids.append(self.docs[j].article_id)
+        for c in region:
+            self.clusters[home[c]].member_ids.extend(extras[c])
+            for a in extras[c]:
+                self.by_article[a] = home[c]
+        for g, members in enumerate(groups):
+            index = target[g]
+            cl = self.clusters[index]
+            for a in cl.member_ids:
+                self.by_article[a] = index
+            times = [self.published[a] for a in cl.member_ids if a in self.published]
+            if times:
+                cl.first_seen, cl.last_updated = min(times), max(times)
+            sources = {c for c in region if before[c] & set(members)}
+            if g in owner:
+                for c in sources - {owner[g]}:
+                    if c not in taken:
+                        cl.changes.append(StoryChange("absorbed", self.clusters[c].story_id, at))
+            else:
+                for c in sources:
+                    cl.changes.append(StoryChange("split_from", self.clusters[c].story_id, at))
+                    if c in taken:
+                        self.clusters[c].changes.append(StoryChange("split_off", cl.story_id, at))
+            moved = {self.docs[j].article_id for j in members} - {
+                self.docs[j].article_id for j in before.get(index, set())
+            }
+            for a in cl.member_ids:
+                link = old_links.get(a)
+                if link is not None and (a not in moved or link.duplicate):
+                    cl.links.append(link)
+            for j in members:
+                if self.docs[j].article_id in moved:
+                    self._explain(j, {k: similarity(j, k) for k in members if k != j})
+            cl.changed = True
+        for c in region:
+            if c not in taken:
+                cl = self.clusters[c]
+                cl.changes.append(StoryChange("merged_into", self.clusters[home[c]].story_id, at))
+                cl.changed = True
+                self.active.discard(c)
+        for c in self.active:
+            self.clusters[c].sealed = True
+
     # -- output ------------------------------------------------------------------------------
     def changed_stories(self) -> list[Story]:
         out: list[Story] = []
         for cluster in self.clusters:
-            if not cluster.changed or not cluster.member_ids:
+            if not cluster.changed:
+                continue
+            if not cluster.member_ids:
+                if cluster.old is not None and cluster.changes:  # merged into another story
+                    out.append(
+                        dataclasses.replace(
+                            cluster.old, article_ids=(), links=(), changes=tuple(cluster.changes)
+                        )
+                    )
                 continue
             docs = [self.docs[j] for j in cluster.docs]
             far = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -586,6 +963,7 @@ class _Grouper:
                 _terms_of([d for d in docs if d.vec])
                 or (cluster.old.terms if cluster.old is not None else ()),
                 tuple(cluster.links),
+                tuple(cluster.changes),
             )
             if cluster.old is not None:
                 story = dataclasses.replace(story, title=cluster.old.title or cluster.title)
@@ -615,15 +993,19 @@ def group_articles(
     existing: Sequence[Story],
     members: dict[str, Article],
     settings: GroupSettings,
+    embeddings: Mapping[str, Vector] | None = None,
 ) -> list[Story]:
     """Assign ``new`` articles to ``existing`` stories or new ones; return the changed stories.
 
     ``existing`` are the stories active in the window and ``members`` maps their article ids to
     the stored articles (their vectors are rebuilt from them). New articles are taken in time
     order. Each returned story carries all its member ids and a :class:`StoryLink` for every
-    article added now.
+    article added now. With ``embeddings`` (article id -> unit vector; articles without one are
+    judged lexically), similarities are the pair model's probabilities and stories may join
+    articles in different languages; without, term-vector cosines within one language.
     """
-    grouper = _Grouper(settings)
+    grouper = _Grouper(settings, semantic=embeddings is not None)
+    grouper.embeddings = dict(embeddings or {})
     grouper.load(existing, members)
     todo: list[Article] = []
     seen = set(grouper.by_article)
@@ -633,6 +1015,8 @@ def group_articles(
             todo.append(article)
     for start in range(0, len(todo), ROUND_SIZE):
         grouper.add_round(todo[start : start + ROUND_SIZE])
+    if settings.recluster:
+        grouper.recluster()
     return grouper.changed_stories()
 
 

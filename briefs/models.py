@@ -29,6 +29,7 @@ __all__ = [
     "Source",
     "SourceKind",
     "Story",
+    "StoryChange",
     "StoryLink",
     "Summary",
     "TimelineEntry",
@@ -154,11 +155,27 @@ class StoryLink:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryChange:
+    """A re-clustering of the window that split or merged stories (see briefs.group).
+
+    ``kind``: "split_from" (this story came off ``other``, which kept its id as the larger
+    part), "split_off" (part of this story became ``other``), "absorbed" (``other`` joined this
+    story, which kept its id as the larger part) or "merged_into" (this story joined ``other``
+    and has no members of its own any more).
+    """
+
+    kind: str
+    other: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Story:
     """A group of articles about one event, with a stable id across days.
 
     ``terms`` are the terms its members share most (why they are together); ``links`` explain
-    individual members (the stage that changes a story returns links for the articles it added).
+    individual members (the stage that changes a story returns links for the articles it added);
+    ``changes`` are the splits and merges that happened to it in this grouping run.
     """
 
     id: str
@@ -168,6 +185,7 @@ class Story:
     title: str = ""
     terms: tuple[str, ...] = ()
     links: tuple[StoryLink, ...] = ()
+    changes: tuple[StoryChange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

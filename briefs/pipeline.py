@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -28,9 +29,12 @@ from briefs.config import Config
 from briefs.edition import built_from, edition_for, remember_build, write_edition
 from briefs.errors import StoreError
 from briefs.ingest.progress import Progress
-from briefs.models import RunReport
+from briefs.models import Article, RunReport
 from briefs.store import Store
 from briefs.timing import Timings
+
+if TYPE_CHECKING:
+    from briefs.embed import Vector
 
 __all__ = ["build", "group_pending", "poll_and_group", "run"]
 
@@ -76,9 +80,43 @@ def group_pending(config: Config, store: Store) -> int:
     active = store.stories_updated_since(min(a.published for a in pending) - window)
     member_ids = [i for s in active for i in s.article_ids]
     members = {a.id: a for a in store.articles(member_ids)}
-    changed = group_articles(pending, active, members, config.group)
+    embeddings = _embeddings(config, store, pending, list(members.values()))
+    changed = group_articles(pending, active, members, config.group, embeddings)
     store.save_stories(changed)
     return len(changed)
+
+
+def _embeddings(
+    config: Config, store: Store, pending: list[Article], members: list[Article]
+) -> dict[str, Vector] | None:
+    """Embeddings of the articles to group (``None``: semantic grouping off or unavailable).
+
+    Stored ones are read; the missing are made, pending articles newest first and then the
+    window's older ones, for at most ``group.embed_seconds``, and stored (never made twice).
+    """
+    if not config.group.semantic:
+        return None
+    from briefs.embed import decode, embed_within, encode, load_embedder
+
+    embedder = load_embedder()
+    if embedder is None:
+        return None
+    everything = pending + members
+    older = {a.id for a in members}
+    stored = store.embeddings([a.id for a in everything], embedder.name)
+    vectors = {k: decode(v) for k, v in stored.items()}
+    missing = sorted(
+        (a for a in everything if a.id not in vectors and not a.duplicate_of),
+        key=lambda a: (a.id in older, -a.published.timestamp(), a.id),
+    )
+    if missing:
+        made = embed_within(
+            embedder, [(a.id, a.title) for a in missing], config.group.embed_seconds
+        )
+        with store.transaction() as conn:
+            store.save_embeddings({k: encode(v) for k, v in made.items()}, embedder.name, conn)
+        vectors.update({k: decode(encode(v)) for k, v in made.items()})
+    return vectors
 
 
 def run(

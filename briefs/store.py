@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
@@ -32,6 +32,7 @@ from briefs.models import (
     PageRecord,
     Printing,
     Story,
+    StoryChange,
     StoryLink,
 )
 
@@ -213,10 +214,34 @@ quarantine = sa.Table(
     sa.Column("data", sa.Text, nullable=False),
 )
 
+# One embedding per article (briefs.embed), made once and kept; ``model`` says which model made
+# it (a vector of another model is not comparable and is not read).
+embeddings = sa.Table(
+    "embeddings",
+    metadata,
+    sa.Column("article_id", sa.String(40), primary_key=True),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Splits and merges of stories by the window's re-clustering (see models.StoryChange). A story
+# merged into another has no row in ``stories`` any more; its changes say where it went.
+story_changes = sa.Table(
+    "story_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("story_id", sa.String(40), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("other", sa.String(40), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index("ix_story_changes_story", "story_id"),
+)
+
 # Articles whose sketches are written per statement (each has 32 band rows).
 SKETCH_BATCH = 2000
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # The dates the store accepts and keeps (see briefs.ingest.bounds.STORED_RANGE): far enough
 # from datetime's limits that no stage's window arithmetic can overflow.
@@ -278,6 +303,12 @@ def _add_parser_columns(conn: Connection) -> None:
     _add_columns(conn, feed_state, ("parser", "parser_fallback"))
 
 
+def _add_embeddings(conn: Connection) -> None:
+    """Issue 14 (grouping): stored article embeddings, story splits and merges (idempotent:
+    safe if renumbered)."""
+    metadata.create_all(conn, tables=[embeddings, story_changes], checkfirst=True)
+
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_deliveries,
     2: _migrate_2_to_3,
@@ -285,6 +316,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     4: _renumber_sketches,
     5: _add_quarantine,
     6: _add_parser_columns,
+    7: _add_embeddings,
 }
 
 
@@ -1054,6 +1086,31 @@ class Store:
             removed += c.execute(pages.delete().where(pages.c.fetched < cutoff)).rowcount
         return int(removed or 0)
 
+    # -- embeddings -------------------------------------------------------------------------
+    def save_embeddings(
+        self, vectors: Mapping[str, bytes], model: str, conn: Connection | None = None
+    ) -> None:
+        """Store articles' embeddings (encoded, see briefs.embed.encode) made by ``model``."""
+        if not vectors:
+            return
+        rows = [{"article_id": k, "model": model, "vector": v} for k, v in vectors.items()]
+        with self._conn(conn) as c:
+            for chunk in _chunks(rows, 1000):
+                c.execute(embeddings.insert().prefix_with("OR REPLACE"), chunk)
+
+    def embeddings(self, ids: Iterable[str], model: str) -> dict[str, bytes]:
+        """The stored embeddings by ``model`` of those of ``ids`` that have one."""
+        out: dict[str, bytes] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(ids), 900):
+                rows = conn.execute(
+                    sa.select(embeddings.c.article_id, embeddings.c.vector).where(
+                        embeddings.c.article_id.in_(chunk), embeddings.c.model == model
+                    )
+                )
+                out.update({r.article_id: r.vector for r in rows})
+        return out
+
     # -- stories ----------------------------------------------------------------------------
     def save_stories(self, items: Iterable[Story], conn: Connection | None = None) -> None:
         """Insert or update stories, point their member articles at them, record their links.
@@ -1134,6 +1191,26 @@ class Store:
                         for story_id, link in links.values()
                     ],
                 )
+            changes = [
+                {"story_id": s.id, "kind": ch.kind, "other": ch.other, "at": _naive(ch.at)}
+                for s in batch.values()
+                for ch in s.changes
+            ]
+            if changes:
+                c.execute(story_changes.insert(), changes)
+            emptied = [s.id for s in batch.values() if not s.article_ids]
+            for chunk in _chunks(emptied, 500):  # merged into another story of this batch
+                c.execute(stories.delete().where(stories.c.id.in_(chunk)))
+
+    def story_changes(self, story_id: str) -> list[StoryChange]:
+        """The splits and merges recorded for a story, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(story_changes)
+                .where(story_changes.c.story_id == story_id)
+                .order_by(story_changes.c.id)
+            ).all()
+        return [StoryChange(r.kind, r.other, _utc(r.at) or dt.datetime.min) for r in rows]
 
     def story_links(self, story_id: str) -> list[StoryLink]:
         """Why each member of a story is in it (members grouped before links existed have none)."""
@@ -1190,7 +1267,11 @@ class Store:
             if len(rows) != 1:
                 return None
             story = self._with_members(conn, rows)[0]
-        return dataclasses.replace(story, links=tuple(self.story_links(story.id)))
+        return dataclasses.replace(
+            story,
+            links=tuple(self.story_links(story.id)),
+            changes=tuple(self.story_changes(story.id)),
+        )
 
     def _with_members(self, conn: Connection, rows: Sequence[Any]) -> list[Story]:
         members: dict[str, list[str]] = {r.id: [] for r in rows}

@@ -141,6 +141,7 @@ def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "docs").mkdir()  # the example's folder of seed documents (config checks it exists)
     config = load_config(write(tmp_path, example))
     assert config.schedule.editions == ("morning: 30 6 * * *", "evening: 0 18 * * *")
     assert config.email.enabled and config.email.recipients[0] == "Ann <ann@example.org>"

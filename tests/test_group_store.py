@@ -21,7 +21,7 @@ from briefs.models import Article, Story, StoryLink
 from briefs.pipeline import group_pending
 from briefs.store import SCHEMA_VERSION, open_store
 from tests.conftest import SHARED, shared_path
-from tests.test_group import OTHER, QUAKE, art
+from tests.test_group import OTHER, QUAKE, T0, art
 
 
 def run_cli(*args: str) -> tuple[int, str]:
@@ -357,3 +357,156 @@ def test_story_terms_keep_their_case_and_numbers() -> None:
     ]
     assert isinstance(story, Story)
     assert "6.4" in story.terms and "Hokkaido" in story.terms
+
+
+TIMED = [
+    # Feeds give times. G1: two close reports and a third worded so differently that no
+    # grouper links it; G2 an unrelated English story; G3 a Malay story of its own.
+    {
+        "id": "a1",
+        "title": "Volcano erupts on Mount Kerrow, villages evacuated",
+        "text": "Mount Kerrow erupted on Tuesday, sending ash 8 km high; 4,000 villagers were evacuated.",
+        "date": "2026-02-18T01:51:00Z",
+        "story_id": "G1",
+        "lang_guess": "en",
+    },
+    {
+        "id": "a2",
+        "title": "Mount Kerrow eruption forces 4,000 from villages",
+        "text": "About 4,000 villagers fled as Mount Kerrow erupted on Tuesday, blasting ash 8 km high.",
+        "date": "2026-02-17T23:30:00-05:00",  # 04:30 UTC on the 18th
+        "story_id": "G1",
+        "lang_guess": "en",
+    },
+    {
+        "id": "a3",
+        "title": "Airlines reroute flights around ash cloud",
+        "summary": "Carriers diverted routes as a plume drifted over shipping lanes.",
+        "text": "Carriers diverted routes as a plume drifted over shipping lanes. More later.",
+        "date": "2026-02-18T09:00:00",  # no zone: UTC
+        "story_id": "G1",
+        "lang_guess": "en",
+    },
+    {
+        "id": "b1",
+        "title": "Central bank holds interest rates steady",
+        "text": "The central bank kept its benchmark rate at 4.5% on Wednesday, citing sticky inflation.",
+        "date": "2026-02-18T10:00:00+00:00",
+        "story_id": "G2",
+        "lang_guess": "en",
+    },
+    {
+        "id": "m1",
+        "title": "Muzium pulangkan 12 patung gangsa yang dirampas",
+        "text": "Muzium bandar memulangkan dua belas patung gangsa yang diambil semasa era kolonial.",
+        "date": "2026-02-18",
+        "story_id": "G3",
+        "lang_guess": "ms/id",
+    },
+]
+
+
+def test_eval_group_reads_timestamps_and_scores_per_language_and_order(tmp_path: Path) -> None:
+    path = tmp_path / "timed.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in TIMED) + "\n")
+    records = {r.id: r for r in load_records(path)}
+    assert records["a2"].time == dt.datetime(2026, 2, 18, 4, 30, tzinfo=dt.UTC)
+    assert records["a2"].date == dt.date(2026, 2, 18)
+    assert records["a3"].time == dt.datetime(2026, 2, 18, 9, tzinfo=dt.UTC)
+    assert records["m1"].time is None and records["m1"].date == dt.date(2026, 2, 18)
+    code, text = run_cli("eval", "group", str(path), "--orders", "3")
+    assert code == 0, text
+    scores = json.loads(text)
+    # By hand, predicted {a1, a2}, {a3}, {b1}, {m1}. All five: BCubed P = 1, R = (2/3 + 2/3 +
+    # 1/3 + 1 + 1) / 5 = 11/15, F1 = 22/26; pairs: gold 3, predicted 1 (correct): F1 = 0.5.
+    assert (scores["bcubed_precision"], scores["bcubed_recall"]) == (1.0, round(11 / 15, 4))
+    assert (scores["bcubed_f1"], scores["pairwise_f1"]) == (round(22 / 26, 4), 0.5)
+    # English (a1, a2, a3, b1): R = (2/3 + 2/3 + 1/3 + 1) / 4 = 2/3, F1 = 0.8; pairs as above.
+    # Malay: one article alone in its story and its cluster: BCubed 1, no pairs (F1 0).
+    assert scores["languages"] == {
+        "en": {"articles": 4, "bcubed_f1": 0.8, "pairwise_f1": 0.5},
+        "ms/id": {"articles": 1, "bcubed_f1": 1.0, "pairwise_f1": 0.0},
+    }
+    # Every article but m1 has a time: other orders only move m1 within its day.
+    assert scores["orders"]["n"] == 3
+    assert scores["orders"]["pairwise_f1"] == {"mean": 0.5, "min": 0.5, "max": 0.5, "range": 0.0}
+    assert scores["orders"]["bcubed_f1"]["range"] == 0.0
+
+
+def _words(aid: str, title: str, hours: float) -> Article:
+    # Made-up words: every one is as rare as a word can be, so similarities follow the overlap.
+    return art(aid, title, "", hours)
+
+
+def _recluster_config(tmp_path: Path) -> Path:
+    path = tmp_path / "briefs.toml"
+    path.write_text('database = "b.db"\n[group]\nrecluster = true\nsemantic = false\n')
+    return path
+
+
+def test_a_merge_keeps_the_older_story_id_and_both_stories_say_so(tmp_path: Path) -> None:
+    cfg = _recluster_config(tmp_path)
+    config = load_config(cfg)
+    store = open_store(config.database)
+    # Run 1: two reports that share one word of five: two stories. Run 2: a report that has
+    # the words of both; clustered again, the three are one event.
+    store.add_articles(
+        [
+            _words("a1", "Zorvane quillet brasmo tenvik ulpary", 0),
+            _words("b1", "Zorvane hexmoor drufla pelnik gastro", 1),
+        ]
+    )
+    group_pending(config, store)
+    first = {s.article_ids: s.id for s in store.stories_updated_since(T0 - dt.timedelta(days=1))}
+    assert set(first) == {("a1",), ("b1",)}
+    store.add_articles([_words("c1", "Zorvane quillet brasmo tenvik hexmoor drufla pelnik", 2)])
+    group_pending(config, store)
+    (story,) = store.stories_updated_since(T0 - dt.timedelta(days=1))
+    assert story.id == first[("a1",)]  # equal parts: the older story keeps its id
+    assert set(story.article_ids) == {"a1", "b1", "c1"}
+    store.close()
+    code, text = run_cli("--config", str(cfg), "stories", "show", story.id)
+    assert code == 0, text
+    assert f"absorbed story {first[('b1',)]}" in text
+    code, text = run_cli("--config", str(cfg), "stories", "show", first[("b1",)])
+    assert code == 1 and f"was merged into story {story.id}" in text
+
+
+def test_a_split_keeps_the_id_with_the_larger_part_and_both_stories_say_so(
+    tmp_path: Path,
+) -> None:
+    cfg = _recluster_config(tmp_path)
+    config = load_config(cfg)
+    store = open_store(config.database)
+    # Run 1: x3 shares enough with x1 and x2 to join them. Run 2: three reports of another
+    # event that x3 is closer to; clustered again, x3 goes with them.
+    store.add_articles(
+        [
+            _words("x1", "Kelvaro mistrune opaldin wexford", 0),
+            _words("x2", "Kelvaro mistrune opaldin yarrowel", 1),
+            _words("x3", "Kelvaro opaldin fenwhistle carbolic draymoth sulvane", 2),
+        ]
+    )
+    group_pending(config, store)
+    (old,) = store.stories_updated_since(T0 - dt.timedelta(days=1))
+    assert set(old.article_ids) == {"x1", "x2", "x3"}
+    store.add_articles(
+        [
+            _words(f"y{i}", f"Fenwhistle carbolic draymoth sulvane {w}", 3 + i)
+            for i, w in enumerate(["pintle", "gorse", "hatch"])
+        ]
+    )
+    group_pending(config, store)
+    stories = {s.id: s for s in store.stories_updated_since(T0 - dt.timedelta(days=1))}
+    assert {frozenset(s.article_ids) for s in stories.values()} == {
+        frozenset({"x1", "x2"}),
+        frozenset({"x3", "y0", "y1", "y2"}),
+    }
+    # x1 and x2 were two of the story's three articles: that part keeps the id
+    assert set(stories[old.id].article_ids) == {"x1", "x2"}
+    (new_id,) = set(stories) - {old.id}
+    store.close()
+    code, text = run_cli("--config", str(cfg), "stories", "show", old.id)
+    assert code == 0 and f"the rest became story {new_id}" in text
+    code, text = run_cli("--config", str(cfg), "stories", "show", new_id)
+    assert code == 0 and f"split off story {old.id}, which kept its id" in text

@@ -149,7 +149,11 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
         )
     store = open_store(str(path))
     # 1 -> 2 (deliveries) -> 3 (ingest) -> 4 (story links) -> 5 (numbered sketches)
-    assert store.schema_version() == SCHEMA_VERSION == 7
+    # -> 6 (quarantine) -> 7 (parser columns) -> 8 (embeddings, story changes)
+    assert store.schema_version() == SCHEMA_VERSION == 8
+    store.save_embeddings({"a1": b"\x00\x3c" * 4}, "m")
+    assert store.embeddings(["a1", "a2"], "m") == {"a1": b"\x00\x3c" * 4}
+    assert store.embeddings(["a1"], "another model") == {}
     state = store.feed_state("s")
     assert state == FeedState(
         "s",

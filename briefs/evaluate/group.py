@@ -1,10 +1,13 @@
 """Grouping quality on labelled data: BCubed and pairwise precision, recall and F1.
 
-Reads JSON Lines with ``id``, ``title``, ``text``, ``date`` (YYYY-MM-DD or null), an optional
-``summary`` (the feed teaser) and optional ``lang_guess``, and the gold ``story_id``. The
-articles go through :func:`briefs.group.group_articles`, the code the product runs, in date
-order and one day per call, with the stories of earlier days passed back in as the pipeline
-does. Pure functions plus one file reader.
+Reads JSON Lines with ``id``, ``title``, ``text``, ``date`` (a date, an ISO timestamp with or
+without zone -- no zone means UTC --, or null), an optional ``summary`` (the feed teaser) and
+optional ``lang_guess``, and the gold ``story_id``. The articles go through
+:func:`briefs.group.group_articles`, the code the product runs, in time order and one day per
+call, with the stories of earlier days passed back in as the pipeline does. An article with a
+date only gets a pseudo-random time in its day (a hash of its id, and of ``order`` when
+given), so that file order does not leak into the online order; ``order`` draws another of
+those within-day orders. Pure functions plus one file reader.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from briefs.config import GroupSettings
+from briefs.embed import Embedder, Vector
 from briefs.errors import EvaluationError
 from briefs.group import group_articles
 from briefs.models import Article, Story
@@ -29,6 +33,7 @@ __all__ = [
     "EvalRecord",
     "TextMode",
     "bcubed",
+    "embed_records",
     "evaluate_grouping",
     "lead_of",
     "load_records",
@@ -54,6 +59,16 @@ class EvalRecord:
     gold: str
     summary: str = ""
     lang: str = ""
+    time: dt.datetime | None = None  # when the record gives a timestamp, not only a date
+
+
+def _parse_when(value: str) -> tuple[dt.date, dt.datetime | None]:
+    """A record's ``date``: a date alone, or an ISO timestamp (no zone: UTC)."""
+    if len(value) == 10:
+        return dt.date.fromisoformat(value), None
+    when = dt.datetime.fromisoformat(value)
+    when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+    return when.date(), when
 
 
 def load_records(path: str | Path, lang: str | None = None) -> list[EvalRecord]:
@@ -68,11 +83,13 @@ def load_records(path: str | Path, lang: str | None = None) -> list[EvalRecord]:
             continue
         try:
             row: dict[str, Any] = json.loads(line)
+            day, when = _parse_when(str(row["date"])) if row.get("date") else (None, None)
             record = EvalRecord(
                 id=str(row["id"]),
                 title=str(row.get("title") or ""),
                 text=str(row.get("text") or ""),
-                date=dt.date.fromisoformat(row["date"]) if row.get("date") else None,
+                date=day,
+                time=when,
                 gold=str(row["story_id"]),
                 summary=str(row.get("summary") or ""),
                 lang=str(row.get("lang_guess") or ""),
@@ -87,10 +104,12 @@ def load_records(path: str | Path, lang: str | None = None) -> list[EvalRecord]:
     return records
 
 
-def _time_of_day(record_id: str) -> dt.timedelta:
+def _time_of_day(record_id: str, order: int = 0) -> dt.timedelta:
     """A stable pseudo-random time within the day, so that file order (often grouped by gold
-    story) does not leak into the online order of articles published the same day."""
-    digest = int.from_bytes(hashlib.sha1(record_id.encode()).digest()[:4], "big")
+    story) does not leak into the online order of articles published the same day; ``order``
+    > 0 draws another order."""
+    key = record_id if order == 0 else f"{order}:{record_id}"
+    digest = int.from_bytes(hashlib.sha1(key.encode()).digest()[:4], "big")
     return dt.timedelta(seconds=digest % 86_400)
 
 
@@ -106,7 +125,9 @@ def lead_of(text: str, chars: int = LEAD_CHARS) -> str:
     return " ".join(out)
 
 
-def to_articles(records: Sequence[EvalRecord], text: TextMode = "lead") -> list[Article]:
+def to_articles(
+    records: Sequence[EvalRecord], text: TextMode = "lead", order: int = 0
+) -> list[Article]:
     """Articles as the product would store them. Undated records count as read on the last day.
 
     ``lead``: title plus the teaser (``summary``) or, lacking one, the body (grouping reads its
@@ -116,8 +137,11 @@ def to_articles(records: Sequence[EvalRecord], text: TextMode = "lead") -> list[
     last = max(dates) if dates else dt.date(2000, 1, 1)
     out: list[Article] = []
     for r in records:
-        day = dt.datetime.combine(r.date or last, dt.time(0), dt.UTC)
-        published = day + _time_of_day(r.id)
+        if r.time is not None:
+            published = r.time
+        else:
+            day = dt.datetime.combine(r.date or last, dt.time(0), dt.UTC)
+            published = day + _time_of_day(r.id, order)
         body = r.text if text == "full" else ""
         summary = (r.summary or lead_of(r.text)) if text == "lead" else ""
         norm = " ".join((body or summary).lower().split())
@@ -139,7 +163,11 @@ def to_articles(records: Sequence[EvalRecord], text: TextMode = "lead") -> list[
     return out
 
 
-def predict_stories(articles: Sequence[Article], settings: GroupSettings) -> dict[str, str]:
+def predict_stories(
+    articles: Sequence[Article],
+    settings: GroupSettings,
+    embeddings: Mapping[str, Vector] | None = None,
+) -> dict[str, str]:
     """Group articles one day per call, as daily runs would; return article id -> story id."""
     by_day: defaultdict[dt.date, list[Article]] = defaultdict(list)
     for a in articles:
@@ -152,7 +180,7 @@ def predict_stories(articles: Sequence[Article], settings: GroupSettings) -> dic
         start = min(a.published for a in batch) - window
         active = [s for s in stories.values() if s.last_updated >= start]
         members = {i: by_id[i] for s in active for i in s.article_ids}
-        for story in group_articles(batch, active, members, settings):
+        for story in group_articles(batch, active, members, settings, embeddings):
             stories[story.id] = story
     return {aid: s.id for s in stories.values() for aid in s.article_ids}
 
@@ -197,19 +225,11 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def evaluate_grouping(
-    records: Sequence[EvalRecord], settings: GroupSettings, text: TextMode = "lead"
-) -> dict[str, Any]:
-    """Group the records and score the result against their gold stories."""
-    if text == "full":
-        settings = dataclasses.replace(settings, lead_words=0)
-    articles = to_articles(records, text)
-    predicted = predict_stories(articles, settings)
-    gold = {r.id: r.gold for r in records}
+def _scores(gold: Mapping[str, str], predicted: Mapping[str, str]) -> dict[str, Any]:
     bp, br, bf = bcubed(gold, predicted)
     pp, pr, pf = pairwise(gold, predicted)
     return {
-        "articles": len(records),
+        "articles": len(gold),
         "gold_stories": len(set(gold.values())),
         "predicted_stories": len(set(predicted[i] for i in gold)),
         "bcubed_precision": round(bp, 4),
@@ -219,3 +239,65 @@ def evaluate_grouping(
         "pairwise_recall": round(pr, 4),
         "pairwise_f1": round(pf, 4),
     }
+
+
+def embed_records(records: Sequence[EvalRecord], embedder: Embedder) -> dict[str, Vector]:
+    """The records' embeddings as the product makes them (of the title)."""
+    vectors = embedder.embed([r.title for r in records])
+    return {r.id: vectors[i] for i, r in enumerate(records)}
+
+
+def evaluate_grouping(
+    records: Sequence[EvalRecord],
+    settings: GroupSettings,
+    text: TextMode = "lead",
+    embeddings: Mapping[str, Vector] | None = None,
+    orders: int = 0,
+) -> dict[str, Any]:
+    """Group the records and score the result against their gold stories.
+
+    The figures are for all records; ``languages`` has them per ``lang_guess`` (grouped
+    together, scored apart). With ``orders`` > 0, ``orders`` has the mean, smallest and largest
+    BCubed and pairwise F1 over that many other within-day orders of the articles (the main
+    figures are for the first order).
+    """
+    if text == "full":
+        settings = dataclasses.replace(settings, lead_words=0)
+    gold = {r.id: r.gold for r in records}
+
+    def run(order: int) -> dict[str, str]:
+        return predict_stories(to_articles(records, text, order), settings, embeddings)
+
+    predicted = run(0)
+    result = _scores(gold, predicted)
+    by_lang: defaultdict[str, dict[str, str]] = defaultdict(dict)
+    for r in records:
+        by_lang[r.lang or "?"][r.id] = r.gold
+    if len(by_lang) > 1:
+        result["languages"] = {
+            lang: {
+                k: v
+                for k, v in _scores(sub, predicted).items()
+                if k in ("articles", "bcubed_f1", "pairwise_f1")
+            }
+            for lang, sub in sorted(by_lang.items())
+        }
+    if orders > 0:
+        figures: defaultdict[str, list[float]] = defaultdict(list)
+        for order in range(1, orders + 1):
+            scores = _scores(gold, run(order))
+            for key in ("bcubed_f1", "pairwise_f1"):
+                figures[key].append(scores[key])
+        result["orders"] = {
+            "n": orders,
+            **{
+                key: {
+                    "mean": round(sum(v) / len(v), 4),
+                    "min": min(v),
+                    "max": max(v),
+                    "range": round(max(v) - min(v), 4),
+                }
+                for key, v in figures.items()
+            },
+        }
+    return result
