@@ -50,6 +50,8 @@ def _rss(title: str) -> str:
 
 def _site(tmp_path: Path, title: str, extra: str = "") -> Path:
     (tmp_path / "local.xml").write_text(_rss(title), encoding="utf-8")
+    for i in range(GONE):  # there (a missing file is a config error) but unreadable as a feed
+        (tmp_path / "feeds" / f"missing-{i}.xml").mkdir(parents=True, exist_ok=True)
     gone = "".join(
         f'[[sources]]\nid = "gone-{i}"\ntitle = "Gone Gazette {i}"\nurl = "http://127.0.0.1:9/gone-{i}.xml"\n'
         for i in range(GONE)
