@@ -1,7 +1,8 @@
 """The ``briefs`` command line: thin shells around the pipeline.
 
 Every command has a docstring with an example (shown by ``--help``). A BriefsError becomes a
-one-line message and exit code 1; tracebacks only with ``--debug``.
+one-line message and exit code 1; tracebacks only with ``--debug``. The global options
+(``--config``, ``--debug``, ``-v``) are accepted before and after the command.
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ class _CleanFormatter(logging.Formatter):
 def _setup_logging(verbose: int, debug: bool) -> None:
     level = logging.DEBUG if debug or verbose > 1 else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # a global option given after the command raises the level once logging is set up
+    logging.getLogger().setLevel(level)
     for handler in logging.getLogger().handlers:
         if type(handler.formatter) is logging.Formatter:
             handler.setFormatter(_CleanFormatter(handler.formatter._fmt, handler.formatter.datefmt))
@@ -211,6 +214,29 @@ def _wait_option(func: F) -> F:
     )(func)
 
 
+def _force_option(func: F) -> F:
+    return click.option(
+        "--force",
+        is_flag=True,
+        help="Build an edition dated in the future all the same.",
+    )(func)
+
+
+def _refuse_future(config: Config, date: dt.date | None, force: bool) -> None:
+    """A future date makes an empty edition that would become index.html and top every feed."""
+    import zoneinfo
+
+    if date is None or force:
+        return
+    today = dt.datetime.now(zoneinfo.ZoneInfo(config.brief.timezone)).date()
+    if date > today:
+        raise BriefsError(
+            f"{date.isoformat()} is in the future (today is {today.isoformat()} in "
+            f"{config.brief.timezone}): its edition would be empty and become index.html and the "
+            "newest item of every feed; --force builds it anyway"
+        )
+
+
 def _configured(state: State, out_dir: str | None, database: str | None) -> Config:
     import dataclasses
     from pathlib import Path
@@ -283,6 +309,12 @@ def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> N
     type=click.Choice(SUMMARY_METHODS, case_sensitive=False),
     help="Summary method for this run (default: summary.method from the config).",
 )
+@_force_option
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when any source failed (the brief is still written): for cron and monitoring.",
+)
 @_email_option
 @click.pass_obj
 @_errors
@@ -296,6 +328,8 @@ def run(
     rebuild: bool,
     wait_seconds: float,
     method: str | None,
+    force: bool,
+    strict: bool,
     email: bool | None,
 ) -> None:
     """Poll every source once, group, summarize and write the brief.
@@ -305,12 +339,13 @@ def run(
     stories.atom, stories.json) into the output folder and prints what it did. An output that
     cannot be made (the email over brief.email_max_bytes) is reported; the others are written.
     When nothing is new since the edition was built, it is left as it was (--rebuild builds it
-    anyway).
+    anyway). With --strict it exits 1 when any source failed.
 
     \b
     Example:
       briefs run --config seeds/briefs.toml --date 2024-04-06 --out output/
       briefs run --method lexrank
+      briefs run --strict
     """
     import dataclasses
 
@@ -319,6 +354,7 @@ def run(
     from briefs.pipeline import run as run_pipeline
 
     config = _configured(state, out_dir, database)
+    _refuse_future(config, date, force)
     if method:
         summary = dataclasses.replace(config.summary, method=method.lower())
         config = dataclasses.replace(config, summary=summary)
@@ -330,6 +366,13 @@ def run(
             config, date=date, slot=slot, progress=progress, rebuild=rebuild, email=email
         )
     _report(config, report, timings, polled=True)
+    if strict and report.sources_failed:
+        failed = len(report.sources_failed)
+        click.echo(
+            f"briefs: error: {failed} source{'s' if failed != 1 else ''} failed (--strict)",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @cli.command()
@@ -338,6 +381,7 @@ def run(
 @_where_options
 @click.option("--timings", is_flag=True, help="Print the time spent in each stage.")
 @_wait_option
+@_force_option
 @_email_option
 @click.pass_obj
 @_errors
@@ -349,6 +393,7 @@ def build(
     database: str | None,
     timings: bool,
     wait_seconds: float,
+    force: bool,
     email: bool | None,
 ) -> None:
     """Render an edition from what is stored, without polling any source.
@@ -360,15 +405,101 @@ def build(
     \b
     Example:
       briefs --config seeds/briefs.toml build --date 2024-04-06
-      briefs build --date 2024-04-06 --slot morning --out output/
+      briefs build --date 2024-04-05 --out output/
     """
     from briefs.lock import named_lock
     from briefs.pipeline import build as build_pipeline
 
     config = _configured(state, out_dir, database)
+    _refuse_future(config, date, force)
     with named_lock(config, "build").hold(wait_seconds, doing="briefs build"):
         report = build_pipeline(config, date=date, slot=slot, email=email)
     _report(config, report, timings, polled=False)
+
+
+@cli.command()
+@click.argument("folder", metavar="[DIR]", default=".", type=click.Path(file_okay=False))
+@_errors
+def init(folder: str) -> None:
+    """Write a starter config, DIR/briefs.toml, with the demo's sources as a working example.
+
+    The demo's feeds and documents are copied to DIR/demo/ so that `briefs run` works at once,
+    offline; the email and daemon sections are there, commented out. An existing briefs.toml
+    is never replaced.
+
+    \b
+    Example:
+      briefs init my-desk
+    """
+    from briefs.starter import write_starter
+
+    config = write_starter(Path(folder))
+    click.echo(f"Wrote {config} (and the demo's sources under {config.parent / 'demo'})")
+    where = "" if config.parent == Path.cwd() else f"cd {folder} && "
+    click.echo(f"Next: {where}briefs run, then open output/index.html")
+
+
+@cli.group()
+def editions() -> None:
+    """List and delete built editions.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml editions list
+    """
+
+
+@editions.command("list")
+@click.pass_obj
+@_errors
+def editions_list(state: State) -> None:
+    """List the built editions, newest first: id, when built, number of stories.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml editions list
+    """
+    from briefs.pipeline import ARCHIVE_LIMIT
+
+    config = state.config()
+    store = open_store(config.database)
+    try:
+        records = store.recent_editions(ARCHIVE_LIMIT)
+    finally:
+        store.close()
+    if not records:
+        click.echo("No edition built yet: run `briefs run` first.")
+    for rec in records:
+        built = rec.built_at.strftime("%Y-%m-%d %H:%M UTC")
+        click.echo(f"{rec.edition.id:<24} built {built}, {rec.story_count} stories")
+
+
+@editions.command("delete")
+@click.argument("edition_id", metavar="EDITION", callback=lambda c, p, v: _parse_edition(c, p, v))
+@_wait_option
+@click.pass_obj
+@_errors
+def editions_delete(state: State, edition_id: str, wait_seconds: float) -> None:
+    """Delete a built edition (YYYY-MM-DD or YYYY-MM-DD-slot) and its files.
+
+    index.html, archive.html and the feeds are written again without it (the newest remaining
+    edition is built again for them). Who was emailed it stays recorded.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml editions delete 2024-04-05
+    """
+    from briefs.lock import named_lock
+    from briefs.pipeline import delete_edition
+
+    config = state.config()
+    with named_lock(config, "build").hold(wait_seconds, doing="briefs editions delete"):
+        removed, rebuilt = delete_edition(config, edition_id)
+    click.echo(f"Deleted edition {edition_id}: removed {', '.join(removed) or 'no files'}")
+    if rebuilt is None:
+        click.echo("No edition left: index.html, archive.html and the feeds were removed")
+    else:
+        click.echo(f"index.html, archive.html and the feeds now end with {rebuilt.id}")
 
 
 @cli.group()
@@ -485,7 +616,11 @@ def sources_list(state: State, as_json: bool) -> None:
 @sources.command("add")
 @click.argument("url")
 @click.option("--id", "source_id", default="", help="Source id (default: from the feed title).")
-@click.option("--title", default="", help="Name shown in briefs (default: the feed's title).")
+@click.option(
+    "--title",
+    default="",
+    help="Name shown in briefs (default: the site's name, from the page or the feed's title).",
+)
 @click.option("--tag", "tags", multiple=True, help="A tag (section); repeat for several.")
 @click.option("--interval", type=click.IntRange(1), help="Minutes between polls (default 60).")
 @click.pass_obj
@@ -524,14 +659,17 @@ def sources_add(
     for src in config.sources:
         if src.location in (absolute, url):
             raise ConfigError(f"{config.path}: the feed is already configured as {src.id!r}")
-    added = add_sources(
-        config.path,
-        [NewSource(location, title or found.title, tags, source_id, interval)],
-    )
-    click.echo(
-        f"Added {added[0].id!r}: {clean_line(found.url)} ({clean_line(found.title) or 'untitled'}, "
-        f"{found.entries} entries now)"
-    )
+    name = title or found.name or found.title
+    added = add_sources(config.path, [NewSource(location, name, tags, source_id, interval)])
+    click.echo(f"Added {added[0].id!r}: {clean_line(found.url)} ({found.entries} entries now)")
+    if not title:
+        origin = (
+            f" (the feed calls itself {clean_line(found.title)!r})" if found.title != name else ""
+        )
+        click.echo(
+            f"  named {clean_line(name)!r}{origin}; change it with --title or the title in "
+            f"{config.path.name}"
+        )
 
 
 @sources.command("import")
@@ -545,9 +683,12 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
     Categories become tags. Feeds already configured (same URL) are skipped. The feeds are
     not fetched now; "briefs sources list" shows their health after the next run.
 
+    With --dry-run it lists the feeds it would add and skip, and changes nothing.
+
     \b
     Example:
       briefs sources import subscriptions.opml
+      briefs sources import subscriptions.opml --dry-run
     """
     from briefs.config import NewSource, add_sources
     from briefs.errors import UnsafeURLError
@@ -556,7 +697,7 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
 
     config = state.config()
     feeds = read_opml(Path(opml_file).read_bytes())
-    known = {src.location for src in config.sources}
+    known = {src.location: src.id for src in config.sources}
     todo = [f for f in feeds if f.url not in known]
     bad = [f for f in todo if not f.url.startswith(("http://", "https://"))]
     for feed in bad:
@@ -572,8 +713,19 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
                 f"skipped ({clean_line(exc, 300)}; fetch.allow_private = true allows it)", err=True
             )
     todo = [f for f in todo if f not in bad]
+    added = []
     if not dry_run and todo:
-        add_sources(config.path, [NewSource(f.url, f.title, f.tags) for f in todo])
+        added = add_sources(config.path, [NewSource(f.url, f.title, f.tags) for f in todo])
+    for i, feed in enumerate(todo):
+        name = f"{added[i].id}: " if added else ""
+        tags = f" [{clean_line(', '.join(feed.tags), 300)}]" if feed.tags else ""
+        title = f" ({clean_line(feed.title)})" if feed.title else ""
+        url = clean_line(feed.url, 300)
+        click.echo(f"  {'add' if dry_run else 'added'}: {name}{url}{title}{tags}")
+    for feed in feeds:
+        if feed.url in known:
+            url = clean_line(feed.url, 300)
+            click.echo(f"  skip: {url}: already configured as {known[feed.url]!r}")
     verb = "Would add" if dry_run else "Added"
     click.echo(
         f"{verb} {len(todo)} of {len(feeds)} feeds "
@@ -619,9 +771,10 @@ def sources_export(state: State, output: str | None) -> None:
 @click.pass_obj
 @_errors
 def sources_enable(state: State, source_id: str) -> None:
-    """Re-enable a source that was disabled after its feed answered 410 Gone.
+    """Re-enable a source: one disabled after its feed answered 410 Gone, or in the config.
 
-    Its failures are reset and it is polled at the next run.
+    Its failures are reset and it is polled at the next run; "enabled = false" is removed
+    from its table in the config file.
 
     \b
     Example:
@@ -629,8 +782,11 @@ def sources_enable(state: State, source_id: str) -> None:
     """
     import dataclasses
 
+    from briefs.config import set_source_enabled
+
     config = state.config()
-    config.source(source_id)
+    if not config.source(source_id).enabled:
+        set_source_enabled(config.path, source_id, True)
     store = open_store(config.database)
     try:
         current = store.feed_state(source_id)
@@ -652,6 +808,98 @@ def sources_enable(state: State, source_id: str) -> None:
     click.echo(f"{source_id} enabled")
 
 
+@sources.command("disable")
+@click.argument("source_id")
+@click.pass_obj
+@_errors
+def sources_disable(state: State, source_id: str) -> None:
+    """Stop polling a source: writes "enabled = false" into its table in the config file.
+
+    Its articles stay in the editions already built; `briefs sources enable ID` undoes it.
+
+    \b
+    Example:
+      briefs sources disable harbour-herald
+    """
+    from briefs.config import set_source_enabled
+
+    config = state.config()
+    if not config.source(source_id).enabled:
+        click.echo(f"{source_id} is already disabled in {config.path}")
+        return
+    set_source_enabled(config.path, source_id, False)
+    click.echo(
+        f"{source_id} disabled in {config.path} (briefs sources enable {source_id} undoes it)"
+    )
+
+
+@sources.command("remove")
+@click.argument("source_id")
+@click.pass_obj
+@_errors
+def sources_remove(state: State, source_id: str) -> None:
+    """Remove a source's [[sources]] table from the config file (its comments are kept).
+
+    The articles it brought stay stored (editions already built keep them); it is not polled
+    again.
+
+    \b
+    Example:
+      briefs sources remove meridian-wire
+    """
+    from briefs.config import remove_source
+
+    config = state.config()
+    src = config.source(source_id)
+    remove_source(config.path, source_id)
+    click.echo(f"Removed {source_id!r} ({src.location}) from {config.path}")
+
+
+@cli.group()
+def pages() -> None:
+    """The article pages fetched for full text (their outcomes are cached).
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml pages refetch --failed
+    """
+
+
+@pages.command("refetch")
+@click.option("--source", "source_id", metavar="ID", help="Only the pages of this source.")
+@click.option(
+    "--failed", is_flag=True, help="Only pages that failed (not those the address guard refused)."
+)
+@click.pass_obj
+@_errors
+def pages_refetch(state: State, source_id: str | None, failed: bool) -> None:
+    """Fetch again the article pages that gave no text, at the next run.
+
+    Forgets their cached outcome (failed for good or for a passing reason, or refused by the
+    address guard), so the next `briefs run` fetches them again, for articles stored in the
+    last two days. Pages whose text was extracted are kept.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml pages refetch --failed
+      briefs pages refetch --source harbour-herald
+    """
+    config = state.config()
+    if source_id is not None:
+        config.source(source_id)
+    store = open_store(config.database)
+    try:
+        forgotten = store.forget_pages(["failed"] if failed else ["failed", "refused"], source_id)
+    finally:
+        store.close()
+    what = "failed" if failed else "failed or refused"
+    where = f" of {source_id}" if source_id else ""
+    click.echo(
+        f"{forgotten} {what} page{'s' if forgotten != 1 else ''}{where} will be fetched again "
+        "at the next run"
+    )
+
+
 @cli.group("eval")
 def evaluate() -> None:
     """Measure quality on labelled data.
@@ -660,6 +908,7 @@ def evaluate() -> None:
     Example:
       briefs eval extract ../shared/data/article-extraction-benchmark
       briefs eval group ../shared/data/mmds2025-news-clustering/dev.jsonl --lang en
+      briefs eval developing stories-by-day.jsonl
     """
 
 
@@ -828,13 +1077,21 @@ def send(
             if not ids:
                 raise BriefsError("no edition has been built yet: run briefs run first")
             edition = ids[0]
+    finally:
+        store.close()
+    if dry_run and not (config.output / f"{edition}.eml").is_file():
+        _build_email_edition(config, edition)
+    store = open_store(config.database)
+    try:
         report = deliver_edition(
             config, store, edition, recipients=list(to) or None, resend=resend, dry_run=dry_run
         )
     finally:
         store.close()
     if dry_run:
-        click.echo(f"Edition {edition}: dry run, {len(report.written)} message(s) written:")
+        example = not to and not config.email.recipients
+        note = " (no email.recipients: one example message)" if example else ""
+        click.echo(f"Edition {edition}: dry run, {len(report.written)} message(s) written{note}:")
         for path in report.written:
             click.echo(f"  {path}")
         for addr, error in report.failed:
@@ -857,6 +1114,20 @@ def send(
         )
     if not report.ok:
         sys.exit(1)
+
+
+def _build_email_edition(config: Config, edition: str) -> None:
+    """A dry run of an edition built without its email (email not configured, as in the demo):
+    build it again with the email, so the dry run shows what would be sent."""
+    from briefs.lock import named_lock
+    from briefs.pipeline import build as build_pipeline
+
+    click.echo(
+        f"Edition {edition}: no email edition was written (email is not configured); building it"
+    )
+    day, _, slot = edition[:10], edition[10:11], edition[11:]
+    with named_lock(config, "build").hold(300, doing="briefs send --dry-run"):
+        build_pipeline(config, date=dt.date.fromisoformat(day), slot=slot or None, email=True)
 
 
 @cli.command()
@@ -937,7 +1208,8 @@ def status(state: State) -> None:
         click.echo("Sources in trouble:")
         for fs in st.troubled:
             click.echo(
-                f"  {fs.source_id}: {fs.consecutive_failures} failures, last error: "
+                f"  {fs.source_id}: {fs.consecutive_failures} "
+                f"failure{'s' if fs.consecutive_failures != 1 else ''}, last error: "
                 f"{clean_line(fs.last_error or '-', 300)}; next try {when(fs.next_poll)}"
                 + (" (disabled)" if fs.disabled else "")
             )
@@ -1015,7 +1287,7 @@ def stories_list(state: State, date: dt.date | None) -> None:
         status = "new" if day <= 1 else f"developing, day {day}"
         outlets = dict.fromkeys(a.outlet for a in members if not a.duplicate_of)
         table.add_row(
-            story.id[:12],
+            story.id,
             status,
             str(len(members)),
             str(len(outlets)),
@@ -1131,6 +1403,87 @@ def eval_group_cmd(state: State, path: str, lang: str | None, text_mode: str) ->
     records = load_records(path, lang)
     result = evaluate_grouping(records, settings, text_mode)  # type: ignore[arg-type]
     click.echo(json.dumps(result))
+
+
+@evaluate.command("developing")
+@click.argument("path", metavar="FILE.jsonl", type=click.Path(dir_okay=False))
+@_errors
+def eval_developing_cmd(path: str) -> None:
+    """Feed labelled articles day by day through grouping, summarizing and edition building, and
+    check that each later day's edition leads a developing story with that day's news.
+
+    FILE.jsonl is in the format `briefs eval group` reads (id, title, text, optional summary,
+    date as YYYY-MM-DD or an ISO timestamp, story_id). For every gold story with reports on two
+    or more days, at each later day, the edition's story is checked: does its lead sentence, and
+    does its headline, come from that day's reports? Prints one JSON object: stories, editions,
+    lead_share, headline_share. Uses the default settings.
+
+    \b
+    Example:
+      briefs eval developing stories-by-day.jsonl
+    """
+    import json
+
+    from briefs.evaluate.developing import evaluate_developing, load_day_records
+
+    click.echo(json.dumps(evaluate_developing(load_day_records(path))))
+
+
+def _global_after(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """A global option given after the command: it updates the shared State."""
+    state = ctx.find_object(State)
+    if state is None or value in (None, False, 0):
+        return
+    if param.name == "config_path":
+        state.config_path = value
+        state._config = None
+    elif param.name == "debug":
+        state.debug = True
+    elif param.name == "verbose":
+        state.verbose += value
+    _setup_logging(state.verbose, state.debug)
+
+
+def _accept_global_options(group: click.Group) -> None:
+    """Let every command take --config, --debug and -v after its name too.
+
+    Users type ``briefs run --config FILE``; the group's options are only parsed before the
+    command, so each subcommand gets copies that update the shared State. Options parse
+    before the command body runs, so the config is never loaded from the wrong file.
+    """
+    for command in group.commands.values():
+        names = {name for p in command.params for name in getattr(p, "opts", [])}
+        if "--config" not in names:
+            command.params.extend(
+                [
+                    click.Option(
+                        ["-c", "--config", "config_path"],
+                        metavar="FILE",
+                        expose_value=False,
+                        callback=_global_after,
+                        help="Config file (as before the command).",
+                    ),
+                    click.Option(
+                        ["--debug"],
+                        is_flag=True,
+                        expose_value=False,
+                        callback=_global_after,
+                        help="Show tracebacks and debug logs.",
+                    ),
+                    click.Option(
+                        ["-v", "--verbose"],
+                        count=True,
+                        expose_value=False,
+                        callback=_global_after,
+                        help="More log output (-vv for debug).",
+                    ),
+                ]
+            )
+        if isinstance(command, click.Group):
+            _accept_global_options(command)
+
+
+_accept_global_options(cli)
 
 
 def main() -> None:

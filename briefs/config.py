@@ -41,6 +41,8 @@ __all__ = [
     "cron_trigger",
     "find_config",
     "load_config",
+    "remove_source",
+    "set_source_enabled",
     "split_edition",
 ]
 
@@ -151,6 +153,9 @@ class BriefSettings:
     slots: tuple[str, ...] = ()
     slot: str = ""
     email_max_bytes: int = 100_000
+    # A story with no report since the previous edition: "drop" it, or "mark" it "no new
+    # reports" and rank it below every story with news.
+    nothing_new: str = "drop"
 
     def slot_times(self) -> dict[str, dt.time | None]:
         """Configured slots in order, each with its local cut-off time (None: end of day)."""
@@ -270,6 +275,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "fetch.max_pages": (0, 1_000_000),
     "fetch.extract_workers": (0, 256),
     "fetch.parse_workers": (0, 256),
+    "fetch.parse_timeout": (0.1, 86_400),
     "group.window_hours": (1, 8760),
     "group.threshold": (0.0001, 1),
     "group.half_life_hours": (0, 87_600),
@@ -313,8 +319,8 @@ def find_config(explicit: str | Path | None = None, cwd: Path | None = None) -> 
         if candidate.is_file():
             return candidate
     raise ConfigError(
-        "no configuration found: pass --config FILE, set $BRIEFS_CONFIG, "
-        "or create briefs.toml (see seeds/briefs.toml for an example)"
+        f"no configuration found in {here}: run `briefs init` to write a starter briefs.toml "
+        "here (with the demo's sources), or pass --config FILE or set $BRIEFS_CONFIG"
     )
 
 
@@ -331,15 +337,49 @@ def load_config(path: str | Path, overrides: dict[str, dict[str, Any]] | None = 
         raise ConfigError(f"{cfg_path}: cannot read configuration: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{cfg_path}: invalid TOML: {exc}") from exc
-    return _build_config(cfg_path.resolve(), raw, overrides or {})
+    try:
+        return _build_config(cfg_path.resolve(), raw, overrides or {})
+    except ConfigError as exc:
+        raise _blame_environment(exc, cfg_path.resolve()) from None
+
+
+def _unknown_key(path: Path, shown: str, key: str, known: set[str]) -> ConfigError:
+    """An unknown key's error: the closest known key first ("did you mean"), then all of them."""
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ConfigError(f"{path}: unknown key {shown}{hint} (known: {', '.join(sorted(known))})")
+
+
+def _blame_environment(exc: ConfigError, path: Path) -> ConfigError:
+    """The error, blaming the environment variable when the bad value came from one.
+
+    Every key's error reads "<file>: <section>.<key>..."; when $BRIEFS_<SECTION>_<KEY> is set,
+    the value was the variable's, not the file's.
+    """
+    message, prefix = str(exc), f"{path}: "
+    if not message.startswith(prefix):
+        return exc
+    rest = message[len(prefix) :]
+    for section, cls in _SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            key, var = f"{section}.{f.name}", f"BRIEFS_{section.upper()}_{f.name.upper()}"
+            if var not in os.environ or not rest.startswith(key):
+                continue
+            if rest[len(key) : len(key) + 1] not in ("", " ", ":", "["):
+                continue
+            hint = ""
+            if typing.get_origin(typing.get_type_hints(cls)[f.name]) is tuple:
+                hint = f' (a TOML list: {var}=\'["first", "second"]\')'
+            return ConfigError(f"${var} (environment variable; config {path}): {rest}{hint}")
+    return exc
 
 
 def _build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> Config:
     unknown = sorted(set(raw) - _TOP_KEYS)
     if unknown:
-        raise ConfigError(
-            f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_TOP_KEYS))})"
-        )
+        raise _unknown_key(path, repr(unknown[0]), unknown[0], _TOP_KEYS)
     base = path.parent
     sections: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
@@ -361,6 +401,10 @@ def _build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str
         )
     if summary.sentences < 1 or summary.words < 1:
         raise ConfigError(f"{path}: summary.sentences and summary.words must be at least 1")
+    if brief.nothing_new not in ("drop", "mark"):
+        raise ConfigError(
+            f'{path}: brief.nothing_new must be "drop" or "mark", not {brief.nothing_new!r}'
+        )
     if brief.date not in ("today", "latest"):
         raise ConfigError(f'{path}: brief.date must be "today" or "latest", not {brief.date!r}')
     _check_brief(path, brief)
@@ -542,9 +586,7 @@ def _build_section(path: Path, name: str, cls: type[Any], table: dict[str, Any])
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(table) - known)
     if unknown:
-        raise ConfigError(
-            f"{path}: unknown key {name}.{unknown[0]!r} (known: {', '.join(sorted(known))})"
-        )
+        raise _unknown_key(path, f"{name}.{unknown[0]!r}", unknown[0], known)
     values = {
         key: _coerce(path, f"{name}.{key}", value, hints[key]) for key, value in table.items()
     }
@@ -616,10 +658,7 @@ def _build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
             raise ConfigError(f"{path}: {where} must be a table")
         unknown = sorted(set(item) - _SOURCE_KEYS)
         if unknown:
-            raise ConfigError(
-                f"{path}: unknown key {where}.{unknown[0]!r} "
-                f"(known: {', '.join(sorted(_SOURCE_KEYS))})"
-            )
+            raise _unknown_key(path, f"{where}.{unknown[0]!r}", unknown[0], _SOURCE_KEYS)
         kind = item.get("kind", "feed")
         if kind not in ("feed", "files"):
             raise ConfigError(f"{path}: {where}.kind: unknown source kind {kind!r} (feed or files)")
@@ -632,6 +671,7 @@ def _build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
         location = _expect(path, f"{where}.{need}", location, str)
         if "://" not in location:
             location = str((path.parent / location).resolve())
+        _check_location(path, f"{where}.{need}", kind, location)
         title = _expect(path, f"{where}.title", item.get("title", ""), str)
         sid = item.get("id") or _slug(title or location)
         sid = _expect(path, f"{where}.id", sid, str)
@@ -647,6 +687,27 @@ def _build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
         enabled = _expect(path, f"{where}.enabled", item.get("enabled", True), bool)
         out.append(Source(sid, kind, location, title, tags, max(interval, 1), enabled))
     return tuple(out)
+
+
+def _check_location(path: Path, key: str, kind: str, location: str) -> None:
+    """A feed is an http(s) URL or a local file that exists; a files source an existing folder.
+
+    Caught here, a typo ("htp://", a wrong file name) names its key and the file at once
+    instead of becoming a failed source at every run.
+    """
+    scheme = location.partition("://")[0].lower() if "://" in location else ""
+    if scheme and (kind == "files" or scheme not in ("http", "https", "file")):
+        allowed = "a local folder" if kind == "files" else "an http(s) URL or a local file"
+        raise ConfigError(f"{path}: {key}: {location!r} is not {allowed}")
+    if scheme in ("http", "https"):
+        if not urlsplit(location).hostname:
+            raise ConfigError(f"{path}: {key}: {location!r} has no host name")
+        return
+    local = Path(location.removeprefix("file://"))
+    if kind == "files" and not local.is_dir():
+        raise ConfigError(f"{path}: {key}: no such folder {local}")
+    if kind == "feed" and not local.is_file():
+        raise ConfigError(f"{path}: {key}: no such file {local}")
 
 
 def _slug(text: str) -> str:
@@ -704,6 +765,55 @@ def add_sources(path: Path, new: list[NewSource]) -> list[Source]:
         tmp.unlink(missing_ok=True)
         raise ConfigError(f"{path}: cannot write: {exc}") from exc
     return list(result.sources[len(config.sources) :])
+
+
+def remove_source(path: Path, source_id: str) -> None:
+    """Remove the [[sources]] table of ``source_id`` from the config file (comments kept)."""
+    _edit_source(path, source_id, lambda block: [])
+
+
+def set_source_enabled(path: Path, source_id: str, enabled: bool) -> None:
+    """Set ``enabled`` in the [[sources]] table of ``source_id`` (true: the line is removed)."""
+
+    def edit(block: list[str]) -> list[str]:
+        kept = [line for line in block if not re.match(r"\s*enabled\s*=", line)]
+        return kept if enabled else [kept[0], "enabled = false", *kept[1:]]
+
+    _edit_source(path, source_id, edit)
+
+
+def _edit_source(path: Path, source_id: str, edit: Any) -> None:
+    """Replace the lines of one source's [[sources]] table by ``edit(lines)``, validate the
+    result and atomically replace the file (a failure leaves it as it was).
+
+    The i-th ``[[sources]]`` header is the i-th configured source; a table runs to the next
+    header, less the comments and blank lines just before it (they belong to what follows).
+    """
+    path = Path(path).resolve()
+    config = load_config(path)
+    index = [s.id for s in config.sources].index(config.source(source_id).id)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    headers = [i for i, line in enumerate(lines) if re.match(r"\s*\[", line)]
+    starts = [i for i in headers if re.match(r"\s*\[\[\s*sources\s*\]\]", lines[i])]
+    if len(starts) != len(config.sources):
+        raise ConfigError(f"{path}: cannot find the [[sources]] table of {source_id!r} to edit")
+    start = starts[index]
+    end = next((i for i in headers if i > start), len(lines))
+    while end - 1 > start and (not lines[end - 1].strip() or lines[end - 1].lstrip()[:1] == "#"):
+        end -= 1
+    updated = "\n".join([*lines[:start], *edit(lines[start:end]), *lines[end:]])
+    try:
+        raw = tomllib.loads(updated)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: cannot edit source {source_id!r}: {exc}") from exc
+    _build_config(path, raw, {})
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(updated, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"{path}: cannot write: {exc}") from exc
 
 
 def _unique_id(base: str, taken: set[str]) -> str:

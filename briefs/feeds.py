@@ -161,16 +161,18 @@ def edition_items(site_url: str, records: Sequence[EditionRecord]) -> list[FeedI
 def story_item(
     site_url: str, edition: Edition, story: BriefStory, content_html: str, images: bool = True
 ) -> FeedItem:
-    """A story as a per-story feed item: its guid is the story's, its date the latest report,
-    its link the story on the page of the edition that carried it."""
+    """A story as a per-story feed item: its guid is the story's, its link the story on the page
+    of the edition that carried it. Both its dates are its latest report's: readers sort by the
+    publication date (RSS has no other), so a story that developed today sorts with today's."""
     base = _base(site_url)
     lead = story.summary.sentences[0].text if story.summary.sentences else ""
-    image = next((a.image_url for a in story.articles if a.image_url and _http(a.image_url)), "")
+    newest = sorted(story.articles, key=lambda a: (a.published, a.id), reverse=True)
+    image = next((a.image_url for a in newest if a.image_url and _http(a.image_url)), "")
     return FeedItem(
         guid=story_guid(base, story.story.id),
         title=story.summary.headline,
         url=urljoin(base, f"{edition.id}.html#story-{story.story.id}"),
-        published=min((a.published for a in story.articles), default=story.story.first_seen),
+        published=story.story.last_updated,
         updated=story.story.last_updated,
         summary=lead or story.summary.headline,
         content_html=content_html,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -25,6 +26,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from briefs.errors import LockError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from briefs.config import Config
@@ -70,6 +73,14 @@ class FileLock:
                 break
             except BlockingIOError:
                 left = deadline - time.monotonic()
+                if delay == 0.05 and left > 0:
+                    # said once, so that a command waiting for the daemon is not silent
+                    log.warning(
+                        "waiting up to %.0f s for %s to finish (%s)",
+                        timeout,
+                        self.holder() or "another briefs process",
+                        self.path.name,
+                    )
                 if left <= 0 or (stop is not None and stop.is_set()):
                     os.close(fd)
                     holder = self.holder() or "another briefs process"

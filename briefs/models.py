@@ -31,6 +31,7 @@ __all__ = [
     "Story",
     "StoryLink",
     "Summary",
+    "TimelineEntry",
 ]
 
 SourceKind = Literal["feed", "files"]
@@ -181,13 +182,28 @@ class Sentence:
 
 
 @dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One earlier day of a developing story, told by one sentence a report of that day printed."""
+
+    day: dt.date
+    sentence: Sentence
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
-    """The extractive summary of one story."""
+    """The extractive summary of one story.
+
+    For a developing story the sentences lead with what is new since ``since`` (the previous
+    edition), and ``timeline`` tells its earlier days, newest first. ``headline_id`` is the
+    article whose title (or first sentence) the headline is; empty for a label ("From ...").
+    """
 
     story_id: str
     headline: str
     sentences: tuple[Sentence, ...]
     outlets: tuple[str, ...]
+    timeline: tuple[TimelineEntry, ...] = ()
+    headline_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,16 +221,24 @@ class Edition:
 
 @dataclass(frozen=True, slots=True)
 class BriefStory:
-    """A story as it appears in one edition."""
+    """A story as it appears in one edition.
+
+    ``since`` is when the news of this edition starts for it (the previous edition's cut-off,
+    else the start of the edition's day): reports from then on are its new reports, ``added``
+    counts them; ``told``: the story was in the previous edition. ``status`` "quiet" marks a
+    story with no new report (kept only when ``brief.nothing_new = "mark"``).
+    """
 
     story: Story
     summary: Summary
     articles: tuple[Article, ...]
-    status: Literal["new", "developing"] = "new"
+    status: Literal["new", "developing", "quiet"] = "new"
     day: int = 1
     added: int = 0
     section: str = ""
     score: float = 0.0
+    since: dt.datetime | None = None
+    told: bool = False  # it was in the previous edition: its earlier reports were told
 
     @property
     def outlets(self) -> tuple[str, ...]:
@@ -240,6 +264,15 @@ class Brief:
     stories: tuple[BriefStory, ...]
     failed_sources: tuple[tuple[str, str], ...] = ()
     timezone: str = "UTC"
+
+    @property
+    def newest_report(self) -> dt.datetime | None:
+        """When the newest report in the edition was published (None for an empty edition).
+
+        The edition shows this, not the build time: an old edition built today is not news
+        of today.
+        """
+        return max((a.published for s in self.stories for a in s.articles), default=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,13 +28,14 @@ import time
 import zoneinfo
 from collections.abc import Callable, Sequence, Set
 from email.message import EmailMessage
+from typing import Literal
 from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Connection
 
 from briefs import __version__
-from briefs.config import SLOT_NAME, Config, EmailSettings
+from briefs.config import SLOT_NAME, Config, EmailSettings, split_edition
 from briefs.errors import (
     BriefsError,
     ConfigError,
@@ -44,6 +45,7 @@ from briefs.errors import (
     TransientDeliveryError,
 )
 from briefs.feeds import (
+    EDITION_FEEDS,
     STORY_FEEDS,
     FeedInfo,
     FeedItem,
@@ -83,7 +85,7 @@ from briefs.models import (
     Summary,
 )
 from briefs.publish import Publisher
-from briefs.rank import rank_stories
+from briefs.rank import rank_key, rank_stories
 from briefs.render import Renderer, display_brief, template_dirs
 from briefs.store import Store, open_store
 from briefs.timing import Timings
@@ -92,15 +94,20 @@ __all__ = [
     "Timings",
     "build",
     "build_edition",
+    "delete_edition",
     "deliver_edition",
     "edition_cutoff",
     "edition_for",
+    "known_slots",
     "poll_and_group",
     "run",
 ]
 
 log = logging.getLogger(__name__)
 
+# The address a dry run writes its one example message to when no recipient is configured
+# (.invalid never resolves: nothing can be sent to it by mistake).
+EXAMPLE_RECIPIENT = "reader@example.invalid"
 # Editions listed in the archive (and read to find the previous edition of a slot).
 ARCHIVE_LIMIT = 1000
 
@@ -138,8 +145,15 @@ def edition_for(
         date = (latest or now).astimezone(zone).date()
     slots = config.brief.slot_times()
     chosen = config.brief.slot if slot is None else slot
-    if chosen and slots and chosen not in slots:
-        raise ConfigError(f"{config.path}: no slot {chosen!r} in brief.slots ({', '.join(slots)})")
+    known = known_slots(config)
+    if chosen and chosen not in known:
+        if not known:
+            raise ConfigError(
+                f"{config.path}: no slot {chosen!r}: no slots are configured (set brief.slots, "
+                'e.g. ["morning@07:00", "evening@18:00"], or leave out --slot)'
+            )
+        where = "brief.slots" if slots else "brief.slot and schedule.editions"
+        raise ConfigError(f"{config.path}: no slot {chosen!r} in {where} ({', '.join(known)})")
     if chosen and not SLOT_NAME.match(chosen):
         raise ConfigError(f"slot {chosen!r}: a slot name is lowercase letters, digits and '-'")
     if not chosen and slots:
@@ -149,6 +163,15 @@ def edition_for(
                 chosen = name
                 break
     return Edition(date, chosen)
+
+
+def known_slots(config: Config) -> list[str]:
+    """The slot names an edition may have: brief.slots, else brief.slot and the names given to
+    schedule.editions (a daemon may name its editions without brief.slots)."""
+    if config.brief.slots:
+        return list(config.brief.slot_times())
+    named = [config.brief.slot] + [split_edition(e)[0] for e in config.schedule.editions]
+    return list(dict.fromkeys(n for n in named if n))
 
 
 def edition_cutoff(config: Config, edition: Edition) -> dt.datetime:
@@ -510,16 +533,25 @@ def _brief_story(
     previous: dict[str, int],
     zone: zoneinfo.ZoneInfo,
     edition: Edition,
+    since: dt.datetime,
+    nothing_new: str = "drop",
 ) -> BriefStory | None:
-    """A story as an edition sees it, with a provisional summary (no sentences yet)."""
+    """A story as an edition sees it, with a provisional summary (no sentences yet).
+
+    Its news starts at ``since`` (the previous edition's cut-off, else the edition's day): a
+    story with no report since then, and none that reached the store after the previous
+    edition counted it, is not news: dropped, or kept as "quiet" when ``nothing_new`` is
+    "mark".
+    """
     first = min(a.published for a in members)
     in_previous = story.id in previous
     grown = len(members) - previous.get(story.id, 0)
-    if in_previous and grown <= 0:
-        return None  # already served, nothing new since: not news
+    fresh = sum(1 for a in members if a.published >= since)
+    added = max(fresh, grown) if in_previous else fresh
+    if added <= 0 and nothing_new != "mark":
+        return None  # already told, or older than this edition's news: not news
     developing = first < day_start
     day = (edition.date - first.astimezone(zone).date()).days + 1
-    added = grown if in_previous else sum(1 for a in members if a.published >= day_start)
     trimmed = dataclasses.replace(
         story,
         article_ids=tuple(a.id for a in members),
@@ -532,13 +564,16 @@ def _brief_story(
         sentences=(),
         outlets=tuple(dict.fromkeys(reports or [a.outlet for a in members])),
     )
+    status: Literal["new", "developing", "quiet"] = "developing" if developing else "new"
     return BriefStory(
         story=trimmed,
         summary=provisional,
         articles=tuple(members),
-        status="developing" if developing else "new",
+        status="quiet" if added <= 0 else status,
         day=max(day, 1),
-        added=added,
+        added=max(added, 0),
+        since=since,
+        told=in_previous,
     )
 
 
@@ -576,6 +611,7 @@ def _stories_as_of(
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     cutoff = edition_cutoff(config, edition)
     day_start = _day_start(edition, zone)
+    since = _previous_cutoff(config, store, edition) or day_start
     ids = [i for s in stories for i in s.article_ids]
     by_id = {a.id: a for a in store.articles(ids, texts=texts)}
     out: list[BriefStory] = []
@@ -584,7 +620,9 @@ def _stories_as_of(
         members = [a for a in members if a.published < cutoff]
         if not members:
             continue
-        item = _brief_story(story, members, day_start, previous, zone, edition)
+        item = _brief_story(
+            story, members, day_start, previous, zone, edition, since, config.brief.nothing_new
+        )
         if item is not None:
             out.append(item)
     return out
@@ -631,23 +669,44 @@ def _story_items(
     return items
 
 
-def _previous_counts(config: Config, store: Store, edition: Edition) -> dict[str, int]:
-    """Story sizes in the edition before this one (by cut-off; empty if there is none)."""
+def _previous_edition(config: Config, store: Store, edition: Edition) -> EditionRecord | None:
+    """The edition before this one (by cut-off), if one was built."""
     cutoff = edition_cutoff(config, edition)
     built = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
     earlier = [
         r for r in built if r.edition != edition and edition_cutoff(config, r.edition) < cutoff
     ]
-    return dict(earlier[0].story_counts) if earlier else {}
+    return earlier[0] if earlier else None
+
+
+def _previous_counts(config: Config, store: Store, edition: Edition) -> dict[str, int]:
+    """Story sizes in the edition before this one (by cut-off; empty if there is none)."""
+    record = _previous_edition(config, store, edition)
+    return dict(record.story_counts) if record else {}
+
+
+def _previous_cutoff(config: Config, store: Store, edition: Edition) -> dt.datetime | None:
+    """When the edition before this one closed (None if there is none): where its news ends."""
+    record = _previous_edition(config, store, edition)
+    return edition_cutoff(config, record.edition) if record else None
 
 
 def _summarized(items: Sequence[BriefStory], config: Config) -> list[BriefStory]:
     """The stories with their summaries made."""
     from briefs.summarize import summarize_story
 
+    zone = zoneinfo.ZoneInfo(config.brief.timezone)
     return [
         dataclasses.replace(
-            item, summary=summarize_story(item.story, item.articles, config.summary)
+            item,
+            summary=summarize_story(
+                item.story,
+                item.articles,
+                config.summary,
+                since=item.since,
+                zone=zone,
+                told=item.told,
+            ),
         )
         for item in items
     ]
@@ -682,9 +741,7 @@ def _rank_and_summarize(
     with timings.stage("rank"):
         every = max(len(candidates), 1)
         uncapped = dataclasses.replace(settings, max_stories=every, max_per_outlet=every)
-        order = sorted(
-            rank_stories(candidates, uncapped, sources, now), key=lambda s: (-s.score, s.story.id)
-        )
+        order = sorted(rank_stories(candidates, uncapped, sources, now), key=rank_key)
     pool: list[BriefStory] = []
     picked: list[BriefStory] = []
     taken = 0
@@ -992,6 +1049,38 @@ def build(
     )
 
 
+def delete_edition(
+    config: Config, edition_id: str, *, now: dt.datetime | None = None
+) -> tuple[list[str], Edition | None]:
+    """Delete a built edition: its record and files; then index, archive and feeds without it.
+
+    The newest remaining edition is built again (editions are reproducible from their cut-off),
+    which rewrites index.html, archive.html and every feed; with none left, those files go too.
+    Returns the files removed and the edition rebuilt (None if none is left).
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    store = open_store(config.database)
+    try:
+        if not store.delete_edition(edition_id):
+            known = ", ".join(store.edition_ids()[:10]) or "none"
+            raise StoreError(f"no edition {edition_id!r} was built (newest: {known})")
+        out = Publisher(config.output)
+        names = [f"{edition_id}.{ext}" for ext in ("md", "html", "eml")]
+        removed = [name for name in names if out.remove(name)]
+        remaining = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
+        if not remaining:
+            feeds = [n for f in (EDITION_FEEDS, STORY_FEEDS) for n in (f.rss, f.atom, f.json)]
+            shared = ["index.html", "archive.html", *feeds]
+            removed += [name for name in shared if out.remove(name)]
+            return removed, None
+        newest = remaining[0].edition
+        build_edition(config, store, newest, now, Timings())
+    finally:
+        store.close()
+    log.info("deleted edition %s; rebuilt %s for the index and feeds", edition_id, newest.id)
+    return removed, newest
+
+
 # -- delivery (issue 7) ------------------------------------------------------------------------
 # The email edition is the .eml a build wrote; delivering it addresses one copy per recipient and
 # records each outcome, so a crash between recipients resumes and nobody gets an edition twice.
@@ -1016,7 +1105,8 @@ def deliver_edition(
     Recipients who already have it are skipped (unless ``resend``); temporary failures are
     retried after ``email.retry_delay`` seconds, doubling, up to ``email.max_attempts`` (waiting
     here when ``wait``, else left for the next call); permanent ones are recorded as failed.
-    ``dry_run`` writes one .eml per recipient under ``outbox/`` instead and records nothing.
+    ``dry_run`` writes one .eml per recipient under ``outbox/`` instead and records nothing;
+    with no recipients at all it writes one example message (to EXAMPLE_RECIPIENT).
     """
     clock = clock or (lambda: dt.datetime.now(dt.UTC))
     settings = config.email
@@ -1036,7 +1126,12 @@ def deliver_edition(
             continue
         wanted.setdefault(key, configured.get(key, raw) if raw == key else raw)
     if not wanted and not refused:
-        raise DeliveryError("no recipients: set email.recipients in the config or pass --to ADDR")
+        if not dry_run:
+            raise DeliveryError(
+                "no recipients: set email.recipients in the config or pass --to ADDR"
+            )
+        # a dry run on a config without recipients (the demo) still shows what would be sent
+        wanted[EXAMPLE_RECIPIENT] = f"Example Reader <{EXAMPLE_RECIPIENT}>"
     if not wanted:
         return DeliveryReport(edition_id, failed=tuple(refused))
     template = load_message(Publisher(config.output).path(f"{edition_id}.eml"))

@@ -7,7 +7,9 @@ The score of a story is
   + GROWTH_WEIGHT * log(1 + reports since the last edition)
   + BOOST                                             when a boost keyword matches
 
-Logarithms because the tenth outlet on a story says less than the second. Muted stories are
+Logarithms because the tenth outlet on a story says less than the second. A "quiet" story (no
+new report since the previous edition, kept by ``brief.nothing_new = "mark"``) ranks below every
+story with news, whatever its score. Muted stories are
 dropped before ranking. Then at most ``max_stories`` are kept, at most ``max_per_outlet`` of them
 led by (first reported by) any one outlet, and the survivors are grouped into sections: the
 configured order first, then other tags, then untagged stories; by score within a section.
@@ -25,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from briefs.config import BriefSettings
 from briefs.models import BriefStory, Source
 
-__all__ = ["breadth", "keyword_pattern", "lead_outlet", "matches", "rank_stories"]
+__all__ = ["breadth", "keyword_pattern", "lead_outlet", "matches", "rank_key", "rank_stories"]
 
 RECENCY_HALF_LIFE_HOURS = 12.0
 BREADTH_WEIGHT = 2.0
@@ -91,6 +93,11 @@ def _score(story: BriefStory, now: dt.datetime, boosted: bool) -> float:
     return score + (BOOST if boosted else 0.0)
 
 
+def rank_key(story: BriefStory) -> tuple[bool, float, str]:
+    """Sort key of the ranking: stories with news first, then by score, then by id."""
+    return (story.status == "quiet", -story.score, story.story.id)
+
+
 def rank_stories(
     stories: Sequence[BriefStory],
     settings: BriefSettings,
@@ -109,7 +116,7 @@ def rank_stories(
         for story in stories
         if not matches(story, mute)
     ]
-    scored.sort(key=lambda s: (-s.score, s.story.id))
+    scored.sort(key=rank_key)
     per_outlet: Counter[str] = Counter()
     picked: list[BriefStory] = []
     for story in scored:

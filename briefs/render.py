@@ -28,6 +28,7 @@ from markupsafe import Markup
 from briefs.errors import RenderError
 from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord, Sentence
 from briefs.rank import breadth
+from briefs.summarize.clean import is_title
 from briefs.text import clean_line, strip_controls
 
 __all__ = [
@@ -133,6 +134,9 @@ def _story(item: BriefStory) -> BriefStory:
         summary,
         headline=clean_line(summary.headline, MAX_TITLE_CHARS),
         sentences=tuple(_sentence(s) for s in summary.sentences),
+        timeline=tuple(
+            dataclasses.replace(e, sentence=_sentence(e.sentence)) for e in summary.timeline
+        ),
         outlets=tuple(clean_line(o, MAX_NAME_CHARS) for o in summary.outlets),
     )
     story = dataclasses.replace(item.story, title=clean_line(item.story.title, MAX_TITLE_CHARS))
@@ -264,8 +268,17 @@ class Renderer:
             copies=_copies,
             lead_image=_lead_image,
             breadth=breadth,
+            reports=_reports,
+            is_title=is_title,
+            day=self._day,
         )
         return env
+
+    def _day(self, value: dt.datetime | dt.date) -> str:
+        """A short local date: "Sat 6 Apr"."""
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(self.zone).date()
+        return f"{value.strftime('%a')} {value.day} {value.strftime('%b')}"
 
     def _local(self, value: dt.datetime, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
         return value.astimezone(self.zone).strftime(fmt)
@@ -447,9 +460,41 @@ def _copies(story: BriefStory) -> list[Article]:
     return list(out.values())
 
 
-def _lead_image(story: BriefStory) -> Article | None:
-    """The first article (in report order) whose feed supplied an http(s) image."""
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One distinct report of a story, with the syndicated copies of it that other outlets ran."""
+
+    article: Article
+    copies: tuple[Article, ...] = ()
+
+
+def _reports(story: BriefStory) -> list[tuple[str, list[Report]]]:
+    """Every distinct report of the story by outlet (the outlet of the newest report first,
+    each outlet's reports newest first); a syndicated copy is folded under its original when
+    the story carries the original, else it stands as a report of its own."""
+    members = {a.id: a for a in story.articles}
+    copies: dict[str, list[Article]] = {}
+    originals: list[Article] = []
+    seen_urls: set[str] = set()
     for a in sorted(story.articles, key=lambda a: (a.published, a.id)):
+        if a.duplicate_of and a.duplicate_of in members:
+            copies.setdefault(a.duplicate_of, []).append(a)
+        elif a.url not in seen_urls or not a.url:
+            originals.append(a)
+            seen_urls.add(a.url)
+    by_outlet: dict[str, list[Report]] = {}
+    names: dict[str, str] = {}
+    for a in sorted(originals, key=lambda a: (a.published, a.id), reverse=True):
+        key = a.outlet.casefold()
+        names.setdefault(key, a.outlet)
+        by_outlet.setdefault(key, []).append(Report(a, tuple(copies.get(a.id, ()))))
+    return [(names[key], reports) for key, reports in by_outlet.items()]
+
+
+def _lead_image(story: BriefStory) -> Article | None:
+    """The newest report whose feed supplied an http(s) image (the picture follows the story,
+    as the headline does)."""
+    for a in sorted(story.articles, key=lambda a: (a.published, a.id), reverse=True):
         if safe_url(a.image_url):
             return a
     return None
@@ -472,8 +517,11 @@ def _references(stories: Sequence[BriefStory]) -> tuple[dict[str, int], dict[str
     refs: dict[str, int] = {}
     new: dict[str, list[int]] = {}
     for story in stories:
-        urls = [s.url for s in story.summary.sentences] + [a.url for a in _originals(story)]
-        urls += [a.url for a in _copies(story)]
+        urls = [s.url for s in story.summary.sentences]
+        urls += [e.sentence.url for e in story.summary.timeline]
+        for _, reports in _reports(story):
+            for report in reports:
+                urls += [report.article.url] + [c.url for c in report.copies]
         mine = new.setdefault(story.story.id, [])
         for url in urls:
             if safe_url(url) and url not in refs:

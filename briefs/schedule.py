@@ -108,6 +108,11 @@ def scheduled_edition(config: Config, store: Store, job: EditionJob, fire: dt.da
     return edition_for(config, store, day, fire.astimezone(dt.UTC), job.slot or None)
 
 
+def _daemon_built_key(edition: Edition) -> str:
+    """The meta key marking an edition as built by the daemon (so it delivers it)."""
+    return f"daemon-built:{edition.id}"
+
+
 def _repeated(when: dt.datetime, zone: zoneinfo.ZoneInfo) -> bool:
     """True for the second occurrence of a local time that happens twice (clocks went back)."""
     local = when.astimezone(zone)
@@ -268,16 +273,19 @@ class Daemon:
         built: Edition | None = None
         start = time.perf_counter()
         lock = named_lock(self.config, "build")
+        by_hand = False
         with lock.hold(_LOCK_WAIT, self.stop_event, f"briefs daemon: building {edition.id}"):
             built_at = self.store.edition_built_at(edition.id)
             if built_at is not None and built_at >= fire:
                 log.debug("edition %s: already built at %s", edition.id, built_at)
+                by_hand = self.store.get_meta(_daemon_built_key(edition)) is None
             else:
                 timings = Timings()
                 now = self.clock()
                 polled, new, failed = self._poll(now, timings)
                 # failed=None: the edition lists every source failing at its last poll
                 brief, _files = build_edition(self.config, self.store, edition, now, timings)
+                self.store.set_meta(_daemon_built_key(edition), fire.isoformat())
                 built = edition
                 log.info(
                     "build %s (scheduled %s): %d stories, %d sources polled, %d failed, "
@@ -290,9 +298,18 @@ class Daemon:
                     new,
                     time.perf_counter() - start,
                 )
-        if self.delivers:
+        if self.delivers and by_hand:
+            # An edition someone built with `briefs run`/`build` after its time is theirs to
+            # send: starting the daemon must not email it unasked.
+            log.info(
+                "deliver %s: skipped: built by hand at %s, not by the daemon (briefs send "
+                "emails it)",
+                edition.id,
+                _local(built_at or fire, self.zone),
+            )
+        elif self.delivers:
             # Planned after the build is committed; if we die in between, the next start sees
-            # the build (from the scheduled time on) and plans the delivery then.
+            # the build (marked as the daemon's) and plans the delivery then.
             recipients = [recipient_key(r) for r in self.config.email.recipients]
             self.store.plan_deliveries(edition.id, recipients, self.clock())
         return built

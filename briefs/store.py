@@ -914,6 +914,16 @@ class Store:
             ).rowcount:
                 c.execute(pages.insert().values(url=page.url, **values))
 
+    def forget_pages(self, statuses: Sequence[str], source_id: str | None = None) -> int:
+        """Forget the cached outcomes with these statuses (of one source's articles); the
+        pages are fetched again by the next run. Returns how many were forgotten."""
+        query = pages.delete().where(pages.c.status.in_(list(statuses)))
+        if source_id is not None:
+            urls = sa.select(articles.c.url).where(articles.c.source_id == source_id)
+            query = query.where(pages.c.url.in_(urls))
+        with self.engine.begin() as conn:
+            return int(conn.execute(query).rowcount)
+
     def refused_pages(self, since: dt.datetime) -> tuple[int, PageRecord | None]:
         """How many article pages were refused (by the address guard) since a time, and one
         of them (the first by URL) as an example."""
@@ -1275,6 +1285,16 @@ class Store:
             return list(
                 conn.execute(sa.select(editions.c.id).order_by(editions.c.id.desc())).scalars()
             )
+
+    def delete_edition(self, edition_id: str) -> bool:
+        """Forget a built edition and its up-to-date stamp; False if it was never built.
+
+        Its delivery records stay: who received it is history, not part of the edition.
+        """
+        with self.engine.begin() as conn:
+            gone = conn.execute(editions.delete().where(editions.c.id == edition_id)).rowcount
+            conn.execute(meta_table.delete().where(meta_table.c.key == f"built:{edition_id}"))
+        return bool(gone)
 
     # -- deliveries -------------------------------------------------------------------------
     def plan_deliveries(

@@ -12,7 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from briefs.models import Article, Brief, BriefStory, Edition, Sentence, Story, Summary
+from briefs.models import (
+    Article,
+    Brief,
+    BriefStory,
+    Edition,
+    Sentence,
+    Story,
+    Summary,
+    TimelineEntry,
+)
 
 NOW = dt.datetime(2024, 4, 6, 6, 30, tzinfo=dt.UTC)
 EDITION = Edition(dt.date(2024, 4, 6))
@@ -100,9 +109,17 @@ def story(i: int, outlets: int = 4, sentences: int = 3, section: str = "") -> Br
     )  # fmt: skip
     headline = f"{_pick(PLACES, i)}: {_cap(_pick(SUBJECTS, i))} {_pick(VERBS, i)} act"
     developing = i % 3 == 1
+    # a developing story tells its earlier day in one sentence of that day's report
+    timeline = (
+        (TimelineEntry((t0 - dt.timedelta(days=1)).date(), Sentence(
+            _sentence(i, sentences), arts[0].id, arts[0].outlet, arts[0].url, sentences
+        )),) if developing else ()
+    )  # fmt: skip
     return BriefStory(
         story=Story(_sid(i), tuple(a.id for a in arts), t0, arts[-1].published, headline),
-        summary=Summary(_sid(i), headline, sents, tuple(dict.fromkeys(a.outlet for a in arts))),
+        summary=Summary(
+            _sid(i), headline, sents, tuple(dict.fromkeys(a.outlet for a in arts)), timeline
+        ),
         articles=tuple(arts),
         status="developing" if developing else "new",
         day=2 if developing else 1,

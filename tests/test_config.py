@@ -43,8 +43,23 @@ def test_defaults_without_sections(tmp_path: Path) -> None:
         ("brief = 3", "[brief] must be a table"),
         ("[[sources]]\nkind = 'carrier-pigeon'\nurl = 'x'", "unknown source kind 'carrier-pigeon'"),
         ("[[sources]]\nkind = 'feed'", "needs a 'url'"),
-        ("[[sources]]\nurl = 'a.xml'\nid='x'\n[[sources]]\nurl = 'b.xml'\nid='x'", "used twice"),
+        ("[[sources]]\nurl = 'http://a/'\nid='x'\n[[sources]]\nurl = 'http://b/'\nid='x'", "twice"),
         ("[[sources]]\nurl = 'a.xml'\ncolor='red'", "sources[0].'color'"),
+        (
+            "[[sources]]\nurl = 'htp://example.org/feed'",
+            "sources[0].url: 'htp://example.org/feed' is",
+        ),
+        (
+            "[[sources]]\nurl = 'https:///feed.xml'",
+            "sources[0].url: 'https:///feed.xml' has no host",
+        ),
+        ("[[sources]]\nurl = 'feeds/nope.xml'", "sources[0].url: no such file"),
+        (
+            "[[sources]]\nurl = 'file:///nowhere/x.xml'",
+            "sources[0].url: no such file /nowhere/x.xml",
+        ),
+        ("[[sources]]\nkind = 'files'\npath = 'docs'", "sources[0].path: no such folder"),
+        ("[[sources]]\nkind = 'files'\npath = 'http://x/'", "sources[0].path: 'http://x/' is not"),
         ("this is = not toml =", "invalid TOML"),
     ],
 )
@@ -80,6 +95,48 @@ def test_find_config_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert find_config(None, cwd=tmp_path) == tmp_path / "briefs.toml"
     monkeypatch.setenv("BRIEFS_CONFIG", "/elsewhere.toml")
     assert find_config(None, cwd=tmp_path) == Path("/elsewhere.toml")
+
+
+def test_an_environment_override_error_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "[email]\nrecipients = ['ann@example.org']\n")
+    monkeypatch.setenv("BRIEFS_EMAIL_RECIPIENTS", "a,b")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith("$BRIEFS_EMAIL_RECIPIENTS (environment variable; config ")
+    assert "email.recipients must be a list of strings, not 'a,b'" in message
+    assert "BRIEFS_EMAIL_RECIPIENTS='[" in message  # how to write a list
+    monkeypatch.setenv("BRIEFS_EMAIL_RECIPIENTS", '["a@example.org", "b@example.org"]')
+    assert load_config(path).email.recipients == ("a@example.org", "b@example.org")
+    # checks after parsing (a time zone) blame the variable too
+    monkeypatch.setenv("BRIEFS_BRIEF_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ConfigError, match=r"^\$BRIEFS_BRIEF_TIMEZONE .*unknown time zone"):
+        load_config(path)
+    # the same mistake in the file blames the file
+    monkeypatch.delenv("BRIEFS_BRIEF_TIMEZONE")
+    bad = write(tmp_path, "[brief]\ntimezone = 'Mars/Olympus'\n")
+    with pytest.raises(ConfigError, match=f"^{bad.resolve()}: brief.timezone"):
+        load_config(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("[brief]\nmax_storys = 3", "unknown key brief.'max_storys'; did you mean 'max_stories'?"),
+        ("sourcs = []", "unknown key 'sourcs'; did you mean 'sources'?"),
+        ("[[sources]]\nurl = 'http://a/'\ntag = ['x']", "sources[0].'tag'; did you mean 'tags'?"),
+    ],
+)
+def test_an_unknown_key_gets_the_closest_known_one(tmp_path: Path, text: str, hint: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    message = str(info.value)
+    assert hint in message and message.index(hint) < message.index("(known: ")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, "[brief]\nzzzz = 1"))
+    assert "did you mean" not in str(info.value)
 
 
 # -- numeric bounds (issue 13) -----------------------------------------------------------------
@@ -124,7 +181,7 @@ def test_absurd_numbers_in_file_and_environment_are_one_line_errors(
 ) -> None:
     section, _, name = key.partition(".")
     if section == "sources":
-        text = f"[[sources]]\nurl = 'a.xml'\n{name} = {value}\n"
+        text = f"[[sources]]\nurl = 'https://news.example.org/a.xml'\n{name} = {value}\n"
     else:
         text = f"[{section}]\n{name} = {value}\n"
     with pytest.raises(ConfigError) as info:

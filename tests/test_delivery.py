@@ -296,6 +296,22 @@ def test_dry_run_writes_the_messages_and_sends_nothing(seeds_copy: Path, tmp_pat
     store.close()
 
 
+def test_dry_run_on_the_demo_writes_one_example_message(seeds_copy: Path, tmp_path: Path) -> None:
+    """The demo has no [email] at all: `briefs send --dry-run` as documented still works."""
+    args = ["--config", str(seeds_copy / "briefs.toml")]
+    assert CliRunner().invoke(cli, [*args, "run"], catch_exceptions=False).exit_code == 0
+    result = CliRunner().invoke(cli, [*args, "send", "--dry-run"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "1 message(s) written (no email.recipients: one example message)" in result.output
+    (written,) = (tmp_path / "output" / "outbox" / EDITION).glob("*.eml")
+    msg = load_message(written)
+    assert msg["To"] == "Example Reader <reader@example.invalid>"
+    assert str(msg["Subject"]) == "The Demo Brief: Saturday 6 April 2024"
+    # sending for real still needs recipients
+    result = CliRunner().invoke(cli, [*args, "send"])
+    assert result.exit_code == 1 and "no recipients" in result.output
+
+
 def test_no_header_injection_through_addresses_or_urls(seeds_copy: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     for recipient in ["ann@example.org\r\nBcc: victim@evil.example", "a@x.example, b@y.example"]:

@@ -70,3 +70,23 @@ def test_extraction_meets_the_goal_on_the_dev_split() -> None:
     scores = json.loads(result.output)
     assert scores["pages"] == 91
     assert scores["f1"] >= 0.96
+
+
+@pytest.mark.slow
+def test_the_product_never_scores_below_bare_trafilatura_on_any_fold() -> None:
+    """Options are kept only if they hold on every fold: on none may the wrapper lose."""
+    import trafilatura
+
+    from briefs.evaluate.extract import load_benchmark
+    from briefs.ingest.extract import extract_text
+
+    folder = shared_path("data", "article-extraction-benchmark")
+    pages = list(load_benchmark(folder))
+    product = [(truth, extract_text(html, url)) for _, html, truth, url in pages]
+    bare = [
+        (truth, trafilatura.extract(html, url=url, include_comments=False) or "")
+        for _, html, truth, url in pages
+    ]
+    for k in range(5):
+        assert score_pages(product[k::5]).f1 >= score_pages(bare[k::5]).f1 - 1e-9, f"fold {k}"
+    assert score_pages(product).f1 >= score_pages(bare).f1 - 1e-9

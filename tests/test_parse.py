@@ -118,3 +118,35 @@ def test_bundled_feeds_parse(name: str) -> None:
 )
 def test_canonical_url(raw: str, expected: str) -> None:
     assert canonical_url(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "expected"),
+    [
+        ("NYT > World News", "https://www.nytimes.com/section/world", "NYT"),
+        ("NDTV News Search Records Found 1000", "https://www.ndtv.com/", "NDTV News"),
+        ("Japan Today - Category World", None, "Japan Today"),
+        ("World news | The Guardian", None, "The Guardian"),
+        ("Reuters: World News", None, "Reuters"),
+        ("Al-Jazeera English", None, "Al-Jazeera English"),  # a hyphen is not a separator
+        ("Top Stories", "https://www.japantoday.com/", "japantoday.com"),
+        ("World", "https://feeds.bbci.co.uk/news/world/rss.xml", "bbci.co.uk"),
+        ("Harbour Herald", None, "Harbour Herald"),
+        ("", "http://127.0.0.1:8080/feed.xml", ""),  # an address is not a name
+    ],
+)
+def test_publisher_names_drop_sections_and_noise(
+    title: str, site: str | None, expected: str
+) -> None:
+    from briefs.ingest.names import publisher_name
+
+    assert publisher_name(title, site) == expected
+
+
+def test_the_page_site_name_wins_over_the_feed_title() -> None:
+    from briefs.ingest.names import publisher_name, site_name
+
+    page = b'<html><head><meta property="og:site_name" content=" The  Straits Times "></head>'
+    assert site_name(page) == "The Straits Times"
+    assert publisher_name("Top Stories", None, None, site_name(page)) == "The Straits Times"
+    assert site_name(b"<html><head><title>x</title></head></html>") == ""

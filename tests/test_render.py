@@ -151,11 +151,15 @@ def test_html_story_shows_every_part(renderer: Renderer) -> None:
         segments = art.xpath(".//span[contains(@class, 'seg')]")
         on = art.xpath(".//span[@class='seg on']")
         assert len(segments) == 8 and len(on) == coverage_filled(n, 8) == min(n, 8)
-        cites = art.xpath(".//li/span/a[@class='cite']")
+        cites = art.xpath(".//ul[@class='summary']/li/span/a[@class='cite']")
         assert [a.get("href") for a in cites] == [s.url for s in item.summary.sentences]
         assert [a.text for a in cites] == [s.outlet for s in item.summary.sentences]
-        reported = art.xpath(".//p[@class='sources']/a")
-        assert [a.text for a in reported] == list(dict.fromkeys(a.outlet for a in item.articles))
+        # Coverage: every distinct report, by outlet; syndicated copies folded under theirs.
+        covered = art.xpath(".//div[@class='sources']//li")
+        outlets = [li.xpath("./span[@class='outlet']")[0].text for li in covered]
+        assert sorted(outlets) == sorted({a.outlet for a in item.articles if not a.duplicate_of})
+        links = {a.get("href") for a in art.xpath(".//div[@class='sources']//li//a")}
+        assert links == {a.url for a in item.articles}
         image = [a for a in item.articles if a.image_url]
         assert len(art.xpath(".//img")) == len(image[:1])
         if image:

@@ -81,7 +81,7 @@ def site(tmp_path: Path) -> Path:
         'slots = ["morning@07:00", "evening@18:00"]\n'
         "[fetch]\nfetch_full_text = false\n"
         '[[sources]]\nid = "local"\ntitle = "Local Wire"\nurl = "local.xml"\ntags = ["local"]\n'
-        '[[sources]]\nid = "gone"\ntitle = "Gone Gazette"\nurl = "missing.xml"\n',
+        '[[sources]]\nid = "gone"\ntitle = "Gone Gazette"\nurl = "http://127.0.0.1:9/gone.xml"\n',
         encoding="utf-8",
     )
     return tmp_path
@@ -204,6 +204,26 @@ def test_unknown_slot_and_an_empty_store_are_one_line_errors(site: Path) -> None
     )
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0 and "no slot 'midnight'" in result.output
+
+
+def test_a_slot_is_refused_without_slots_and_named_editions_count_as_slots(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    """The demo has no brief.slots: --slot evening must not build a "-evening" edition."""
+    config = seeds_copy / "briefs.toml"
+    args = ["--config", str(config), "run", "--date", "2024-04-06", "--slot", "evening"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1 and "no slot 'evening'" in result.output
+    assert "no slots are configured" in result.output
+    assert not list((tmp_path / "output").glob("*evening*"))
+    # a daemon may name its editions without brief.slots: those names are the known slots
+    text = config.read_text(encoding="utf-8")
+    text += '\n[schedule]\neditions = ["morning: 30 6 * * *", "evening: 0 18 * * *"]\n'
+    config.write_text(text, encoding="utf-8")
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert (tmp_path / "output" / "2024-04-06-evening.html").is_file()
+    result = CliRunner().invoke(cli, [*args[:-1], "noon"])
+    assert result.exit_code == 1 and "(morning, evening)" in result.output
 
 
 @pytest.mark.parametrize(

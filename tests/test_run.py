@@ -47,7 +47,7 @@ def test_run_on_seeds_writes_the_brief(seeds_copy: Path, tmp_path: Path) -> None
     stories = md.split("\n### ")[1:]
     assert len(stories) >= 5
     for story in stories:
-        assert "Sources:\n- [" in story, story[:200]
+        assert "\nCoverage (" in story and "\n- " in story.split("\nCoverage (")[1], story[:200]
     assert any(
         int(s.split(" outlets:")[0].rsplit(" ", 1)[-1]) >= 3 for s in stories if " outlets:" in s
     )
@@ -124,21 +124,30 @@ def test_a_failing_source_is_reported_and_the_brief_still_written(
     seeds_copy: Path, tmp_path: Path
 ) -> None:
     cfg = seeds_copy / "briefs.toml"
+    demo = cfg.read_text()
     cfg.write_text(
-        cfg.read_text()
-        + '\n[[sources]]\nid = "broken"\nurl = "feeds/missing.xml"\n\n[[sources]]\nid = "garbage"\nurl = "garbage.xml"\n'
+        demo
+        + '\n[[sources]]\nid = "broken"\nurl = "http://127.0.0.1:9/missing.xml"\n\n[[sources]]\nid = "garbage"\nurl = "garbage.xml"\n'
     )
     (seeds_copy / "garbage.xml").write_bytes(b"\x00\x01 not a feed at all")
     out = tmp_path / "out"
     code, text = run_cli("--config", str(cfg), "run", "--out", str(out))
     assert code == 0, text
     assert "8 polled, 6 ok, 2 failed" in text
-    assert "failed: broken: cannot read" in text
+    assert "failed: broken: " in text
     assert "failed: garbage: not a feed" in text
     assert "Sources that failed" in (out / "2024-04-06.md").read_text()
     code, text = run_cli("--config", str(cfg), "sources", "list")
     assert code == 0
     assert "broken" in text and "error" in text
+    # for cron and monitoring: the same run with --strict exits 1, the brief still written
+    (out / "2024-04-06.md").unlink()
+    code, text = run_cli("--config", str(cfg), "run", "--out", str(out), "--strict")
+    assert code == 1 and "2 sources failed (--strict)" in text
+    assert (out / "2024-04-06.md").is_file()
+    cfg.write_text(demo)
+    code, text = run_cli("--config", str(cfg), "run", "--out", str(out), "--strict")
+    assert code == 0 and "0 failed" in text, text
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ caught up once, no double build after a restart, jittered polling, delivery afte
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sqlite3
 import time
 import zoneinfo
 from collections.abc import Callable, Iterator
@@ -206,6 +208,47 @@ def test_an_edition_is_delivered_after_its_build_once(seeds_copy: Path, tmp_path
         restarted.close()
 
 
+def test_starting_the_daemon_does_not_email_an_edition_built_by_hand(
+    seeds_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with SmtpServer("none") as smtp:
+        config = configure(
+            seeds_copy,
+            tmp_path,
+            'editions = ["30 6 * * *"]',
+            f'[email]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n'
+            'sender = "desk@news.example"\nrecipients = ["ann@example.org"]\n',
+        )
+        # `briefs run` at 07:00 BST, after the scheduled 06:30: the edition is the user's
+        run(config, date=dt.date(2024, 4, 6), now=utc(2024, 4, 6, 6, 0))
+        clock = Clock(utc(2024, 4, 6, 6, 30))
+        daemon = Daemon(config, clock=clock)
+        with caplog.at_level(logging.INFO, "briefs.schedule"):
+            daemon._job_catch_up()
+            daemon._job_deliver()
+        assert smtp.inbox.received == []
+        assert daemon.store.deliveries() == []
+        lines = [r.getMessage() for r in caplog.records if r.name == "briefs.schedule"]
+        assert any(
+            "deliver 2024-04-06: skipped: built by hand at 2024-04-06 07:00 BST" in line
+            for line in lines
+        ), lines
+        daemon.close()
+        # the daemon's own build is delivered, even when planned only after a restart
+        next_day = Clock(utc(2024, 4, 7, 5, 30, 1))
+        daemon = Daemon(config, clock=next_day)
+        [job] = daemon.jobs
+        assert daemon.build_due(job) is not None
+        daemon.close()
+        with sqlite3.connect(config.database) as db:  # as if it died before planning them
+            db.execute("DELETE FROM deliveries")
+        restarted = Daemon(config, clock=next_day)
+        restarted._job_catch_up()
+        restarted._job_deliver()
+        assert [r.rcpt_tos for r in smtp.inbox.received] == [["ann@example.org"]]
+        restarted.close()
+
+
 def _lines(func: Callable[[], object], caplog: pytest.LogCaptureFixture) -> list[str]:
     caplog.clear()
     func()
@@ -235,7 +278,7 @@ def test_status_shows_sources_in_trouble(seeds_copy: Path, tmp_path: Path) -> No
         seeds_copy,
         tmp_path,
         "jitter = 0",
-        '[[sources]]\nid = "gone"\nurl = "feeds/missing.xml"\n',
+        '[[sources]]\nid = "gone"\nurl = "http://127.0.0.1:9/missing.xml"\n',
     )
     clock = Clock(utc(2024, 4, 6, 12))
     daemon = Daemon(config, clock=clock)

@@ -120,8 +120,19 @@ def test_import_miniflux_and_freshrss_then_export_round_trips(tmp_path: Path) ->
     (tmp_path / "freshrss.opml").write_bytes(FRESHRSS)
     code, out = invoke("--config", str(cfg), "sources", "import", str(tmp_path / "miniflux.opml"))
     assert code == 0 and "Added 3 of 3 feeds" in out
-    code, out = invoke("--config", str(cfg), "sources", "import", str(tmp_path / "freshrss.opml"))
+    before = cfg.read_text()
+    args = ["--config", str(cfg), "sources", "import", str(tmp_path / "freshrss.opml")]
+    code, out = invoke(*args, "--dry-run")
+    assert code == 0 and cfg.read_text() == before
+    assert "Would add 1 of 3 feeds (1 already configured)" in out
+    lines = [line.strip() for line in out.splitlines()]
+    (add,) = [line for line in lines if line.startswith("add: ")]
+    assert "npr" in add.lower() and "[Uncategorized, Radio, World]" in add
+    (skip,) = [line for line in lines if line.startswith("skip: ")]
+    assert skip.endswith("already configured as 'bbc-news'")
+    code, out = invoke(*args)
     assert code == 0, out
+    assert "added: npr-world: " in out
     assert "Added 1 of 3 feeds (1 already configured)" in out  # BBC again; file:// refused
     assert [(s["id"], s.get("tags")) for s in sources_of(cfg)] == [
         ("bbc-news", ["World"]),
@@ -251,6 +262,36 @@ def test_add_a_local_feed_file(tmp_path: Path) -> None:
     assert code == 1 and "already configured as 'loopback-news'" in out
     code, out = invoke("--config", str(cfg), "sources", "add", str(tmp_path / "missing.xml"))
     assert code == 1 and "cannot read" in out
+
+
+def test_a_source_without_a_title_gets_a_clean_publisher_name(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    """The feed calls itself "NYT > World News": briefs names it "NYT" and says so."""
+    server.routes["/world.xml"] = static(rss("NYT > World News", [("a", "Alpha", "First.")]))
+    server.routes["/section"] = static(
+        b'<html><head><meta property="og:site_name" content="Japan Today">'
+        b'<link rel="alternate" type="application/rss+xml" href="/top.xml"></head></html>',
+        content_type="text/html",
+    )
+    server.routes["/top.xml"] = static(rss("Top Stories", [("b", "Beta", "Second.")]))
+    cfg = make_config(tmp_path)
+    code, out = invoke("--config", str(cfg), "sources", "add", server.url("/world.xml"))
+    assert code == 0, out
+    assert "named 'NYT' (the feed calls itself 'NYT > World News'); change it with --title" in out
+    code, out = invoke("--config", str(cfg), "sources", "add", server.url("/section"))
+    assert code == 0 and "named 'Japan Today' (the feed calls itself 'Top Stories')" in out
+    assert [s["title"] for s in sources_of(cfg)] == ["NYT", "Japan Today"]
+    # a source the config does not name: its articles carry the clean name too
+    (tmp_path / "b.xml").write_bytes(rss("World", [("c", "Gamma", "Third.")]))
+    text = cfg.read_text()
+    cfg.write_text(text + '\n[[sources]]\nid = "untitled"\nurl = "b.xml"\n')
+    code, out = invoke("--config", str(cfg), "run")
+    assert code == 0, out
+    with sqlite3.connect(tmp_path / "b.db") as db:
+        outlets = dict(db.execute("SELECT source_id, outlet FROM articles"))
+    assert outlets["untitled"] == "news.example.org"  # only a section title: the site host
+    assert {outlets[k] for k in outlets if k != "untitled"} == {"NYT", "Japan Today"}
 
 
 def test_sources_list_says_which_parser_read_each_feed(tmp_path: Path, server: FeedServer) -> None:

@@ -19,6 +19,7 @@ from briefs.summarize import (
     Tuning,
     check_method,
     clean_sentence,
+    is_title,
     rejection,
     strip_dateline,
     summarize_story,
@@ -362,7 +363,12 @@ def test_any_story_gets_an_attributed_summary(
         source = by_id[sentence.article_id]
         assert sentence.outlet == source.outlet and sentence.url == source.url
         assert sentence.text in source.body.replace("\n\n", " ") or sentence.text == source.title
-    assert summary.headline in {a.title for a in arts} | {"Story title"}
+    # The headline is a member's real title, a member's own (whole, quotable) sentence, or an
+    # honest label: never invented, never a sentence cut short.
+    titles = {a.title for a in arts if is_title(a)}
+    sentences = {clean_sentence(s) for a in arts for s in split_sentences(a.text)}
+    labels = {f"From {a.outlet}: untitled report" for a in arts}
+    assert summary.headline in titles | sentences | labels | {"Story title"}
 
 
 def test_the_summary_does_not_depend_on_the_order_articles_come_in() -> None:
@@ -385,3 +391,66 @@ def test_term_set_similarity_counts_the_events_own_words() -> None:
     # Over the story, "flood" and "citi" are in every sentence: tf-idf weighs them least.
     assert (unit @ unit.T).toarray()[0, 1] < 2 / 3
     assert _redundancy_space(counts, unit, Tuning()) is unit
+
+
+def test_sentences_that_do_not_stand_alone_are_not_candidates() -> None:
+    dropped = {
+        # teasers cut at a length limit
+        "A glove found near the home appears to match those worn by…": "truncated",
+        "Hiring by Meta, Amazon and Google has risen sharply in India...": "truncated",
+        "“Who else is going to pay for all of this...”": "truncated",
+        # a cut that kept its full stop, or ended on a comma
+        "The council said it would review the cost of the.": "mid-clause",
+        "The minister, who spoke in Geneva on Tuesday,": "mid-clause",
+        # photo captions: verbless, ending in a place and time; or saying what they are
+        "Lion dancers performing at a furniture shop in Manila on Tuesday.": "caption",
+        "Prime Minister Mark Carney in Ottawa, Canada, on Wednesday.": "caption",
+        "An undated photo of the compound where the deportees are held.": "caption",
+        # only makes sense on the outlet's page
+        "Pelicot talked to us about her new memoir.": "self-reference",
+        "Watch: the moment the bridge gave way in the storm.": "caption",
+        "In this video, our correspondent walks through the flooded streets.": "self-reference",
+        "Please click on the link below to see the full list of winners.": "self-reference",
+        "Sign up now and get the first month free of charge.": "self-reference",
+        # update stamps
+        "Updated 17 February 2026, 10:05 GMT.": "dateline",
+    }
+    for text, reason in dropped.items():
+        assert rejection(strip_dateline(text)) == reason, text
+    kept = [
+        "Mass shootings are rare in Canada, but not unheard of.",
+        "LG Card's creditors have given LG group until Wednesday to sign up to a $1.1bn deal.",
+        'She said: "If you told us a year ago we would win, we would have laughed."',
+        "Inbev bought out another partner in August 2004.",
+        "The pair agreed to meet for breakfast one morning in June 2016.",
+        "Roger Federer plays Greg Rusedski in the second round on Wednesday.",
+        "The film recounts the life of blues singer Ray Charles, who died in 2004.",
+        "Police officers kept watch as fans gathered in Vienna on Friday.",
+    ]
+    for text in kept:
+        assert clean_sentence(text) == text, text
+
+
+def test_a_teaser_feed_story_never_quotes_cut_teasers_captions_or_page_references() -> None:
+    arts = [
+        article(
+            "t1",
+            "Teaser Times",
+            "A glove found near the Guthrie home appears to match those worn by…\n\n"
+            "Lion dancers performing at a furniture shop in Manila on Tuesday.\n\n"
+            "Pelicot talked to us about her new memoir.",
+            "Glove found near Guthrie home",
+        ),
+        article(
+            "w1",
+            "Meridian Wire",
+            "Police said on Monday that a glove found near the Guthrie home carried DNA that "
+            "did not match any profile in the national database.\n\n"
+            "Investigators are still searching the desert around the house.",
+            "No DNA match on glove in Guthrie case",
+            minutes=30,
+        ),
+    ]
+    summary = summarize_story(story_of(*arts), arts, SummarySettings("textrank", 5, 500))
+    texts = [s.text for s in summary.sentences]
+    assert texts and all(s.article_id == "w1" for s in summary.sentences), texts

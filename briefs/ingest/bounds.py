@@ -5,8 +5,9 @@ into a bounded range here, once, at ingest, so no later stage ever sees a value 
 handle (a ``timedelta`` overflow, a 200 KB headline, a terminal escape):
 
 =====================  =====================================================================
-numbers (counts,       :func:`bounded_int`: digits only (no sign games, no Unicode digits, at
-durations)             most 12 of them), clamped into ``[low, high]``; garbage is ``None``
+numbers (counts,       :func:`bounded_int`: ASCII digits only (no signs, no Unicode digits;
+durations)             over 12 digits is the top of the range), clamped into ``[low, high]``;
+                       garbage is ``None``
 a feed's own interval  ``<ttl>``, the syndication period and Cache-Control ``max-age``: at
                        most MAX_FLOOR_MINUTES (30 days; polling caps it again at
                        ``fetch.max_backoff_hours``)

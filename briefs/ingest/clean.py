@@ -16,13 +16,15 @@ __all__ = ["clean_text", "html_to_text", "plain_text"]
 _CONTROLS = CONTROL_CHARS
 _INVISIBLE = BIDI_CONTROLS
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAKS = re.compile("[\n\t\u2028\u2029]")
 
 
 def clean_text(value: str, *, inline: bool = False) -> str:
     """Text any later stage can handle: valid Unicode (a lone surrogate, which cannot be
     encoded, becomes U+FFFD), no control characters (spaces instead), no bidi controls.
 
-    ``inline`` (titles, names, URLs) turns tabs and line breaks into spaces as well.
+    ``inline`` (titles, names, URLs) turns tabs and line breaks (U+2028 and U+2029 too) into
+    spaces as well.
     """
     if not value:
         return ""
@@ -34,7 +36,7 @@ def clean_text(value: str, *, inline: bool = False) -> str:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _INVISIBLE.sub("", _CONTROLS.sub(" ", value))
     if inline:
-        value = value.replace("\n", " ").replace("\t", " ")
+        value = _LINE_BREAKS.sub(" ", value)
     return value
 
 

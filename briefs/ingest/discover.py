@@ -20,6 +20,7 @@ from lxml import etree
 from briefs.config import FetchSettings
 from briefs.errors import FetchError, ParseError, SourceError, UnsafeURLError
 from briefs.ingest.fetch import fetch_url, make_client
+from briefs.ingest.names import publisher_name, site_name
 from briefs.ingest.parse import parse_feed
 from briefs.models import Source
 
@@ -44,6 +45,8 @@ class DiscoveredFeed:
     title: str
     site_url: str | None
     entries: int
+    # a clean publisher name (briefs.ingest.names): the page's site name, else from the title
+    name: str = ""
 
 
 def feed_links(page: bytes, base: str) -> list[str]:
@@ -82,7 +85,8 @@ def discover_feed(
         except OSError as exc:
             raise SourceError(f"cannot read {location}: {exc.strerror or exc}") from exc
         parsed = parse_feed(data, probe, url=path.resolve().as_uri(), now=now)
-        return DiscoveredFeed(str(path), parsed.title, parsed.site_url, len(parsed.articles))
+        name = publisher_name(parsed.title, parsed.site_url)
+        return DiscoveredFeed(str(path), parsed.title, parsed.site_url, len(parsed.articles), name)
     return asyncio.run(_discover(location, probe, settings, now, transport))
 
 
@@ -114,6 +118,7 @@ async def _discover(
                 parsed.title,
                 parsed.site_url,
                 len(parsed.articles),
+                publisher_name(parsed.title, parsed.site_url, result.url),
             )
         except ParseError as exc:
             candidates = feed_links(result.content, result.url)
@@ -121,6 +126,7 @@ async def _discover(
                 raise ParseError(
                     f"{url}: neither a feed nor a page that links one ({exc})"
                 ) from exc
+        page_name = site_name(result.content)  # the page names its site (og:site_name)
         errors: list[str] = []
         for candidate in candidates:
             try:
@@ -138,5 +144,6 @@ async def _discover(
                 parsed.title,
                 parsed.site_url or url,
                 len(parsed.articles),
+                publisher_name(parsed.title, parsed.site_url or url, found.url, page_name),
             )
         raise ParseError(f"{url}: the page links feeds, but none works: {'; '.join(errors)}")

@@ -297,8 +297,8 @@ async def _get(
 async def _drain(response: httpx.Response) -> None:
     """Read and drop a small body (a 304's, an error page) so the connection can be reused;
     a large one is not worth it: the connection is closed instead."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > DRAIN_LIMIT:
+    declared = _declared_length(response)
+    if declared is not None and declared > DRAIN_LIMIT:
         return
     size = 0
     async for raw in response.aiter_raw(CHUNK):
@@ -307,10 +307,19 @@ async def _drain(response: httpx.Response) -> None:
             return
 
 
+def _declared_length(response: httpx.Response) -> int | None:
+    """The Content-Length, when it is one (ASCII digits; at most 10**19, which is over any
+    limit anyway)."""
+    value = response.headers.get("content-length", "").strip()
+    if not value.isascii() or not value.isdigit():
+        return None
+    return min(int(value[:20]), 10**19)
+
+
 async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise FetchError(f"body of {int(declared)} bytes is over the {max_bytes}-byte limit")
+    declared = _declared_length(response)
+    if declared is not None and declared > max_bytes:
+        raise FetchError(f"body of {declared} bytes is over the {max_bytes}-byte limit")
     decoder = _Decoder(response.headers.get("content-encoding", ""), max_bytes)
     chunks: list[bytes] = []
     raw_size = 0

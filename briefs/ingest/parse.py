@@ -42,6 +42,7 @@ from briefs.ingest.bounds import (
     plausible_time,
 )
 from briefs.ingest.clean import clean_text, html_to_text, plain_text
+from briefs.ingest.names import publisher_name
 from briefs.ingest.urls import article_id, canonical_url
 from briefs.models import Article, Sketch, Source
 
@@ -134,6 +135,7 @@ def _parse_feedparser(
         ttl=_ttl_minutes(feed),
         bozo=bozo,
         parser="feedparser",
+        rss=version.startswith("rss"),
     )
 
 
@@ -149,14 +151,15 @@ def _feed_articles(
     ttl: int | None,
     bozo: str | None,
     parser: str,
+    rss: bool,
 ) -> ParsedFeed:
     """Feed-level facts and entries (in feedparser's shape, from either parser) -> ParsedFeed."""
     feed_title = cap(plain_text(title), MAX_OUTLET)
     site = _feed_site(link, url)
     base = site or url
-    outlet = source.title or feed_title or source.id
+    outlet = source.title or cap(publisher_name(feed_title, site, url), MAX_OUTLET) or source.id
     out, (skipped, reason) = _entry_articles(
-        entries, source, outlet, base, now, _language(language)
+        entries, source, outlet, base, now, _language(language), rss=rss
     )
     return ParsedFeed(feed_title, tuple(out), ttl, bozo, site or None, skipped, reason, parser)
 
@@ -176,6 +179,8 @@ def _entry_articles(
     now: dt.datetime,
     language: str = "",
     read: Callable[[Any], Any] | None = None,
+    *,
+    rss: bool = False,
 ) -> tuple[list[Article], tuple[int, str | None]]:
     """The entries' articles (``read`` first turns an entry into feedparser's shape); an entry
     that cannot be read is skipped (counted, its reason kept for the first), so one bad entry
@@ -186,7 +191,7 @@ def _entry_articles(
     for entry in entries:
         try:
             shaped = entry if read is None else read(entry)
-            article = _entry_article(shaped, source, outlet, base, now, language)
+            article = _entry_article(shaped, source, outlet, base, now, language, rss=rss)
         except Exception as exc:  # the per-entry fault barrier: counted, reported
             skipped += 1
             reason = reason or _reason(exc)
@@ -307,6 +312,7 @@ def _parse_fast(data: bytes, source: Source, *, url: str, now: dt.datetime) -> P
         ttl=_ttl_minutes(head),
         bozo=None,
         parser="fastfeedparser",
+        rss=head.get("root") in ("rss", "RDF"),
     )
 
 
@@ -461,7 +467,14 @@ def _language(value: str) -> str:
 
 
 def _entry_article(
-    entry: Any, source: Source, outlet: str, base: str, now: dt.datetime, feed_language: str = ""
+    entry: Any,
+    source: Source,
+    outlet: str,
+    base: str,
+    now: dt.datetime,
+    feed_language: str = "",
+    *,
+    rss: bool = False,
 ) -> Article | None:
     link = clean_text(_entry_link(entry), inline=True).strip()
     guid = clean_guid(str(entry.get("id") or ""))
@@ -476,6 +489,10 @@ def _entry_article(
     for content in entry.get("content") or []:
         value = str(content.get("value") or "")
         is_html = "html" in str(content.get("type", "html"))
+        if rss and not is_html:
+            # RSS content is HTML (content:encoded); feedparser files an item's plain-text
+            # media:description there too, and that is the caption of its picture.
+            continue
         text = html_to_text(value) if is_html else value.strip()
         if len(text) > len(body):
             body = text
@@ -613,7 +630,7 @@ def _parse_json_feed(data: bytes, source: Source, *, url: str, now: dt.datetime)
     feed_title = cap(plain_text(_json_str(doc.get("title"))), MAX_OUTLET)
     site = _feed_site(_json_str(doc.get("home_page_url")), url)
     base = site or url
-    outlet = source.title or feed_title or source.id
+    outlet = source.title or cap(publisher_name(feed_title, site, url), MAX_OUTLET) or source.id
     entries = [item for item in items if isinstance(item, dict)]
     read = functools.partial(_json_entry, doc=doc)
     out, (skipped, reason) = _entry_articles(entries, source, outlet, base, now, read=read)

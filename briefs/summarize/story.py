@@ -18,15 +18,35 @@
      the union of texts favours the longest one, and position is what compares them: the prior
      is 1/(k+1). A one-article story is summarized mostly by centrality within its one text,
      with a lead bonus of 1 + LEAD_BONUS/(k+1) (a quarter for the lead).
-3. Selection: greedy by importance within the sentence and word budget, skipping a sentence
+3. Selection: greedy by importance within the sentence and word budget (a sentence from an
+   outlet already quoted counts 1 - OUTLET_PENALTY of its importance: a second outlet's
+   account is preferred unless the first outlet's sentence is a third more important; a
+   one-outlet story is unaffected), skipping a sentence
    whose tf-idf cosine to one already chosen reaches REDUNDANCY (it says the same thing; wire
    copy reprinted by two outlets is the extreme case) or that repeats one word for word;
    optionally with an MMR diversity term.
 4. Order: document order for a one-article summary; order of importance otherwise.
+
+A developing story (``since`` given: the previous edition's cut-off) is told as news: the first
+sentences come from its new reports (published since then), chosen as above among them, where
+a new sentence that says what an earlier report said (cosine at REDUNDANCY) is not news and
+cannot lead (when the reader was told those earlier reports); what the new reports cannot fill
+is context from any report. Its ``timeline`` tells the
+earlier days, newest first, one sentence each (the most important of that day's reports not
+already quoted), at most TIMELINE_DAYS days.
+
+Headline: a member's title, chosen among the latest reports (the new ones, else the latest
+day's): the one closest to what those reports' sentences say. A title that is the text's own
+first sentence cut short (what a feed or document without a title gets from ingest), or that
+ends in an ellipsis, is no title: then the report's first quotable sentence is the headline if
+it has at most HEADLINE_WORDS words, else another member's title (latest first), else an
+honest label, "From <outlet>: untitled report".
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Sequence
@@ -36,16 +56,30 @@ import numpy as np
 from scipy import sparse
 
 from briefs.config import SummarySettings
-from briefs.models import Article, Sentence, Story, Summary
-from briefs.summarize.clean import clean_sentence
+from briefs.models import Article, Sentence, Story, Summary, TimelineEntry
+from briefs.summarize.clean import clean_sentence, is_title
 from briefs.summarize.graph import FloatArray, count_matrix
 from briefs.summarize.score import ScoringInput, score_sentences, sentence_terms
 from briefs.text import split_sentences
 
-__all__ = ["LEAD_BONUS", "REDUNDANCY", "Tuning", "summarize_sentences", "summarize_story"]
+__all__ = [
+    "HEADLINE_WORDS",
+    "LEAD_BONUS",
+    "OUTLET_PENALTY",
+    "REDUNDANCY",
+    "TIMELINE_DAYS",
+    "Tuning",
+    "summarize_sentences",
+    "summarize_story",
+]
 
 LEAD_BONUS = 0.25
 REDUNDANCY = 0.5
+OUTLET_PENALTY = 0.25
+TIMELINE_DAYS = 3
+# The longest first sentence that may stand as a headline (the seed-document reader shortens
+# longer ones to this many words; a headline is rarely longer).
+HEADLINE_WORDS = 16
 _NON_WORD = re.compile(r"\W+")
 
 
@@ -63,6 +97,8 @@ class Tuning:
     # "terms" (cosine of the sets of terms; the event's own words, frequent in every sentence,
     # then count fully, so paraphrased restatements are caught too).
     similarity: str = "tfidf"
+    # A sentence from an outlet already quoted counts (1 - outlet_penalty) of its importance.
+    outlet_penalty: float = OUTLET_PENALTY
 
 
 DEFAULT_TUNING = Tuning()
@@ -198,16 +234,31 @@ def _select(
     unit: sparse.csr_matrix,
     settings: SummarySettings,
     tuning: Tuning,
+    *,
+    allowed: np.ndarray | None = None,
+    chosen: Sequence[int] = (),
+    limit: int | None = None,
 ) -> list[int]:
-    chosen: list[int] = []
-    words = 0
+    """Greedy pick by importance, skipping what repeats a pick; ``allowed`` restricts the pool,
+    ``chosen`` are picks already made (they count against the budget and for redundancy)."""
+    picked = list(chosen)
+    words = sum(len(cands[i].sentence.text.split()) for i in picked)
     max_sim = np.zeros(len(cands))
-    available = np.ones(len(cands), dtype=bool)
     seen: set[str] = set()
+    for i in picked:
+        seen.add(_text_key(cands[i].sentence.text))
+        max_sim = np.maximum(max_sim, (unit @ unit.getrow(i).T).toarray().ravel())
+    available = np.ones(len(cands), dtype=bool) if allowed is None else allowed.copy()
+    available[list(picked)] = False
     top = float(importance.max()) if len(importance) else 0.0
     relevance = importance / top if top > 0 else importance
-    while len(chosen) < settings.sentences and available.any():
+    wanted = settings.sentences if limit is None else min(limit, settings.sentences)
+    outlets = np.array([c.sentence.outlet for c in cands], dtype=object)
+    while len(picked) < wanted and available.any():
         value = relevance - tuning.diversity * max_sim
+        if tuning.outlet_penalty and picked:
+            quoted = np.isin(outlets, [cands[i].sentence.outlet for i in picked])
+            value = np.where(quoted, value * (1.0 - tuning.outlet_penalty), value)
         value[~available] = -np.inf
         i = int(np.argmax(value))
         available[i] = False
@@ -215,30 +266,24 @@ def _select(
         if key in seen or max_sim[i] >= tuning.redundancy:
             continue  # says what a chosen sentence says
         n_words = len(cands[i].sentence.text.split())
-        if chosen and words + n_words > settings.words:
+        if picked and words + n_words > settings.words:
             continue  # too long for what is left of the budget; a shorter one may fit
-        chosen.append(i)
+        picked.append(i)
         seen.add(key)
         words += n_words
         similarity = (unit @ unit.getrow(i).T).toarray().ravel()
         max_sim = np.maximum(max_sim, similarity)
-    return chosen
+    return picked[len(chosen) :]
 
 
-def _headline(
-    story: Story,
-    articles: Sequence[Article],
-    centroid: FloatArray | None,
-    vocabulary: dict[str, int],
-) -> str:
-    """The member title closest to what the story's sentences say (never a made-up one)."""
-    titles = list(dict.fromkeys(a.title.strip() for a in articles if a.title.strip()))
-    if not titles:
-        return story.title
+def _closest(
+    titles: Sequence[tuple[str, str]], centroid: FloatArray | None, vocabulary: dict[str, int]
+) -> tuple[str, str]:
+    """The (title, article id) whose terms are closest to the centroid (the first on ties)."""
     if len(titles) == 1 or centroid is None:
         return titles[0]
     best, best_score = titles[0], -1.0
-    for title in titles:
+    for title, ident in titles:
         terms = [vocabulary[t] for t in sentence_terms(title) if t in vocabulary]
         if not terms:
             continue
@@ -247,8 +292,42 @@ def _headline(
         norm = float(np.linalg.norm(vector))
         score = float(vector @ centroid) / norm if norm else 0.0
         if score > best_score + 1e-12:
-            best, best_score = title, score
+            best, best_score = (title, ident), score
     return best
+
+
+def _first_sentence(article: Article) -> str | None:
+    """The article's first quotable sentence, if it is short enough to stand as a headline."""
+    for raw in split_sentences(article.text[:4000]):
+        text = clean_sentence(raw)
+        if text is not None:
+            return text if len(text.split()) <= HEADLINE_WORDS else None
+    return None
+
+
+def _headline(
+    story: Story,
+    articles: Sequence[Article],
+    latest: Sequence[Article],
+    centroid: FloatArray | None,
+    vocabulary: dict[str, int],
+) -> tuple[str, str]:
+    """(headline, article id): a member's title among the latest reports, closest to what their
+    sentences say; never a made-up one (see the module docstring for untitled reports)."""
+    titled = [(" ".join(a.title.split()), a.id) for a in latest if is_title(a)]
+    if titled:
+        return _closest(list(dict.fromkeys(titled)), centroid, vocabulary)
+    for article in latest:
+        first = _first_sentence(article)
+        if first:
+            return first, article.id
+    for article in sorted(articles, key=lambda a: (a.published, a.id), reverse=True):
+        if is_title(article):
+            return " ".join(article.title.split()), article.id
+    if not articles:
+        return story.title, ""
+    outlet = (latest or articles)[0].outlet
+    return f"From {outlet}: untitled report", ""
 
 
 def _outlets(articles: Sequence[Article]) -> tuple[str, ...]:
@@ -257,18 +336,61 @@ def _outlets(articles: Sequence[Article]) -> tuple[str, ...]:
 
 
 def _titles_only(
-    story: Story, articles: Sequence[Article], headline: str, settings: SummarySettings
+    story: Story,
+    articles: Sequence[Article],
+    headline: tuple[str, str],
+    settings: SummarySettings,
 ) -> Summary:
     """No quotable sentence: the other members' titles, each attributed, say what there is."""
-    seen = {_text_key(headline)}
+    seen = {_text_key(headline[0])}
     sentences: list[Sentence] = []
     for article in articles:
         key = _text_key(article.title)
-        if not key or key in seen or len(sentences) >= settings.sentences:
+        if not key or key in seen or len(sentences) >= settings.sentences or not is_title(article):
             continue
         seen.add(key)
         sentences.append(Sentence(article.title.strip(), article.id, article.outlet, article.url))
-    return Summary(story.id, headline, tuple(sentences), _outlets(articles))
+    return Summary(
+        story.id, headline[0], tuple(sentences), _outlets(articles), headline_id=headline[1]
+    )
+
+
+def _latest(
+    articles: Sequence[Article], since: dt.datetime | None, zone: dt.tzinfo
+) -> list[Article]:
+    """The reports the headline is chosen among: those since ``since``, else the latest day's
+    (newest first)."""
+    if not articles:
+        return []
+    newest = sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
+    if since is not None:
+        fresh = [a for a in newest if a.published >= since]
+        if fresh:
+            return fresh
+    day = newest[0].published.astimezone(zone).date()
+    return [a for a in newest if a.published.astimezone(zone).date() == day]
+
+
+def _timeline(
+    cands: Sequence[_Candidate],
+    articles: Sequence[Article],
+    importance: FloatArray,
+    chosen: Sequence[int],
+    since: dt.datetime,
+    zone: dt.tzinfo,
+) -> tuple[TimelineEntry, ...]:
+    """One sentence for each of the story's earlier days (before ``since``), newest first."""
+    taken = set(chosen)
+    best: dict[dt.date, int] = {}
+    for i, cand in enumerate(cands):
+        published = articles[cand.article].published
+        if published >= since or i in taken:
+            continue
+        day = published.astimezone(zone).date()
+        if day not in best or importance[i] > importance[best[day]]:
+            best[day] = i
+    days = sorted(best, reverse=True)[:TIMELINE_DAYS]
+    return tuple(TimelineEntry(day, cands[best[day]].sentence) for day in days)
 
 
 def summarize_sentences(
@@ -277,21 +399,58 @@ def summarize_sentences(
     sentences: Sequence[Sequence[str]],
     settings: SummarySettings,
     tuning: Tuning = DEFAULT_TUNING,
+    *,
+    since: dt.datetime | None = None,
+    zone: dt.tzinfo = dt.UTC,
+    told: bool = True,
 ) -> Summary:
-    """Summarize a story whose articles come already split into sentences (one list each)."""
+    """Summarize a story whose articles come already split into sentences (one list each).
+
+    With ``since``, the story is told as it developed since then (see the module docstring);
+    ``told`` says whether the reader was told its earlier reports (it was in the previous
+    edition): only then does a new sentence repeating one of them not count as news.
+    """
     cands = _candidates(articles, sentences)
+    latest = _latest(articles, since, zone)
     if not cands or settings.sentences <= 0:
-        return _titles_only(story, articles, _headline(story, articles, None, {}), settings)
+        return _titles_only(story, articles, _headline(story, articles, latest, None, {}), settings)
     vocabulary: dict[str, int] = {}
     counts = count_matrix([c.terms for c in cands], vocabulary)
     unit = _unit_tfidf(counts)
-    centroid = np.asarray(unit.sum(axis=0)).ravel()
-    headline = _headline(story, articles, centroid, vocabulary)
+    fresh_ids = {a.id for a in latest}
+    fresh_rows = [i for i, c in enumerate(cands) if articles[c.article].id in fresh_ids]
+    centroid = np.asarray(unit[fresh_rows or list(range(len(cands)))].sum(axis=0)).ravel()
+    headline = _headline(story, articles, latest, centroid, vocabulary)
     importance = _importance(cands, counts, settings.method, [a.title for a in articles], tuning)
-    chosen = _select(cands, importance, _redundancy_space(counts, unit, tuning), settings, tuning)
-    if len({cands[i].article for i in chosen}) <= 1:
-        chosen.sort(key=lambda i: cands[i].sentence.position)
-    return Summary(story.id, headline, tuple(cands[i].sentence for i in chosen), _outlets(articles))
+    space = _redundancy_space(counts, unit, tuning)
+    new = np.array([since is not None and articles[c.article].published >= since for c in cands])
+    developing = since is not None and bool(new.any()) and not bool(new.all())
+    if not developing:
+        chosen = _select(cands, importance, space, settings, tuning)
+        if len({cands[i].article for i in chosen}) <= 1:
+            chosen.sort(key=lambda i: cands[i].sentence.position)
+        timeline: tuple[TimelineEntry, ...] = ()
+    else:
+        assert since is not None
+        lead_pool = new
+        if told:
+            # A new sentence that repeats what an earlier report said (and the reader was
+            # told) is not news: it cannot lead.
+            old = space[np.flatnonzero(~new)]
+            similar = np.asarray((space @ old.T).max(axis=1).toarray()).ravel()
+            novel = new & (similar < tuning.redundancy)
+            lead_pool = novel if novel.any() else new
+        lead = _select(cands, importance, space, settings, tuning, allowed=lead_pool)
+        chosen = lead + _select(cands, importance, space, settings, tuning, chosen=lead)
+        timeline = _timeline(cands, articles, importance, chosen, since, zone)
+    return Summary(
+        story.id,
+        headline[0],
+        tuple(cands[i].sentence for i in chosen),
+        _outlets(articles),
+        timeline=timeline,
+        headline_id=headline[1],
+    )
 
 
 def summarize_story(
@@ -299,19 +458,26 @@ def summarize_story(
     articles: Sequence[Article],
     settings: SummarySettings,
     tuning: Tuning = DEFAULT_TUNING,
+    *,
+    since: dt.datetime | None = None,
+    zone: dt.tzinfo = dt.UTC,
+    told: bool = True,
 ) -> Summary:
     """Pick up to ``settings.sentences`` sentences (and ``settings.words`` words) for a story.
 
     The result does not depend on the order the articles come in: they are taken in order of
     publication (then id), so a reprint counts as a copy of the earliest printing and ties go
-    to the earliest report.
+    to the earliest report. With ``since`` (the previous edition's cut-off) a developing story
+    leads with its new reports and gets a timeline of its earlier days (days in ``zone``).
     """
     articles = sorted(articles, key=lambda a: (a.published, a.id))
     distinct = _distinct_articles(articles)
     texts = [split_sentences(a.text) for a in distinct]
-    summary = summarize_sentences(story, distinct, texts, settings, tuning)
+    summary = summarize_sentences(
+        story, distinct, texts, settings, tuning, since=since, zone=zone, told=told
+    )
     if summary.sentences or not distinct:
-        return Summary(summary.story_id, summary.headline, summary.sentences, _outlets(articles))
+        return dataclasses.replace(summary, outlets=_outlets(articles))
     # Nothing quotable in the bodies: fall back on every member's title.
-    fallback = _titles_only(story, articles, summary.headline, settings)
-    return Summary(story.id, summary.headline, fallback.sentences, _outlets(articles))
+    fallback = _titles_only(story, articles, (summary.headline, summary.headline_id), settings)
+    return dataclasses.replace(summary, sentences=fallback.sentences, outlets=_outlets(articles))
