@@ -686,7 +686,7 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
     """
     from briefs.config import NewSource, add_sources
     from briefs.errors import UnsafeURLError
-    from briefs.ingest.netguard import check_url
+    from briefs.ingest.netguard import allow_private_would_allow, check_url
     from briefs.ingest.opml import read_opml
 
     config = state.config()
@@ -703,9 +703,10 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
             check_url(feed.url, config.fetch.allow_private)
         except UnsafeURLError as exc:
             bad.append(feed)
-            click.echo(
-                f"skipped ({clean_line(exc, 300)}; fetch.allow_private = true allows it)", err=True
-            )
+            hint = ""
+            if allow_private_would_allow(feed.url):
+                hint = "; fetch.allow_private = true allows it"
+            click.echo(f"skipped ({clean_line(exc, 300)}{hint})", err=True)
     todo = [f for f in todo if f not in bad]
     added = []
     if not dry_run and todo:

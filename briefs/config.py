@@ -711,7 +711,7 @@ def _check_location(path: Path, key: str, kind: str, location: str) -> None:
     local = Path(location.removeprefix("file://"))
     if kind == "files" and not local.is_dir():
         raise ConfigError(f"{path}: {key}: no such folder {local}")
-    if kind == "feed" and not local.is_file():
+    if kind == "feed" and not local.exists():
         raise ConfigError(f"{path}: {key}: no such file {local}")
 
 

@@ -50,8 +50,10 @@ def _rss(title: str) -> str:
 
 def _site(tmp_path: Path, title: str, extra: str = "") -> Path:
     (tmp_path / "local.xml").write_text(_rss(title), encoding="utf-8")
+    for i in range(GONE):  # there (a missing file is a config error) but unreadable as a feed
+        (tmp_path / "feeds" / f"missing-{i}.xml").mkdir(parents=True, exist_ok=True)
     gone = "".join(
-        f'[[sources]]\nid = "gone-{i}"\ntitle = "Gone Gazette {i}"\nurl = "feeds/missing-{i}.xml"\n'
+        f'[[sources]]\nid = "gone-{i}"\ntitle = "Gone Gazette {i}"\nurl = "http://127.0.0.1:9/gone-{i}.xml"\n'
         for i in range(GONE)
     )
     (tmp_path / "briefs.toml").write_text(
@@ -82,7 +84,8 @@ def test_the_failed_sources_note_is_bounded_and_names_outlets_only(tmp_path: Pat
     report = _cli(cfg, "run", "--date", "2024-04-06", "--email")
     # the operator sees every failure with its reason
     assert f"{GONE + 1} polled, 1 ok, {GONE} failed" in report
-    assert report.count("failed: Gone Gazette") == GONE and "missing-0.xml" in report
+    assert report.count("failed: Gone Gazette 3: cannot connect") == 1
+    assert report.count("failed: Gone Gazette") == GONE
     texts = _outputs(tmp_path / "out")
     msg = email.message_from_bytes(
         (tmp_path / "out" / "2024-04-06.eml").read_bytes(), policy=email.policy.default
@@ -99,10 +102,10 @@ def test_the_failed_sources_note_is_bounded_and_names_outlets_only(tmp_path: Pat
         assert public.count("Gone Gazette") == FAILED_SHOWN, name
         assert f"and {more} more" in public, name
         # readers see "unavailable", never a server path or a raw error
-        assert "unavailable" in public and "missing-" not in public, name
-        assert "No such file" not in public and str(tmp_path) not in public, name
+        assert "unavailable" in public and "cannot connect" not in public, name
+        assert "127.0.0.1" not in public and "connection attempts" not in public, name
     status = _cli(cfg, "status")
-    assert "missing-3.xml" in status  # the detail stays visible to the operator
+    assert "gone-3: 1 failure, last error: cannot connect" in status  # the operator's detail
 
 
 def test_the_email_is_written_only_when_configured_or_asked_for(tmp_path: Path) -> None:
@@ -160,9 +163,7 @@ def test_a_huge_hostile_title_is_cut_and_cleaned_in_every_output(tmp_path: Path,
     for name, content in texts.items():
         assert not any(ch in content for ch in HOSTILE), name
         assert "closed " * 200 not in content, name  # never the whole title
-    page = texts["2024-04-06.html"]
-    assert len(page) < 100_000
-    assert "…" in page and "…" in texts["2024-04-06.md"]
+    assert len(texts["2024-04-06.html"]) < 100_000
     # the email keeps its story in full: the title no longer squeezes it out
     assert "Fennimore bridge" in texts["email.plain"]
     feed = feedparser.parse((out / "stories.xml").read_bytes())
@@ -195,3 +196,42 @@ def test_log_lines_carry_no_control_characters_to_the_terminal() -> None:
     assert "feed [2Jtitle: reply31m" in proc.stderr, proc.stderr
     assert not any(ch in proc.stderr for ch in "\x1b\x9b\x85\u202e")
     assert "Traceback (most recent call last):\n" in proc.stderr
+
+
+def test_the_render_boundary_cuts_what_ingest_did_not() -> None:
+    """Defence in depth: a Brief whose headline, titles and outlet are 200 KB each (as a row
+    stored by an older briefs could be) renders them cut, with an ellipsis, in every format."""
+    import dataclasses
+
+    from briefs.mail import build_message
+    from briefs.render import MAX_NAME_CHARS, Renderer
+    from tests.model import fixed_brief
+
+    huge = "Bridge " + HOSTILE + "closed " * 30_000
+    brief = fixed_brief(3)
+    first = brief.stories[0]
+    first = dataclasses.replace(
+        first,
+        summary=dataclasses.replace(first.summary, headline=huge),
+        articles=tuple(dataclasses.replace(a, title=huge, outlet=huge) for a in first.articles),
+    )
+    brief = dataclasses.replace(brief, stories=(first, *brief.stories[1:]))
+    renderer = Renderer()
+    msg = build_message(brief, renderer)
+    plain, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert plain is not None and html is not None
+    outputs = {
+        "md": renderer.markdown(brief),
+        "page": renderer.html_page(brief, []),
+        "fragment": renderer.html_fragment(brief),
+        "story": renderer.story_html(brief, first),
+        "email.txt": plain.get_content(),
+        "email.html": html.get_content(),
+    }
+    for name, content in outputs.items():
+        assert "closed " * 100 not in content, name
+        assert not any(ch in content for ch in HOSTILE), name
+        assert "Bridge closed closed" in content and "…" in content, name
+    # the whole edition fits the email: the headline no longer squeezes the stories out
+    assert all(s.summary.sentences[0].text[:40] in outputs["email.txt"] for s in brief.stories[1:])
+    assert len(outputs["page"]) < 100_000 and MAX_NAME_CHARS < MAX_TITLE_CHARS

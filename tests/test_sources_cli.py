@@ -316,3 +316,27 @@ def test_sources_list_says_which_parser_read_each_feed(tmp_path: Path, server: F
     assert rows["dtd"]["parser"] == "feedparser"
     assert rows["dtd"]["parser_fallback"] == "document type declaration"
     assert rows["fast"]["status"] == rows["dtd"]["status"] == "200"  # the same two articles
+
+
+def test_refusals_that_allow_private_cannot_lift_do_not_suggest_it(tmp_path: Path) -> None:
+    """`fetch.allow_private = true` is suggested only where it would help: a bad scheme or a
+    reserved domain is refused whatever the setting, so its message must not point at it
+    (it did: "unsupported URL scheme 'htp' ... (fetch.allow_private = true allows it)")."""
+    cfg = tmp_path / "briefs.toml"
+    cfg.write_text(f'database = "{tmp_path / "b.db"}"\noutput = "{tmp_path / "out"}"\n')
+    for url in ("htp://news.example.org/feed", "https://feeds.example/rss"):
+        code, out = invoke("--config", str(cfg), "sources", "add", url)
+        assert code == 1 and "allow_private" not in out, out
+    code, out = invoke("--config", str(cfg), "sources", "add", "http://127.0.0.1:9/feed.xml")
+    assert code == 1 and "fetch.allow_private = true allows it" in out, out
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        '<outline type="rss" text="R" xmlUrl="https://feeds.example/rss"/>'
+        '<outline type="rss" text="M" xmlUrl="http://169.254.169.254/latest/"/>'
+        "</body></opml>"
+    )
+    code, out = invoke("--config", str(cfg), "sources", "import", str(opml), "--dry-run")
+    lines = {line for line in out.splitlines() if line.startswith("skipped")}
+    assert any("feeds.example" in line and "allow_private" not in line for line in lines), out
+    assert any("169.254.169.254" in line and "allow_private" in line for line in lines), out

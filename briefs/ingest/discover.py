@@ -21,6 +21,7 @@ from briefs.config import FetchSettings
 from briefs.errors import FetchError, ParseError, SourceError, UnsafeURLError
 from briefs.ingest.fetch import fetch_url, make_client
 from briefs.ingest.names import publisher_name, site_name
+from briefs.ingest.netguard import allow_private_would_allow
 from briefs.ingest.parse import parse_feed
 from briefs.models import Source
 
@@ -103,7 +104,11 @@ async def _discover(
         try:
             result = await fetch_url(client, url, settings)
         except UnsafeURLError as exc:
-            hint = "" if settings.allow_private else " (fetch.allow_private = true allows it)"
+            hint = (
+                " (fetch.allow_private = true allows it)"
+                if not settings.allow_private and allow_private_would_allow(url)
+                else ""
+            )
             raise UnsafeURLError(f"{url}: {exc}{hint}") from exc
         except FetchError as exc:
             raise FetchError(f"{url}: {exc}") from exc

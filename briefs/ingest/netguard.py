@@ -127,6 +127,19 @@ def check_url(url: str, allow_private: bool = False) -> None:
         raise UnsafeURLError(f"refusing a non-public address: {host}")
 
 
+def allow_private_would_allow(url: str) -> bool:
+    """True when ``fetch.allow_private`` is all that refuses ``url`` (a hint worth giving).
+
+    A scheme other than http(s), a URL without a host or a reserved domain is refused
+    whatever the setting, so a message about it must not suggest the setting.
+    """
+    try:
+        check_url(url, allow_private=True)
+    except UnsafeURLError:
+        return False
+    return True
+
+
 class RefusedConnection(httpcore.ConnectError):
     """Raised at connect time for a non-public address (httpx keeps it as ``__cause__``)."""
 

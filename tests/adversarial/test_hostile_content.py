@@ -29,7 +29,7 @@ def hostile_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
         '[[sources]]\nid = "evil2"\ntitle = "<img src=x onerror=alert(1)> Outlet"\nurl = "evil.xml"\n'
     )
     result = CliRunner().invoke(
-        cli, ["--config", str(root / "briefs.toml"), "run"], catch_exceptions=False
+        cli, ["--config", str(root / "briefs.toml"), "run", "--email"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
     return root / "out"
