@@ -122,3 +122,17 @@ def test_unsubscribe_link_is_in_both_parts_and_the_header(renderer: Renderer) ->
     assert parsed["List-Unsubscribe"] == "<https://news.example.org/unsubscribe?u=1>"
     assert 'href="https://news.example.org/unsubscribe?u=1"' in html
     assert "Unsubscribe: https://news.example.org/unsubscribe?u=1" in text
+
+
+def test_both_parts_count_a_developing_storys_new_reports(renderer: Renderer) -> None:
+    brief = fixed_brief(6)
+    developing = [s for s in brief.stories if s.status == "developing"]
+    assert developing and all(s.added == 2 for s in developing)
+    _, _, html, text = _parse(build_message(brief, renderer))
+    page = lxml.html.fromstring(html)
+    meta = " ".join(
+        " ".join(td.text_content().split())
+        for td in page.xpath("//td[contains(concat(' ', @class, ' '), ' meta ')]")
+    )
+    assert meta.count("2 new reports") == len(developing)
+    assert " ".join(text.split()).count("2 new reports") == len(developing)

@@ -17,7 +17,9 @@ away from the page it was printed on. The classes dropped, each named by :func:`
 * ``self-reference``: a sentence that only makes sense on the outlet's own page: it points at
   the page or its media ("in this video", "this podcast"), has the outlet speak as "us" outside
   quotation marks ("talked to us", "spoke with us", "joins us"), or tells the reader to act on
-  the page ("click here", "sign up", "scroll down", "Watch:", "Listen:", "Read:").
+  the page ("click here", "sign up", "scroll down", "Watch:", "Listen:", "Read:"), or is a
+  broadcast teaser's hand-off to its correspondent ("Imtiaz Tyab has details.", "Jane Doe
+  reports from Kyiv."): the whole sentence, a name and "has more/details/the latest".
 * ``read-more``, ``newsletter``, ``copyright``: links, prompts and notices around the article.
 * ``truncated``: a teaser cut at a length limit: it ends in an ellipsis ("..." or "…", also
   inside closing quotes or brackets). A sentence that trails off on purpose is rare in news
@@ -157,6 +159,18 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "self-reference",
         re.compile(
             r"^(?:watch|listen|read|see)(?:\s+(?:now|live|more|the|our|it))?\s*[:\-–—]", re.I
+        ),
+    ),
+    (
+        # A broadcast teaser's hand-off to its correspondent ("Imtiaz Tyab has details.",
+        # "Tony Dokoupil has more on its symbolism.", "Jane Doe reports from Kyiv."): the whole
+        # sentence points at the report beside it on the outlet's page.
+        "self-reference",
+        re.compile(
+            r"^(?:[A-Z][\w.'’-]+\s+){1,3}(?:(?:has|have)\s+(?:more|(?:the\s+)?details|"
+            r"the\s+latest|the\s+story|a\s+report|the\s+report)"
+            r"(?:\s+(?:on|about|from)\s+[^.!?]{1,60})?"
+            r"|reports(?:\s+from\s+[^.!?]{1,40})?)[.!]$"
         ),
     ),
 )
