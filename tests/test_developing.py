@@ -33,7 +33,7 @@ def _build(seeds: Path, out: Path, extra: str = "") -> Path:
     for day in DAYS:
         result = CliRunner().invoke(
             cli,
-            ["--config", str(config), "run", "--date", day, "--out", str(out)],
+            ["--config", str(config), "run", "--date", day, "--out", str(out), "--email"],
             catch_exceptions=False,
         )
         assert result.exit_code == 0, result.output

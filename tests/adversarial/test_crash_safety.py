@@ -56,7 +56,7 @@ def _env() -> dict[str, str]:
 
 def _brief_text(out: Path) -> str:
     md = (out / f"{DATE}.md").read_text()
-    return re.sub(r"(generated|updated) [^\n]*", r"\1 <time>", md)
+    return re.sub(r"(generated|updated|Built) [^\n]*", r"\1 <time>", md)
 
 
 def _article_ids(db: Path) -> set[str]:
