@@ -45,3 +45,13 @@ def test_bundled_seed_folder_reads_every_document() -> None:
     assert len(articles) == len(list((SEEDS / "docs").glob("*.txt")))
     assert all(a.published.year == 2024 for a in articles)
     assert len({a.id for a in articles}) == len(articles)
+
+
+def test_a_document_of_control_characters_only_is_refused_as_empty() -> None:
+    import pytest
+
+    from briefs.errors import ParseError
+
+    for text in ("\x1b", "date 2024-04-05\n\x1b\x07", "\x1b\x1b \n\n\x9b"):
+        with pytest.raises(ParseError, match="empty seed document"):
+            parse_seed_document(text, SRC, "doc.txt", NOW)

@@ -80,7 +80,11 @@ def parse_seed_document(text: str, source: Source, name: str, now: dt.datetime) 
         body_origin="file",
         content_hash=content_hash(body),
     )
-    return clean_article(article, now)
+    cleaned = clean_article(article, now)
+    if not cleaned.body.strip():
+        # nothing but control characters, which cleaning turns into spaces
+        raise ParseError(f"{name}: empty seed document (no printable text)")
+    return cleaned
 
 
 def _date(value: str, name: str) -> dt.datetime:
