@@ -322,8 +322,8 @@ def test_dead_parsing_workers_leave_the_parsing_to_a_thread() -> None:
     source = Source("s", "feed", "https://news.example.org/feed.xml", "s")
     parser = _Parser(2, None)
     try:
-        assert parser.processes is not None
         first = asyncio.run(parser.parse(feed, source, source.location, NOW, None, 100))
+        assert parser.processes is not None  # started on first use, and used
         for process in list(parser.processes._processes.values()):
             process.kill()
             process.join()
