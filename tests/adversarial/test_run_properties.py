@@ -228,7 +228,7 @@ def server() -> Iterator[FeedServer]:
 
 def _run(cfg: Path) -> tuple[int, str]:
     result = CliRunner().invoke(
-        cli, ["--config", str(cfg), "run", "--date", "2024-04-05"], catch_exceptions=True
+        cli, ["--config", str(cfg), "run", "--date", "2024-04-05", "--email"], catch_exceptions=True
     )
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
