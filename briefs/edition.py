@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -487,9 +488,10 @@ def write_edition(
         info = FeedInfo(
             brief_cfg.title, brief_cfg.description, brief_cfg.site_url, brief_cfg.language
         )
-        feeds = build_feeds(
-            info, edition_items(brief_cfg.site_url, archive[: brief_cfg.feed_items]), now
-        )
+        # each edition dated by when it closed, not by this build (see edition_items)
+        closes = functools.partial(edition_cutoff, config)
+        items = edition_items(brief_cfg.site_url, archive[: brief_cfg.feed_items], closes)
+        feeds = build_feeds(info, items, now)
         story_info = dataclasses.replace(
             info,
             title=f"{brief_cfg.title}: stories",

@@ -17,7 +17,7 @@ import datetime as dt
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -141,21 +141,39 @@ def _base(site_url: str) -> str:
     return site_url if site_url.endswith("/") else site_url + "/"
 
 
-def edition_items(site_url: str, records: Sequence[EditionRecord]) -> list[FeedItem]:
-    """One feed item per built edition (newest first, as given)."""
+def edition_items(
+    site_url: str,
+    records: Sequence[EditionRecord],
+    closes: Callable[[Edition], dt.datetime] | None = None,
+) -> list[FeedItem]:
+    """One feed item per built edition (newest first, as given).
+
+    An item is dated by its edition's own time, not by when it was built: the moment the
+    edition closes (``closes``, its cut-off), or the build time for an edition built before
+    it closed (today's, still filling). Rebuilding an old edition so leaves its date alone,
+    and readers do not show it again as new.
+    """
     base = _base(site_url)
     return [
         FeedItem(
             guid=edition_guid(base, r),
             title=r.title,
             url=urljoin(base, f"{r.edition.id}.html"),
-            published=r.built_at,
-            updated=r.built_at,
+            published=_edition_time(r, closes),
+            updated=_edition_time(r, closes),
             summary=r.summary or r.title,
             content_html=r.content_html,
         )
         for r in records
     ]
+
+
+def _edition_time(
+    record: EditionRecord, closes: Callable[[Edition], dt.datetime] | None
+) -> dt.datetime:
+    if closes is None:
+        return record.built_at
+    return min(record.built_at, closes(record.edition))
 
 
 def story_item(

@@ -73,3 +73,32 @@ def test_deleting_an_edition_rewrites_index_archive_and_feeds(
     code, text = invoke(config, "editions", "delete", "2024-04-06")
     assert code == 0 and "No edition left" in text
     assert not (out / "index.html").exists() and not (out / "feed.xml").exists()
+
+
+def test_edition_items_are_dated_by_their_edition_not_by_the_build(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    """Rebuilding an old edition leaves its feed date alone (readers would show it as new);
+    an edition built before it closes (a forced future one here) is dated by its build."""
+    config = seeds_copy / "briefs.toml"
+    out = tmp_path / "output"
+    assert invoke(config, "run", "--date", "2024-04-05")[0] == 0
+    assert invoke(config, "build", "--date", "2024-04-06")[0] == 0
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    assert invoke(config, "build", "--date", "2024-04-05")[0] == 0
+    assert invoke(config, "build", "--date", "2030-01-01", "--force")[0] == 0
+    after = dt.datetime.now(dt.UTC)
+
+    def dates(entries: list[feedparser.FeedParserDict], key: str) -> dict[str, dt.datetime]:
+        return {e.id.rsplit("/", 1)[-1]: dt.datetime(*e[key][:6], tzinfo=dt.UTC) for e in entries}
+
+    rss = dates(feedparser.parse((out / "feed.xml").read_bytes()).entries, "published_parsed")
+    atom = dates(feedparser.parse((out / "atom.xml").read_bytes()).entries, "updated_parsed")
+    for when in (rss, atom):
+        # the demo's editions close at midnight in Europe/London (BST: 23:00 UTC)
+        assert when["2024-04-05"] == dt.datetime(2024, 4, 5, 23, 0, tzinfo=dt.UTC)
+        assert when["2024-04-06"] == dt.datetime(2024, 4, 6, 23, 0, tzinfo=dt.UTC)
+        assert before <= when["2030-01-01"] <= after
+    items = json.loads((out / "feed.json").read_text())["items"]
+    published = {i["id"].rsplit("/", 1)[-1]: i["date_published"] for i in items}
+    assert published["2024-04-05"].startswith("2024-04-05T23:00:00")
