@@ -37,6 +37,7 @@ from briefs.feeds import (
     edition_items,
     story_item,
 )
+from briefs.ingest.names import outlet_name
 from briefs.mail import (
     build_message,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "edition_stamp",
     "edition_window",
     "email_wanted",
+    "failed_sources",
     "known_slots",
     "remember_build",
     "site_host",
@@ -207,8 +209,9 @@ def _ordered(config: Config, records: list[EditionRecord]) -> list[EditionRecord
     )
 
 
-def _failed_sources(config: Config, store: Store) -> tuple[tuple[str, str], ...]:
-    """Enabled sources whose latest poll failed (for editions built without polling)."""
+def failed_sources(config: Config, store: Store) -> tuple[tuple[str, str], ...]:
+    """Enabled sources whose latest poll failed (for editions built without polling), by
+    ``Source.name`` as the run report names them."""
     states = store.feed_states()
     failed: list[tuple[str, str]] = []
     for src in config.sources:
@@ -216,6 +219,21 @@ def _failed_sources(config: Config, store: Store) -> tuple[tuple[str, str], ...]
         if src.enabled and state and state.consecutive_failures and state.last_error:
             failed.append((src.name, state.last_error))
     return tuple(failed)
+
+
+def _public_failed(
+    config: Config, store: Store, failed: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """The failed sources as readers see them: by the outlet's name (the configured title,
+    else the one its feed gives, else its host), never a source id; the run report keeps
+    ``Source.name`` (the id of an untitled source), which is what the operator acts on."""
+    by_name = {s.name: s for s in config.sources}
+    states = store.feed_states()
+    out: list[tuple[str, str]] = []
+    for name, error in failed:
+        source = by_name.get(name)
+        out.append((outlet_name(source, states.get(source.id)) if source else name, error))
+    return tuple(out)
 
 
 def _stories_as_of(
@@ -442,7 +460,9 @@ def write_edition(
         generated_at=now,
         title=brief_cfg.title,
         stories=tuple(ranked),
-        failed_sources=_failed_sources(config, store) if failed is None else failed,
+        failed_sources=_public_failed(
+            config, store, failed_sources(config, store) if failed is None else failed
+        ),
         timezone=brief_cfg.timezone,
     )
     renderer = Renderer(

@@ -26,7 +26,13 @@ import httpx
 
 from briefs.collect import fetch_full_text, link_pending, poll_and_store
 from briefs.config import Config
-from briefs.edition import built_from, edition_for, remember_build, write_edition
+from briefs.edition import (
+    built_from,
+    edition_for,
+    failed_sources,
+    remember_build,
+    write_edition,
+)
 from briefs.errors import StoreError
 from briefs.ingest.progress import Progress
 from briefs.models import Article, RunReport
@@ -201,10 +207,11 @@ def build(
             group_pending(config, store)
         edition = edition_for(config, store, date, now, slot)
         brief, files, problems = write_edition(config, store, edition, now, timings, None, email)
+        failed = failed_sources(config, store)
     return RunReport(
         edition=edition,
         sources_polled=0,
-        sources_failed=brief.failed_sources,
+        sources_failed=failed,
         new_articles=0,
         stories=len(brief.stories),
         files=tuple(files),

@@ -169,3 +169,34 @@ def test_pages_refetch_forgets_pages_without_text_so_the_next_run_fetches_them(
         store.close()
     code, out = invoke(config, "pages", "refetch", "--source", "nobody")
     assert code == 1 and "no source with id 'nobody'" in out
+
+
+def test_the_public_failed_note_names_an_untitled_source_by_its_outlet(seeds_copy: Path) -> None:
+    """Readers see the publisher's name (from the feed it last read, else its host), never
+    the source id; the run report keeps the id the operator acts on."""
+    config = seeds_copy / "briefs.toml"
+    (seeds_copy / "nyt.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>NYT &gt; World News</title>'
+        "<link>https://www.nytimes.com/section/world</link><item><title>A report</title>"
+        "<link>https://www.nytimes.com/2024/04/06/world/a-report.html</link>"
+        "<pubDate>Sat, 06 Apr 2024 09:00:00 GMT</pubDate></item></channel></rss>",
+        encoding="utf-8",
+    )
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + '\n[[sources]]\nid = "nyt-world"\nurl = "nyt.xml"\n', "utf-8")
+    assert invoke(config, "run")[0] == 0
+    (seeds_copy / "nyt.xml").write_bytes(b"\x00 not a feed any more")
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '\n[[sources]]\nid = "down-host"\nurl = "http://localhost:9/x.xml"\n',
+        "utf-8",
+    )
+    code, out = invoke(config, "run", "--rebuild")
+    assert code == 0 and "failed: nyt-world: not a feed" in out, out
+    assert "failed: down-host: " in out
+    page = (seeds_copy.parent / "output" / "2024-04-06.md").read_text(encoding="utf-8")
+    note = page[page.index("Sources that failed") :]
+    assert "NYT: unavailable" in note and "localhost: unavailable" in note, note
+    assert "nyt-world" not in note and "down-host" not in note
+    code, out = invoke(config, "build")
+    assert code == 0 and "nyt-world" in out and "down-host" in out, out

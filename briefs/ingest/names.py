@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
-__all__ = ["publisher_name", "site_name"]
+from briefs.models import FeedState, Source
+
+__all__ = ["outlet_name", "publisher_name", "site_name"]
 
 # Pieces of a title between separators; " - " only with spaces, so "Al-Jazeera" stays whole.
 _SEPARATORS = re.compile(r"\s+(?:>|»|\||-|–|—|::|·)\s+|:\s+")
@@ -81,3 +83,14 @@ def site_name(page: bytes) -> str:
             if value:
                 return value
     return ""
+
+
+def outlet_name(source: Source, state: FeedState | None = None) -> str:
+    """What readers call a configured source: its title, else the publisher name its last
+    good poll gave (as its articles carry it), else its host, else (a local file never read)
+    its id."""
+    if source.title:
+        return source.title
+    feed_title = state.feed_title or "" if state else ""
+    site = state.site_url if state else None
+    return publisher_name(feed_title, site, source.location) or source.id
