@@ -240,9 +240,47 @@ def _quote_open(text: str) -> bool:
     return straight or curly
 
 
+# A clock time's "a.m."/"p.m." (its full stop doubles as the sentence's) and the word after it.
+_CLOCK = re.compile(
+    r"\b\d{1,2}(?:[:.]\d{2})?\s?[aApP]\.[mM]\.\s+(?=([\"“‘']?)([A-Z][\w.]*)(\s+\w+)?)"
+)
+# What follows a clock time inside its sentence: a day or month ("9 a.m. Tuesday", "a.m. Jan.
+# 5"), a time zone ("a.m. Eastern", "a.m. ET", "a.m. Beijing time"). Any other capitalized word
+# after "a.m." starts a sentence ("at 7:15 a.m. Islanders will travel free"): Punkt splits only
+# before words it has seen start sentences, and pysbd before every capital.
+_CLOCK_WORDS = """monday tuesday wednesday thursday friday saturday sunday january february
+    march april may june july august september october november december jan feb mar apr jun
+    jul aug sep sept oct nov dec eastern central mountain pacific atlantic"""
+_CLOCK_GOES_ON = frozenset(_CLOCK_WORDS.split())
+
+
+def _clock_splits(piece: str) -> list[str]:
+    """``piece`` split after each clock time that ends a sentence (see ``_CLOCK_GOES_ON``)."""
+    out: list[str] = []
+    start = 0
+    for match in _CLOCK.finditer(piece):
+        quote, word, after = match.group(1), match.group(2), match.group(3) or ""
+        bare = word.rstrip(".")
+        if quote == "" and (
+            bare.lower() in _CLOCK_GOES_ON
+            or (bare.isupper() and 2 <= len(bare) <= 5)  # a zone code: ET, GMT, AEST
+            or after.strip().lower() == "time"
+        ):
+            continue
+        out.append(piece[start : match.end()].strip())
+        start = match.end()
+    out.append(piece[start:].strip())
+    return [p for p in out if p]
+
+
 @functools.lru_cache(maxsize=4096)
 def _split_paragraph(paragraph: str) -> tuple[str, ...]:
-    pieces = [s.strip() for s in map(str, nupunkt.sent_tokenize(paragraph)) if s.strip()]
+    pieces = [
+        c
+        for s in map(str, nupunkt.sent_tokenize(paragraph))
+        if s.strip()
+        for c in _clock_splits(s.strip())
+    ]
     # Punkt splits inside quotations ("It was late. We left," she said.); a sentence inside a
     # quotation belongs to the sentence that carries the quote, so rejoin until quotes balance.
     # A piece that opens a new quotation ends the previous one: quotes that run over several

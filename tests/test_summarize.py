@@ -20,6 +20,7 @@ from briefs.summarize import (
     check_method,
     clean_sentence,
     is_title,
+    refers_back,
     rejection,
     strip_dateline,
     summarize_story,
@@ -460,3 +461,81 @@ def test_a_teaser_feed_story_never_quotes_cut_teasers_captions_or_page_reference
     summary = summarize_story(story_of(*arts), arts, SummarySettings("textrank", 5, 500))
     texts = [s.text for s in summary.sentences]
     assert texts and all(s.article_id == "w1" for s in summary.sentences), texts
+
+
+def test_a_teasers_last_sentence_without_its_full_stop_is_quoted_when_it_is_whole() -> None:
+    """BBC prints some teasers without a final stop: a complete clause at the end of the text
+    is news; one that ends on a word leaving the clause open, or has no verb, is not."""
+    whole = (
+        "It's been two weeks since the 84 year old's disappearance and authorities say there "
+        "have not been any arrests"
+    )
+    assert rejection(whole, last=True) is None
+    assert rejection(whole) == "fragment"  # not at the end of its text: a bad split
+    for cut in (
+        "Police said on Monday that the glove did not match any profile in the",
+        "The council said the cost of the repairs would be paid for by",
+        "Rising costs and empty shelves across Calder Bay",  # a heading: no verb
+        "Iranian Progress Cannot Be Stopped",  # a heading (or a link): title case
+    ):
+        assert rejection(cut, last=True) == "fragment", cut
+    teaser = article(
+        "b1",
+        "BBC News",
+        "",
+        "No DNA matches on glove found in Nancy Guthrie case, police say",
+        summary=whole + " ",
+    )
+    summary = summarize_story(story_of(teaser), [teaser], SummarySettings("textrank", 3, 110))
+    assert [s.text for s in summary.sentences] == [whole]
+
+
+FERRY = (
+    "Ferry services between Saltmarsh harbour and Marrow Island will resume on Wednesday after "
+    "the island's only passenger vessel completed emergency hull repairs.\n\n"
+    "The MV Kittiwake was taken out of service on March 22 when a routine inspection found "
+    "corrosion in its hull plating. Since then the island's 640 residents have relied on a "
+    "reduced freight service and a water taxi that carries up to 12 passengers.\n\n"
+    "However, the island's shop owners said deliveries of fresh food had become irregular.\n\n"
+    "The operator said the Kittiwake would run its normal timetable from the first sailing."
+)
+
+
+def test_a_sentence_that_refers_back_is_quoted_only_after_the_one_it_refers_to() -> None:
+    for text in (
+        "Since then the island's 640 residents have relied on a water taxi.",
+        "However, the shop owners said deliveries had become irregular.",
+        "But the council said the repairs would take a year.",
+        "This is the third closure in two years.",
+        "It also said fares would rise in May.",
+    ):
+        assert refers_back(text), text
+    for text in (
+        "This week the council approved the new timetable.",
+        "Those who lost their homes will be housed by the council.",
+        "Then-President Obama visited the island in 2012.",
+        "The council said the repairs would take a year.",
+        "Butter prices rose by a third in March.",
+        '"This is the only hustle we know," miners tell the BBC.',  # speech, quoted as said
+    ):
+        assert not refers_back(text), text
+    ferry = article("f1", "Saltmarsh Courier", FERRY, "Marrow Island ferry to resume")
+    texts = split_sentences(FERRY)
+    cands = _candidates([ferry], [texts])
+    since = next(c for c in cands if c.sentence.text.startswith("Since then"))
+    assert since.after is not None
+    assert cands[since.after].sentence.text.startswith("The MV Kittiwake")
+    for n in range(1, 6):
+        summary = summarize_story(story_of(ferry), [ferry], SummarySettings("textrank", n, 500))
+        quoted = [s.text for s in summary.sentences]
+        assert quoted and not refers_back(quoted[0]), quoted
+        for i, text in enumerate(quoted):
+            if refers_back(text):
+                before = texts[texts.index(text) - 1]
+                assert before in quoted[:i], quoted
+    # the sentence it refers to cannot be quoted: neither can it
+    cut = FERRY.replace("corrosion in its hull plating.", "corrosion in its hull plating, the.")
+    cut_texts = split_sentences(cut)
+    assert not any(
+        c.sentence.text.startswith("Since then") for c in _candidates([ferry], [cut_texts])
+    )

@@ -24,6 +24,37 @@ def test_abbreviations_do_not_split() -> None:
     ]
 
 
+def test_a_clock_time_ends_a_sentence_unless_a_day_or_zone_follows() -> None:
+    """Punkt splits after "a.m." only before words it saw start sentences ("The"); a clock
+    time goes on with a day, a month or a time zone, and any other capital starts a sentence."""
+    split = {
+        "The first sailing is at 7:15 a.m. Islanders will travel free.": [
+            "The first sailing is at 7:15 a.m.",
+            "Islanders will travel free.",
+        ],
+        "It opens at 9 A.M. Visitors queue outside.": [
+            "It opens at 9 A.M.",
+            "Visitors queue outside.",
+        ],
+        'It flooded after 10 p.m. "I do not know when we can go back."': [
+            "It flooded after 10 p.m.",
+            '"I do not know when we can go back."',
+        ],
+    }
+    for text, sentences in split.items():
+        assert split_sentences(text) == sentences, text
+    whole = [
+        "The vote opens at 9 a.m. Eastern on Tuesday.",
+        "The update went live at 9:12 a.m. UTC on Thursday.",
+        "Talks resume at 10 a.m. Tuesday in Geneva.",
+        "Flights resume at 6 a.m. Beijing time on Monday.",
+        "The meeting starts at 9 a.m. Jan. 5 in the town hall.",
+        "The river peaked at about 4 a.m. on Friday.",
+    ]
+    for text in whole:
+        assert split_sentences(text) == [text]
+
+
 def test_quotes_are_kept_whole() -> None:
     text = '"We are late. We must go," she said. Then they left. “It rained. A lot,” he added.'
     assert split_sentences(text) == [

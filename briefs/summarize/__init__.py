@@ -13,7 +13,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from briefs.summarize.clean import clean_sentence, is_title, rejection, strip_dateline
+from briefs.summarize.clean import (
+    clean_sentence,
+    is_title,
+    refers_back,
+    rejection,
+    strip_dateline,
+)
 
 if TYPE_CHECKING:
     from briefs.summarize.score import METHODS, check_method, score_sentences, sentence_terms
@@ -25,6 +31,7 @@ __all__ = [
     "check_method",
     "clean_sentence",
     "is_title",
+    "refers_back",
     "rejection",
     "score_sentences",
     "sentence_terms",

@@ -27,9 +27,17 @@ away from the page it was printed on. The classes dropped, each named by :func:`
 * ``mid-clause``: the sentence ends on a word that cannot end an English clause (an article,
   a possessive, a coordinating conjunction, "of"), which is what a cut that kept the full stop
   leaves ("... the number of."), or on a comma, colon or dash.
-* ``fragment``: too short, no closing punctuation, starting in lower case (a bad split), or a
+* ``fragment``: too short, no closing punctuation (except at the end of its text, where a
+  teaser printed without its full stop is quoted when it is a complete clause: a finite verb,
+  and a last word that can end one), starting in lower case (a bad split), or a
   piece of a quotation split across paragraphs; ``all-caps``: text in capitals; ``too-long``:
   over a length cap (usually two sentences the splitter could not separate).
+
+One more class is not dropped but tied to its neighbour: a sentence that opens by pointing
+back at the one before it (:func:`refers_back`: "Since then ...", "However, ...", "But ...",
+"This is ...", "It also ...") means nothing without it. The summarizer quotes it only after
+its antecedent (the previous sentence of the same text) was chosen, never as a story's first
+sentence or in the timeline.
 
 How many candidates each class removes on clean article texts (BBC, MMDS) and on teaser feeds
 is measured in docs/summaries.md: on the clean texts the new classes must remove almost nothing.
@@ -47,6 +55,7 @@ __all__ = [
     "MIN_SENTENCE_WORDS",
     "clean_sentence",
     "is_title",
+    "refers_back",
     "rejection",
     "strip_dateline",
 ]
@@ -187,6 +196,12 @@ _OPEN_ENDINGS = _wordset(
     "a an the and or nor but their its our your my whose whether because although"
 )
 _LAST_WORD = re.compile(r"([A-Za-z]+)\W*$")
+# ... and, without a final stop, prepositions and auxiliaries: "... the report said it was".
+_UNFINISHED = _OPEN_ENDINGS | _wordset(
+    """of to in on at for with by from into onto about as than over under after before
+    between against during without within via per is are was were be been being has have had
+    will would shall should can could may might must do does did not that which who whom"""
+)
 _OPEN_PUNCT = re.compile(r"[,;:\-–—]\s*$")
 # A caption's closing place-or-time phrase: "on Tuesday.", "on Feb. 17.", "in March 2024.",
 # "in 2019.", ", 2024."
@@ -302,8 +317,28 @@ def _starts_inside_quote(text: str) -> bool:
     return False
 
 
-def rejection(text: str) -> str | None:
-    """Why a (dateline-stripped) sentence is not worth quoting, or None when it is."""
+def _complete_clause(text: str) -> bool:
+    """Whether a sentence without its final stop is whole: it has a finite verb and ends on a
+    word that can end a clause (not an article, conjunction, preposition or auxiliary, which
+    is where a cut at a length limit leaves a teaser), in a letter, digit or closing quote;
+    and it is written in sentence case (a line whose longer words are all capitalized is a
+    heading or a link: "Iranian Progress Cannot Be Stopped")."""
+    if not re.search(r"[\w\"”’)]$", text) or _verbless(text):
+        return False
+    long_words = [w for w in re.findall(r"[^\W\d_]+", text) if len(w) >= 4]
+    if long_words and all(w[0].isupper() for w in long_words):
+        return False
+    final = _LAST_WORD.search(text)
+    return not (final and final.group(1).lower() in _UNFINISHED)
+
+
+def rejection(text: str, *, last: bool = False) -> str | None:
+    """Why a (dateline-stripped) sentence is not worth quoting, or None when it is.
+
+    ``last``: the sentence ends its text. A teaser's last sentence printed without its full
+    stop ("... there have not been any arrests") is quoted when it is a complete clause (see
+    :func:`_complete_clause`); cut-off teasers end in an ellipsis (``truncated``) or on a word
+    that leaves the clause open."""
     stripped = text.strip()
     for reason, pattern in _RULES:
         if pattern.search(stripped):
@@ -322,10 +357,12 @@ def rejection(text: str) -> str | None:
     if _OPEN_PUNCT.search(stripped):
         return "mid-clause"
     if not _CLOSING_PUNCT.search(stripped[-_TAIL:]):
-        return "fragment"
-    last = _LAST_WORD.search(stripped[:-1])
-    if last and last.group(1).lower() in _OPEN_ENDINGS and stripped.endswith("."):
-        return "mid-clause"
+        if not (last and _complete_clause(stripped)):
+            return "fragment"
+    else:
+        final = _LAST_WORD.search(stripped[:-1])
+        if final and final.group(1).lower() in _OPEN_ENDINGS and stripped.endswith("."):
+            return "mid-clause"
     first = stripped.split(None, 1)[0]
     if first.isalpha() and first.islower():
         return "fragment"  # starts mid-sentence: a bad split
@@ -347,10 +384,11 @@ def rejection(text: str) -> str | None:
     return None
 
 
-def clean_sentence(text: str) -> str | None:
-    """The sentence as it will be quoted (dateline stripped), or None if it should be dropped."""
+def clean_sentence(text: str, *, last: bool = False) -> str | None:
+    """The sentence as it will be quoted (dateline stripped), or None if it should be dropped;
+    ``last``: it ends its text (see :func:`rejection`)."""
     stripped = strip_dateline(text)
-    return None if rejection(stripped) is not None else stripped
+    return None if rejection(stripped, last=last) is not None else stripped
 
 
 _ELLIPSIS = re.compile(r"(?:\.\s?\.\s?\.|…)\W*$")
@@ -373,3 +411,33 @@ def is_title(article: Article) -> bool:
     lead = strip_dateline(first[0])
     head = _key(title)
     return not (head and _key(lead).startswith(head) and len(head) < len(_key(lead)))
+
+
+# Openers that point back at the sentence before: connectives ("However", "Since then", "As a
+# result"), demonstrative subjects ("This is", "These measures") and "also" after a pronoun.
+# "Then-President", "This week" and "Those who" point at nothing before them, and a sentence
+# that opens with a quotation is speech: its "this" is the speaker's ('"This is the only
+# hustle we know," miners tell the BBC'), quoted as said.
+_BACK_CONNECTIVE = re.compile(
+    r"^(?:since then|by then|until then|after that|before that|even so|that said"
+    r"|as a result|in addition|in turn|on the other hand|instead|however|but|yet|still|also"
+    r"|moreover|furthermore|additionally|meanwhile|nevertheless|nonetheless|therefore|thus"
+    r"|hence|otherwise|besides|likewise|similarly|then|(?:it|he|she|they|we)\s+(?:also|too))"
+    r"(?![\w-])",
+    re.IGNORECASE,
+)
+_DEMONSTRATIVE = re.compile(r"^(?:this|that|these|those)\s+([\w’']+)", re.IGNORECASE)
+_NOT_BACK = _wordset(
+    """year years week weeks month months morning afternoon evening night weekend season summer
+    winter spring autumn fall time day days decade century quarter who"""
+)
+
+
+def refers_back(text: str) -> bool:
+    """Whether the sentence opens by pointing back at the one before it (see the module
+    docstring): it cannot stand alone in a summary."""
+    stripped = text.strip()
+    if _BACK_CONNECTIVE.match(stripped):
+        return True
+    match = _DEMONSTRATIVE.match(stripped)
+    return match is not None and match.group(1).lower() not in _NOT_BACK

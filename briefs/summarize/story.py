@@ -57,7 +57,7 @@ from scipy import sparse
 
 from briefs.config import SummarySettings
 from briefs.models import Article, Sentence, Story, Summary, TimelineEntry
-from briefs.summarize.clean import clean_sentence, is_title
+from briefs.summarize.clean import clean_sentence, is_title, refers_back
 from briefs.summarize.graph import FloatArray, count_matrix
 from briefs.summarize.score import ScoringInput, score_sentences, sentence_terms
 from briefs.text import split_sentences
@@ -110,6 +110,8 @@ class _Candidate:
     article: int  # index into the story's contributing articles
     rank: int  # position among the article's kept sentences (0 = its lead)
     terms: tuple[str, ...]
+    # the candidate it refers back to (``clean.refers_back``): quoted only after that one
+    after: int | None = None
 
 
 def _text_key(text: str) -> str:
@@ -139,15 +141,21 @@ def _candidates(
     out: list[_Candidate] = []
     for index, (article, texts) in enumerate(zip(articles, sentences, strict=True)):
         rank = 0
+        previous: int | None = None  # the candidate made of the sentence just before
         for position, raw in enumerate(texts):
-            text = clean_sentence(raw)
-            if text is None:
+            text = clean_sentence(raw, last=position == len(texts) - 1)
+            terms = sentence_terms(text) if text is not None else ()
+            if text is None or not terms:
+                previous = None
                 continue
-            terms = sentence_terms(text)
-            if not terms:
-                continue
+            after = None
+            if refers_back(text):
+                if previous is None:
+                    continue  # what it refers to is not quotable: neither is it
+                after = previous
             sentence = Sentence(text, article.id, article.outlet, article.url, position)
-            out.append(_Candidate(sentence, index, rank, terms))
+            previous = len(out)
+            out.append(_Candidate(sentence, index, rank, terms, after))
             rank += 1
     return out
 
@@ -254,25 +262,38 @@ def _select(
     relevance = importance / top if top > 0 else importance
     wanted = settings.sentences if limit is None else min(limit, settings.sentences)
     outlets = np.array([c.sentence.outlet for c in cands], dtype=object)
+    needs = np.array([-1 if c.after is None else c.after for c in cands], dtype=np.int64)
     while len(picked) < wanted and available.any():
         value = relevance - tuning.diversity * max_sim
         if tuning.outlet_penalty and picked:
             quoted = np.isin(outlets, [cands[i].sentence.outlet for i in picked])
             value = np.where(quoted, value * (1.0 - tuning.outlet_penalty), value)
         value[~available] = -np.inf
+        # A sentence that refers back is quoted after the one it refers to: once that one is
+        # picked, or together with it (the pair is worth the mean of the two, for two places).
+        waiting = (needs >= 0) & ~np.isin(needs, picked)
+        for w in np.flatnonzero(waiting & available):
+            j = int(needs[w])
+            ready = available[j] and not waiting[j] and len(picked) + 2 <= wanted
+            value[w] = (value[w] + value[j]) / 2 if ready else -np.inf
         i = int(np.argmax(value))
+        if value[i] == -np.inf:
+            break
         available[i] = False
-        key = _text_key(cands[i].sentence.text)
-        if key in seen or max_sim[i] >= tuning.redundancy:
+        group = [int(needs[i]), i] if waiting[i] else [i]
+        keys = [_text_key(cands[k].sentence.text) for k in group]
+        if any(k in seen for k in keys) or any(max_sim[k] >= tuning.redundancy for k in group):
             continue  # says what a chosen sentence says
-        n_words = len(cands[i].sentence.text.split())
+        n_words = sum(len(cands[k].sentence.text.split()) for k in group)
         if picked and words + n_words > settings.words:
             continue  # too long for what is left of the budget; a shorter one may fit
-        picked.append(i)
-        seen.add(key)
+        for k, key in zip(group, keys, strict=True):
+            picked.append(k)
+            available[k] = False
+            seen.add(key)
+            similarity = (unit @ unit.getrow(k).T).toarray().ravel()
+            max_sim = np.maximum(max_sim, similarity)
         words += n_words
-        similarity = (unit @ unit.getrow(i).T).toarray().ravel()
-        max_sim = np.maximum(max_sim, similarity)
     return picked[len(chosen) :]
 
 
@@ -384,8 +405,8 @@ def _timeline(
     best: dict[dt.date, int] = {}
     for i, cand in enumerate(cands):
         published = articles[cand.article].published
-        if published >= since or i in taken:
-            continue
+        if published >= since or i in taken or cand.after is not None:
+            continue  # (a sentence that refers back cannot stand alone in the timeline)
         day = published.astimezone(zone).date()
         if day not in best or importance[i] > importance[best[day]]:
             best[day] = i
