@@ -3,6 +3,7 @@ has one id everywhere, and the management verbs (init, sources remove/disable, p
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -60,6 +61,41 @@ def test_status_says_1_failure_and_stories_list_shows_the_editions_ids(
     assert in_edition and set(in_edition) <= listed
     code, out = invoke(config, "stories", "show", in_edition[0])
     assert code == 0 and out.startswith(f"Story {in_edition[0]}: ")
+
+
+def _listed_titles(table: str) -> dict[str, str]:
+    """id -> title cell of a `stories list` table (rich folds long cells over lines)."""
+    titles: dict[str, list[str]] = {}
+    current = ""
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) < 7:
+            continue
+        current = cells[1] or current
+        if current and cells[5]:
+            titles.setdefault(current, []).append(cells[5])
+    return {k: " ".join(v) for k, v in titles.items()}
+
+
+def test_stories_list_and_show_name_a_story_by_the_editions_headline(seeds_copy: Path) -> None:
+    config = seeds_copy / "briefs.toml"
+    assert invoke(config, "run", "--date", "2024-04-06")[0] == 0
+    out_dir = seeds_copy.parent / "output"
+    items = json.loads((out_dir / "stories.json").read_text(encoding="utf-8"))["items"]
+    edition = {i["id"].rsplit("/", 1)[-1]: i["title"] for i in items}
+    code, table = invoke(config, "stories", "list", "--date", "2024-04-06")
+    assert code == 0
+    listed = _listed_titles(table)
+    assert set(edition) <= set(listed)
+    for story_id, headline in edition.items():
+        assert listed[story_id] == headline, (story_id, listed[story_id], headline)
+        code, out = invoke(config, "stories", "show", story_id)
+        assert code == 0 and out.splitlines()[0] == f"Story {story_id}: {headline}", out
+    # the stored title is the first report's; the edition's is the latest reports': they differ
+    # for the flood story (day 3), which is why both commands now show the edition's
+    flood = next(i for i, h in edition.items() if "Calder Bay" in h and "$85 million" in h)
+    code, out = invoke(config, "stories", "show", flood)
+    assert "River Calder bursts its banks" not in out.splitlines()[0]
 
 
 def test_init_writes_a_starter_config_that_runs_offline(

@@ -47,13 +47,16 @@ def stories() -> None:
 def stories_list(state: State, date: dt.date | None) -> None:
     """List the stories with an article published on a day: size, outlets, shared terms.
 
-    A story that started on an earlier day is marked "developing" with its day number.
+    A story that started on an earlier day is marked "developing" with its day number. Each
+    is named by the headline that day's edition gives it (from its reports of that day).
 
     \b
     Example:
       briefs --config seeds/briefs.toml stories list --date 2024-04-06
     """
     import zoneinfo
+
+    from briefs.summarize import story_headline
 
     config = state.config()
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
@@ -71,7 +74,9 @@ def stories_list(state: State, date: dt.date | None) -> None:
     for col in ("id", "status", "articles", "outlets", "title", "shared terms"):
         table.add_column(col, overflow="fold")
     for story in found:
-        members = [by_id[i] for i in story.article_ids if i in by_id]
+        # as the day's edition saw it: members until the day's end, news since its start
+        members = [by_id[i] for i in story.article_ids if i in by_id and by_id[i].published < end]
+        headline = story_headline(story, members, since=start, zone=zone)
         first_day = story.first_seen.astimezone(zone).date()
         day = (date - first_day).days + 1
         status = "new" if day <= 1 else f"developing, day {day}"
@@ -81,7 +86,7 @@ def stories_list(state: State, date: dt.date | None) -> None:
             status,
             str(len(members)),
             str(len(outlets)),
-            clean_line(story.title, 300),
+            clean_line(headline, 300),
             clean_line(", ".join(story.terms[:6]), 200),
         )
     Console(width=max(Console().width, 120)).print(table)
@@ -94,13 +99,16 @@ def stories_list(state: State, date: dt.date | None) -> None:
 def stories_show(state: State, story_id: str) -> None:
     """Show one story: its members, their outlets, and why each one is in it.
 
-    STORY_ID may be a unique prefix of the id shown by `briefs stories list`.
+    STORY_ID may be a unique prefix of the id shown by `briefs stories list` and in the
+    editions. The story is named by the headline an edition gives it (its latest reports).
 
     \b
     Example:
       briefs --config seeds/briefs.toml stories show 9234bf9d
     """
     import zoneinfo
+
+    from briefs.summarize import story_headline
 
     config = state.config()
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
@@ -125,7 +133,7 @@ def stories_show(state: State, story_id: str) -> None:
         return clean_line(value, limit)  # stored text, fit for a terminal
 
     outlets = dict.fromkeys(show(a.outlet, 80) for a in members if not a.duplicate_of)
-    click.echo(f"Story {story.id}: {show(story.title)}")
+    click.echo(f"Story {story.id}: {show(story_headline(story, members, zone=zone))}")
     click.echo(f"First seen {when(story.first_seen)}, last updated {when(story.last_updated)}")
     click.echo(f"{len(members)} articles from {len(outlets)} outlets: {', '.join(outlets)}")
     click.echo(f"Shared terms: {show(', '.join(story.terms)) or '-'}")

@@ -23,7 +23,12 @@ from briefs.summarize.clean import (
 
 if TYPE_CHECKING:
     from briefs.summarize.score import METHODS, check_method, score_sentences, sentence_terms
-    from briefs.summarize.story import Tuning, summarize_sentences, summarize_story
+    from briefs.summarize.story import (
+        Tuning,
+        story_headline,
+        summarize_sentences,
+        summarize_story,
+    )
 
 __all__ = [
     "METHODS",
@@ -35,6 +40,7 @@ __all__ = [
     "rejection",
     "score_sentences",
     "sentence_terms",
+    "story_headline",
     "strip_dateline",
     "summarize_sentences",
     "summarize_story",
@@ -48,6 +54,7 @@ _LAZY = {
     "Tuning": "story",
     "summarize_sentences": "story",
     "summarize_story": "story",
+    "story_headline": "story",
 }
 
 

@@ -69,6 +69,7 @@ __all__ = [
     "REDUNDANCY",
     "TIMELINE_DAYS",
     "Tuning",
+    "story_headline",
     "summarize_sentences",
     "summarize_story",
 ]
@@ -414,6 +415,38 @@ def _timeline(
     return tuple(TimelineEntry(day, cands[best[day]].sentence) for day in days)
 
 
+def _centroid(
+    cands: Sequence[_Candidate],
+    articles: Sequence[Article],
+    latest: Sequence[Article],
+    unit: sparse.csr_matrix,
+) -> FloatArray:
+    """What the latest reports' sentences say (all sentences when those have none)."""
+    fresh_ids = {a.id for a in latest}
+    fresh_rows = [i for i, c in enumerate(cands) if articles[c.article].id in fresh_ids]
+    return np.asarray(unit[fresh_rows or list(range(len(cands)))].sum(axis=0)).ravel()
+
+
+def story_headline(
+    story: Story,
+    articles: Sequence[Article],
+    *,
+    since: dt.datetime | None = None,
+    zone: dt.tzinfo = dt.UTC,
+) -> str:
+    """The headline :func:`summarize_story` gives the story (same arguments), without scoring
+    its sentences: what ``briefs stories`` shows, so it names a story as the edition does."""
+    distinct = _distinct_articles(sorted(articles, key=lambda a: (a.published, a.id)))
+    cands = _candidates(distinct, [split_sentences(a.text) for a in distinct])
+    latest = _latest(distinct, since, zone)
+    if not cands:
+        return _headline(story, distinct, latest, None, {})[0]
+    vocabulary: dict[str, int] = {}
+    unit = _unit_tfidf(count_matrix([c.terms for c in cands], vocabulary))
+    centroid = _centroid(cands, distinct, latest, unit)
+    return _headline(story, distinct, latest, centroid, vocabulary)[0]
+
+
 def summarize_sentences(
     story: Story,
     articles: Sequence[Article],
@@ -438,9 +471,7 @@ def summarize_sentences(
     vocabulary: dict[str, int] = {}
     counts = count_matrix([c.terms for c in cands], vocabulary)
     unit = _unit_tfidf(counts)
-    fresh_ids = {a.id for a in latest}
-    fresh_rows = [i for i, c in enumerate(cands) if articles[c.article].id in fresh_ids]
-    centroid = np.asarray(unit[fresh_rows or list(range(len(cands)))].sum(axis=0)).ravel()
+    centroid = _centroid(cands, articles, latest, unit)
     headline = _headline(story, articles, latest, centroid, vocabulary)
     importance = _importance(cands, counts, settings.method, [a.title for a in articles], tuning)
     space = _redundancy_space(counts, unit, tuning)
