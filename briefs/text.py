@@ -34,6 +34,7 @@ __all__ = [
     "STOP_WORDS",
     "Tokenizer",
     "clean_line",
+    "counted",
     "is_unspaced",
     "normalize_space",
     "raw_tokens",
@@ -218,6 +219,11 @@ def shorten(text: str, limit: int) -> str:
     if space >= limit * 4 // 5:
         head = head[:space]
     return head.rstrip() + ELLIPSIS
+
+
+def counted(count: int, one: str, many: str | None = None) -> str:
+    """``count`` and the noun that agrees with it: "1 story", "2 stories", "0 stories"."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def clean_line(value: object, limit: int | None = None) -> str:

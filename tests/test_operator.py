@@ -96,6 +96,10 @@ def test_stories_list_and_show_name_a_story_by_the_editions_headline(seeds_copy:
     flood = next(i for i, h in edition.items() if "Calder Bay" in h and "$85 million" in h)
     code, out = invoke(config, "stories", "show", flood)
     assert "River Calder bursts its banks" not in out.splitlines()[0]
+    assert "\n8 articles from 6 outlets: " in out
+    museum = next(i for i, h in edition.items() if "Maritime Museum" in h)
+    code, out = invoke(config, "stories", "show", museum)
+    assert "\n1 article from 1 outlet: The Northgate Times\n" in out, out  # not "1 articles"
 
 
 def test_init_writes_a_starter_config_that_runs_offline(

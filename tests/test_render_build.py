@@ -99,7 +99,7 @@ def cli_ok(site: Path, *args: str) -> str:
 def test_build_renders_editions_by_slot_cut_off_without_polling(site: Path) -> None:
     out = site / "out"
     text = cli_ok(site, "run", "--date", "2024-04-05", "--slot", "evening")
-    assert "Edition 2024-04-05-evening: 1 stories" in text and "failed: Gone Gazette" in text
+    assert "Edition 2024-04-05-evening: 1 story\n" in text and "failed: Gone Gazette" in text
     (site / "local.xml").write_text("not a feed any more")  # build must not poll it
     text = cli_ok(site, "build", "--date", "2024-04-06", "--slot", "morning")
     assert "Edition 2024-04-06-morning" in text

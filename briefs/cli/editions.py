@@ -15,7 +15,7 @@ from briefs.cli.options import (
 from briefs.config import Config
 from briefs.errors import BriefsError
 from briefs.store import Store
-from briefs.text import clean_line
+from briefs.text import clean_line, counted
 
 
 @cli.group()
@@ -47,7 +47,8 @@ def editions_list(state: State) -> None:
         click.echo("No edition built yet: run `briefs run` first.")
     for rec in records:
         built = rec.built_at.strftime("%Y-%m-%d %H:%M UTC")
-        click.echo(f"{rec.edition.id:<24} built {built}, {rec.story_count} stories")
+        stories = counted(rec.story_count, "story", "stories")
+        click.echo(f"{rec.edition.id:<24} built {built}, {stories}")
 
 
 @editions.command("delete")

@@ -21,17 +21,18 @@ from briefs.cli.options import (
 )
 from briefs.config import SUMMARY_METHODS, Config
 from briefs.models import RunReport
-from briefs.text import clean_line
+from briefs.text import clean_line, counted
 
 
 def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> None:
     if report.unchanged:
         click.echo(
-            f"Edition {report.edition.id}: {report.stories} stories, up to date: nothing new "
+            f"Edition {report.edition.id}: {counted(report.stories, 'story', 'stories')}, "
+            "up to date: nothing new "
             "since it was built (--rebuild builds it again)"
         )
     else:
-        click.echo(f"Edition {report.edition.id}: {report.stories} stories")
+        click.echo(f"Edition {report.edition.id}: {counted(report.stories, 'story', 'stories')}")
     if polled:
         ok = report.sources_polled - len(report.sources_failed)
         click.echo(

@@ -9,7 +9,7 @@ import click
 
 from briefs.cli.app import State, cli, handle_errors
 from briefs.store import Store
-from briefs.text import clean_line
+from briefs.text import clean_line, counted
 
 
 @cli.command()
@@ -108,7 +108,7 @@ def status(state: State) -> None:
         mail = ", ".join(f"{n} {k}" for k, n in sorted(st.deliveries.items())) or "not emailed"
         click.echo(
             f"Last edition: {rec.edition.id}, built {when(rec.built_at)}, "
-            f"{rec.story_count} stories; email: {mail}"
+            f"{counted(rec.story_count, 'story', 'stories')}; email: {mail}"
         )
     if st.next_poll is not None:
         click.echo(f"Next poll: {st.next_poll[0]} at {when(st.next_poll[1])}")

@@ -14,7 +14,7 @@ from rich.table import Table
 from briefs.cli.app import State, cli, handle_errors
 from briefs.config import Config
 from briefs.store import Store
-from briefs.text import clean_line
+from briefs.text import clean_line, counted
 
 
 @cli.group()
@@ -241,7 +241,7 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
             click.echo(f"  skip: {url}: already configured as {known[feed.url]!r}")
     verb = "Would add" if dry_run else "Added"
     click.echo(
-        f"{verb} {len(todo)} of {len(feeds)} feeds "
+        f"{verb} {len(todo)} of {counted(len(feeds), 'feed')} "
         f"({len(feeds) - len(todo) - len(bad)} already configured)."
     )
 
@@ -272,7 +272,7 @@ def sources_export(state: State, output: str | None) -> None:
     data = write_opml(feeds, sites, config.brief.title, dt.datetime.now(dt.UTC))
     if output:
         Path(output).write_bytes(data)
-        click.echo(f"Wrote {len(feeds)} feeds to {output}")
+        click.echo(f"Wrote {counted(len(feeds), 'feed')} to {output}")
     else:
         click.echo(data.decode("utf-8"), nl=False)
     local = [s.id for s in config.sources if s not in feeds]

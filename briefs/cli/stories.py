@@ -14,7 +14,7 @@ from briefs.cli.options import (
 )
 from briefs.errors import BriefsError
 from briefs.store import Store
-from briefs.text import clean_line
+from briefs.text import clean_line, counted
 
 
 def _local_day(zone_name: str, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -135,7 +135,10 @@ def stories_show(state: State, story_id: str) -> None:
     outlets = dict.fromkeys(show(a.outlet, 80) for a in members if not a.duplicate_of)
     click.echo(f"Story {story.id}: {show(story_headline(story, members, zone=zone))}")
     click.echo(f"First seen {when(story.first_seen)}, last updated {when(story.last_updated)}")
-    click.echo(f"{len(members)} articles from {len(outlets)} outlets: {', '.join(outlets)}")
+    click.echo(
+        f"{counted(len(members), 'article')} from {counted(len(outlets), 'outlet')}: "
+        f"{', '.join(outlets)}"
+    )
     click.echo(f"Shared terms: {show(', '.join(story.terms)) or '-'}")
     said = {
         "split_from": "split off story {other}, which kept its id as the larger part",
