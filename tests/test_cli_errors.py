@@ -101,7 +101,7 @@ def test_an_opml_file_nested_thousands_deep_imports(demo: Path, tmp_path: Path) 
     )
     result = invoke(demo, "sources", "import", "--dry-run", str(opml))
     assert result.exit_code == 0, result.output
-    assert "Would add 1 of 1 feeds" in result.output
+    assert "Would add 1 of 1 feed " in result.output
 
 
 def test_send_exits_1_when_any_address_is_refused(demo: Path) -> None:

@@ -143,6 +143,53 @@ def test_publisher_names_drop_sections_and_noise(
     assert publisher_name(title, site) == expected
 
 
+@pytest.mark.parametrize(
+    ("title", "site", "text", "expected"),
+    [
+        # a word naming how the feed is organised is not the outlet's
+        ("NPR Topics: World", "https://www.npr.org/sections/world/", "", "NPR"),
+        ("Acme Gazette Sections - Sport", None, "", "Acme Gazette"),
+        # a domain read out: the words of the feed's own text that spell its label
+        ("World", "https://www.washingtonpost.com", "The Washington Post World section ...",
+         "The Washington Post"),
+        ("Top Stories", "https://feeds.skynews.com/", "The latest from Sky News.", "Sky News"),
+        ("Latest", "https://www.bbc.co.uk/news", "BBC News - the latest stories", "BBC"),
+        # ... else the label split where its own case changes, the suffix dropped
+        ("World - CBSNews.com", "https://www.cbsnews.com/", "World From CBSNews.com", "CBS News"),
+        # ... else the domain as it is: nothing says how "washingtonpost" is spelt
+        ("World", "https://www.washingtonpost.com", "World news and analysis.",
+         "washingtonpost.com"),
+        # the text's words must be capitalized as a name, and spell the whole label
+        ("World", "https://www.washingtonpost.com", "washington post it", "washingtonpost.com"),
+        ("World", "https://www.washingtonpost.com", "Washington news", "washingtonpost.com"),
+    ],
+)  # fmt: skip
+def test_a_bare_domain_becomes_the_name_the_feed_uses_for_itself(
+    title: str, site: str | None, text: str, expected: str
+) -> None:
+    from briefs.ingest.names import publisher_name
+
+    assert publisher_name(title, site, feed_text=text) == expected
+
+
+def test_outlet_names_of_the_real_news_day_are_publishers_names() -> None:
+    from tests.conftest import shared_path
+
+    folder = shared_path("data", "news-feeds-2026-02-17")
+    expected = {
+        "npr-world.xml": "NPR",
+        "washingtonpost-world.xml": "The Washington Post",
+        "cbsnews-world.xml": "CBS News",
+        "nyt-world.xml": "NYT",
+        "bbc-news-world.xml": "BBC News",
+    }
+    now = dt.datetime(2026, 2, 18, 12, tzinfo=dt.UTC)
+    for name, outlet in expected.items():
+        source = Source(name.removesuffix(".xml"), "feed", str(folder / name))
+        parsed = parse_feed((folder / name).read_bytes(), source, url=source.location, now=now)
+        assert parsed.articles and {a.outlet for a in parsed.articles} == {outlet}, name
+
+
 def test_the_page_site_name_wins_over_the_feed_title() -> None:
     from briefs.ingest.names import publisher_name, site_name
 

@@ -182,7 +182,7 @@ def test_export_says_on_stderr_how_many_local_sources_it_left_out(tmp_path: Path
         cli, ["--config", str(only_web), "sources", "export", "-o", str(tmp_path / "o.opml")]
     )
     assert result.exit_code == 0 and result.stderr == ""
-    assert "Wrote 1 feeds to" in result.stdout
+    assert "Wrote 1 feed to" in result.stdout
 
 
 def test_opml_writer_nests_by_first_tag() -> None:

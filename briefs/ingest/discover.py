@@ -86,7 +86,7 @@ def discover_feed(
         except OSError as exc:
             raise SourceError(f"cannot read {location}: {exc.strerror or exc}") from exc
         parsed = parse_feed(data, probe, url=path.resolve().as_uri(), now=now)
-        name = publisher_name(parsed.title, parsed.site_url)
+        name = publisher_name(parsed.title, parsed.site_url, feed_text=parsed.description)
         return DiscoveredFeed(str(path), parsed.title, parsed.site_url, len(parsed.articles), name)
     return asyncio.run(_discover(location, probe, settings, now, transport))
 
@@ -123,7 +123,9 @@ async def _discover(
                 parsed.title,
                 parsed.site_url,
                 len(parsed.articles),
-                publisher_name(parsed.title, parsed.site_url, result.url),
+                publisher_name(
+                    parsed.title, parsed.site_url, result.url, feed_text=parsed.description
+                ),
             )
         except ParseError as exc:
             candidates = feed_links(result.content, result.url)
@@ -149,6 +151,12 @@ async def _discover(
                 parsed.title,
                 parsed.site_url or url,
                 len(parsed.articles),
-                publisher_name(parsed.title, parsed.site_url or url, found.url, page_name),
+                publisher_name(
+                    parsed.title,
+                    parsed.site_url or url,
+                    found.url,
+                    page_name,
+                    feed_text=parsed.description,
+                ),
             )
         raise ParseError(f"{url}: the page links feeds, but none works: {'; '.join(errors)}")

@@ -66,6 +66,8 @@ class ParsedFeed:
     # taken or not trusted (``fallback``)
     parser: str = "feedparser"
     fallback: str | None = None
+    # the feed's own description (plain text): ``publisher_name`` reads a domain out with it
+    description: str = ""
 
 
 def content_hash(text: str) -> str:
@@ -129,6 +131,7 @@ def _parse_feedparser(
         url,
         now,
         title=str(feed.get("title") or ""),
+        description=str(feed.get("subtitle") or ""),
         link=str(feed.get("link") or ""),
         language=str(feed.get("language") or ""),
         entries=entries,
@@ -145,6 +148,7 @@ def _feed_articles(
     now: dt.datetime,
     *,
     title: str,
+    description: str,
     link: str,
     language: str,
     entries: list[Any],
@@ -155,13 +159,24 @@ def _feed_articles(
 ) -> ParsedFeed:
     """Feed-level facts and entries (in feedparser's shape, from either parser) -> ParsedFeed."""
     feed_title = cap(plain_text(title), MAX_OUTLET)
+    about = cap(plain_text(description), MAX_DESCRIPTION)
     site = _feed_site(link, url)
     base = site or url
-    outlet = source.title or cap(publisher_name(feed_title, site, url), MAX_OUTLET) or source.id
+    outlet = source.title or _outlet(feed_title, site, url, about) or source.id
     out, (skipped, reason) = _entry_articles(
         entries, source, outlet, base, now, _language(language), rss=rss
     )
-    return ParsedFeed(feed_title, tuple(out), ttl, bozo, site or None, skipped, reason, parser)
+    return ParsedFeed(
+        feed_title, tuple(out), ttl, bozo, site or None, skipped, reason, parser, description=about
+    )
+
+
+# The part of a feed's description read for its publisher's name (a name is near its start).
+MAX_DESCRIPTION = 1000
+
+
+def _outlet(feed_title: str, site: str, url: str, description: str) -> str:
+    return cap(publisher_name(feed_title, site, url, feed_text=description), MAX_OUTLET)
 
 
 def _feed_site(link: str, base: str) -> str:
@@ -306,6 +321,7 @@ def _parse_fast(data: bytes, source: Source, *, url: str, now: dt.datetime) -> P
         url,
         now,
         title=str(feed.get("title") or head.get("title") or ""),
+        description=str(feed.get("subtitle") or ""),
         link=link or ("" if atom else str(feed.get("link") or "")),
         language=str(head.get("language") or feed.get("language") or ""),
         entries=entries,
@@ -628,9 +644,10 @@ def _parse_json_feed(data: bytes, source: Source, *, url: str, now: dt.datetime)
     if not isinstance(items, list):
         raise ParseError("JSON Feed without an items list")
     feed_title = cap(plain_text(_json_str(doc.get("title"))), MAX_OUTLET)
+    about = cap(plain_text(_json_str(doc.get("description"))), MAX_DESCRIPTION)
     site = _feed_site(_json_str(doc.get("home_page_url")), url)
     base = site or url
-    outlet = source.title or cap(publisher_name(feed_title, site, url), MAX_OUTLET) or source.id
+    outlet = source.title or _outlet(feed_title, site, url, about) or source.id
     entries = [item for item in items if isinstance(item, dict)]
     read = functools.partial(_json_entry, doc=doc)
     out, (skipped, reason) = _entry_articles(entries, source, outlet, base, now, read=read)
@@ -641,6 +658,7 @@ def _parse_json_feed(data: bytes, source: Source, *, url: str, now: dt.datetime)
         skipped=skipped,
         skip_reason=reason,
         parser="jsonfeed",
+        description=about,
     )
 
 
