@@ -131,6 +131,9 @@ class Article:
     image_url: str | None = None
     content_hash: str = ""
     duplicate_of: str | None = None
+    # the item's own categories as printed (RSS/Atom <category>, JSON Feed tags, a seed
+    # document's tags: line): a category that names a configured section places the article
+    tags: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:

@@ -12,7 +12,9 @@ new report since the previous edition, kept by ``brief.nothing_new = "mark"``) r
 story with news, whatever its score. Muted stories are
 dropped before ranking. Then at most ``max_stories`` are kept, at most ``max_per_outlet`` of them
 led by (first reported by) any one outlet, and the survivors are grouped into sections: the
-configured order first, then other tags, then untagged stories; by score within a section.
+configured order first, then other tags, then untagged stories; by score within a section. A
+story's section is its members' majority vote: a member votes with its own categories that
+name a configured section, else with its source's tags.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from briefs.config import BriefSettings
-from briefs.models import BriefStory, Source
+from briefs.models import Article, BriefStory, Source
 
 __all__ = ["breadth", "keyword_pattern", "lead_outlet", "matches", "rank_key", "rank_stories"]
 
@@ -73,12 +75,27 @@ def matches(story: BriefStory, pattern: re.Pattern[str] | None) -> bool:
     return any(pattern.search(t) for t in texts if t)
 
 
+def _section_key(name: str) -> str:
+    """A tag and a section match ignoring case and a plural "s": "Sports" is "sport"."""
+    key = name.casefold().strip()
+    return key[:-1] if len(key) > 3 and key.endswith("s") and not key.endswith("ss") else key
+
+
+def _article_sections(
+    article: Article, source: Source | None, sections: Mapping[str, str]
+) -> tuple[str, ...]:
+    """The sections an article votes for: its own categories that name a configured section
+    (a general outlet files its sport under "Sport"), else its source's tags."""
+    own = tuple(dict.fromkeys(s for t in article.tags if (s := sections.get(_section_key(t)))))
+    return own or (source.tags if source is not None else ())
+
+
 def _section(story: BriefStory, sources: Mapping[str, Source], order: Sequence[str]) -> str:
+    sections = {_section_key(name): name for name in order}
     tags: Counter[str] = Counter()
     for article in story.articles:
-        src = sources.get(article.source_id)
-        if src is not None and not article.duplicate_of:
-            tags.update(src.tags)
+        if not article.duplicate_of:
+            tags.update(_article_sections(article, sources.get(article.source_id), sections))
     if not tags:
         return ""
     rank = {name: i for i, name in enumerate(order)}

@@ -29,7 +29,7 @@ output = "output"               # where the brief and the feeds are written
 title = "My Brief"
 timezone = "Europe/London"      # editions are days in this zone
 date = "latest"                 # the day of the newest article; "today" for live sources
-sections = ["world", "business", "tech", "science", "sport", "local"]
+sections = ["world", "business", "technology", "science", "sport", "local"]
 max_stories = 12
 site_url = "http://localhost:8080/"   # where output/ is published (absolute links in feeds)
 

@@ -55,3 +55,12 @@ def test_a_document_of_control_characters_only_is_refused_as_empty() -> None:
     for text in ("\x1b", "date 2024-04-05\n\x1b\x07", "\x1b\x1b \n\n\x9b"):
         with pytest.raises(ParseError, match="empty seed document"):
             parse_seed_document(text, SRC, "doc.txt", NOW)
+
+
+def test_a_tags_line_gives_the_documents_categories() -> None:
+    text = "title: Ferry back\ntags: Local, Transport , local\n\nFerries ran again on Saturday."
+    article = parse_seed_document(text, SRC, "a.txt", NOW)
+    assert article.tags == ("Local", "Transport")  # each once, the first spelling kept
+    assert article.body == "Ferries ran again on Saturday."
+    untagged = parse_seed_document("Ferries ran again on Saturday.", SRC, "b.txt", NOW)
+    assert untagged.tags == ()

@@ -240,3 +240,34 @@ def test_the_public_failed_note_names_an_untitled_source_by_its_outlet(seeds_cop
     assert "nyt-world" not in note and "down-host" not in note
     code, out = invoke(config, "build")
     assert code == 0 and "nyt-world" in out and "down-host" in out, out
+
+
+def test_the_demo_files_its_stories_under_their_sections(seeds_copy: Path) -> None:
+    """The demo's outlets are general papers: their items' categories (and the documents'
+    tags: lines) place each story, so sport and business are not all under World."""
+    config = seeds_copy / "briefs.toml"
+    assert invoke(config, "run", "--date", "2024-04-05")[0] == 0
+    assert invoke(config, "build", "--date", "2024-04-06")[0] == 0
+    out_dir = seeds_copy.parent / "output"
+
+    def sections(day: str) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        current = ""
+        for line in (out_dir / f"{day}.md").read_text(encoding="utf-8").splitlines():
+            if line.startswith("## "):
+                current = line[3:]
+            elif line.startswith("### ") and current:
+                found.setdefault(current, []).append(line.split(". ", 1)[1])
+        return found
+
+    friday, saturday = sections("2024-04-05"), sections("2024-04-06")
+    assert list(friday) == ["World", "Business", "Technology", "Science", "Local"], friday
+    assert any("Guangzhou" in h for h in friday["World"])
+    assert any("Kellan Dairy" in h for h in friday["Business"])
+    assert any("Skyward Air" in h for h in friday["Business"])
+    assert any("Orbis Cloud" in h for h in friday["Technology"])
+    assert any("halocidin" in h for h in friday["Science"])
+    assert any("Calder Bay" in h for h in friday["Local"])
+    assert any("bike lanes" in h for h in friday["Local"])  # the city paper's source tag
+    assert any("Reyne" in h for h in saturday["Sport"])
+    assert any("ferry" in h.lower() for h in saturday["Local"])  # a seed document's tags: line

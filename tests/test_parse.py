@@ -197,3 +197,33 @@ def test_the_page_site_name_wins_over_the_feed_title() -> None:
     assert site_name(page) == "The Straits Times"
     assert publisher_name("Top Stories", None, None, site_name(page)) == "The Straits Times"
     assert site_name(b"<html><head><title>x</title></head></html>") == ""
+
+
+def test_an_items_categories_are_its_tags_on_every_path() -> None:
+    """RSS <category>, Atom <category term>, RSS 1.0 dc:subject and JSON Feed tags, read alike
+    by the fast path and by feedparser (they decide an article's section)."""
+    from briefs.ingest import parse
+
+    now = dt.datetime(2024, 4, 7, tzinfo=dt.UTC)
+    expected = {
+        "harbour-herald.xml": (
+            "calder-bay-united-reach-cup-final-reyne-double",
+            ("Sport", "Football"),
+        ),
+        "meridian-wire.atom": ("orbis-cloud-outage-banks-retailers-offline", ("Technology",)),
+        "civic-ledger.rdf": ("council-approves-fennimore-avenue-bike-lanes", ("City Hall",)),
+        "pacific-dispatch.json": ("westmarch-cup-run-ends-estuary-park", ("sport", "football")),
+    }
+    for name, (slug, tags) in expected.items():
+        path = SEEDS / "feeds" / name
+        source = Source(name, "feed", str(path))
+        readings = [parse_feed(path.read_bytes(), source, url=path.as_uri(), now=now)]
+        if not name.endswith(".json"):  # JSON Feed has its own reader only
+            readings.append(
+                parse._parse_feedparser(
+                    path.read_bytes(), source, url=path.as_uri(), now=now, content_type=None
+                )
+            )
+        for parsed in readings:
+            by_slug = {a.url.rsplit("/", 1)[-1]: a.tags for a in parsed.articles}
+            assert by_slug[slug] == tags, (name, parsed.parser)

@@ -135,3 +135,44 @@ def test_sections_in_configured_order_then_others_then_untagged() -> None:
     ranked = rank_stories(stories, BriefSettings(), sources, T)
     sections = [s.section for s in ranked]
     assert sections == sorted(sections, key=sections.index)
+
+
+def test_an_articles_own_category_naming_a_section_places_it_over_its_sources_tags() -> None:
+    """A general outlet files its sport under "Sport" and its markets under "Business": a
+    category that names a configured section (case and a plural "s" aside) is the article's
+    vote; an article without one votes with its source's tags; the story takes the majority
+    (ties in the configured order)."""
+    sources = {
+        "g": Source("g", "feed", "g", tags=("world",)),  # a general outlet, tagged "world"
+        "c": Source("c", "feed", "c", tags=("local",)),
+    }
+
+    def tagged(sid: str, source: str, *tag_lists: tuple[str, ...]) -> BriefStory:
+        story = item(sid, [f"{sid}-{i}" for i in range(len(tag_lists))], source=source)
+        arts = tuple(
+            dataclasses.replace(a, tags=tags)
+            for a, tags in zip(story.articles, tag_lists, strict=True)
+        )
+        return dataclasses.replace(story, articles=arts)
+
+    stories = [
+        tagged("cup", "g", ("Sports", "Football"), ("sport",), ("Calder Bay",)),
+        tagged("deal", "g", ("Business", "Markets"), ("BUSINESS",)),
+        tagged("talks", "g", ("World", "Business"), ("World",)),
+        tagged("lanes", "c", ("City Hall",)),  # no section named: the source's "local"
+        tagged("other", "g", ("Weather",)),  # nothing named: the source's "world"
+        tagged("tie", "g", ("Business",), ("Sport",)),  # a tie: the configured order
+    ]
+    settings = BriefSettings(sections=("world", "business", "sport", "local"))
+    ranked = {s.story.id: s.section for s in rank_stories(stories, settings, sources, T)}
+    assert ranked == {
+        "cup": "sport",
+        "deal": "business",
+        "talks": "world",
+        "lanes": "local",
+        "other": "world",
+        "tie": "business",
+    }
+    # without configured sections, categories are not sections: the sources' tags decide
+    ranked = {s.story.id: s.section for s in rank_stories(stories, BriefSettings(), sources, T)}
+    assert set(ranked.values()) == {"world", "local"}

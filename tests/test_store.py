@@ -150,7 +150,8 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
     store = open_store(str(path))
     # 1 -> 2 (deliveries) -> 3 (ingest) -> 4 (story links) -> 5 (numbered sketches)
     # -> 6 (quarantine) -> 7 (parser columns) -> 8 (embeddings, story changes)
-    assert store.schema_version() == SCHEMA_VERSION == 8
+    # -> 9 (article categories)
+    assert store.schema_version() == SCHEMA_VERSION == 9
     store.save_embeddings({"a1": b"\x00\x3c" * 4}, "m")
     assert store.embeddings(["a1", "a2"], "m") == {"a1": b"\x00\x3c" * 4}
     assert store.embeddings(["a1"], "another model") == {}
@@ -163,8 +164,15 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
         consecutive_failures=2,
         next_poll=dt.datetime(2024, 4, 5, 10, tzinfo=dt.UTC),
     )
-    assert [a.title for a in store.articles(["a1"])] == ["Title"]
+    assert [(a.title, a.tags) for a in store.articles(["a1"])] == [("Title", ())]
     # the new columns and tables work on the migrated file
+    first = store.articles(["a1"])[0]
+    tagged = dataclasses.replace(
+        first, id="a2", url="https://x.example/2", guid="g2", tags=("Sport", "Calder Bay")
+    )
+    store.add_articles([tagged])
+    assert [a.tags for a in store.articles(["a2"])] == [("Sport", "Calder Bay")]
+    assert [a.tags for a in store.articles(["a2"], texts=False)] == [("Sport", "Calder Bay")]
     store.save_feed_state(dataclasses.replace(state, retry_until=T0, floor_minutes=15))
     assert store.feed_state("s") == dataclasses.replace(state, retry_until=T0, floor_minutes=15)
     store.save_page(PageRecord("https://x.example/1", "refused", T0, error="nope"))

@@ -44,6 +44,8 @@ __all__ = [
     "MAX_OUTLET",
     "MAX_RETRY_AFTER",
     "MAX_SUMMARY",
+    "MAX_TAG",
+    "MAX_TAGS",
     "MAX_TITLE",
     "MAX_URL",
     "bounded_int",
@@ -55,6 +57,8 @@ __all__ = [
 
 MAX_TITLE = 300
 MAX_AUTHOR = 200
+MAX_TAGS = 20  # an item's categories kept (feeds that tag every entity run to dozens)
+MAX_TAG = 80
 MAX_OUTLET = 120
 MAX_SUMMARY = 20_000
 MAX_BODY = 1_000_000
@@ -144,4 +148,15 @@ def clean_article(article: Article, now: dt.datetime) -> Article:
         image_url=image,
         published=plausible_time(article.published, now),
         fetched=plausible_time(article.fetched, now),
+        tags=_tags(article.tags),
     )
+
+
+def _tags(tags: tuple[str, ...]) -> tuple[str, ...]:
+    """Categories as one-line names, each once (first spelling kept), at most MAX_TAGS."""
+    seen: dict[str, str] = {}
+    for tag in tags:
+        name = cap(" ".join(clean_text(tag, inline=True).split()), MAX_TAG)
+        if name and name.casefold() not in seen:
+            seen[name.casefold()] = name
+    return tuple(seen.values())[:MAX_TAGS]

@@ -1,6 +1,8 @@
 """Seed documents: plain-text articles in a folder.
 
-Format: optional header lines ``title:``, ``url:``, ``source:`` (and ``author:``), then the text.
+Format: optional header lines ``title:``, ``url:``, ``source:``, ``author:`` and ``tags:``
+(comma-separated categories; one that names a configured section places the document there),
+then the text.
 The first non-blank line of the text may be ``date YYYY-MM-DD``, followed on the same line by a
 dateline such as ``(Bloomberg) --`` and the first sentence. Paragraphs are separated by blank lines.
 """
@@ -21,7 +23,7 @@ from briefs.text import split_paragraphs, split_sentences
 __all__ = ["parse_seed_document", "read_seed_folder"]
 
 MAX_DOCUMENT_BYTES = 5_000_000
-_HEADER = re.compile(r"^(title|url|source|author|date)\s*:\s*(.*)$", re.IGNORECASE)
+_HEADER = re.compile(r"^(title|url|source|author|date|tags)\s*:\s*(.*)$", re.IGNORECASE)
 _DATE_LINE = re.compile(r"^date\s+(\d{4}-\d{2}-\d{2})\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
 # "(Bloomberg) --", "LONDON (Reuters) -", "(AP) —"
 _DATELINE = re.compile(r"^\s*(?:[A-Z][A-Z .,'-]{1,40}\s)?\(([^()\n]{2,60})\)\s*(?:--|—|–|-)\s*")
@@ -79,6 +81,7 @@ def parse_seed_document(text: str, source: Source, name: str, now: dt.datetime) 
         body=body,
         body_origin="file",
         content_hash=content_hash(body),
+        tags=tuple(t.strip() for t in headers.get("tags", "").split(",") if t.strip()),
     )
     cleaned = clean_article(article, now)
     if not cleaned.body.strip():

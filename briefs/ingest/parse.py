@@ -389,6 +389,7 @@ def _fast_entry(raw: Any, atom: bool, guids: bool, synthesized: bool) -> dict[st
         "media_content": raw.get("media_content") or [],
         "media_thumbnail": raw.get("media_thumbnail") or [],
         "language": "",
+        "tags": raw.get("tags") or [],
     }
     for enclosure in raw.get("enclosures") or []:
         entry["links"].append(
@@ -547,8 +548,20 @@ def _entry_article(
         body_origin="feed" if body else "none",
         image_url=image,
         content_hash=content_hash(body or summary),
+        tags=_entry_tags(entry),
     )
     return clean_article(article, now)
+
+
+def _entry_tags(entry: Any) -> tuple[str, ...]:
+    """The entry's categories: feedparser's (and the adapter's) ``tags``, each a term or a
+    label; a JSON Feed item's are plain strings."""
+    out: list[str] = []
+    for tag in entry.get("tags") or []:
+        value = (tag.get("term") or tag.get("label")) if isinstance(tag, dict) else tag
+        if isinstance(value, str):
+            out.append(plain_text(value))
+    return tuple(out)
 
 
 def _entry_link(entry: Any) -> str:
@@ -681,6 +694,9 @@ def _json_entry(item: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
         "content": [],
         "author": _json_author(item, doc),
         "language": _json_str(item.get("language")) or _json_str(doc.get("language")),
+        "tags": [t for t in item.get("tags") or [] if isinstance(t, str)]
+        if isinstance(item.get("tags"), list)
+        else [],
     }
     if _json_str(item.get("content_html")):
         entry["content"].append({"type": "text/html", "value": _json_str(item["content_html"])})

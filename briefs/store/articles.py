@@ -35,6 +35,7 @@ def _article_row(a: Article) -> dict[str, Any]:
         "image_url": a.image_url,
         "content_hash": a.content_hash,
         "duplicate_of": a.duplicate_of,
+        "tags": "\n".join(a.tags),
     }
 
 
@@ -56,6 +57,7 @@ def _article(row: Any) -> Article:
         image_url=row.image_url,
         content_hash=row.content_hash,
         duplicate_of=row.duplicate_of,
+        tags=tuple(t for t in (getattr(row, "tags", None) or "").split("\n") if t),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from briefs.errors import StoreError
 from briefs.store.schema import (
+    articles,
     deliveries,
     embeddings,
     feed_state,
@@ -29,7 +30,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -91,6 +92,11 @@ def _add_embeddings(conn: Connection) -> None:
     metadata.create_all(conn, tables=[embeddings, story_changes], checkfirst=True)
 
 
+def _add_article_tags(conn: Connection) -> None:
+    """Issue 16 (sections): each article's own categories (older rows get none)."""
+    _add_columns(conn, articles, ("tags",))
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
 # table definitions (briefs.store.schema) at SCHEMA_VERSION, so migrations only ever run on
 # older files.
@@ -102,6 +108,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _add_quarantine,
     6: _add_parser_columns,
     7: _add_embeddings,
+    8: _add_article_tags,
 }
 
 

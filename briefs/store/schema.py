@@ -64,6 +64,7 @@ articles = sa.Table(
     sa.Column("content_hash", sa.String(40), nullable=False, default=""),
     sa.Column("duplicate_of", sa.String(40)),
     sa.Column("story_id", sa.String(40)),
+    sa.Column("tags", sa.Text),  # the item's categories, one a line (schema 9)
     sa.Index("ix_articles_url", "url"),
     sa.Index("ix_articles_source_guid", "source_id", "guid"),
     sa.Index("ix_articles_published", "published"),
