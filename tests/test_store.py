@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from briefs.errors import StoreError
 from briefs.models import Article, Edition, FeedState, PageRecord, Story, StoryLink
 from briefs.store import SCHEMA_VERSION, open_store
+from tests.rawdb import raw_sqlite
 
 T0 = dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
 
@@ -31,14 +31,14 @@ def test_fresh_database_has_schema_version(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "b.db"))
     assert store.schema_version() == SCHEMA_VERSION
     store.close()
-    with sqlite3.connect(tmp_path / "b.db") as conn:
+    with raw_sqlite(tmp_path / "b.db") as conn:  # the file itself
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     open_store(str(tmp_path / "b.db")).close()
-    with sqlite3.connect(tmp_path / "b.db") as conn:
+    with raw_sqlite(tmp_path / "b.db") as conn:  # as a newer briefs would leave it
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="newer than this briefs"):
         open_store(str(tmp_path / "b.db"))
@@ -135,7 +135,7 @@ def test_editions_remember_story_sizes(tmp_path: Path) -> None:
 
 def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    with sqlite3.connect(path) as conn:
+    with raw_sqlite(path) as conn:  # a file of the first schema version
         conn.executescript((Path(__file__).parent / "data" / "schema_v1.sql").read_text())
         conn.execute(
             "INSERT INTO feed_state (source_id, url, etag, last_status, consecutive_failures, "
@@ -177,7 +177,7 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
     store.save_stories([story])
     assert store.story("s1") == story
     store.close()
-    with sqlite3.connect(path) as conn:
+    with raw_sqlite(path) as conn:  # the file itself, after the migrations
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
