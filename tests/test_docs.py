@@ -201,6 +201,7 @@ def test_a_command_or_key_the_readme_does_not_show_fails_the_docs_tests() -> Non
     assert "sources.enabled" in _config_keys() and "fetch.parse_timeout" in _config_keys()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["readme", "help"])
 def test_every_example_works_on_the_demo(
     source: str, demo: Path, monkeypatch: pytest.MonkeyPatch

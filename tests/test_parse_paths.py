@@ -163,6 +163,7 @@ def test_news_snapshots_and_demo_feeds_read_alike_on_the_fast_path() -> None:
     assert fast == len(demo) == 4
 
 
+@pytest.mark.slow
 def test_feedparser_test_suite_reads_alike_through_both_paths() -> None:
     root = shared_path("data", "feedparser-testsuite")
     files = sorted(p for p in root.rglob("*.xml") if p.is_file())

@@ -40,6 +40,7 @@ def _mtimes(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file()}
 
 
+@pytest.mark.slow
 def test_a_run_with_nothing_new_leaves_the_edition_alone(seeds_copy: Path, tmp_path: Path) -> None:
     cfg = str(seeds_copy / "briefs.toml")
     out = tmp_path / "out"

@@ -344,6 +344,7 @@ def _bodies(draw: st.DrawFn) -> str:
     return "\n\n".join(paragraphs)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.tuples(_bodies(), st.sampled_from(["", "Flood", "River rises"])), max_size=4),
