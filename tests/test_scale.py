@@ -26,6 +26,7 @@ from briefs.pipeline import poll_and_group
 from briefs.rank import rank_stories
 from briefs.store import open_store
 from briefs.timing import Timings
+from tests.builders import article
 
 NOW = dt.datetime(2024, 4, 6, 20, tzinfo=dt.UTC)
 
@@ -39,6 +40,7 @@ def _mtimes(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file()}
 
 
+@pytest.mark.slow
 def test_a_run_with_nothing_new_leaves_the_edition_alone(seeds_copy: Path, tmp_path: Path) -> None:
     cfg = str(seeds_copy / "briefs.toml")
     out = tmp_path / "out"
@@ -145,16 +147,8 @@ def test_run_timings_report_parse_apart_from_fetch(seeds_copy: Path, tmp_path: P
 
 
 def _article(i: int, when: dt.datetime) -> Article:
-    return Article(
-        id=f"a{i:03d}",
-        source_id="s",
-        url=f"https://example.org/{i}",
-        title=f"Title {i}",
-        published=when,
-        fetched=when,
-        outlet="Example",
-        body=f"Body {i}.",
-    )
+    url = f"https://example.org/{i}"
+    return article(f"a{i:03d}", f"Title {i}", at=when, outlet="Example", url=url, body=f"Body {i}.")
 
 
 def test_save_stories_inserts_updates_and_moves_members_in_batches(tmp_path: Path) -> None:

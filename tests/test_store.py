@@ -9,22 +9,15 @@ import pytest
 from briefs.errors import StoreError
 from briefs.models import Article, Edition, FeedState, PageRecord, Story, StoryLink
 from briefs.store import SCHEMA_VERSION, open_store
+from tests.builders import article
 from tests.rawdb import raw_sqlite
 
 T0 = dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
 
 
 def art(i: int, url: str | None = None, **kw: object) -> Article:
-    return Article(
-        id=f"a{i}",
-        source_id="s",
-        url=url if url is not None else f"https://x.example/{i}",
-        title=f"Title {i}",
-        published=T0 + dt.timedelta(hours=i),
-        fetched=T0,
-        outlet="X",
-        **kw,  # type: ignore[arg-type]
-    )
+    url = f"https://x.example/{i}" if url is None else url
+    return article(f"a{i}", f"Title {i}", at=T0, hours=i, fetched=T0, outlet="X", url=url, **kw)
 
 
 def test_fresh_database_has_schema_version(tmp_path: Path) -> None:
