@@ -143,7 +143,8 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
     store = open_store(str(path))
     # 1 -> 2 (deliveries) -> 3 (ingest) -> 4 (story links) -> 5 (numbered sketches)
     # -> 6 (quarantine) -> 7 (parser columns) -> 8 (embeddings, story changes)
-    assert store.schema_version() == SCHEMA_VERSION == 8
+    # -> 9 (word counts)
+    assert store.schema_version() == SCHEMA_VERSION == 9
     store.save_embeddings({"a1": b"\x00\x3c" * 4}, "m")
     assert store.embeddings(["a1", "a2"], "m") == {"a1": b"\x00\x3c" * 4}
     assert store.embeddings(["a1"], "another model") == {}
@@ -157,6 +158,11 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
         next_poll=dt.datetime(2024, 4, 5, 10, tzinfo=dt.UTC),
     )
     assert [a.title for a in store.articles(["a1"])] == ["Title"]
+    day = dt.datetime(2024, 4, 5, tzinfo=dt.UTC)
+    # stored without a word count: the teaser scan counts its words itself
+    assert [a.id for a in store.articles_needing_text(day, day + dt.timedelta(hours=12), 60)] == [
+        "a1"
+    ]
     # the new columns and tables work on the migrated file
     store.save_feed_state(dataclasses.replace(state, retry_until=T0, floor_minutes=15))
     assert store.feed_state("s") == dataclasses.replace(state, retry_until=T0, floor_minutes=15)
@@ -191,10 +197,10 @@ def test_articles_needing_text_skip_cached_pages(tmp_path: Path) -> None:
         PageRecord("https://x.example/2", "failed", T0, next_try=T0 + dt.timedelta(hours=6))
     )
     later = T0 + dt.timedelta(hours=1)
-    ids = [a.id for a in store.articles_needing_text(T0 - dt.timedelta(days=1), later, 2000)]
-    assert ids == ["a3"]
+    ids = [a.id for a in store.articles_needing_text(T0 - dt.timedelta(days=1), later, 100)]
+    assert ids == ["a3"]  # a4's 500 words are no teaser
     retry_time = T0 + dt.timedelta(hours=7)
-    ids = [a.id for a in store.articles_needing_text(T0 - dt.timedelta(days=1), retry_time, 2000)]
+    ids = [a.id for a in store.articles_needing_text(T0 - dt.timedelta(days=1), retry_time, 100)]
     assert ids == ["a3", "a2"]  # newest first; the transient failure's retry time has come
     store.set_article_text("a3", "Extracted text.", "extracted", "h")
     assert store.articles(["a3"])[0].body_origin == "extracted"
