@@ -184,10 +184,7 @@ def fetch_full_text(
         if forgotten:
             log.info("address guard is now %s: %d refused pages will be tried", guard, forgotten)
     candidates = store.articles_needing_text(
-        now - FULL_TEXT_WINDOW,
-        now,
-        max_chars=settings.teaser_words * 20,
-        is_teaser=lambda text: word_count(text) < settings.teaser_words,
+        now - FULL_TEXT_WINDOW, now, max_words=settings.teaser_words
     )
     todo = [a for a in candidates if needs_full_text(a, settings.teaser_words)]
     todo = todo[: settings.max_pages]
