@@ -216,7 +216,7 @@ def test_signatures_do_not_depend_on_the_process(tmp_path: Path) -> None:
 
 
 def test_upgrade_to_numbered_sketches_sketches_the_window_again(tmp_path: Path) -> None:
-    from briefs.collect import link_copies, resketch_window
+    from briefs.ingest.copies import link_copies, resketch_window
     from briefs.store import SCHEMA_VERSION
 
     path = tmp_path / "b.db"

@@ -253,16 +253,16 @@ def _day_with_copies() -> list[Article]:
 def test_linking_copies_in_batches_links_what_one_pass_links(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from briefs import collect
+    from briefs.ingest import copies
 
     found: list[dict[str, str | None]] = []
     for batch, texts in ((10_000, 10_000), (4, 3), (1, 1)):
-        monkeypatch.setattr(collect, "LINK_BATCH", batch)
-        monkeypatch.setattr(collect, "TEXT_BATCH", texts)
+        monkeypatch.setattr(copies, "LINK_BATCH", batch)
+        monkeypatch.setattr(copies, "TEXT_BATCH", texts)
         store = open_store(str(tmp_path / f"l{batch}.db"))
         day = _day_with_copies()
         store.add_articles(day)
-        linked = collect.link_copies(store, store.ungrouped_ids())
+        linked = copies.link_copies(store, store.ungrouped_ids())
         got = {a.id: a.duplicate_of for a in store.articles([a.id for a in day])}
         assert linked == sum(1 for v in got.values() if v)
         found.append(got)
