@@ -202,7 +202,7 @@ def test_the_page_site_name_wins_over_the_feed_title() -> None:
 def test_an_items_categories_are_its_tags_on_every_path() -> None:
     """RSS <category>, Atom <category term>, RSS 1.0 dc:subject and JSON Feed tags, read alike
     by the fast path and by feedparser (they decide an article's section)."""
-    from briefs.ingest import parse
+    from briefs.ingest import xmlfeed
 
     now = dt.datetime(2024, 4, 7, tzinfo=dt.UTC)
     expected = {
@@ -220,7 +220,7 @@ def test_an_items_categories_are_its_tags_on_every_path() -> None:
         readings = [parse_feed(path.read_bytes(), source, url=path.as_uri(), now=now)]
         if not name.endswith(".json"):  # JSON Feed has its own reader only
             readings.append(
-                parse._parse_feedparser(
+                xmlfeed.parse_feedparser(
                     path.read_bytes(), source, url=path.as_uri(), now=now, content_type=None
                 )
             )

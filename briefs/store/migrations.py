@@ -30,7 +30,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -92,6 +92,16 @@ def _add_embeddings(conn: Connection) -> None:
     metadata.create_all(conn, tables=[embeddings, story_changes], checkfirst=True)
 
 
+def _add_word_counts(conn: Connection) -> None:
+    """Issue 16 (re-poll cost): each article's word count, for the teaser scan.
+
+    Rows stored before keep NULL (the scan counts their words itself): counting every stored
+    text here would make the upgrade of a large database slow for rows the scan, which looks
+    at the last two days, soon never sees again.
+    """
+    _add_columns(conn, articles, ("words",))
+
+
 def _add_article_tags(conn: Connection) -> None:
     """Issue 16 (sections): each article's own categories (older rows get none)."""
     _add_columns(conn, articles, ("tags",))
@@ -108,7 +118,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _add_quarantine,
     6: _add_parser_columns,
     7: _add_embeddings,
-    8: _add_article_tags,
+    8: _add_word_counts,
+    9: _add_article_tags,
 }
 
 

@@ -64,7 +64,10 @@ articles = sa.Table(
     sa.Column("content_hash", sa.String(40), nullable=False, default=""),
     sa.Column("duplicate_of", sa.String(40)),
     sa.Column("story_id", sa.String(40)),
-    sa.Column("tags", sa.Text),  # the item's categories, one a line (schema 9)
+    # schema 9: words in the text (body, else summary), counted when stored (NULL in rows
+    # stored before), so the full-text scan finds teasers without reading texts.
+    sa.Column("words", sa.Integer),
+    sa.Column("tags", sa.Text),  # the item's categories, one a line (schema 10)
     sa.Index("ix_articles_url", "url"),
     sa.Index("ix_articles_source_guid", "source_id", "guid"),
     sa.Index("ix_articles_published", "published"),
