@@ -107,7 +107,9 @@ class GroupSettings:
     background word statistics count as; ``half_life_hours`` (0: off) damps the similarity of
     articles published far apart; ``lead_words`` is how much of the teaser or body is read.
     ``semantic`` adds the embedding model's evidence when it is installed (briefs.embed);
-    ``embed_seconds`` is the most a run spends embedding (the rest waits for a later run);
+    ``embed_seconds`` is the most a run spends embedding (the rest waits for a later run); a
+    run with more than ``embed_max_new`` new articles (a first poll, a catch-up) groups them
+    by their terms and leaves their embeddings to later runs;
     ``recluster`` clusters the part of the window a run touched again offline (briefs.group).
     """
 
@@ -119,8 +121,9 @@ class GroupSettings:
     title_weight: float = 2.0
     lead_words: int = 100
     prior_docs: float = 100.0
-    semantic: bool = False
+    semantic: bool = True
     embed_seconds: float = 30.0
+    embed_max_new: int = 2000
     recluster: bool = False
 
 
@@ -291,6 +294,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "group.lead_words": (1, 100_000),
     "group.prior_docs": (0, 1_000_000_000),
     "group.embed_seconds": (0, 86_400),
+    "group.embed_max_new": (0, 100_000_000),
     "summary.sentences": (1, 100),
     "summary.words": (1, 10_000),
     "brief.window_hours": (1, 8760),
