@@ -27,7 +27,14 @@ import numpy as np
 
 from briefs.config import GroupSettings
 from briefs.embed import DIM, Vector
-from briefs.group.features import Doc, Featurizer, semantic_equivalent, shared_terms, terms_of
+from briefs.group.features import (
+    SEMANTIC_CROSS_LANGUAGE,
+    SEMANTIC_SAME_LANGUAGE,
+    Doc,
+    Featurizer,
+    shared_terms,
+    terms_of,
+)
 from briefs.group.ids import story_id
 from briefs.models import Article, Story, StoryChange, StoryLink
 
@@ -72,6 +79,7 @@ class Grouper:
         self.embeddings: dict[str, Vector] = {}
         self._emb = np.zeros((0, DIM), dtype=np.float32)  # rows: indexed docs with embeddings
         self._emb_doc: list[int] = []  # row -> doc index
+        self._emb_row: dict[int, int] = {}  # doc index -> row
         self._emb_rows = 0
         self.features = Featurizer(settings)
         self.docs: list[Doc] = []
@@ -143,6 +151,7 @@ class Grouper:
                 self._emb = grown
             self._emb[self._emb_rows] = doc.emb
             self._emb_doc.append(doc_index)
+            self._emb_row[doc_index] = self._emb_rows
             self._emb_rows += 1
 
     def _original(self, article: Article) -> str | None:
@@ -168,6 +177,7 @@ class Grouper:
                 live = [r for r, j in enumerate(self._emb_doc) if self.docs[j].emb is not None]
                 self._emb = self._emb[live].copy()
                 self._emb_doc = [self._emb_doc[r] for r in live]
+                self._emb_row = {j: r for r, j in enumerate(self._emb_doc)}
                 self._emb_rows = len(live)
             for term in list(self.postings):
                 kept = [j for j in self.postings[term] if self.docs[j].vec]
@@ -228,19 +238,28 @@ class Grouper:
         (:func:`semantic_equivalent`); across languages only the latter counts.
         """
         candidates = set(dots)
+        sims = None  # the document's embedding cosine with every indexed row, computed once
         if doc.emb is not None and self._emb_rows:
-            sims = self._emb[: self._emb_rows] @ doc.emb
+            # einsum, not @: NumPy's BLAS spreads a matrix-vector product over threads, which
+            # on a busy machine costs several times the CPU of this single-threaded loop
+            sims = np.einsum("ij,j->i", self._emb[: self._emb_rows], doc.emb)
             k = min(SEMANTIC_NEIGHBOURS, self._emb_rows)
             top = np.argpartition(-sims, k - 1)[:k] if k < self._emb_rows else range(k)
             candidates.update(self._emb_doc[int(r)] for r in top)
         out: dict[int, float] = {}
         docs = self.docs
+        row_of = self._emb_row
         for j in candidates:
             other = docs[j]
             if other is doc or not other.vec:
                 continue
-            lexical = dots.get(j, 0.0) if other.lang == doc.lang else 0.0
-            value = max(lexical, semantic_equivalent(doc, other)) * self._pair_weight(doc, other)
+            same = other.lang == doc.lang
+            value = dots.get(j, 0.0) if same else 0.0
+            row = row_of.get(j) if sims is not None else None
+            if sims is not None and row is not None:  # semantic_equivalent, from the row
+                scale, offset = SEMANTIC_SAME_LANGUAGE if same else SEMANTIC_CROSS_LANGUAGE
+                value = max(value, scale * float(sims[row]) + offset)
+            value *= self._pair_weight(doc, other)
             if value >= PAIR_FLOOR:
                 out[j] = value
         return out
