@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
+import pytest
 from click.testing import CliRunner
 
 from briefs.cli import cli
+from briefs.store import open_store
 from tests.conftest import ROOT
 
 
@@ -74,8 +75,8 @@ def test_run_on_seeds_writes_the_brief(seeds_copy: Path, tmp_path: Path) -> None
         str(out),
     )
     assert code == 0 and "New articles: 0" in text
-    with sqlite3.connect(seeds_copy / "briefs.db") as conn:
-        assert conn.execute("select count(*) from articles").fetchone()[0] == 39
+    with open_store(str(seeds_copy / "briefs.db")) as store:
+        assert store.article_count() == 39
 
 
 # Loaded by the stages that group, summarize or sketch; over a second to import together.
@@ -90,6 +91,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_a_run_with_nothing_new_imports_no_language_tools(seeds_copy: Path, tmp_path: Path) -> None:
     # A second run on the same day (every feed unchanged) must start fast: nothing is grouped
     # or summarized, so NLTK, sumy, SciPy and NumPy stay unloaded.
@@ -120,6 +122,7 @@ def test_archive_and_feed_keep_earlier_editions(seeds_copy: Path, tmp_path: Path
     assert [e.id.rsplit("/", 1)[-1] for e in feed.entries] == ["2024-04-06", "2024-04-05"]
 
 
+@pytest.mark.slow
 def test_a_failing_source_is_reported_and_the_brief_still_written(
     seeds_copy: Path, tmp_path: Path
 ) -> None:

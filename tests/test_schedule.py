@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 import time
 import zoneinfo
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from briefs.config import Config, cron_trigger, load_config
 from briefs.pipeline import run
 from briefs.schedule import Daemon, daemon_status, fire_times
 from briefs.store import open_store
+from tests.rawdb import raw_sqlite
 from tests.servers import SmtpServer
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -82,6 +82,7 @@ def test_an_hour_that_happens_twice_builds_once_and_a_skipped_hour_still_builds(
     assert [t.astimezone(dt.UTC) for t in days] == [utc(2024, 3, 31, 1, 30), utc(2024, 4, 1, 0, 30)]
 
 
+@pytest.mark.slow
 def test_editions_are_built_at_their_local_times_across_dst(
     seeds_copy: Path, tmp_path: Path, system_zone_elsewhere: None
 ) -> None:
@@ -240,7 +241,7 @@ def test_starting_the_daemon_does_not_email_an_edition_built_by_hand(
         [job] = daemon.jobs
         assert daemon.build_due(job) is not None
         daemon.close()
-        with sqlite3.connect(config.database) as db:  # as if it died before planning them
+        with raw_sqlite(config.database) as db:  # as if it died before planning them
             db.execute("DELETE FROM deliveries")
         restarted = Daemon(config, clock=next_day)
         restarted._job_catch_up()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from briefs.models import Article
+from briefs.models import Article, word_count
 from briefs.store.base import StoreBase, chunks, naive, storable, utc
 from briefs.store.schema import STORED_RANGE, articles, pages
 
@@ -35,6 +35,7 @@ def _article_row(a: Article) -> dict[str, Any]:
         "image_url": a.image_url,
         "content_hash": a.content_hash,
         "duplicate_of": a.duplicate_of,
+        "words": word_count(a.text),
     }
 
 
@@ -62,9 +63,7 @@ def _article(row: Any) -> Article:
 class Articles(StoreBase):
     """The ``articles`` table."""
 
-    def add_articles(
-        self, items: Iterable[Article], conn: Connection | None = None
-    ) -> list[Article]:
+    def add_articles(self, items: Iterable[Article]) -> list[Article]:
         """Store articles not seen before; return the ones that were new.
 
         An article is "seen" when its id (hash of canonical URL or GUID) or its canonical URL is
@@ -78,7 +77,7 @@ class Articles(StoreBase):
         if not batch:
             return []
         new: list[Article] = []
-        with self._conn(conn) as c:
+        with self._write() as c:
             known_ids, known_urls, known_guids = _known(c, batch)
             seen_urls: set[str] = set()
             for a in batch.values():
@@ -104,45 +103,46 @@ class Articles(StoreBase):
         return new
 
     def articles_needing_text(
-        self,
-        since: dt.datetime,
-        now: dt.datetime,
-        max_chars: int,
-        *,
-        is_teaser: Callable[[str], bool] | None = None,
+        self, since: dt.datetime, now: dt.datetime, max_words: int
     ) -> list[Article]:
-        """Feed articles fetched since ``since`` whose text may be a teaser, newest first.
+        """Feed articles fetched since ``since`` whose text is a teaser, newest first.
 
-        Only articles with an http(s) link, no body or a body shorter than ``max_chars``
-        characters, and no cached page outcome that forbids another try (an extracted page, a
-        permanent failure, or a transient one whose retry time has not come) are returned.
-        With ``is_teaser``, only those whose text (the body, else the summary) it accepts: it
-        is applied to the texts alone, so the full articles of a day's non-teasers (most of
-        them) are never built.
+        Only articles with an http(s) link, a text (the body, else the summary) of fewer than
+        ``max_words`` words, and no cached page outcome that forbids another try (an extracted
+        page, a permanent failure, or a transient one whose retry time has not come) are
+        returned. The words are counted when an article is stored (``words``), so the scan
+        fetches and counts no text; only rows stored before counts existed are counted here.
         """
         blocked = sa.exists().where(
             pages.c.url == articles.c.url,
             sa.or_(pages.c.next_try.is_(None), pages.c.next_try > naive(now)),
         )
-        conditions = (
+        uncounted = articles.c.words.is_(None)
+        query = sa.select(
+            articles.c.id,
+            articles.c.published,
+            articles.c.words,
+            # read only where no count was stored (CASE evaluates the branch it takes)
+            sa.case((uncounted, articles.c.body), else_=sa.null()).label("body"),
+            sa.case((uncounted, articles.c.summary), else_=sa.null()).label("summary"),
+        ).where(
             articles.c.fetched >= naive(since),
             articles.c.body_origin.in_(("none", "feed")),
             sa.or_(articles.c.url.startswith("http://"), articles.c.url.startswith("https://")),
-            sa.func.length(articles.c.body) < max_chars,
+            sa.or_(uncounted, articles.c.words < max_words),
             ~blocked,
         )
-        order = (articles.c.published.desc(), articles.c.id)
-        with self.engine.connect() as conn:
-            if is_teaser is None:
-                query = sa.select(articles).where(*conditions).order_by(*order)
-                return [_article(r) for r in conn.execute(query)]
-            texts = sa.select(articles.c.id, articles.c.body, articles.c.summary)
-            ids = [
-                r.id
-                for r in conn.execute(texts.where(*conditions).order_by(*order))
-                if is_teaser(r.body or r.summary)
+        # Sorted here, not by ORDER BY: SQLite would then walk the whole published index
+        # rather than the fetched range, and the teasers are few.
+        with self._read() as conn:
+            found = [
+                r
+                for r in conn.execute(query)
+                if r.words is not None or word_count(r.body or r.summary or "") < max_words
             ]
-        return self.articles(ids)
+        found.sort(key=lambda r: r.id)
+        found.sort(key=lambda r: r.published, reverse=True)
+        return self.articles([r.id for r in found])
 
     def set_article_text(
         self,
@@ -150,26 +150,15 @@ class Articles(StoreBase):
         body: str,
         origin: str,
         content_hash: str,
-        conn: Connection | None = None,
     ) -> None:
         """Replace an article's body (e.g. with the text extracted from its page)."""
-        with self._conn(conn) as c:
+        # An empty body leaves the summary as the text: counted by the next scan that needs it.
+        words = word_count(body) if body else None
+        with self._write() as c:
             c.execute(
                 articles.update()
                 .where(articles.c.id == article_id)
-                .values(body=body, body_origin=origin, content_hash=content_hash)
-            )
-
-    def set_duplicates(self, links: dict[str, str], conn: Connection | None = None) -> None:
-        """Mark articles as copies: article id -> id of the original it duplicates."""
-        if not links:
-            return
-        with self._conn(conn) as c:
-            c.execute(
-                articles.update()
-                .where(articles.c.id == sa.bindparam("b_article"))
-                .values(duplicate_of=sa.bindparam("b_original")),
-                [{"b_article": a, "b_original": o} for a, o in links.items()],
+                .values(body=body, body_origin=origin, content_hash=content_hash, words=words)
             )
 
     def articles(self, ids: Sequence[str], *, texts: bool = True) -> list[Article]:
@@ -180,7 +169,7 @@ class Articles(StoreBase):
         """
         found: dict[str, Article] = {}
         columns = [c for c in articles.c if texts or c.name not in ("body", "summary")]
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             for chunk in chunks(list(ids), 500):
                 for row in conn.execute(sa.select(*columns).where(articles.c.id.in_(chunk))):
                     found[row.id] = _article(row)
@@ -188,7 +177,7 @@ class Articles(StoreBase):
 
     def published_since(self, since: dt.datetime) -> list[str]:
         """Ids of the articles published at or after ``since``."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return list(
                 conn.execute(
                     sa.select(articles.c.id).where(articles.c.published >= naive(since))
@@ -197,7 +186,7 @@ class Articles(StoreBase):
 
     def ungrouped_articles(self) -> list[Article]:
         """Articles not yet assigned to a story, oldest first."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 sa.select(articles)
                 .where(articles.c.story_id.is_(None))
@@ -208,7 +197,7 @@ class Articles(StoreBase):
     def published_order(self, ids: Iterable[str]) -> list[tuple[str, dt.datetime]]:
         """The given articles as (id, published), oldest first (ties by id); unknown ids dropped."""
         out: list[tuple[str, dt.datetime]] = []
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             for chunk in chunks(sorted(set(ids)), 500):
                 rows = conn.execute(
                     sa.select(articles.c.id, articles.c.published).where(articles.c.id.in_(chunk))
@@ -218,7 +207,7 @@ class Articles(StoreBase):
 
     def ungrouped_ids(self) -> set[str]:
         """Ids of the articles not yet assigned to a story (stored, not yet fully processed)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return set(
                 conn.execute(
                     sa.select(articles.c.id).where(articles.c.story_id.is_(None))
@@ -227,12 +216,12 @@ class Articles(StoreBase):
 
     def article_count(self) -> int:
         """How many articles are stored."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(articles)).scalar_one())
 
     def latest_published(self) -> dt.datetime | None:
         """The publication time of the newest stored article."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             value = conn.execute(sa.select(sa.func.max(articles.c.published))).scalar_one()
         return utc(value)
 
@@ -243,7 +232,7 @@ class Articles(StoreBase):
             .where(articles.c.published >= naive(since))
             .group_by(articles.c.source_id)
         )
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return {str(row[0]): int(row[1]) for row in conn.execute(query)}
 
 
