@@ -28,7 +28,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from briefs.config import GroupSettings
     from briefs.evaluate.group import EvalRecord, to_articles
-    from briefs.group import _dot, _Featurizer
+    from briefs.group.features import Featurizer as _Featurizer
+    from briefs.group.features import dot as _dot
 
     path = DATA / "bbc-news-summary" / "dev.jsonl"
     if not path.is_file():

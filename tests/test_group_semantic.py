@@ -158,3 +158,38 @@ def test_embeddings_are_stored_and_never_made_twice(
     group_pending(config, store)  # a's and b's vectors are read back, only c's is made
     assert counting.texts[2:] == [later.title]
     assert store.article_count() == 3
+
+
+def test_a_backlog_is_grouped_by_terms_and_embedded_by_the_next_runs(
+    tmp_path: Path,
+    embedder: embed.Embedder,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A first poll brings more new articles than embed_max_new: no run could embed them in its
+    # budget, so they are grouped by their terms (the reworded pair stays apart) and the next
+    # run, with one new article, embeds it and the window's backlog.
+    counting = _Counting(embedder)
+    monkeypatch.setattr(embed, "_loaded", {"model": counting})
+    config = dataclasses.replace(
+        Config(tmp_path / "briefs.toml", str(tmp_path / "b.db"), tmp_path / "out", None),
+        group=GroupSettings(embed_max_new=1),
+    )
+    assert config.group.semantic  # the default
+    store = open_store(str(tmp_path / "b.db"))
+    first = [
+        art("a", "Magnitude 6.4 earthquake strikes Hokkaido, no tsunami warning"),
+        art("b", "Japan: powerful tremor shakes northern island, no sea surge expected", hours=1),
+    ]
+    store.add_articles(first)
+    with caplog.at_level(logging.INFO, logger="briefs.pipeline"):
+        group_pending(config, store)
+    assert counting.texts == []
+    assert any("embed_max_new" in r.getMessage() for r in caplog.records)
+    assert len({s.id for s in store.stories_updated_since(T0 - dt.timedelta(days=1))}) == 2
+    later = art("c", "Hokkaido quake: aftershocks rattle Kushiro", hours=5)
+    store.add_articles([later])
+    group_pending(config, store)
+    assert counting.texts[0] == later.title  # the new article first, then the backlog
+    assert sorted(counting.texts[1:]) == sorted(a.title for a in first)
+    assert set(store.embeddings(["a", "b", "c"], counting.name)) == {"a", "b", "c"}

@@ -341,6 +341,18 @@ def test_bcubed_and_pairwise_by_hand() -> None:
     assert pairwise({"x": "1", "y": "2"}, {"x": "a", "y": "b"}) == (0.0, 0.0, 0.0)
 
 
+def test_one_language_of_a_mixed_run_is_scored_on_its_own_articles() -> None:
+    # English x, y (one story) grouped with their Chinese report z (the same story), and w
+    # (English, another story) wrongly with them: z is not an English article, so for the
+    # English figures the predicted story is {x, y, w}. Precision: x, y 2/3 each, w 1/3 -> 5/9;
+    # recall: x, y 1, w 1 -> 1. Pairs: xy right, xw and yw wrong -> 1/3; recall 1/1.
+    english = {"x": "quake", "y": "quake", "w": "other"}
+    predicted = {"x": "s", "y": "s", "z": "s", "w": "s"}
+    p, r, _ = bcubed(english, predicted)
+    assert (round(p, 4), r) == (round(5 / 9, 4), 1.0)
+    assert pairwise(english, predicted) == (1 / 3, 1.0, 0.5)
+
+
 @pytest.mark.slow
 def test_dev_set_scores_beat_the_simple_baselines() -> None:
     path = shared_path("data", "mmds2025-news-clustering", "dev.jsonl")

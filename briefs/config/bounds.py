@@ -38,6 +38,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "group.lead_words": (1, 100_000),
     "group.prior_docs": (0, 1_000_000_000),
     "group.embed_seconds": (0, 86_400),
+    "group.embed_max_new": (0, 100_000_000),
     "summary.sentences": (1, 100),
     "summary.words": (1, 10_000),
     "brief.window_hours": (1, 8760),

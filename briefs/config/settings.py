@@ -69,7 +69,9 @@ class GroupSettings:
     background word statistics count as; ``half_life_hours`` (0: off) damps the similarity of
     articles published far apart; ``lead_words`` is how much of the teaser or body is read.
     ``semantic`` adds the embedding model's evidence when it is installed (briefs.embed);
-    ``embed_seconds`` is the most a run spends embedding (the rest waits for a later run);
+    ``embed_seconds`` is the most a run spends embedding (the rest waits for a later run); a
+    run with more than ``embed_max_new`` new articles (a first poll, a catch-up) groups them
+    by their terms and leaves their embeddings to later runs;
     ``recluster`` clusters the part of the window a run touched again offline (briefs.group).
     """
 
@@ -81,8 +83,9 @@ class GroupSettings:
     title_weight: float = 2.0
     lead_words: int = 100
     prior_docs: float = 100.0
-    semantic: bool = False
+    semantic: bool = True
     embed_seconds: float = 30.0
+    embed_max_new: int = 2000
     recluster: bool = False
 
 

@@ -193,8 +193,12 @@ def _clusters(labels: Mapping[str, str]) -> dict[str, set[str]]:
 
 
 def bcubed(gold: Mapping[str, str], predicted: Mapping[str, str]) -> tuple[float, float, float]:
-    """BCubed precision, recall and F1 (per item, averaged over the items of ``gold``)."""
-    gc, pc = _clusters(gold), _clusters(predicted)
+    """BCubed precision, recall and F1 (per item, averaged over the items of ``gold``).
+
+    Predicted clusters are read as restricted to the items of ``gold``: scoring one language of
+    a mixed run, a report in another language in the same story is neither right nor wrong.
+    """
+    gc, pc = _clusters(gold), _clusters({i: predicted[i] for i in gold})
     p_sum = r_sum = 0.0
     for item, g in gold.items():
         mine = pc[predicted[item]]
