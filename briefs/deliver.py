@@ -16,7 +16,6 @@ from email.message import EmailMessage
 
 from briefs.address import header_text, recipient_key
 from briefs.config import Config, EmailSettings
-from briefs.edition import site_host
 from briefs.errors import (
     DeliveryError,
     PermanentDeliveryError,
@@ -25,6 +24,7 @@ from briefs.errors import (
 from briefs.lock import named_lock
 from briefs.mail import SmtpMailer, address_message, load_message, smtp_password
 from briefs.models import Delivery, DeliveryReport
+from briefs.outputs import site_host
 from briefs.publish import Publisher
 from briefs.store import Store
 

@@ -1,5 +1,5 @@
 """Edition building: which edition, its window, its stories as of its cut-off, ranking and
-summarizing, the outputs written, the freshness stamp, and the per-story feed items.
+summarizing, the per-story feed items, then the outputs (:mod:`briefs.outputs`) written.
 
 The second half of a run (:func:`briefs.pipeline.run` and :func:`briefs.pipeline.build`).
 Only the stories that can make the edition are summarized: ranking does not read summaries, so
@@ -11,34 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 import logging
 import zoneinfo
 from collections.abc import Sequence
-from email.message import EmailMessage
 from typing import Literal
-from urllib.parse import urlsplit
 
-from briefs import __version__
 from briefs.config import SLOT_NAME, Config, split_edition
-from briefs.errors import (
-    BriefsError,
-    ConfigError,
-    StoreError,
-)
-from briefs.feeds import (
-    EDITION_FEEDS,
-    STORY_FEEDS,
-    FeedInfo,
-    FeedItem,
-    build_feeds,
-    edition_items,
-    story_item,
-)
-from briefs.mail import (
-    build_message,
-)
+from briefs.errors import ConfigError, StoreError
+from briefs.feeds import FeedItem, story_item
 from briefs.models import (
     Article,
     Brief,
@@ -48,26 +28,23 @@ from briefs.models import (
     Story,
     Summary,
 )
+from briefs.outputs import BuiltEdition, owned_files, shared_files, write_outputs
 from briefs.publish import Publisher
 from briefs.rank import rank_key, rank_stories
-from briefs.render import Renderer, display_brief, template_dirs
+from briefs.render import Renderer, display_brief
 from briefs.store import Store
 from briefs.timing import Timings
 
 __all__ = [
     "ARCHIVE_LIMIT",
+    "asked_outputs",
     "build_edition",
-    "built_from",
     "delete_edition",
     "edition_cutoff",
     "edition_for",
-    "edition_stamp",
     "edition_window",
-    "email_wanted",
     "known_slots",
-    "remember_build",
-    "site_host",
-    "up_to_date",
+    "previous_counts",
     "write_edition",
 ]
 
@@ -75,10 +52,6 @@ log = logging.getLogger(__name__)
 
 # Editions listed in the archive (and read to find the previous edition of a slot).
 ARCHIVE_LIMIT = 1000
-
-
-def site_host(url: str) -> str:
-    return urlsplit(url).hostname or "localhost"
 
 
 def edition_for(
@@ -301,7 +274,7 @@ def _previous_edition(config: Config, store: Store, edition: Edition) -> Edition
     return earlier[0] if earlier else None
 
 
-def _previous_counts(config: Config, store: Store, edition: Edition) -> dict[str, int]:
+def previous_counts(config: Config, store: Store, edition: Edition) -> dict[str, int]:
     """Story sizes in the edition before this one (by cut-off; empty if there is none)."""
     record = _previous_edition(config, store, edition)
     return dict(record.story_counts) if record else {}
@@ -400,12 +373,9 @@ def build_edition(
     return brief, files
 
 
-def email_wanted(config: Config, asked: bool | None) -> bool:
-    """Whether to write the email edition: when asked, else when email is configured at all (a
-    server, or recipients for ``send --dry-run``)."""
-    if asked is not None:
-        return asked
-    return bool(config.email.host or config.email.recipients)
+def asked_outputs(email: bool | None) -> dict[str, bool]:
+    """The outputs a build was asked for or told to leave out, by name (``--email``)."""
+    return {} if email is None else {"email": email}
 
 
 def write_edition(
@@ -417,13 +387,37 @@ def write_edition(
     failed: tuple[tuple[str, str], ...] | None,
     email: bool | None,
 ) -> tuple[Brief, list[str], list[str]]:
-    """:func:`build_edition`, also returning the outputs that could not be made (one line each)."""
-    problems: list[str] = []
+    """:func:`build_edition`, also returning the outputs that could not be made (one line each).
+
+    The stages: the brief (stories as of the cut-off, ranked, summarized), its record (the
+    archive then holds it), the per-story feed items, then every output of
+    :data:`briefs.outputs.OUTPUTS` made and written.
+    """
+    brief = _edition_brief(config, store, edition, now, timings, failed)
+    renderer = _renderer(config)
+    with timings.stage("render"):
+        archive = _record(config, store, brief, renderer, now)
+    with timings.stage("feeds"):
+        items = _story_items(config, store, renderer, archive, brief)
+    built = BuiltEdition(brief, tuple(archive), tuple(items), config, now)
+    files, problems = write_outputs(built, renderer, asked_outputs(email), timings)
+    return brief, files, problems
+
+
+def _edition_brief(
+    config: Config,
+    store: Store,
+    edition: Edition,
+    now: dt.datetime,
+    timings: Timings,
+    failed: tuple[tuple[str, str], ...] | None,
+) -> Brief:
+    """The edition's brief: the window's stories as of its cut-off, ranked and summarized."""
     brief_cfg = config.brief
     window_start, cutoff = edition_window(config, edition)
     with timings.stage("rank"):
         stories = store.stories_updated_since(window_start)
-        previous = _previous_counts(config, store, edition)
+        previous = previous_counts(config, store, edition)
         # Ranking reads the members' texts only to match mute/boost words: without them, the
         # window's texts (hundreds of MB at 50k articles) are read for the summarized few only.
         texts = bool(brief_cfg.mute or brief_cfg.boost)
@@ -432,11 +426,11 @@ def write_edition(
             for c in _stories_as_of(config, store, edition, stories, previous, texts=texts)
             if c.story.last_updated >= window_start
         ]
+    del stories
     ranked = _rank_and_summarize(
         candidates, config, min(now, cutoff), timings, None if texts else store
     )
-    del candidates, stories
-    brief = Brief(
+    return Brief(
         edition=edition,
         generated_at=now,
         title=brief_cfg.title,
@@ -444,142 +438,35 @@ def write_edition(
         failed_sources=_failed_sources(config, store) if failed is None else failed,
         timezone=brief_cfg.timezone,
     )
-    renderer = Renderer(
+
+
+def _renderer(config: Config) -> Renderer:
+    settings = config.brief
+    return Renderer(
         config.templates,
-        brief_cfg.timezone,
-        images=brief_cfg.images,
-        site_url=brief_cfg.site_url,
-        language=brief_cfg.language,
-        description=brief_cfg.description,
+        settings.timezone,
+        images=settings.images,
+        site_url=settings.site_url,
+        language=settings.language,
+        description=settings.description,
     )
-    with timings.stage("render"):
-        markdown = renderer.markdown(brief)
-        fragment = renderer.html_fragment(brief)
-        shown = display_brief(brief)
-        store.record_edition(
-            edition,
-            now,
-            f"{shown.title}: {renderer.edition_name(edition)}",
-            {s.story.id: len(s.articles) for s in brief.stories},
-            fragment,
-            "; ".join(s.summary.headline for s in shown.stories[:5]),
-        )
-        archive = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
-        page = renderer.html_page(brief, archive)
-        latest = not archive or archive[0].edition == edition
-        index = renderer.html_page(brief, archive, is_index=True) if latest else None
-        archive_page = renderer.archive_page(brief_cfg.title, archive)
-        message: EmailMessage | None = None
-        if email_wanted(config, email):
-            # The email is one output among several: its size cap (or any failure of its own)
-            # leaves it out, never the pages and feeds.
-            try:
-                message = build_message(
-                    brief,
-                    renderer,
-                    domain=site_host(brief_cfg.site_url),
-                    max_bytes=brief_cfg.email_max_bytes,
-                )
-            except BriefsError as exc:
-                problems.append(f"{edition.id}.eml: {exc}")
-                log.warning("%s.eml not written: %s", edition.id, exc)
-    with timings.stage("feeds"):
-        info = FeedInfo(
-            brief_cfg.title, brief_cfg.description, brief_cfg.site_url, brief_cfg.language
-        )
-        feeds = build_feeds(
-            info, edition_items(brief_cfg.site_url, archive[: brief_cfg.feed_items]), now
-        )
-        story_info = dataclasses.replace(
-            info,
-            title=f"{brief_cfg.title}: stories",
-            description=f"{brief_cfg.title}, one item per story, updated as each story develops.",
-        )
-        feeds.update(
-            build_feeds(
-                story_info, _story_items(config, store, renderer, archive, brief), now, STORY_FEEDS
-            )
-        )
-    with timings.stage("write"):
-        out = Publisher(config.output)
-        out.write(f"{edition.id}.md", markdown)
-        out.write(f"{edition.id}.html", page)
-        if index is not None:
-            out.write("index.html", index)
-        out.write("archive.html", archive_page)
-        for name, data in feeds.items():
-            out.write(name, data)
-        if message is not None:
-            out.write(f"{edition.id}.eml", message.as_bytes())
-        elif email_wanted(config, email) and out.remove(f"{edition.id}.eml"):
-            # an older build's email must not be sent as this edition's
-            problems.append(f"{edition.id}.eml: the earlier one was removed")
-    return brief, [str(p) for p in out.written], problems
 
 
-# -- is the edition already up to date? -------------------------------------------------------
-
-
-def _stamp_key(edition: Edition) -> str:
-    return f"built:{edition.id}"
-
-
-def edition_stamp(
-    config: Config, store: Store, edition: Edition, failed: tuple[tuple[str, str], ...]
-) -> str:
-    """A digest of everything an edition is built from, short of the clock.
-
-    The settings and sources, the templates, briefs' version, the failed sources, the previous
-    edition and the members of every story in the edition's window: when none of these changed,
-    building again would write the same edition.
-    """
-    window_start, _ = edition_window(config, edition)
-    digest = hashlib.sha256()
-    digest.update(repr((__version__, config, edition, failed)).encode())
-    for folder in template_dirs(config.templates):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            info = path.stat()
-            digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\n".encode())
-    previous = _previous_counts(config, store, edition)
-    digest.update(json.dumps(previous, sort_keys=True).encode())
-    for story in sorted(store.stories_updated_since(window_start), key=lambda s: s.id):
-        digest.update(f"{story.id}:{','.join(story.article_ids)}\n".encode())
-    return digest.hexdigest()
-
-
-def up_to_date(
-    config: Config, store: Store, edition: Edition, stamp: str, email: bool = False
-) -> int | None:
-    """The edition's story count if it was built from exactly this and its files are there
-    (the .eml too when ``email``)."""
-    built = json.loads(store.get_meta(_stamp_key(edition)) or "{}")
-    if built.get("stamp") != stamp:
-        return None
-    out = Publisher(config.output)
-    wanted = ("md", "html", "eml") if email else ("md", "html")
-    if not all(out.path(f"{edition.id}.{ext}").is_file() for ext in wanted):
-        return None
-    return int(built.get("stories", 0))
-
-
-def built_from(
-    config: Config,
-    store: Store,
-    edition: Edition,
-    failed: tuple[tuple[str, str], ...],
-    email: bool | None,
-    rebuild: bool,
-) -> tuple[str, int | None]:
-    """The edition's stamp, and its story count when it is already built from exactly that (its
-    files there, the .eml too when the email is wanted); None when it must be built (or
-    ``rebuild``)."""
-    stamp = edition_stamp(config, store, edition, failed)
-    wanted = email_wanted(config, email)
-    return stamp, None if rebuild else up_to_date(config, store, edition, stamp, wanted)
-
-
-def remember_build(store: Store, edition: Edition, stamp: str, stories: int) -> None:
-    store.set_meta(_stamp_key(edition), json.dumps({"stamp": stamp, "stories": stories}))
+def _record(
+    config: Config, store: Store, brief: Brief, renderer: Renderer, now: dt.datetime
+) -> list[EditionRecord]:
+    """Record the edition (its story sizes, its HTML for the feeds); the archive with it."""
+    edition = brief.edition
+    shown = display_brief(brief)
+    store.record_edition(
+        edition,
+        now,
+        f"{shown.title}: {renderer.edition_name(edition)}",
+        {s.story.id: len(s.articles) for s in brief.stories},
+        renderer.html_fragment(brief),
+        "; ".join(s.summary.headline for s in shown.stories[:5]),
+    )
+    return _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
 
 
 def delete_edition(
@@ -597,13 +484,10 @@ def delete_edition(
             known = ", ".join(store.edition_ids()[:10]) or "none"
             raise StoreError(f"no edition {edition_id!r} was built (newest: {known})")
         out = Publisher(config.output)
-        names = [f"{edition_id}.{ext}" for ext in ("md", "html", "eml")]
-        removed = [name for name in names if out.remove(name)]
+        removed = [name for name in owned_files(edition_id) if out.remove(name)]
         remaining = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
         if not remaining:
-            feeds = [n for f in (EDITION_FEEDS, STORY_FEEDS) for n in (f.rss, f.atom, f.json)]
-            shared = ["index.html", "archive.html", *feeds]
-            removed += [name for name in shared if out.remove(name)]
+            removed += [name for name in shared_files() if out.remove(name)]
             return removed, None
         newest = remaining[0].edition
         build_edition(config, store, newest, now, Timings())

@@ -26,8 +26,9 @@ import httpx
 
 from briefs.collect import fetch_full_text, link_pending, poll_and_store
 from briefs.config import Config
-from briefs.edition import built_from, edition_for, remember_build, write_edition
+from briefs.edition import edition_for, write_edition
 from briefs.errors import StoreError
+from briefs.freshness import built_from, remember_build
 from briefs.ingest.progress import Progress
 from briefs.models import Article, RunReport
 from briefs.store import Store
