@@ -17,8 +17,9 @@ from sqlalchemy import Connection
 
 from briefs.config import Config
 from briefs.ingest.extract import fetch_full_texts, needs_full_text, word_count
+from briefs.ingest.outcome import failure_result, unexpected
 from briefs.ingest.parse import content_hash
-from briefs.ingest.poll import failure_result, poll_sources, unexpected
+from briefs.ingest.poll import poll_sources
 from briefs.ingest.progress import Progress
 from briefs.models import (
     Article,
@@ -117,6 +118,7 @@ def poll_and_store(
             now,
             transport,
             due=due,
+            jitter=config.schedule.jitter,
             progress=progress,
             timings=timings,
             on_result=keep,

@@ -19,9 +19,7 @@ The clock is a parameter so the scheduling decisions are tested with any time.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
 import logging
 import signal
 import threading
@@ -41,6 +39,7 @@ from briefs.config import Config, cron_trigger, split_edition
 from briefs.deliver import deliver_edition
 from briefs.edition import build_edition, edition_for
 from briefs.errors import BriefsError, DeliveryError, LockError
+from briefs.ingest.due import select_sources
 from briefs.lock import named_lock
 from briefs.mail import SmtpMailer, smtp_password
 from briefs.models import DeliveryReport, Edition, EditionRecord, FeedState, Source
@@ -204,30 +203,13 @@ class Daemon:
         """Whether scheduled editions are emailed."""
         return self.config.email.enabled and self.config.schedule.deliver
 
-    def _offset(self, source_id: str) -> dt.timedelta:
-        """A stable per-source delay in [0, jitter) so sources are not all polled at once."""
-        jitter = int(self.config.schedule.jitter)
-        if jitter <= 0:
-            return dt.timedelta(0)
-        digest = int(hashlib.sha256(source_id.encode()).hexdigest()[:12], 16)
-        return dt.timedelta(seconds=digest % jitter)
-
     def due_sources(self, now: dt.datetime) -> list[Source]:
-        """Enabled sources never polled, or whose next poll (from the store: interval, or backoff
-        after failures) plus their jitter offset has come."""
-        states = self.store.feed_states()
-        return [
-            src
-            for src in self.config.sources
-            if src.enabled and self._is_due(src, states.get(src.id), now)
-        ]
-
-    def _is_due(self, src: Source, state: FeedState | None, now: dt.datetime) -> bool:
-        if state is not None and state.disabled:
-            return False
-        if state is None or state.next_poll is None:
-            return True  # never polled: now, so the first edition has something to say
-        return state.next_poll + self._offset(src.id) <= now
+        """The sources a poll at ``now`` polls (:func:`briefs.ingest.due.select_sources`)."""
+        config = self.config
+        due, _skipped = select_sources(
+            config.sources, self.store.feed_states(), now, due=True, jitter=config.schedule.jitter
+        )
+        return due
 
     # -- jobs ------------------------------------------------------------------------------
     def poll_due(self) -> int:
@@ -253,11 +235,9 @@ class Daemon:
     def _poll(
         self, now: dt.datetime, timings: Timings
     ) -> tuple[int, int, tuple[tuple[str, str], ...]]:
-        due = self.due_sources(now)
-        if not due:
+        if not self.due_sources(now):
             return 0, 0, ()
-        subset = dataclasses.replace(self.config, sources=tuple(due))
-        return poll_and_group(subset, self.store, now, timings, self.transport)
+        return poll_and_group(self.config, self.store, now, timings, self.transport, due=True)
 
     def build_due(self, job: EditionJob, within: dt.timedelta | None = None) -> Edition | None:
         """Build the job's edition if its latest scheduled time (at most ``within`` ago, default
