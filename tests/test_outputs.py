@@ -184,8 +184,8 @@ def test_log_lines_carry_no_control_characters_to_the_terminal() -> None:
 
     script = (
         "import logging\n"
-        "from briefs.cli import _setup_logging\n"
-        "_setup_logging(1, False)\n"
+        "from briefs.cli.app import setup_logging\n"
+        "setup_logging(1, False)\n"
         "log = logging.getLogger('briefs.test')\n"
         "log.warning('feed %s: %s', '\\x1b[2Jtitle\\u202e', 'reply\\x9b31m\\x85')\n"
         "try:\n    raise ValueError('x')\nexcept ValueError:\n    log.exception('boom')\n"

@@ -1,0 +1,167 @@
+"""``briefs editions`` and ``briefs send``: built editions, listed, deleted and emailed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+
+from briefs.cli.app import State, cli, handle_errors
+from briefs.cli.options import (
+    parse_edition,
+    wait_option,
+)
+from briefs.config import Config
+from briefs.errors import BriefsError
+from briefs.store import Store
+from briefs.text import clean_line
+
+
+@cli.group()
+def editions() -> None:
+    """List and delete built editions.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml editions list
+    """
+
+
+@editions.command("list")
+@click.pass_obj
+@handle_errors
+def editions_list(state: State) -> None:
+    """List the built editions, newest first: id, when built, number of stories.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml editions list
+    """
+    from briefs.edition import ARCHIVE_LIMIT
+
+    config = state.config()
+    with Store.open(config.database) as store:
+        records = store.recent_editions(ARCHIVE_LIMIT)
+    if not records:
+        click.echo("No edition built yet: run `briefs run` first.")
+    for rec in records:
+        built = rec.built_at.strftime("%Y-%m-%d %H:%M UTC")
+        click.echo(f"{rec.edition.id:<24} built {built}, {rec.story_count} stories")
+
+
+@editions.command("delete")
+@click.argument("edition_id", metavar="EDITION", callback=lambda c, p, v: parse_edition(c, p, v))
+@wait_option
+@click.pass_obj
+@handle_errors
+def editions_delete(state: State, edition_id: str, wait_seconds: float) -> None:
+    """Delete a built edition (YYYY-MM-DD or YYYY-MM-DD-slot) and its files.
+
+    index.html, archive.html and the feeds are written again without it (the newest remaining
+    edition is built again for them). Who was emailed it stays recorded.
+
+    \b
+    Example:
+      briefs --config seeds/briefs.toml editions delete 2024-04-05
+    """
+    from briefs.edition import delete_edition
+    from briefs.lock import named_lock
+
+    config = state.config()
+    with named_lock(config, "build").hold(wait_seconds, doing="briefs editions delete"):
+        removed, rebuilt = delete_edition(config, edition_id)
+    click.echo(f"Deleted edition {edition_id}: removed {', '.join(removed) or 'no files'}")
+    if rebuilt is None:
+        click.echo("No edition left: index.html, archive.html and the feeds were removed")
+    else:
+        click.echo(f"index.html, archive.html and the feeds now end with {rebuilt.id}")
+
+
+@cli.command()
+@click.option(
+    "--edition",
+    callback=parse_edition,
+    metavar="D",
+    help="Edition to send: YYYY-MM-DD or YYYY-MM-DD-slot (default: the latest built).",
+)
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="ADDR",
+    help="Send to this address instead of email.recipients (repeatable).",
+)
+@click.option("--dry-run", is_flag=True, help="Write the .eml files to output/outbox/ instead.")
+@click.option("--resend", is_flag=True, help="Send even to recipients who already have it.")
+@click.pass_obj
+@handle_errors
+def send(
+    state: State, edition: str | None, to: tuple[str, ...], dry_run: bool, resend: bool
+) -> None:
+    """Email an edition over SMTP (the [email] settings; password from $BRIEFS_SMTP_PASSWORD).
+
+    Each recipient gets their own copy, once: a recipient who already has the edition is
+    skipped, so an interrupted send can simply be run again. Temporary failures are retried
+    with backoff; refusals (5xx) are reported. Exits 1 if anyone did not get it.
+
+    \b
+    Example:
+      BRIEFS_SMTP_PASSWORD=... briefs send --edition 2024-04-06 --to me@example.org
+      briefs send --dry-run
+    """
+    from briefs.deliver import deliver_edition
+
+    config = state.config()
+    with Store.open(config.database) as store:
+        if edition is None:
+            ids = store.edition_ids()
+            if not ids:
+                raise BriefsError("no edition has been built yet: run briefs run first")
+            edition = ids[0]
+    if dry_run and not (config.output / f"{edition}.eml").is_file():
+        _build_email_edition(config, edition)
+    with Store.open(config.database) as store:
+        report = deliver_edition(
+            config, store, edition, recipients=list(to) or None, resend=resend, dry_run=dry_run
+        )
+    if dry_run:
+        example = not to and not config.email.recipients
+        note = " (no email.recipients: one example message)" if example else ""
+        click.echo(f"Edition {edition}: dry run, {len(report.written)} message(s) written{note}:")
+        for path in report.written:
+            click.echo(f"  {path}")
+        for addr, error in report.failed:
+            click.echo(f"  refused: {clean_line(addr, 200)}: {clean_line(error, 300)}")
+        if report.failed:
+            sys.exit(1)
+        return
+    click.echo(
+        f"Edition {edition}: {len(report.sent)} sent, {len(report.already_sent)} already had it, "
+        f"{len(report.failed)} failed, {len(report.pending)} to retry, "
+        f"{len(report.uncertain)} uncertain"
+    )
+    for addr, error in report.failed:
+        click.echo(f"  failed: {clean_line(addr, 200)}: {clean_line(error, 300)}")
+    for addr, error in report.pending:
+        click.echo(f"  to retry: {clean_line(addr, 200)}: {clean_line(error, 300)}")
+    for addr in report.uncertain:
+        click.echo(
+            f"  uncertain: {addr}: interrupted while sending; --resend --to {addr} to send again"
+        )
+    if not report.ok:
+        sys.exit(1)
+
+
+def _build_email_edition(config: Config, edition: str) -> None:
+    """A dry run of an edition built without its email (email not configured, as in the demo):
+    build it again with the email, so the dry run shows what would be sent."""
+    from briefs.lock import named_lock
+    from briefs.pipeline import build as build_pipeline
+
+    click.echo(
+        f"Edition {edition}: no email edition was written (email is not configured); building it"
+    )
+    day, _, slot = edition[:10], edition[10:11], edition[11:]
+    with named_lock(config, "build").hold(300, doing="briefs send --dry-run"):
+        build_pipeline(config, date=dt.date.fromisoformat(day), slot=slot or None, email=True)

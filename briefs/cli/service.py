@@ -1,0 +1,129 @@
+"""``briefs daemon``, ``briefs serve`` and ``briefs status``: running by itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import click
+
+from briefs.cli.app import State, cli, handle_errors
+from briefs.store import Store
+from briefs.text import clean_line
+
+
+@cli.command()
+@click.option("--serve", "with_server", is_flag=True, help="Also serve the output folder.")
+@click.option("--host", help="With --serve: address to listen on (default: serve.host).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="With --serve: port (default: serve.port)."
+)
+@click.pass_obj
+@handle_errors
+def daemon(state: State, with_server: bool, host: str | None, port: int | None) -> None:
+    """Run by itself: poll sources when due, build editions on schedule, email them.
+
+    Editions are built at the [schedule] editions times (cron, in schedule.timezone); one
+    missed while the machine was off is built at start-up if within schedule.grace_minutes.
+    Each edition is emailed to email.recipients once. Logs one line per job. Stops cleanly
+    on SIGTERM or Ctrl-C (exit 0). Only one daemon runs per database.
+
+    \b
+    Example:
+      briefs --config briefs.toml daemon --serve --port 8080
+    """
+    from briefs.schedule import Daemon
+
+    if state.verbose == 0 and not state.debug:
+        # one line per job from the scheduler; other modules only warn (-v shows everything)
+        logging.getLogger("briefs.schedule").setLevel(logging.INFO)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    Daemon(state.config()).run(serve=with_server, host=host, port=port)
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default: serve.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: serve.port, 8080).")
+@click.pass_obj
+@handle_errors
+def serve(state: State, host: str | None, port: int | None) -> None:
+    """Serve the output folder over HTTP: feeds, pages and the archive.
+
+    Feeds get their own content types, every response an ETag and Last-Modified (304 when
+    unchanged), text is gzipped, nothing outside the folder is reachable and folders are not
+    listed. For the internet, put it behind a reverse proxy (see the README).
+
+    \b
+    Example:
+      briefs serve --host 127.0.0.1 --port 8080
+    """
+    from briefs.serve import make_server, serve_until_stopped
+
+    config = state.config()
+    settings = config.serve
+    server = make_server(
+        config.output,
+        host or settings.host,
+        settings.port if port is None else port,
+        settings.max_age,
+    )
+    click.echo(f"Serving {config.output} at {server.url} (Ctrl-C to stop)")
+    serve_until_stopped(server)
+
+
+@cli.command()
+@click.pass_obj
+@handle_errors
+def status(state: State) -> None:
+    """Show the daemon, the next edition times, the last edition and sources in trouble.
+
+    \b
+    Example:
+      briefs --config briefs.toml status
+    """
+    from briefs.schedule import daemon_status
+
+    config = state.config()
+    now = dt.datetime.now(dt.UTC)
+    with Store.open(config.database) as store:
+        st = daemon_status(config, store, now)
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(st.timezone)
+
+    def when(value: dt.datetime | None) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if value else "never"
+
+    click.echo(f"Daemon: {'running: ' + st.daemon if st.daemon else 'not running'}")
+    click.echo(f"Editions ({st.timezone}):")
+    for slot, expr, nxt, last, built in st.editions:
+        line = f"  {slot or 'daily':<10} {expr:<16} next {when(nxt)}"
+        if last is not None:
+            line += f"; last {when(last)} {'built' if built else 'NOT BUILT (caught up at start)'}"
+        click.echo(line)
+    if st.last_edition is None:
+        click.echo("Last edition: none yet")
+    else:
+        rec = st.last_edition
+        mail = ", ".join(f"{n} {k}" for k, n in sorted(st.deliveries.items())) or "not emailed"
+        click.echo(
+            f"Last edition: {rec.edition.id}, built {when(rec.built_at)}, "
+            f"{rec.story_count} stories; email: {mail}"
+        )
+    if st.next_poll is not None:
+        click.echo(f"Next poll: {st.next_poll[0]} at {when(st.next_poll[1])}")
+    if st.troubled:
+        click.echo("Sources in trouble:")
+        for fs in st.troubled:
+            click.echo(
+                f"  {fs.source_id}: {fs.consecutive_failures} "
+                f"failure{'s' if fs.consecutive_failures != 1 else ''}, last error: "
+                f"{clean_line(fs.last_error or '-', 300)}; next try {when(fs.next_poll)}"
+                + (" (disabled)" if fs.disabled else "")
+            )
+    else:
+        click.echo("Sources in trouble: none")
+    if st.problems:
+        click.echo("Email problems:")
+        for who, what, error in st.problems:
+            click.echo(f"  {clean_line(who, 200)}: {what}: {clean_line(error, 300)}")
