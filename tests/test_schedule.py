@@ -16,8 +16,9 @@ import pytest
 from briefs.config import Config, cron_trigger, load_config
 from briefs.ingest.due import poll_offset
 from briefs.pipeline import run
-from briefs.schedule import Daemon, daemon_status, fire_times
+from briefs.schedule import Daemon, daemon_status
 from briefs.store import open_store
+from briefs.timetable import fire_times
 from tests.servers import SmtpServer
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
