@@ -121,6 +121,39 @@ def test_an_environment_override_error_names_the_variable(
         load_config(bad)
 
 
+def test_a_misspelt_environment_override_is_refused_with_the_variable_it_meant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "[email]\nrecipients = ['ann@example.org']\n")
+    monkeypatch.setenv("BRIEFS_EMAIL_RECIPIENT", '["bob@example.org"]')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith("$BRIEFS_EMAIL_RECIPIENT (environment variable; config ")
+    assert "no such setting in [email]; did you mean $BRIEFS_EMAIL_RECIPIENTS?" in message
+    monkeypatch.delenv("BRIEFS_EMAIL_RECIPIENT")
+    monkeypatch.setenv("BRIEFS_BRIEF_MAXSTORIES", "4")
+    with pytest.raises(ConfigError, match=r"did you mean \$BRIEFS_BRIEF_MAX_STORIES\?"):
+        load_config(path)
+    monkeypatch.delenv("BRIEFS_BRIEF_MAXSTORIES")
+    # nothing close: no guess, still refused
+    monkeypatch.setenv("BRIEFS_FETCH_NONSENSE_STUFF", "1")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "no such setting in [fetch] (" in str(info.value)
+    monkeypatch.delenv("BRIEFS_FETCH_NONSENSE_STUFF")
+    # variables that are not a section's, and the one email.password_env names, are allowed
+    monkeypatch.setenv("BRIEFS_SMTP_PASSWORD", "secret")
+    monkeypatch.setenv("BRIEFS_SHARED", "/elsewhere")
+    monkeypatch.setenv("BRIEFS_EMAIL_PASSWORD", "secret")
+    with pytest.raises(
+        ConfigError, match=r"^\$BRIEFS_EMAIL_PASSWORD .*did you mean \$BRIEFS_EMAIL_PASSWORD_ENV"
+    ):
+        load_config(path)
+    named = write(tmp_path, "[email]\npassword_env = 'BRIEFS_EMAIL_PASSWORD'\n")
+    assert load_config(named).email.password_env == "BRIEFS_EMAIL_PASSWORD"
+
+
 @pytest.mark.parametrize(
     ("text", "hint"),
     [
@@ -146,10 +179,10 @@ def _numeric_keys() -> list[str]:
     import dataclasses
     import typing
 
-    from briefs.config import _SECTIONS
+    from briefs.config import SECTIONS
 
     keys = []
-    for name, cls in _SECTIONS.items():
+    for name, cls in SECTIONS.items():
         hints = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
             if hints[f.name] in (int, float):
@@ -160,14 +193,14 @@ def _numeric_keys() -> list[str]:
 def test_every_numeric_key_has_bounds_that_hold_its_default_and_the_readme_lists_them() -> None:
     import dataclasses
 
-    from briefs.config import _SECTIONS, BOUNDS
+    from briefs.config import BOUNDS, SECTIONS
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     assert sorted(BOUNDS) == sorted(_numeric_keys())
     for key, (low, high) in BOUNDS.items():
         section, _, name = key.partition(".")
-        if section in _SECTIONS:
-            fields = {f.name: f for f in dataclasses.fields(_SECTIONS[section])}
+        if section in SECTIONS:
+            fields = {f.name: f for f in dataclasses.fields(SECTIONS[section])}
             f = fields[name]
             default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
             assert low <= default <= high, key

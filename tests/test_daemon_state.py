@@ -11,7 +11,8 @@ import pytest
 from briefs.config import load_config
 from briefs.errors import ConfigError
 from briefs.models import Article
-from briefs.store import MIGRATIONS, SCHEMA_VERSION, _add_deliveries, open_store
+from briefs.store import SCHEMA_VERSION, open_store
+from briefs.store.migrations import MIGRATIONS, _add_deliveries
 
 T0 = dt.datetime(2024, 4, 6, 7, tzinfo=dt.UTC)
 

@@ -156,6 +156,35 @@ def test_import_miniflux_and_freshrss_then_export_round_trips(tmp_path: Path) ->
     assert sources_of(other) == sources_of(cfg)
 
 
+def test_export_says_on_stderr_how_many_local_sources_it_left_out(tmp_path: Path) -> None:
+    (tmp_path / "local.xml").write_text(
+        "<rss version='2.0'><channel><title>L</title></channel></rss>"
+    )
+    (tmp_path / "notes").mkdir()
+    cfg = make_config(
+        tmp_path,
+        '\n[[sources]]\nid = "web"\nurl = "https://news.example.org/rss.xml"\n'
+        '\n[[sources]]\nid = "local-feed"\nurl = "local.xml"\n'
+        '\n[[sources]]\nid = "notes"\nkind = "files"\npath = "notes"\n',
+    )
+    result = CliRunner().invoke(cli, ["--config", str(cfg), "sources", "export"])
+    assert result.exit_code == 0, result.output
+    assert [f.url for f in read_opml(result.stdout.encode())] == [
+        "https://news.example.org/rss.xml"
+    ]
+    assert result.stderr.strip() == (
+        "Left out 2 local sources (seed-document folders and local feed files, which other "
+        "readers cannot use): local-feed, notes"
+    )
+    # with only web feeds, nothing is said
+    only_web = make_config(tmp_path / "notes", '\n[[sources]]\nurl = "https://a.example/rss"\n')
+    result = CliRunner().invoke(
+        cli, ["--config", str(only_web), "sources", "export", "-o", str(tmp_path / "o.opml")]
+    )
+    assert result.exit_code == 0 and result.stderr == ""
+    assert "Wrote 1 feeds to" in result.stdout
+
+
 def test_opml_writer_nests_by_first_tag() -> None:
     data = write_opml(
         [

@@ -45,13 +45,13 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 
 def test_migrations_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from briefs import store as store_mod
+    from briefs.store import migrations
 
     open_store(str(tmp_path / "b.db")).close()
     ran: list[int] = []
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setitem(store_mod.MIGRATIONS, SCHEMA_VERSION, lambda conn: ran.append(1))
-    store = store_mod.open_store(str(tmp_path / "b.db"))
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(migrations.MIGRATIONS, SCHEMA_VERSION, lambda conn: ran.append(1))
+    store = open_store(str(tmp_path / "b.db"))
     assert ran == [1]
     assert store.schema_version() == SCHEMA_VERSION + 1
 

@@ -257,7 +257,8 @@ def sources_import(state: State, opml_file: str, dry_run: bool) -> None:
 def sources_export(state: State, output: str | None) -> None:
     """Export the feed sources as OPML 2.0 (tags become categories).
 
-    Seed-document folders and local feed files are left out (other readers cannot use them).
+    Seed-document folders and local feed files are left out (other readers cannot use them);
+    how many is said on stderr.
 
     \b
     Example:
@@ -276,6 +277,13 @@ def sources_export(state: State, output: str | None) -> None:
         click.echo(f"Wrote {len(feeds)} feeds to {output}")
     else:
         click.echo(data.decode("utf-8"), nl=False)
+    local = [s.id for s in config.sources if s not in feeds]
+    if local:
+        click.echo(
+            f"Left out {len(local)} local source{'s' if len(local) != 1 else ''} (seed-document "
+            f"folders and local feed files, which other readers cannot use): {', '.join(local)}",
+            err=True,
+        )
 
 
 @sources.command("enable")

@@ -31,7 +31,8 @@ from briefs.ingest.outcome import cache_max_age, parse_retry_after
 from briefs.ingest.parse import parse_feed
 from briefs.ingest.poll import poll_sources
 from briefs.models import FeedState, PollResult, Source
-from briefs.store import metadata, open_store
+from briefs.store import open_store
+from briefs.store.schema import metadata
 from tests.feedserver import FeedServer, feed_server, redirect, rss, static
 
 NOW = dt.datetime(2024, 4, 6, 12, 0, tzinfo=dt.UTC)

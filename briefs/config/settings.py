@@ -1,0 +1,227 @@
+"""The settings: one frozen dataclass per section of the file, and the whole Config."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from briefs.errors import ConfigError
+from briefs.models import Source
+
+# An edition slot names files and URLs: lowercase letters, digits and "-".
+SLOT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+
+
+def _cores() -> int:
+    """The CPUs this process may run on (a container's or taskset's limit, where known)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """How sources and article pages are fetched over HTTP (see README, "[fetch]")."""
+
+    user_agent: str = "briefs/0.1 (+https://github.com/briefs-news/briefs)"
+    contact_url: str = ""
+    # seconds: connect, and each read/write; ``total_timeout`` bounds one whole request (a
+    # server that drips a byte a second never hits the read timeout).
+    timeout: float = 20.0
+    connect_timeout: float = 10.0
+    total_timeout: float = 60.0
+    max_bytes: int = 10_000_000
+    # a feed with more entries than this keeps only its newest ones (with a warning)
+    max_entries: int = 2000
+    max_redirects: int = 5
+    concurrency: int = 16
+    per_host: int = 2
+    # a failing source waits interval * 2**(failures - 1) (with jitter), at most this long
+    max_backoff_hours: float = 24.0
+    # article pages: refuse private/loopback/link-local/multicast addresses unless this is true
+    allow_private: bool = False
+    fetch_full_text: bool = True
+    # a feed text shorter than this many words is a teaser: fetch the page for the full text
+    teaser_words: int = 120
+    # at most this many article pages are fetched per run (the rest wait for the next run)
+    max_pages: int = 300
+    # processes extracting article text (0: none, a thread of briefs itself); by default one
+    # per core, none on a single core
+    extract_workers: int = field(default_factory=lambda: _cores() if _cores() > 1 else 0)
+    # processes parsing (and sketching) a poll of 100 feeds or more; the same default; 0 or 1:
+    # one thread of briefs itself
+    parse_workers: int = field(default_factory=lambda: _cores() if _cores() > 1 else 0)
+    # seconds one feed document may take to parse in a worker process before it is stopped
+    # (the feed's failure); see docs/reliability.md, "Bounded parsing"
+    parse_timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSettings:
+    """How articles are grouped into stories (README "Grouping" explains each key).
+
+    ``threshold`` is the cosine similarity that unrelated articles exceed about once in 10,000
+    pairs (measured on articles of different subjects); ``prior_docs`` is how many articles the
+    background word statistics count as; ``half_life_hours`` (0: off) damps the similarity of
+    articles published far apart; ``lead_words`` is how much of the teaser or body is read.
+    ``semantic`` adds the embedding model's evidence when it is installed (briefs.embed);
+    ``embed_seconds`` is the most a run spends embedding (the rest waits for a later run);
+    ``recluster`` clusters the part of the window a run touched again offline (briefs.group).
+    """
+
+    window_hours: float = 72.0
+    threshold: float = 0.25
+    linkage: str = "average"
+    half_life_hours: float = 0.0
+    entity_weight: float = 1.5
+    title_weight: float = 2.0
+    lead_words: int = 100
+    prior_docs: float = 100.0
+    semantic: bool = False
+    embed_seconds: float = 30.0
+    recluster: bool = False
+
+
+# sumy's algorithms by name (briefs.summarize.score implements each of them).
+SUMMARY_METHODS = ("textrank", "lexrank", "lsa", "luhn", "sumbasic", "edmundson")
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySettings:
+    """How stories are summarized: sumy method, and the budget in sentences and words."""
+
+    method: str = "textrank"
+    sentences: int = 3
+    words: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class BriefSettings:
+    """What goes into an edition and how it is published."""
+
+    title: str = "The Brief"
+    description: str = "The day's news in brief: every sentence printed by the outlet it cites."
+    timezone: str = "UTC"
+    date: str = "today"
+    window_hours: float = 36.0
+    max_stories: int = 15
+    max_per_outlet: int = 4
+    sections: tuple[str, ...] = ()
+    mute: tuple[str, ...] = ()
+    boost: tuple[str, ...] = ()
+    images: bool = True
+    feed_items: int = 30
+    story_feed_items: int = 50
+    site_url: str = "http://localhost:8080/"
+    language: str = "en"
+    # Editions per day, each "name" or "name@HH:MM" (local cut-off time); empty: one a day.
+    slots: tuple[str, ...] = ()
+    slot: str = ""
+    email_max_bytes: int = 100_000
+    # A story with no report since the previous edition: "drop" it, or "mark" it "no new
+    # reports" and rank it below every story with news.
+    nothing_new: str = "drop"
+
+    def slot_times(self) -> dict[str, dt.time | None]:
+        """Configured slots in order, each with its local cut-off time (None: end of day)."""
+        out: dict[str, dt.time | None] = {}
+        for spec in self.slots:
+            name, _, when = spec.partition("@")
+            out[name.strip()] = dt.time.fromisoformat(when.strip()) if when.strip() else None
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    """When the daemon polls sources and builds editions."""
+
+    timezone: str = ""  # the zone of the cron expressions; default: brief.timezone
+    # cron expressions, each optionally named by a slot: "30 6 * * *" or "morning: 30 6 * * *"
+    editions: tuple[str, ...] = ("30 6 * * *",)
+    grace_minutes: float = 180.0  # a missed edition is built at start-up if this recent
+    poll_tick: float = 60.0  # seconds between checks for sources that are due
+    jitter: float = 300.0  # seconds: each source's polls are offset by up to this much
+    deliver: bool = True  # email each scheduled edition when [email] is configured
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSettings:
+    """How the email edition is sent. The password comes from the environment only."""
+
+    host: str = ""  # empty: email is off
+    port: int = 0  # 0: 587 for starttls, 465 for tls, 25 for none
+    security: str = "starttls"  # "starttls", "tls" (implicit TLS) or "none"
+    username: str = ""
+    password_env: str = "BRIEFS_SMTP_PASSWORD"
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    list_unsubscribe: str = ""
+    cafile: str = ""  # extra CA certificates (PEM) to trust, e.g. a private mail server's
+    timeout: float = 30.0
+    max_attempts: int = 5  # per recipient, for temporary (4xx, connection) failures
+    retry_delay: float = 60.0  # seconds before the first retry; doubles after each failure
+
+    @property
+    def enabled(self) -> bool:
+        """Whether email delivery is configured at all."""
+        return bool(self.host)
+
+    @property
+    def smtp_port(self) -> int:
+        """The configured port, or the usual one for the security mode."""
+        return self.port or {"tls": 465, "none": 25}.get(self.security, 587)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    """How ``briefs serve`` (and ``briefs daemon --serve``) serves the output folder."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_age: int = 300  # seconds clients and proxies may cache a response
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration: where things live, how each stage behaves, the sources."""
+
+    path: Path
+    database: str
+    output: Path
+    templates: Path | None
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    group: GroupSettings = field(default_factory=GroupSettings)
+    summary: SummarySettings = field(default_factory=SummarySettings)
+    brief: BriefSettings = field(default_factory=BriefSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
+    sources: tuple[Source, ...] = ()
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in the file are resolved against."""
+        return self.path.parent
+
+    def source(self, source_id: str) -> Source:
+        """The configured source with this id."""
+        for src in self.sources:
+            if src.id == source_id:
+                return src
+        raise ConfigError(f"{self.path}: no source with id {source_id!r}")
+
+
+SECTIONS: dict[str, type[Any]] = {
+    "fetch": FetchSettings,
+    "group": GroupSettings,
+    "summary": SummarySettings,
+    "brief": BriefSettings,
+    "schedule": ScheduleSettings,
+    "email": EmailSettings,
+    "serve": ServeSettings,
+}
+TOP_KEYS = {"database", "output", "templates", "sources", *SECTIONS}

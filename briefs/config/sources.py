@@ -1,0 +1,70 @@
+"""The ``[[sources]]`` tables: each one checked (its kind and location by the reader of its
+kind, :mod:`briefs.ingest.readers`) and made a Source."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from briefs.config.bounds import coerce, expect, unknown_key
+from briefs.errors import ConfigError
+from briefs.ingest.readers import READERS
+from briefs.models import Source
+
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+_SOURCE_KEYS = {"id", "kind", "url", "path", "title", "tags", "interval", "enabled"}
+
+
+def build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{path}: sources must be an array of tables ([[sources]])")
+    seen: set[str] = set()
+    out: list[Source] = []
+    for i, item in enumerate(raw):
+        where = f"sources[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{path}: {where} must be a table")
+        unknown = sorted(set(item) - _SOURCE_KEYS)
+        if unknown:
+            raise unknown_key(path, f"{where}.{unknown[0]!r}", unknown[0], _SOURCE_KEYS)
+        kind = item.get("kind", "feed")
+        reader = READERS.get(kind) if isinstance(kind, str) else None
+        if reader is None:
+            known = " or ".join(READERS)
+            raise ConfigError(f"{path}: {where}.kind: unknown source kind {kind!r} ({known})")
+        need = reader.keys[0]
+        location = next((item[k] for k in reader.keys if item.get(k) is not None), None)
+        if not location:
+            raise ConfigError(f"{path}: {where} needs a {need!r}")
+        location = expect(path, f"{where}.{need}", location, str)
+        if "://" not in location:
+            location = str((path.parent / location).resolve())
+        # Caught here, a typo ("htp://", a wrong file name) names its key and the file at
+        # once instead of becoming a failed source at every run.
+        problem = reader.check(location)
+        if problem:
+            raise ConfigError(f"{path}: {where}.{need}: {problem}")
+        title = expect(path, f"{where}.title", item.get("title", ""), str)
+        sid = item.get("id") or slug(title or location)
+        sid = expect(path, f"{where}.id", sid, str)
+        if not ID_RE.match(sid):
+            raise ConfigError(
+                f"{path}: {where}.id {sid!r} must be letters, digits, '-', '_' or '.'"
+            )
+        if sid in seen:
+            raise ConfigError(f"{path}: {where}.id {sid!r} is used twice")
+        seen.add(sid)
+        tags = coerce(path, f"{where}.tags", item.get("tags", []), tuple[str, ...])
+        interval = expect(path, f"{where}.interval", item.get("interval", 60), int)
+        enabled = expect(path, f"{where}.enabled", item.get("enabled", True), bool)
+        out.append(Source(sid, kind, location, title, tags, max(interval, 1), enabled))
+    return tuple(out)
+
+
+def slug(text: str) -> str:
+    text = re.sub(r"^[a-z]+://", "", text.lower())
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return (slug or "source")[:64]

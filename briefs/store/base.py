@@ -1,0 +1,95 @@
+"""What every part of the store shares: the engine, its transactions, and how values are stored.
+
+Datetimes are stored as naive UTC (every backend compares them the same way) and read back
+aware; long lists of ids are queried in chunks that bound the statement's parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from briefs.errors import StoreError
+from briefs.store.schema import STORED_RANGE
+
+
+class StoreBase:
+    """The engine and its transactions; each part of :class:`briefs.store.Store` builds on it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction for several writes (all or nothing)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _conn(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as c:
+                yield c
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+
+def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def insert_many(
+    conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """INSERT many rows of plain values (ints, strings) through the driver's executemany.
+
+    For the hundreds of thousands of (integer, integer) band rows of a day, SQLAlchemy's
+    per-row parameter processing costs more than SQLite's own insert (2.5 s of 3 s per 10,000
+    articles). The statement is still SQLAlchemy's, compiled for the connection's dialect, so
+    its placeholders are the driver's own; only values that need no type processing may pass.
+    """
+    if not rows:
+        return
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(columns))
+    positions = compiled.positiontup
+    params: Sequence[Any]
+    if positions is None:  # a named paramstyle
+        params = [dict(zip(columns, row, strict=True)) for row in rows]
+    elif list(positions) == list(columns):
+        params = rows
+    else:
+        order = [list(columns).index(name) for name in positions]
+        params = [tuple(row[i] for i in order) for row in rows]
+    conn.exec_driver_sql(str(compiled), params)
+
+
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def naive(value: dt.datetime | None) -> dt.datetime | None:
+    """Datetimes are stored as naive UTC so every backend compares them the same way."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise StoreError(f"refusing to store a naive datetime: {value!r}")
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def storable(when: dt.datetime) -> bool:
+    """True for a time inside STORED_RANGE (a naive one is left for naive to refuse)."""
+    return when.tzinfo is None or STORED_RANGE[0] <= when < STORED_RANGE[1]

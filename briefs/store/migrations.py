@@ -1,0 +1,167 @@
+"""The schema version chain: create a fresh database at the latest version, or bring an older
+one there a step at a time, each step in its own transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from briefs.errors import StoreError
+from briefs.store.schema import (
+    deliveries,
+    embeddings,
+    feed_state,
+    meta_table,
+    metadata,
+    pages,
+    quarantine,
+    sketch_bands,
+    sketches,
+    story_changes,
+    story_links,
+)
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 8
+
+
+def _add_deliveries(conn: Connection) -> None:
+    """Issue 7 (daemon and email): per edition and recipient delivery records."""
+    deliveries.create(conn)
+
+
+def _add_columns(conn: Connection, table: sa.Table, names: Sequence[str]) -> None:
+    """ALTER TABLE ... ADD COLUMN for each named column the table does not have yet."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name in present:
+            continue
+        column = table.c[name]
+        ddl = column.type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl}"))
+
+
+def _migrate_2_to_3(conn: Connection) -> None:
+    """Issue 3 (ingestion): feed health columns, the page cache, near-duplicate sketches."""
+    _add_columns(
+        conn,
+        feed_state,
+        ("source_url", "last_success", "retry_until", "floor_minutes", "site_url", "feed_title"),
+    )
+    metadata.create_all(conn, tables=[pages, sketches, sketch_bands])
+
+
+def _add_story_links(conn: Connection) -> None:
+    """Issue 4 (grouping): why each article is in its story (idempotent: safe if renumbered)."""
+    metadata.create_all(conn, tables=[story_links], checkfirst=True)
+
+
+def _renumber_sketches(conn: Connection) -> None:
+    """Issue 8 (scale): sketches numbered, band index keyed by number (see ``sketch_bands``).
+
+    The old rows are dropped, not converted: their signatures were made with the previous hash
+    functions (dedupe.SKETCH_VERSION 1) and cannot be compared with new ones. The pipeline
+    sketches the articles of the duplicate window again (meta ``sketch_version``).
+    """
+    conn.execute(sa.text("DROP TABLE IF EXISTS sketch_bands"))
+    conn.execute(sa.text("DROP TABLE IF EXISTS sketches"))
+    metadata.create_all(conn, tables=[sketches, sketch_bands])
+
+
+def _add_quarantine(conn: Connection) -> None:
+    """Issue 13 (reliability): the quarantine for rows later stages cannot process."""
+    metadata.create_all(conn, tables=[quarantine], checkfirst=True)
+
+
+def _add_parser_columns(conn: Connection) -> None:
+    """Issue 21 (fast parsing): which parser read each source's last document, and why."""
+    _add_columns(conn, feed_state, ("parser", "parser_fallback"))
+
+
+def _add_embeddings(conn: Connection) -> None:
+    """Issue 14 (grouping): stored article embeddings, story splits and merges (idempotent:
+    safe if renumbered)."""
+    metadata.create_all(conn, tables=[embeddings, story_changes], checkfirst=True)
+
+
+# MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
+# table definitions (briefs.store.schema) at SCHEMA_VERSION, so migrations only ever run on
+# older files.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _add_deliveries,
+    2: _migrate_2_to_3,
+    3: _add_story_links,
+    4: _renumber_sketches,
+    5: _add_quarantine,
+    6: _add_parser_columns,
+    7: _add_embeddings,
+}
+
+
+def migrate(engine: Engine) -> int:
+    """Create or upgrade the schema; return the version now in place.
+
+    A fresh database is created in one transaction, tables and version row together (on
+    SQLite an explicit ``BEGIN IMMEDIATE``: the driver would otherwise commit each CREATE
+    TABLE on its own), so a full disk or a kill leaves either nothing or all of it. A file
+    left half-created by an older briefs (tables, no version) is named as such.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite" and not sa.inspect(conn).has_table("meta"):
+            # Take the write lock first, then look again: another process may have been
+            # creating it at the same moment.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        inspector = sa.inspect(conn)
+        if not inspector.has_table("meta"):
+            ours = [t for t in inspector.get_table_names() if t in metadata.tables]
+            if ours:
+                raise StoreError(_half_created(engine, ours))
+            metadata.create_all(conn)
+            conn.execute(
+                meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+            )
+            return SCHEMA_VERSION
+        version = schema_version(conn)
+        if version == 0:
+            raise StoreError(_half_created(engine, ["meta"]))
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"database schema version {version} is newer than this briefs ({SCHEMA_VERSION}); "
+            "upgrade briefs"
+        )
+    while version < SCHEMA_VERSION:
+        step = MIGRATIONS[version]
+        with engine.begin() as conn:
+            step(conn)
+            version += 1
+            conn.execute(
+                meta_table.update()
+                .where(meta_table.c.key == "schema_version")
+                .values(value=str(version))
+            )
+        log.info("migrated database to schema version %s", version)
+    return version
+
+
+def _half_created(engine: Engine, tables: Sequence[str]) -> str:
+    where = engine.url.database or str(engine.url)
+    return (
+        f"database {where} was left half-created (table {', '.join(sorted(tables)[:3])} "
+        "but no schema version: a full disk or a kill during its first run); "
+        "delete it (or move it aside) and run again"
+    )
+
+
+def schema_version(conn: Connection) -> int:
+    """The version recorded in the database (0: none recorded)."""
+    value = conn.execute(
+        sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+    ).scalar_one_or_none()
+    return int(value) if value is not None else 0

@@ -1,0 +1,145 @@
+"""Near-duplicate sketches: MinHash signatures and their LSH band index (briefs.ingest.dedupe)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from briefs.models import Printing
+from briefs.store.base import StoreBase, chunks, insert_many, naive, utc
+from briefs.store.schema import SKETCH_BATCH, articles, pages, sketch_bands, sketches
+
+# An article as near-duplicate linking sees it (no text), for those with a sketch.
+_PRINTINGS = sa.select(
+    articles.c.id,
+    articles.c.source_id,
+    articles.c.published,
+    articles.c.duplicate_of,
+    sketches.c.signature,
+).join(sketches, sketches.c.article_id == articles.c.id)
+
+
+def _printing(row: Any) -> Printing:
+    published = utc(row.published) or dt.datetime.now(dt.UTC)
+    return Printing(row.id, row.source_id, published, row.duplicate_of, bytes(row.signature))
+
+
+class Sketches(StoreBase):
+    """The ``sketches`` and ``sketch_bands`` tables."""
+
+    def save_sketch(
+        self,
+        article_id: str,
+        published: dt.datetime,
+        signature: bytes,
+        band_keys: Sequence[int],
+        conn: Connection | None = None,
+    ) -> None:
+        """Remember an article's MinHash signature and its LSH band keys."""
+        self.save_sketches([(article_id, published, signature, band_keys)], conn)
+
+    def save_sketches(
+        self,
+        items: Sequence[tuple[str, dt.datetime, bytes, Sequence[int]]],
+        conn: Connection | None = None,
+    ) -> None:
+        """Remember many articles' signatures and band keys: (id, published, signature, keys).
+
+        Batched: a few statements for the lot (a day of news is tens of thousands of sketches).
+        With no keys, the sketch is kept but not in the band index (see :meth:`index_sketches`).
+        A sketch saved again replaces the old one and its band rows.
+        """
+        latest = {item[0]: item for item in items}
+        ids = list(latest)
+        with self._conn(conn) as c:
+            # Chunks bound the statement parameters held at once (a day is ~1.6M band rows).
+            for chunk in chunks(ids, SKETCH_BATCH):
+                old = sa.select(sketches.c.num).where(sketches.c.article_id.in_(chunk))
+                c.execute(sketch_bands.delete().where(sketch_bands.c.sketch.in_(old)))
+                c.execute(sketches.delete().where(sketches.c.article_id.in_(chunk)))
+                c.execute(
+                    sketches.insert(),
+                    [
+                        {"article_id": aid, "published": naive(when), "signature": signature}
+                        for aid, when, signature, _ in (latest[i] for i in chunk)
+                    ],
+                )
+            self.index_sketches([(item[0], item[3]) for item in latest.values() if item[3]], c)
+
+    def index_sketches(
+        self, items: Sequence[tuple[str, Sequence[int]]], conn: Connection | None = None
+    ) -> None:
+        """Put stored sketches into the band index: (article id, band keys) pairs.
+
+        Articles are indexed once linked, so that looking up a day's new articles finds the
+        articles they may copy, not each other. Indexing an article again replaces its rows.
+        """
+        keys_of = {aid: keys for aid, keys in items}
+        with self._conn(conn) as c:
+            for chunk in chunks(list(keys_of), SKETCH_BATCH):
+                numbers = {
+                    row.article_id: row.num
+                    for row in c.execute(
+                        sa.select(sketches.c.article_id, sketches.c.num).where(
+                            sketches.c.article_id.in_(chunk)
+                        )
+                    )
+                }
+                c.execute(
+                    sketch_bands.delete().where(sketch_bands.c.sketch.in_(list(numbers.values())))
+                )
+                bands = sorted(
+                    (key, num) for aid, num in numbers.items() for key in set(keys_of[aid])
+                )
+                insert_many(c, sketch_bands, ("band_key", "sketch"), bands)
+
+    def printings(self, ids: Iterable[str], conn: Connection | None = None) -> dict[str, Printing]:
+        """Those of ``ids`` that have a stored sketch, as near-duplicate linking sees them."""
+        found: dict[str, Printing] = {}
+        with self._conn(conn) as c:
+            for chunk in chunks(sorted(set(ids)), 500):
+                rows = c.execute(_PRINTINGS.where(sketches.c.article_id.in_(chunk)))
+                found.update((r.id, _printing(r)) for r in rows)
+        return found
+
+    def sketch_candidates(
+        self, band_keys: Sequence[int], since: dt.datetime, conn: Connection | None = None
+    ) -> list[Printing]:
+        """Stored articles published since ``since`` that share an LSH band key (no text)."""
+        numbers: set[int] = set()
+        with self._conn(conn) as c:
+            for chunk in chunks(sorted(set(band_keys)), 500):
+                numbers.update(
+                    c.execute(
+                        sa.select(sketch_bands.c.sketch)
+                        .where(sketch_bands.c.band_key.in_(chunk))
+                        .distinct()
+                    ).scalars()
+                )
+            out: list[Printing] = []
+            for chunk in chunks(sorted(numbers), 500):
+                rows = c.execute(
+                    _PRINTINGS.where(
+                        sketches.c.num.in_(chunk), sketches.c.published >= naive(since)
+                    )
+                )
+                out.extend(_printing(r) for r in rows)
+        return out
+
+    def prune_ingest_caches(self, before: dt.datetime, conn: Connection | None = None) -> int:
+        """Forget page outcomes fetched, and sketches of articles published, before a time.
+
+        Both only matter for recent articles (pages are fetched for articles stored in the last
+        days; copies are looked for within a week), so old rows are dead weight.
+        """
+        cutoff = naive(before)
+        with self._conn(conn) as c:
+            old = sa.select(sketches.c.num).where(sketches.c.published < cutoff)
+            c.execute(sketch_bands.delete().where(sketch_bands.c.sketch.in_(old)))
+            removed = c.execute(sketches.delete().where(sketches.c.published < cutoff)).rowcount
+            removed += c.execute(pages.delete().where(pages.c.fetched < cutoff)).rowcount
+        return int(removed or 0)
