@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from briefs.config import SLOT_NAME, Config, split_edition
+from briefs.display import display_brief
 from briefs.errors import ConfigError, StoreError
 from briefs.feeds import FeedItem, story_item
 from briefs.models import (
@@ -31,7 +32,7 @@ from briefs.models import (
 from briefs.outputs import BuiltEdition, owned_files, shared_files, write_outputs
 from briefs.publish import Publisher
 from briefs.rank import rank_key, rank_stories
-from briefs.render import Renderer, display_brief
+from briefs.render import Renderer
 from briefs.store import Store
 from briefs.timing import Timings
 
