@@ -1,5 +1,6 @@
-"""Edition building: which edition, its window, its stories as of its cut-off, ranking and
-summarizing, the per-story feed items, then the outputs (:mod:`briefs.outputs`) written.
+"""Edition building: an edition's stories as of its cut-off (which edition and its window:
+:mod:`briefs.slots`), ranking and summarizing, the per-story feed items, then the outputs
+(:mod:`briefs.outputs`) written.
 
 The second half of a run (:func:`briefs.pipeline.run` and :func:`briefs.pipeline.build`).
 Only the stories that can make the edition are summarized: ranking does not read summaries, so
@@ -16,9 +17,9 @@ import zoneinfo
 from collections.abc import Sequence
 from typing import Literal
 
-from briefs.config import SLOT_NAME, Config, split_edition
+from briefs.config import Config
 from briefs.display import display_brief
-from briefs.errors import ConfigError, StoreError
+from briefs.errors import StoreError
 from briefs.feeds import FeedItem, story_item
 from briefs.models import (
     Article,
@@ -29,93 +30,24 @@ from briefs.models import (
     Story,
     Summary,
 )
-from briefs.outputs import BuiltEdition, owned_files, shared_files, write_outputs
+from briefs.outputs import BuiltEdition, asked_outputs, owned_files, shared_files, write_outputs
 from briefs.publish import Publisher
 from briefs.rank import rank_key, rank_stories
 from briefs.render import Renderer
+from briefs.slots import (
+    ARCHIVE_LIMIT,
+    edition_cutoff,
+    edition_window,
+    ordered_editions,
+    previous_counts,
+    previous_cutoff,
+)
 from briefs.store import Store
 from briefs.timing import Timings
 
-__all__ = [
-    "ARCHIVE_LIMIT",
-    "asked_outputs",
-    "build_edition",
-    "delete_edition",
-    "edition_cutoff",
-    "edition_for",
-    "edition_window",
-    "known_slots",
-    "previous_counts",
-    "write_edition",
-]
+__all__ = ["build_edition", "delete_edition", "write_edition"]
 
 log = logging.getLogger(__name__)
-
-# Editions listed in the archive (and read to find the previous edition of a slot).
-ARCHIVE_LIMIT = 1000
-
-
-def edition_for(
-    config: Config,
-    store: Store,
-    date: dt.date | None,
-    now: dt.datetime,
-    slot: str | None = None,
-) -> Edition:
-    """The edition to build: the given date, else today (or the newest article's day) locally;
-    the given slot, else the configured default, else the first slot whose cut-off is still
-    ahead of ``now`` on that day (the last slot once all have passed)."""
-    zone = zoneinfo.ZoneInfo(config.brief.timezone)
-    if date is None:
-        latest = store.latest_published() if config.brief.date == "latest" else None
-        date = (latest or now).astimezone(zone).date()
-    slots = config.brief.slot_times()
-    chosen = config.brief.slot if slot is None else slot
-    known = known_slots(config)
-    if chosen and chosen not in known:
-        if not known:
-            raise ConfigError(
-                f"{config.path}: no slot {chosen!r}: no slots are configured (set brief.slots, "
-                'e.g. ["morning@07:00", "evening@18:00"], or leave out --slot)'
-            )
-        where = "brief.slots" if slots else "brief.slot and schedule.editions"
-        raise ConfigError(f"{config.path}: no slot {chosen!r} in {where} ({', '.join(known)})")
-    if chosen and not SLOT_NAME.match(chosen):
-        raise ConfigError(f"slot {chosen!r}: a slot name is lowercase letters, digits and '-'")
-    if not chosen and slots:
-        chosen = list(slots)[-1]
-        for name in slots:
-            if edition_cutoff(config, Edition(date, name)) > now:
-                chosen = name
-                break
-    return Edition(date, chosen)
-
-
-def known_slots(config: Config) -> list[str]:
-    """The slot names an edition may have: brief.slots, else brief.slot and the names given to
-    schedule.editions (a daemon may name its editions without brief.slots)."""
-    if config.brief.slots:
-        return list(config.brief.slot_times())
-    named = [config.brief.slot] + [split_edition(e)[0] for e in config.schedule.editions]
-    return list(dict.fromkeys(n for n in named if n))
-
-
-def edition_cutoff(config: Config, edition: Edition) -> dt.datetime:
-    """The moment (UTC) an edition closes: its slot's local cut-off, else the end of its day."""
-    zone = zoneinfo.ZoneInfo(config.brief.timezone)
-    when = config.brief.slot_times().get(edition.slot) if edition.slot else None
-    if when is None:
-        end = dt.datetime.combine(edition.date + dt.timedelta(days=1), dt.time(0, 0), zone)
-    else:
-        end = dt.datetime.combine(edition.date, when, zone)
-    return end.astimezone(dt.UTC)
-
-
-def edition_window(config: Config, edition: Edition) -> tuple[dt.datetime, dt.datetime]:
-    """The stories an edition is built from: those updated in ``brief.window_hours`` before its
-    cut-off. The one definition both the build and the freshness stamp read."""
-    cutoff = edition_cutoff(config, edition)
-    return cutoff - dt.timedelta(hours=config.brief.window_hours), cutoff
 
 
 def _day_start(edition: Edition, zone: zoneinfo.ZoneInfo) -> dt.datetime:
@@ -173,13 +105,6 @@ def _brief_story(
     )
 
 
-def _ordered(config: Config, records: list[EditionRecord]) -> list[EditionRecord]:
-    """Editions newest first by when they close (slots of one day in their configured order)."""
-    return sorted(
-        records, key=lambda r: (edition_cutoff(config, r.edition), r.edition.id), reverse=True
-    )
-
-
 def _failed_sources(config: Config, store: Store) -> tuple[tuple[str, str], ...]:
     """Enabled sources whose latest poll failed (for editions built without polling)."""
     states = store.feed_states()
@@ -207,7 +132,7 @@ def _stories_as_of(
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     cutoff = edition_cutoff(config, edition)
     day_start = _day_start(edition, zone)
-    since = _previous_cutoff(config, store, edition) or day_start
+    since = previous_cutoff(config, store, edition) or day_start
     ids = [i for s in stories for i in s.article_ids]
     by_id = {a.id: a for a in store.articles(ids, texts=texts)}
     out: list[BriefStory] = []
@@ -263,28 +188,6 @@ def _story_items(
             items.append(story_item(config.brief.site_url, rec.edition, story, html, images))
     items.sort(key=lambda it: (it.updated, it.guid), reverse=True)
     return items
-
-
-def _previous_edition(config: Config, store: Store, edition: Edition) -> EditionRecord | None:
-    """The edition before this one (by cut-off), if one was built."""
-    cutoff = edition_cutoff(config, edition)
-    built = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
-    earlier = [
-        r for r in built if r.edition != edition and edition_cutoff(config, r.edition) < cutoff
-    ]
-    return earlier[0] if earlier else None
-
-
-def previous_counts(config: Config, store: Store, edition: Edition) -> dict[str, int]:
-    """Story sizes in the edition before this one (by cut-off; empty if there is none)."""
-    record = _previous_edition(config, store, edition)
-    return dict(record.story_counts) if record else {}
-
-
-def _previous_cutoff(config: Config, store: Store, edition: Edition) -> dt.datetime | None:
-    """When the edition before this one closed (None if there is none): where its news ends."""
-    record = _previous_edition(config, store, edition)
-    return edition_cutoff(config, record.edition) if record else None
 
 
 def _summarized(items: Sequence[BriefStory], config: Config) -> list[BriefStory]:
@@ -372,11 +275,6 @@ def build_edition(
     """
     brief, files, _problems = write_edition(config, store, edition, now, timings, failed, email)
     return brief, files
-
-
-def asked_outputs(email: bool | None) -> dict[str, bool]:
-    """The outputs a build was asked for or told to leave out, by name (``--email``)."""
-    return {} if email is None else {"email": email}
 
 
 def write_edition(
@@ -467,7 +365,7 @@ def _record(
         renderer.html_fragment(brief),
         "; ".join(s.summary.headline for s in shown.stories[:5]),
     )
-    return _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
+    return ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT))
 
 
 def delete_edition(
@@ -486,7 +384,7 @@ def delete_edition(
             raise StoreError(f"no edition {edition_id!r} was built (newest: {known})")
         out = Publisher(config.output)
         removed = [name for name in owned_files(edition_id) if out.remove(name)]
-        remaining = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
+        remaining = ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT))
         if not remaining:
             removed += [name for name in shared_files() if out.remove(name)]
             return removed, None

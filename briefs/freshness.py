@@ -13,11 +13,11 @@ from collections.abc import Mapping
 
 from briefs import __version__
 from briefs.config import Config
-from briefs.edition import asked_outputs, edition_window, previous_counts
 from briefs.models import Edition
-from briefs.outputs import edition_files
+from briefs.outputs import asked_outputs, edition_files
 from briefs.publish import Publisher
 from briefs.render import template_dirs
+from briefs.slots import edition_window, previous_counts
 from briefs.store import Store
 
 __all__ = ["built_from", "edition_stamp", "remember_build", "up_to_date"]

@@ -43,6 +43,7 @@ __all__ = [
     "OUTPUTS",
     "BuiltEdition",
     "Output",
+    "asked_outputs",
     "edition_files",
     "email_wanted",
     "owned_files",
@@ -212,6 +213,11 @@ OUTPUTS: tuple[Output, ...] = (
         wanted=lambda config, asked: email_wanted(config, asked.get("email")),
     ),
 )
+
+
+def asked_outputs(email: bool | None) -> dict[str, bool]:
+    """The outputs a build was asked for or told to leave out, by name (``--email``)."""
+    return {} if email is None else {"email": email}
 
 
 def edition_files(config: Config, edition_id: str, asked: Mapping[str, bool]) -> list[str]:

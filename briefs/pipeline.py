@@ -26,11 +26,12 @@ import httpx
 
 from briefs.collect import fetch_full_text, link_pending, poll_and_store
 from briefs.config import Config
-from briefs.edition import edition_for, write_edition
+from briefs.edition import write_edition
 from briefs.errors import StoreError
 from briefs.freshness import built_from, remember_build
 from briefs.ingest.progress import Progress
 from briefs.models import Article, RunReport
+from briefs.slots import edition_for
 from briefs.store import Store
 from briefs.timing import Timings
 

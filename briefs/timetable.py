@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from briefs.config import Config, cron_trigger, split_edition
-from briefs.edition import edition_for
 from briefs.models import Edition
+from briefs.slots import edition_for
 from briefs.store import Store
 
 __all__ = [

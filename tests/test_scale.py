@@ -13,17 +13,11 @@ from click.testing import CliRunner
 
 from briefs.cli import cli
 from briefs.config import Config, load_config
-from briefs.edition import (
-    _rank_and_summarize,
-    _stories_as_of,
-    _summarized,
-    edition_cutoff,
-    edition_for,
-    previous_counts,
-)
+from briefs.edition import _rank_and_summarize, _stories_as_of, _summarized
 from briefs.models import Article, BriefStory, PollResult, Story
 from briefs.pipeline import poll_and_group
 from briefs.rank import rank_stories
+from briefs.slots import edition_cutoff, edition_for, previous_counts
 from briefs.store import open_store
 from briefs.timing import Timings
 
