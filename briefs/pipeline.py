@@ -1,7 +1,8 @@
 """The run in stages: poll -> store -> extract -> dedupe -> group -> rank/summarize -> render ->
 publish. This module shows the order; each stage lives where it belongs:
 
-* collection (poll, store, full text, linking copies): :mod:`briefs.collect`;
+* collection (poll, store, full text): :mod:`briefs.collect`; linking syndicated copies:
+  :mod:`briefs.ingest.copies`;
 * grouping into stories: :mod:`briefs.group` (through :func:`group_pending`);
 * the edition (its window, ranking, summaries, outputs, freshness): :mod:`briefs.edition`;
 * delivery of the email edition: :mod:`briefs.deliver`.
@@ -24,11 +25,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from briefs.collect import fetch_full_text, link_pending, poll_and_store
+from briefs.collect import fetch_full_text, poll_and_store
 from briefs.config import Config
 from briefs.edition import write_edition
 from briefs.errors import StoreError
 from briefs.freshness import built_from, remember_build
+from briefs.ingest.copies import link_pending
 from briefs.ingest.progress import Progress
 from briefs.models import Article, RunReport
 from briefs.slots import edition_for
@@ -115,8 +117,7 @@ def _embeddings(
         made = embed_within(
             embedder, [(a.id, a.title) for a in missing], config.group.embed_seconds
         )
-        with store.transaction() as conn:
-            store.save_embeddings({k: encode(v) for k, v in made.items()}, embedder.name, conn)
+        store.save_embeddings({k: encode(v) for k, v in made.items()}, embedder.name)
         vectors.update({k: decode(encode(v)) for k, v in made.items()})
     return vectors
 

@@ -156,6 +156,16 @@ def http_date(when: dt.datetime) -> str:
     return email.utils.format_datetime(when.astimezone(dt.UTC), usegmt=True)
 
 
+class _Server(ThreadingHTTPServer):
+    """socketserver's listen backlog is 5: a poll opens up to fetch.concurrency (16) connections
+    at once, and on a busy machine the accept loop falls behind, the kernel drops the SYNs past
+    the backlog and the client's retry comes a second later, past a 2 s connect timeout. With
+    room for every connection, connecting never waits on the accept loop."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FeedServer:
     """The server: ``routes`` maps a path to a route; ``url(path)`` gives its address."""
 
@@ -196,8 +206,7 @@ class FeedServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -13,6 +13,7 @@ from briefs.models import Article, Printing
 from briefs.pipeline import poll_and_group
 from briefs.store import open_store
 from briefs.timing import Timings
+from tests.builders import article
 
 T0 = dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
 
@@ -33,17 +34,18 @@ REWRITE = (
 
 
 def art(aid: str, source: str, text: str, hours: float = 0, **kw: object) -> Article:
-    return Article(
-        id=aid,
-        source_id=source,
-        url=f"https://{source}.example/{aid}",
-        title=aid,
-        published=T0 + dt.timedelta(hours=hours),
+    url = f"https://{source}.example/{aid}"
+    return article(
+        aid,
+        at=T0,
+        hours=hours,
         fetched=T0,
+        source=source,
         outlet=source,
+        url=url,
         body=text,
         body_origin="feed",
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
@@ -214,7 +216,7 @@ def test_signatures_do_not_depend_on_the_process(tmp_path: Path) -> None:
 
 
 def test_upgrade_to_numbered_sketches_sketches_the_window_again(tmp_path: Path) -> None:
-    from briefs.collect import link_copies, resketch_window
+    from briefs.ingest.copies import link_copies, resketch_window
     from briefs.store import SCHEMA_VERSION
 
     path = tmp_path / "b.db"

@@ -118,18 +118,90 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return ws
 
 
+def _leaves(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The command paths of every command that is not a group, at any depth."""
+    out: list[tuple[str, ...]] = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            out += _leaves(command, (*prefix, name))
+        else:
+            out.append((*prefix, name))
+    return out
+
+
+def _commands_without_example(group: click.Group, readme: str) -> list[str]:
+    """The commands of which ``readme`` runs no example."""
+    named = {_resolve(shlex.split(e))[0] for e in _commands(readme)}
+    return sorted(" ".join(path) for path in _leaves(group) if path not in named)
+
+
+def _config_keys() -> list[str]:
+    """Every key a config file may hold: top-level, ``section.key`` and ``sources.key``."""
+    import dataclasses
+
+    from briefs.config import SECTIONS
+    from briefs.config.settings import TOP_KEYS
+    from briefs.config.sources import SOURCE_KEYS
+
+    keys = [k for k in sorted(TOP_KEYS) if k not in SECTIONS and k != "sources"]
+    keys += [f"{s}.{f.name}" for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)]
+    return keys + [f"sources.{k}" for k in sorted(SOURCE_KEYS)]
+
+
+def _keys_without_example(readme: str) -> list[str]:
+    """The config keys the README's example configuration (its first ```toml block under
+    "## Configuration") does not set, in its table, to an example value (commented out or not).
+    """
+    section = readme.split("\n## Configuration\n", 1)[1]
+    block = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    shown: set[str] = set()
+    table = ""
+    for line in block.splitlines():
+        line = line.strip().removeprefix("#").strip()
+        header = re.match(r"^\[\[?\s*(\w+)\s*\]\]?", line)
+        if header:
+            table = header.group(1)
+        elif key := re.match(r"^(\w+)\s*=\s*\S", line):
+            shown.add(f"{table}.{key.group(1)}" if table else key.group(1))
+    return [key for key in _config_keys() if key not in shown]
+
+
 def test_the_readme_has_examples_of_every_command() -> None:
-    examples = _commands(README.read_text(encoding="utf-8"))
-    named = {_resolve(shlex.split(e))[0] for e in examples}
-    leaves = {
-        (g, c) if isinstance(cmd, click.Group) else (g,)
-        for g, cmd in cli.commands.items()
-        for c in (cmd.commands if isinstance(cmd, click.Group) else [""])
-    }
-    missing = {" ".join(p) for p in leaves if tuple(x for x in p if x) not in named}
-    assert not missing, f"README has no example of: {sorted(missing)}"
+    missing = _commands_without_example(cli, README.read_text(encoding="utf-8"))
+    assert not missing, f"README has no example of: {missing}"
+
+    # every command's --help has one too (sqlite-utils' rule), groups included
+    def walk(group: click.Group) -> list[click.Command]:
+        subs = list(group.commands.values())
+        return subs + [c for s in subs if isinstance(s, click.Group) for c in walk(s)]
+
+    for command in walk(cli):
+        assert "Example:" in (command.help or ""), f"{command.name}: no example in its --help"
 
 
+def test_the_readme_shows_every_config_key_with_an_example() -> None:
+    missing = _keys_without_example(README.read_text(encoding="utf-8"))
+    assert not missing, f"README's example configuration does not show: {missing}"
+
+
+def test_a_command_or_key_the_readme_does_not_show_fails_the_docs_tests() -> None:
+    """The two checks above can fail: a new command, or a key dropped from the example."""
+    readme = README.read_text(encoding="utf-8")
+
+    @click.group()
+    def extra() -> None:
+        """A copy of the CLI with one command more."""
+
+    extra.commands = {**cli.commands, "frobnicate": click.Command("frobnicate")}
+    assert _commands_without_example(extra, readme) == ["frobnicate"]
+    assert _commands_without_example(cli, readme) == []
+    trimmed = readme.replace("\nmax_per_outlet = 4 ", "\n")
+    assert trimmed != readme
+    assert _keys_without_example(trimmed) == ["brief.max_per_outlet"]
+    assert "sources.enabled" in _config_keys() and "fetch.parse_timeout" in _config_keys()
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["readme", "help"])
 def test_every_example_works_on_the_demo(
     source: str, demo: Path, monkeypatch: pytest.MonkeyPatch

@@ -9,6 +9,7 @@ import zoneinfo
 from pathlib import Path
 
 import feedparser
+import pytest
 from click.testing import CliRunner
 
 from briefs.cli import cli
@@ -40,6 +41,7 @@ def test_a_future_date_is_refused_unless_forced(seeds_copy: Path, tmp_path: Path
     assert edition_ids(out)[0] == tomorrow.isoformat()
 
 
+@pytest.mark.slow
 def test_deleting_an_edition_rewrites_index_archive_and_feeds(
     seeds_copy: Path, tmp_path: Path
 ) -> None:

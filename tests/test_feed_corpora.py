@@ -51,6 +51,7 @@ def _claims(head: str) -> list[tuple[str | None, str, str]]:
     return out
 
 
+@pytest.mark.slow
 def test_every_feedparser_test_file_goes_through_ingest() -> None:
     root = shared_path("data", "feedparser-testsuite")
     files = sorted(p for p in root.rglob("*.xml") if p.is_file())

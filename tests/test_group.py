@@ -12,23 +12,15 @@ from briefs.config import GroupSettings
 from briefs.group import group_articles, story_terms
 from briefs.models import Article, Story
 from briefs.text import raw_tokens, tokens
+from tests.builders import article
 
 T0 = dt.datetime(2024, 5, 6, 8, tzinfo=dt.UTC)
 SETTINGS = GroupSettings()
 
 
 def art(aid: str, title: str, summary: str, hours: float = 0.0, **kw: object) -> Article:
-    return Article(
-        id=aid,
-        source_id=kw.pop("source_id", "s"),  # type: ignore[arg-type]
-        url=f"https://news.example/{aid}",
-        title=title,
-        published=T0 + dt.timedelta(hours=hours),
-        fetched=T0 + dt.timedelta(hours=hours),
-        outlet=str(kw.pop("outlet", f"Outlet {aid}")),
-        summary=summary,
-        **kw,  # type: ignore[arg-type]
-    )
+    source = str(kw.pop("source_id", "s"))
+    return article(aid, title, at=T0, hours=hours, source=source, summary=summary, **kw)
 
 
 def partition(stories: list[Story]) -> set[frozenset[str]]:

@@ -25,23 +25,14 @@ from briefs.group import group_articles
 from briefs.models import Article, Story
 from briefs.pipeline import group_pending
 from briefs.store import open_store
+from tests.builders import article
 
 T0 = dt.datetime(2026, 2, 17, 8, tzinfo=dt.UTC)
 SETTINGS = GroupSettings()
 
 
 def art(aid: str, title: str, summary: str = "", hours: float = 0.0, lang: str = "") -> Article:
-    return Article(
-        id=aid,
-        source_id="s",
-        url=f"https://news.example/{aid}",
-        title=title,
-        published=T0 + dt.timedelta(hours=hours),
-        fetched=T0 + dt.timedelta(hours=hours),
-        outlet=f"Outlet {aid}",
-        summary=summary,
-        language=lang,
-    )
+    return article(aid, title, at=T0, hours=hours, summary=summary, language=lang)
 
 
 def partition(stories: list[Story]) -> set[frozenset[str]]:

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
+import pytest
 from click.testing import CliRunner
 
 from briefs.cli import cli
@@ -90,6 +91,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_a_run_with_nothing_new_imports_no_language_tools(seeds_copy: Path, tmp_path: Path) -> None:
     # A second run on the same day (every feed unchanged) must start fast: nothing is grouped
     # or summarized, so NLTK, sumy, SciPy and NumPy stay unloaded.
@@ -120,6 +122,7 @@ def test_archive_and_feed_keep_earlier_editions(seeds_copy: Path, tmp_path: Path
     assert [e.id.rsplit("/", 1)[-1] for e in feed.entries] == ["2024-04-06", "2024-04-05"]
 
 
+@pytest.mark.slow
 def test_a_failing_source_is_reported_and_the_brief_still_written(
     seeds_copy: Path, tmp_path: Path
 ) -> None:

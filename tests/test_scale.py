@@ -20,6 +20,7 @@ from briefs.rank import rank_stories
 from briefs.slots import edition_cutoff, edition_for, previous_counts
 from briefs.store import open_store
 from briefs.timing import Timings
+from tests.builders import article
 
 NOW = dt.datetime(2024, 4, 6, 20, tzinfo=dt.UTC)
 
@@ -33,6 +34,7 @@ def _mtimes(folder: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file()}
 
 
+@pytest.mark.slow
 def test_a_run_with_nothing_new_leaves_the_edition_alone(seeds_copy: Path, tmp_path: Path) -> None:
     cfg = str(seeds_copy / "briefs.toml")
     out = tmp_path / "out"
@@ -139,16 +141,8 @@ def test_run_timings_report_parse_apart_from_fetch(seeds_copy: Path, tmp_path: P
 
 
 def _article(i: int, when: dt.datetime) -> Article:
-    return Article(
-        id=f"a{i:03d}",
-        source_id="s",
-        url=f"https://example.org/{i}",
-        title=f"Title {i}",
-        published=when,
-        fetched=when,
-        outlet="Example",
-        body=f"Body {i}.",
-    )
+    url = f"https://example.org/{i}"
+    return article(f"a{i:03d}", f"Title {i}", at=when, outlet="Example", url=url, body=f"Body {i}.")
 
 
 def test_save_stories_inserts_updates_and_moves_members_in_batches(tmp_path: Path) -> None:
@@ -253,16 +247,16 @@ def _day_with_copies() -> list[Article]:
 def test_linking_copies_in_batches_links_what_one_pass_links(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from briefs import collect
+    from briefs.ingest import copies
 
     found: list[dict[str, str | None]] = []
     for batch, texts in ((10_000, 10_000), (4, 3), (1, 1)):
-        monkeypatch.setattr(collect, "LINK_BATCH", batch)
-        monkeypatch.setattr(collect, "TEXT_BATCH", texts)
+        monkeypatch.setattr(copies, "LINK_BATCH", batch)
+        monkeypatch.setattr(copies, "TEXT_BATCH", texts)
         store = open_store(str(tmp_path / f"l{batch}.db"))
         day = _day_with_copies()
         store.add_articles(day)
-        linked = collect.link_copies(store, store.ungrouped_ids())
+        linked = copies.link_copies(store, store.ungrouped_ids())
         got = {a.id: a.duplicate_of for a in store.articles([a.id for a in day])}
         assert linked == sum(1 for v in got.values() if v)
         found.append(got)

@@ -84,6 +84,7 @@ def test_an_hour_that_happens_twice_builds_once_and_a_skipped_hour_still_builds(
     assert [t.astimezone(dt.UTC) for t in days] == [utc(2024, 3, 31, 1, 30), utc(2024, 4, 1, 0, 30)]
 
 
+@pytest.mark.slow
 def test_editions_are_built_at_their_local_times_across_dst(
     seeds_copy: Path, tmp_path: Path, system_zone_elsewhere: None
 ) -> None:

@@ -14,6 +14,7 @@ from briefs.publish import Publisher
 from briefs.rank import rank_stories
 from briefs.render import Renderer, safe_url
 from briefs.summarize import summarize_story
+from tests.builders import article
 
 T = dt.datetime(2024, 4, 5, 8, tzinfo=dt.UTC)
 
@@ -21,15 +22,9 @@ T = dt.datetime(2024, 4, 5, 8, tzinfo=dt.UTC)
 def art(
     aid: str, title: str, body: str, outlet: str = "X", hours: float = 0, source: str = "s"
 ) -> Article:
-    return Article(
-        aid,
-        source,
-        f"https://{outlet.lower()}.example/{aid}",
-        title,
-        T + dt.timedelta(hours=hours),
-        T,
-        outlet,
-        body=body,
+    url = f"https://{outlet.lower()}.example/{aid}"
+    return article(
+        aid, title, at=T, hours=hours, fetched=T, source=source, outlet=outlet, url=url, body=body
     )
 
 

@@ -10,21 +10,14 @@ import pytest
 from briefs.errors import StoreError
 from briefs.models import Article, Edition, FeedState, PageRecord, Story, StoryLink
 from briefs.store import SCHEMA_VERSION, open_store
+from tests.builders import article
 
 T0 = dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
 
 
 def art(i: int, url: str | None = None, **kw: object) -> Article:
-    return Article(
-        id=f"a{i}",
-        source_id="s",
-        url=url if url is not None else f"https://x.example/{i}",
-        title=f"Title {i}",
-        published=T0 + dt.timedelta(hours=i),
-        fetched=T0,
-        outlet="X",
-        **kw,  # type: ignore[arg-type]
-    )
+    url = f"https://x.example/{i}" if url is None else url
+    return article(f"a{i}", f"Title {i}", at=T0, hours=i, fetched=T0, outlet="X", url=url, **kw)
 
 
 def test_fresh_database_has_schema_version(tmp_path: Path) -> None:
@@ -171,7 +164,7 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
     assert store.page("https://x.example/1") == PageRecord(
         "https://x.example/1", "refused", T0, error="nope"
     )
-    store.save_sketch("a1", T0, b"\0" * 512, [1, 2, 3])
+    store.save_sketches([("a1", T0, b"\0" * 512, [1, 2, 3])])
     assert [p.id for p in store.sketch_candidates([2], T0 - dt.timedelta(days=1))] == ["a1"]
     story = Story("s1", ("a1",), T0, T0, "Title", ("Title",), (StoryLink("a1", 0.0),))
     store.save_stories([story])
@@ -212,8 +205,9 @@ def test_articles_needing_text_skip_cached_pages(tmp_path: Path) -> None:
 def test_old_pages_and_sketches_are_pruned(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "b.db"))
     store.add_articles([art(1), art(2)])
-    store.save_sketch("a1", T0, b"\0" * 512, [7, 8])
-    store.save_sketch("a2", T0 + dt.timedelta(days=40), b"\0" * 512, [8, 9])
+    store.save_sketches(
+        [("a1", T0, b"\0" * 512, [7, 8]), ("a2", T0 + dt.timedelta(days=40), b"\0" * 512, [8, 9])]
+    )
     store.save_page(PageRecord("https://x.example/1", "ok", T0, text="old"))
     store.save_page(PageRecord("https://x.example/2", "ok", T0 + dt.timedelta(days=40)))
     assert store.prune_ingest_caches(T0 + dt.timedelta(days=30)) == 2

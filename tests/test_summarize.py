@@ -26,6 +26,7 @@ from briefs.summarize import (
 )
 from briefs.summarize.story import _candidates
 from briefs.text import split_sentences
+from tests.builders import article as make_article
 
 T0 = dt.datetime(2024, 4, 5, 8, 0, tzinfo=dt.UTC)
 
@@ -40,14 +41,15 @@ def article(
     duplicate_of: str | None = None,
     minutes: int = 0,
 ) -> Article:
-    return Article(
-        id=ident,
-        source_id=outlet.lower().replace(" ", "-"),
-        url=f"https://{outlet.lower().replace(' ', '')}.example/{ident}",
-        title=title,
-        published=T0 + dt.timedelta(minutes=minutes),
+    return make_article(
+        ident,
+        title,
+        at=T0,
+        minutes=minutes,
         fetched=T0,
+        source=outlet.lower().replace(" ", "-"),
         outlet=outlet,
+        url=f"https://{outlet.lower().replace(' ', '')}.example/{ident}",
         summary=summary,
         body=body,
         body_origin="extracted" if body else "feed",
@@ -342,6 +344,7 @@ def _bodies(draw: st.DrawFn) -> str:
     return "\n\n".join(paragraphs)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.tuples(_bodies(), st.sampled_from(["", "Flood", "River rises"])), max_size=4),

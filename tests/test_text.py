@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -197,6 +198,7 @@ _PIECES = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_PIECES), max_size=15))
 def test_word_tokens_are_nltks_on_tricky_pieces(pieces: list[str]) -> None:
@@ -223,6 +225,7 @@ def test_strip_controls_drops_c0_c1_and_bidi_controls_and_keeps_text() -> None:
     assert shorten("short", 50) == "short"
 
 
+@pytest.mark.slow
 @given(st.text(), st.integers(min_value=1, max_value=400))
 @settings(max_examples=300, deadline=None)
 def test_clean_line_is_one_bounded_showable_line(value: str, limit: int) -> None:

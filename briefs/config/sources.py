@@ -15,7 +15,7 @@ from briefs.models import Source
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-_SOURCE_KEYS = {"id", "kind", "url", "path", "title", "tags", "interval", "enabled"}
+SOURCE_KEYS = {"id", "kind", "url", "path", "title", "tags", "interval", "enabled"}
 
 
 def build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
@@ -27,9 +27,9 @@ def build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
         where = f"sources[{i}]"
         if not isinstance(item, dict):
             raise ConfigError(f"{path}: {where} must be a table")
-        unknown = sorted(set(item) - _SOURCE_KEYS)
+        unknown = sorted(set(item) - SOURCE_KEYS)
         if unknown:
-            raise unknown_key(path, f"{where}.{unknown[0]!r}", unknown[0], _SOURCE_KEYS)
+            raise unknown_key(path, f"{where}.{unknown[0]!r}", unknown[0], SOURCE_KEYS)
         kind = item.get("kind", "feed")
         reader = READERS.get(kind) if isinstance(kind, str) else None
         if reader is None:

@@ -136,8 +136,8 @@ def _config(folder: Path, summary: SummarySettings, group: GroupSettings) -> Con
 
 def _editions(records: Sequence[DayRecord], config: Config) -> dict[dt.date, Brief]:
     """Build one edition per UTC day, feeding each day's articles in first."""
-    from briefs.collect import link_copies
     from briefs.edition import build_edition
+    from briefs.ingest.copies import link_copies
     from briefs.pipeline import group_pending
     from briefs.store import open_store
 
@@ -148,8 +148,7 @@ def _editions(records: Sequence[DayRecord], config: Config) -> dict[dt.date, Bri
     out: dict[dt.date, Brief] = {}
     try:
         for day in sorted(by_day):
-            with store.transaction() as conn:
-                added = store.add_articles(by_day[day], conn)
+            added = store.add_articles(by_day[day])
             link_copies(store, {a.id for a in added})
             group_pending(config, store)
             cutoff = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 0), dt.UTC)

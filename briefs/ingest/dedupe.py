@@ -18,7 +18,8 @@ reporters share a few percent, wire copies with a changed headline or an added p
 most). Only articles from *different* sources are linked: one source repeating its own
 boilerplate is not syndication.
 
-Everything here is pure: the pipeline fetches candidates from the store and saves the results.
+Everything here is pure: :mod:`briefs.ingest.copies` fetches candidates from the store and saves
+the results (through the store's sketch methods, :mod:`briefs.store.sketches`).
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ class ParsePool:
             if parsed is not None:
                 self._time(parsed, elsewhere=True)
                 return parsed
-        # In this process, only the new articles are sketched, later (collect.link_copies).
+        # In this process, only the new articles are sketched, later (copies.link_copies).
         loop = asyncio.get_running_loop()
         parsed = await loop.run_in_executor(self.thread, functools.partial(call, sketch=False))
         self._time(parsed, elsewhere=False)

@@ -62,9 +62,7 @@ def _article(row: Any) -> Article:
 class Articles(StoreBase):
     """The ``articles`` table."""
 
-    def add_articles(
-        self, items: Iterable[Article], conn: Connection | None = None
-    ) -> list[Article]:
+    def add_articles(self, items: Iterable[Article]) -> list[Article]:
         """Store articles not seen before; return the ones that were new.
 
         An article is "seen" when its id (hash of canonical URL or GUID) or its canonical URL is
@@ -78,7 +76,7 @@ class Articles(StoreBase):
         if not batch:
             return []
         new: list[Article] = []
-        with self._conn(conn) as c:
+        with self._write() as c:
             known_ids, known_urls, known_guids = _known(c, batch)
             seen_urls: set[str] = set()
             for a in batch.values():
@@ -132,7 +130,7 @@ class Articles(StoreBase):
             ~blocked,
         )
         order = (articles.c.published.desc(), articles.c.id)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             if is_teaser is None:
                 query = sa.select(articles).where(*conditions).order_by(*order)
                 return [_article(r) for r in conn.execute(query)]
@@ -150,26 +148,13 @@ class Articles(StoreBase):
         body: str,
         origin: str,
         content_hash: str,
-        conn: Connection | None = None,
     ) -> None:
         """Replace an article's body (e.g. with the text extracted from its page)."""
-        with self._conn(conn) as c:
+        with self._write() as c:
             c.execute(
                 articles.update()
                 .where(articles.c.id == article_id)
                 .values(body=body, body_origin=origin, content_hash=content_hash)
-            )
-
-    def set_duplicates(self, links: dict[str, str], conn: Connection | None = None) -> None:
-        """Mark articles as copies: article id -> id of the original it duplicates."""
-        if not links:
-            return
-        with self._conn(conn) as c:
-            c.execute(
-                articles.update()
-                .where(articles.c.id == sa.bindparam("b_article"))
-                .values(duplicate_of=sa.bindparam("b_original")),
-                [{"b_article": a, "b_original": o} for a, o in links.items()],
             )
 
     def articles(self, ids: Sequence[str], *, texts: bool = True) -> list[Article]:
@@ -180,7 +165,7 @@ class Articles(StoreBase):
         """
         found: dict[str, Article] = {}
         columns = [c for c in articles.c if texts or c.name not in ("body", "summary")]
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             for chunk in chunks(list(ids), 500):
                 for row in conn.execute(sa.select(*columns).where(articles.c.id.in_(chunk))):
                     found[row.id] = _article(row)
@@ -188,7 +173,7 @@ class Articles(StoreBase):
 
     def published_since(self, since: dt.datetime) -> list[str]:
         """Ids of the articles published at or after ``since``."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return list(
                 conn.execute(
                     sa.select(articles.c.id).where(articles.c.published >= naive(since))
@@ -197,7 +182,7 @@ class Articles(StoreBase):
 
     def ungrouped_articles(self) -> list[Article]:
         """Articles not yet assigned to a story, oldest first."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 sa.select(articles)
                 .where(articles.c.story_id.is_(None))
@@ -208,7 +193,7 @@ class Articles(StoreBase):
     def published_order(self, ids: Iterable[str]) -> list[tuple[str, dt.datetime]]:
         """The given articles as (id, published), oldest first (ties by id); unknown ids dropped."""
         out: list[tuple[str, dt.datetime]] = []
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             for chunk in chunks(sorted(set(ids)), 500):
                 rows = conn.execute(
                     sa.select(articles.c.id, articles.c.published).where(articles.c.id.in_(chunk))
@@ -218,7 +203,7 @@ class Articles(StoreBase):
 
     def ungrouped_ids(self) -> set[str]:
         """Ids of the articles not yet assigned to a story (stored, not yet fully processed)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return set(
                 conn.execute(
                     sa.select(articles.c.id).where(articles.c.story_id.is_(None))
@@ -227,12 +212,12 @@ class Articles(StoreBase):
 
     def article_count(self) -> int:
         """How many articles are stored."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(articles)).scalar_one())
 
     def latest_published(self) -> dt.datetime | None:
         """The publication time of the newest stored article."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             value = conn.execute(sa.select(sa.func.max(articles.c.published))).scalar_one()
         return utc(value)
 
@@ -243,7 +228,7 @@ class Articles(StoreBase):
             .where(articles.c.published >= naive(since))
             .group_by(articles.c.source_id)
         )
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return {str(row[0]): int(row[1]) for row in conn.execute(query)}
 
 

@@ -7,6 +7,7 @@ aware; long lists of ids are queried in chunks that bound the statement's parame
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -15,28 +16,78 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from briefs.errors import StoreError
-from briefs.store.schema import STORED_RANGE
+from briefs.store.schema import STORED_RANGE, meta_table
 
 
 class StoreBase:
-    """The engine and its transactions; each part of :class:`briefs.store.Store` builds on it."""
+    """The engine, its transactions, and the ``meta`` table of small facts; each part of
+    :class:`briefs.store.Store` builds on it."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # The unit of work in progress, per thread (see transaction).
+        self._unit = threading.local()
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One transaction for several writes (all or nothing)."""
+    def transaction(self) -> Iterator[None]:
+        """One unit of work: the store's writes inside the block commit together, or none do.
+
+        ``with store.transaction(): store.add_articles(...); store.save_feed_states(...)``. Every
+        store method called inside the block (in this thread) works in its transaction, reads
+        included; a block inside another joins it. Outside a block, each method is a
+        transaction of its own. The connection never leaves the store.
+        """
+        if self._current() is not None:
+            yield
+            return
         with self.engine.begin() as conn:
-            yield conn
+            self._unit.conn = conn
+            try:
+                yield
+            finally:
+                self._unit.conn = None
+
+    def _current(self) -> Connection | None:
+        conn: Connection | None = getattr(self._unit, "conn", None)
+        return conn
 
     @contextmanager
-    def _conn(self, conn: Connection | None) -> Iterator[Connection]:
+    def _write(self) -> Iterator[Connection]:
+        """The connection of the unit of work in progress, else a transaction of its own."""
+        conn = self._current()
         if conn is not None:
             yield conn
-        else:
-            with self.engine.begin() as c:
-                yield c
+            return
+        with self.engine.begin() as own:
+            yield own
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """The connection of the unit of work in progress, else a connection of its own."""
+        conn = self._current()
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.connect() as own:
+            yield own
+
+    def get_meta(self, key: str) -> str | None:
+        """A value remembered under ``key`` in the meta table (None if never set)."""
+        with self._read() as conn:
+            value = conn.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == key)
+            ).scalar_one_or_none()
+        return str(value) if value is not None else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Remember ``value`` under ``key`` (replacing what was there)."""
+        if len(key) > 64:
+            raise StoreError(f"meta key longer than 64 characters: {key!r}")
+        with self._write() as c:
+            if not c.execute(
+                meta_table.update().where(meta_table.c.key == key).values(value=value)
+            ).rowcount:
+                c.execute(meta_table.insert().values(key=key, value=value))
 
     def close(self) -> None:
         """Release the connection pool."""

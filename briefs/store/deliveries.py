@@ -28,7 +28,7 @@ class Deliveries(StoreBase):
 
         With ``resend``, rows of these recipients go back to pending whatever their state.
         """
-        with self.engine.begin() as c:
+        with self._write() as c:
             known = set(
                 c.execute(
                     sa.select(deliveries.c.recipient).where(deliveries.c.edition_id == edition_id)
@@ -67,7 +67,7 @@ class Deliveries(StoreBase):
             query = query.where(deliveries.c.edition_id == edition_id)
         if status is not None:
             query = query.where(deliveries.c.status == status)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [self._delivery(r) for r in conn.execute(query)]
 
     def due_deliveries(self, now: dt.datetime) -> list[Delivery]:
@@ -80,7 +80,7 @@ class Deliveries(StoreBase):
             )
             .order_by(deliveries.c.created, deliveries.c.recipient)
         )
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return [self._delivery(r) for r in conn.execute(query)]
 
     def claim_delivery(self, edition_id: str, recipient: str, now: dt.datetime) -> int | None:
@@ -90,7 +90,7 @@ class Deliveries(StoreBase):
         leaves "sending" behind (see :meth:`mark_interrupted_deliveries`), never "pending".
         """
         key = (deliveries.c.edition_id == edition_id) & (deliveries.c.recipient == recipient)
-        with self.engine.begin() as c:
+        with self._write() as c:
             claimed = c.execute(
                 deliveries.update()
                 .where(key & (deliveries.c.status == "pending"))
@@ -116,7 +116,7 @@ class Deliveries(StoreBase):
         message_id: str | None = None,
     ) -> None:
         """Record the outcome of one attempt."""
-        with self.engine.begin() as c:
+        with self._write() as c:
             c.execute(
                 deliveries.update()
                 .where(deliveries.c.edition_id == edition_id)
@@ -135,7 +135,7 @@ class Deliveries(StoreBase):
 
         Call only while holding the mail lock, when no other process can be sending.
         """
-        with self.engine.begin() as c:
+        with self._write() as c:
             rows = c.execute(sa.select(deliveries).where(deliveries.c.status == "sending")).all()
             if rows:
                 c.execute(

@@ -1,4 +1,4 @@
-"""Built editions (for the archive, the feeds and growth between editions) and small facts."""
+"""Built editions: for the archive, the feeds, and growth between editions."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
-from briefs.errors import StoreError
 from briefs.models import Edition, EditionRecord
 from briefs.store.base import StoreBase, naive, utc
 from briefs.store.schema import editions, meta_table
@@ -29,7 +27,7 @@ def _edition_record(row: Any) -> EditionRecord:
 
 
 class Editions(StoreBase):
-    """The ``editions`` table, and the ``meta`` table of small facts."""
+    """The ``editions`` table."""
 
     def record_edition(
         self,
@@ -50,7 +48,7 @@ class Editions(StoreBase):
             "content_html": content_html,
             "summary": summary,
         }
-        with self.engine.begin() as c:
+        with self._write() as c:
             if not c.execute(
                 editions.update().where(editions.c.id == edition.id).values(**values)
             ).rowcount:
@@ -58,7 +56,7 @@ class Editions(StoreBase):
 
     def recent_editions(self, limit: int) -> list[EditionRecord]:
         """The newest built editions (at most ``limit``), newest first."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 sa.select(editions)
                 .order_by(editions.c.date.desc(), editions.c.id.desc())
@@ -68,7 +66,7 @@ class Editions(StoreBase):
 
     def edition_built_at(self, edition_id: str) -> dt.datetime | None:
         """When an edition was last built, or None if it never was."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             value = conn.execute(
                 sa.select(editions.c.built_at).where(editions.c.id == edition_id)
             ).scalar_one_or_none()
@@ -76,7 +74,7 @@ class Editions(StoreBase):
 
     def edition_ids(self) -> list[str]:
         """Every built edition id, newest first."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return list(
                 conn.execute(sa.select(editions.c.id).order_by(editions.c.id.desc())).scalars()
             )
@@ -86,25 +84,7 @@ class Editions(StoreBase):
 
         Its delivery records stay: who received it is history, not part of the edition.
         """
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             gone = conn.execute(editions.delete().where(editions.c.id == edition_id)).rowcount
             conn.execute(meta_table.delete().where(meta_table.c.key == f"built:{edition_id}"))
         return bool(gone)
-
-    def get_meta(self, key: str) -> str | None:
-        """A value remembered under ``key`` in the meta table (None if never set)."""
-        with self.engine.connect() as conn:
-            value = conn.execute(
-                sa.select(meta_table.c.value).where(meta_table.c.key == key)
-            ).scalar_one_or_none()
-        return str(value) if value is not None else None
-
-    def set_meta(self, key: str, value: str, conn: Connection | None = None) -> None:
-        """Remember ``value`` under ``key`` (replacing what was there)."""
-        if len(key) > 64:
-            raise StoreError(f"meta key longer than 64 characters: {key!r}")
-        with self._conn(conn) as c:
-            if not c.execute(
-                meta_table.update().where(meta_table.c.key == key).values(value=value)
-            ).rowcount:
-                c.execute(meta_table.insert().values(key=key, value=value))

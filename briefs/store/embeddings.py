@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from briefs.store.base import StoreBase, chunks
 from briefs.store.schema import embeddings
@@ -14,21 +13,19 @@ from briefs.store.schema import embeddings
 class Embeddings(StoreBase):
     """The ``embeddings`` table."""
 
-    def save_embeddings(
-        self, vectors: Mapping[str, bytes], model: str, conn: Connection | None = None
-    ) -> None:
+    def save_embeddings(self, vectors: Mapping[str, bytes], model: str) -> None:
         """Store articles' embeddings (encoded, see briefs.embed.encode) made by ``model``."""
         if not vectors:
             return
         rows = [{"article_id": k, "model": model, "vector": v} for k, v in vectors.items()]
-        with self._conn(conn) as c:
+        with self._write() as c:
             for chunk in chunks(rows, 1000):
                 c.execute(embeddings.insert().prefix_with("OR REPLACE"), chunk)
 
     def embeddings(self, ids: Iterable[str], model: str) -> dict[str, bytes]:
         """The stored embeddings by ``model`` of those of ``ids`` that have one."""
         out: dict[str, bytes] = {}
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             for chunk in chunks(list(ids), 900):
                 rows = conn.execute(
                     sa.select(embeddings.c.article_id, embeddings.c.vector).where(

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from briefs.models import PageRecord
 from briefs.store.base import StoreBase, naive, utc
@@ -18,7 +17,7 @@ class Pages(StoreBase):
 
     def page(self, url: str) -> PageRecord | None:
         """The cached outcome of fetching one article page, if it was ever fetched."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(sa.select(pages).where(pages.c.url == url)).one_or_none()
         if row is None:
             return None
@@ -33,7 +32,7 @@ class Pages(StoreBase):
             next_try=utc(row.next_try),
         )
 
-    def save_page(self, page: PageRecord, conn: Connection | None = None) -> None:
+    def save_page(self, page: PageRecord) -> None:
         """Insert or replace the cached outcome of fetching one article page."""
         values = {
             "status": page.status,
@@ -44,7 +43,7 @@ class Pages(StoreBase):
             "text": page.text,
             "error": page.error,
         }
-        with self._conn(conn) as c:
+        with self._write() as c:
             if not c.execute(
                 pages.update().where(pages.c.url == page.url).values(**values)
             ).rowcount:
@@ -57,14 +56,14 @@ class Pages(StoreBase):
         if source_id is not None:
             urls = sa.select(articles.c.url).where(articles.c.source_id == source_id)
             query = query.where(pages.c.url.in_(urls))
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return int(conn.execute(query).rowcount)
 
     def refused_pages(self, since: dt.datetime) -> tuple[int, PageRecord | None]:
         """How many article pages were refused (by the address guard) since a time, and one
         of them (the first by URL) as an example."""
         query = sa.select(pages).where(pages.c.status == "refused", pages.c.fetched >= naive(since))
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             count = conn.execute(
                 sa.select(sa.func.count()).select_from(query.subquery())
             ).scalar_one()
@@ -80,7 +79,7 @@ class Pages(StoreBase):
         )
         return int(count), example
 
-    def forget_refused_pages(self, conn: Connection | None = None) -> int:
+    def forget_refused_pages(self) -> int:
         """Drop every cached "refused" page outcome, so those pages are judged again."""
-        with self._conn(conn) as c:
+        with self._write() as c:
             return int(c.execute(pages.delete().where(pages.c.status == "refused")).rowcount or 0)

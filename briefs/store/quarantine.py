@@ -51,7 +51,7 @@ class Quarantine(StoreBase):
             stories.c.last_updated >= high,
         )
         now = naive(dt.datetime.now(dt.UTC))
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             rows = conn.execute(sa.select(*raw).where(bad_articles)).all()
             story_rows = conn.execute(
                 sa.select(*[sa.type_coerce(c, sa.Text).label(c.name) for c in stories.c]).where(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from briefs.models import Printing
+from briefs.models import Article, Printing, Sketch
 from briefs.store.base import StoreBase, chunks, insert_many, naive, utc
 from briefs.store.schema import SKETCH_BATCH, articles, pages, sketch_bands, sketches
 
@@ -29,24 +29,9 @@ def _printing(row: Any) -> Printing:
 
 
 class Sketches(StoreBase):
-    """The ``sketches`` and ``sketch_bands`` tables."""
+    """The ``sketches`` and ``sketch_bands`` tables, and the copies linked through them."""
 
-    def save_sketch(
-        self,
-        article_id: str,
-        published: dt.datetime,
-        signature: bytes,
-        band_keys: Sequence[int],
-        conn: Connection | None = None,
-    ) -> None:
-        """Remember an article's MinHash signature and its LSH band keys."""
-        self.save_sketches([(article_id, published, signature, band_keys)], conn)
-
-    def save_sketches(
-        self,
-        items: Sequence[tuple[str, dt.datetime, bytes, Sequence[int]]],
-        conn: Connection | None = None,
-    ) -> None:
+    def save_sketches(self, items: Sequence[tuple[str, dt.datetime, bytes, Sequence[int]]]) -> None:
         """Remember many articles' signatures and band keys: (id, published, signature, keys).
 
         Batched: a few statements for the lot (a day of news is tens of thousands of sketches).
@@ -55,7 +40,7 @@ class Sketches(StoreBase):
         """
         latest = {item[0]: item for item in items}
         ids = list(latest)
-        with self._conn(conn) as c:
+        with self._write() as c:
             # Chunks bound the statement parameters held at once (a day is ~1.6M band rows).
             for chunk in chunks(ids, SKETCH_BATCH):
                 old = sa.select(sketches.c.num).where(sketches.c.article_id.in_(chunk))
@@ -68,50 +53,80 @@ class Sketches(StoreBase):
                         for aid, when, signature, _ in (latest[i] for i in chunk)
                     ],
                 )
-            self.index_sketches([(item[0], item[3]) for item in latest.values() if item[3]], c)
+            _index(c, [(item[0], item[3]) for item in latest.values() if item[3]])
 
-    def index_sketches(
-        self, items: Sequence[tuple[str, Sequence[int]]], conn: Connection | None = None
+    def save_sketches_of(
+        self, items: Iterable[Article], made: Mapping[str, Sketch], *, indexed: bool = True
     ) -> None:
+        """Remember the sketches ``made`` of these articles (by id), in the band index or not
+        yet (``indexed=False``: linking indexes them once it has linked them)."""
+        if not made:
+            return
+        published = {a.id: a.published for a in items}
+        self.save_sketches(
+            [
+                (aid, published[aid], s.signature, s.band_keys if indexed else ())
+                for aid, s in made.items()
+            ]
+        )
+
+    def index_sketches(self, items: Sequence[tuple[str, Sequence[int]]]) -> None:
         """Put stored sketches into the band index: (article id, band keys) pairs.
 
         Articles are indexed once linked, so that looking up a day's new articles finds the
         articles they may copy, not each other. Indexing an article again replaces its rows.
         """
-        keys_of = {aid: keys for aid, keys in items}
-        with self._conn(conn) as c:
-            for chunk in chunks(list(keys_of), SKETCH_BATCH):
-                numbers = {
-                    row.article_id: row.num
-                    for row in c.execute(
-                        sa.select(sketches.c.article_id, sketches.c.num).where(
-                            sketches.c.article_id.in_(chunk)
-                        )
-                    )
-                }
-                c.execute(
-                    sketch_bands.delete().where(sketch_bands.c.sketch.in_(list(numbers.values())))
-                )
-                bands = sorted(
-                    (key, num) for aid, num in numbers.items() for key in set(keys_of[aid])
-                )
-                insert_many(c, sketch_bands, ("band_key", "sketch"), bands)
+        with self._write() as c:
+            _index(c, items)
 
-    def printings(self, ids: Iterable[str], conn: Connection | None = None) -> dict[str, Printing]:
+    def set_duplicates(self, links: Mapping[str, str]) -> None:
+        """Mark articles as copies: article id -> id of the original it duplicates."""
+        if not links:
+            return
+        with self._write() as c:
+            c.execute(
+                articles.update()
+                .where(articles.c.id == sa.bindparam("b_article"))
+                .values(duplicate_of=sa.bindparam("b_original")),
+                [{"b_article": a, "b_original": o} for a, o in links.items()],
+            )
+
+    def record_copies(
+        self,
+        links: Mapping[str, str],
+        indexed: Sequence[tuple[str, Sequence[int]]],
+        prune_before: dt.datetime | None = None,
+    ) -> None:
+        """Record one batch of linking in one transaction: its copies (article id -> original)
+        marked, its articles put in the band index (see :meth:`index_sketches`) and, with
+        ``prune_before``, the ingest caches older than that forgotten first."""
+        with self.transaction():
+            if prune_before is not None:
+                self.prune_ingest_caches(prune_before)
+            self.set_duplicates(links)
+            self.index_sketches(indexed)
+
+    def sketch_version(self) -> str | None:
+        """The sketch format of the stored sketches (``briefs.ingest.dedupe.SKETCH_VERSION``)."""
+        return self.get_meta("sketch_version")
+
+    def set_sketch_version(self, version: int) -> None:
+        """Remember that the stored sketches are of this format."""
+        self.set_meta("sketch_version", str(version))
+
+    def printings(self, ids: Iterable[str]) -> dict[str, Printing]:
         """Those of ``ids`` that have a stored sketch, as near-duplicate linking sees them."""
         found: dict[str, Printing] = {}
-        with self._conn(conn) as c:
+        with self._read() as c:
             for chunk in chunks(sorted(set(ids)), 500):
                 rows = c.execute(_PRINTINGS.where(sketches.c.article_id.in_(chunk)))
                 found.update((r.id, _printing(r)) for r in rows)
         return found
 
-    def sketch_candidates(
-        self, band_keys: Sequence[int], since: dt.datetime, conn: Connection | None = None
-    ) -> list[Printing]:
+    def sketch_candidates(self, band_keys: Sequence[int], since: dt.datetime) -> list[Printing]:
         """Stored articles published since ``since`` that share an LSH band key (no text)."""
         numbers: set[int] = set()
-        with self._conn(conn) as c:
+        with self._read() as c:
             for chunk in chunks(sorted(set(band_keys)), 500):
                 numbers.update(
                     c.execute(
@@ -130,16 +145,33 @@ class Sketches(StoreBase):
                 out.extend(_printing(r) for r in rows)
         return out
 
-    def prune_ingest_caches(self, before: dt.datetime, conn: Connection | None = None) -> int:
+    def prune_ingest_caches(self, before: dt.datetime) -> int:
         """Forget page outcomes fetched, and sketches of articles published, before a time.
 
         Both only matter for recent articles (pages are fetched for articles stored in the last
         days; copies are looked for within a week), so old rows are dead weight.
         """
         cutoff = naive(before)
-        with self._conn(conn) as c:
+        with self._write() as c:
             old = sa.select(sketches.c.num).where(sketches.c.published < cutoff)
             c.execute(sketch_bands.delete().where(sketch_bands.c.sketch.in_(old)))
             removed = c.execute(sketches.delete().where(sketches.c.published < cutoff)).rowcount
             removed += c.execute(pages.delete().where(pages.c.fetched < cutoff)).rowcount
         return int(removed or 0)
+
+
+def _index(conn: Connection, items: Sequence[tuple[str, Sequence[int]]]) -> None:
+    """Replace the band rows of stored sketches: (article id, band keys) pairs."""
+    keys_of = {aid: keys for aid, keys in items}
+    for chunk in chunks(list(keys_of), SKETCH_BATCH):
+        numbers = {
+            row.article_id: row.num
+            for row in conn.execute(
+                sa.select(sketches.c.article_id, sketches.c.num).where(
+                    sketches.c.article_id.in_(chunk)
+                )
+            )
+        }
+        conn.execute(sketch_bands.delete().where(sketch_bands.c.sketch.in_(list(numbers.values()))))
+        bands = sorted((key, num) for aid, num in numbers.items() for key in set(keys_of[aid]))
+        insert_many(conn, sketch_bands, ("band_key", "sketch"), bands)

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from briefs.models import FeedState
 from briefs.store.base import StoreBase, chunks, naive, utc
@@ -18,7 +17,7 @@ class FeedStates(StoreBase):
 
     def feed_state(self, source_id: str) -> FeedState | None:
         """The stored polling state of one source, if it was ever polled."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(
                 sa.select(feed_state).where(feed_state.c.source_id == source_id)
             ).one_or_none()
@@ -26,7 +25,7 @@ class FeedStates(StoreBase):
 
     def feed_states(self) -> dict[str, FeedState]:
         """Every stored polling state, by source id."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(sa.select(feed_state)).all()
         return {row.source_id: self._state(row) for row in rows}
 
@@ -53,11 +52,11 @@ class FeedStates(StoreBase):
             parser_fallback=row.parser_fallback,
         )
 
-    def save_feed_state(self, state: FeedState, conn: Connection | None = None) -> None:
+    def save_feed_state(self, state: FeedState) -> None:
         """Insert or replace one source's polling state."""
-        self.save_feed_states([state], conn)
+        self.save_feed_states([state])
 
-    def save_feed_states(self, states: Iterable[FeedState], conn: Connection | None = None) -> None:
+    def save_feed_states(self, states: Iterable[FeedState]) -> None:
         """Insert or replace sources' polling states (batched: a few statements for them all)."""
         rows = {
             s.source_id: {
@@ -84,7 +83,7 @@ class FeedStates(StoreBase):
         }
         if not rows:
             return
-        with self._conn(conn) as c:
+        with self._write() as c:
             known: set[str] = set()
             for chunk in chunks(list(rows), 500):
                 known.update(

@@ -19,7 +19,7 @@ from briefs.store.schema import articles, stories, story_changes, story_links
 class Stories(StoreBase):
     """The ``stories``, ``story_links`` and ``story_changes`` tables."""
 
-    def save_stories(self, items: Iterable[Story], conn: Connection | None = None) -> None:
+    def save_stories(self, items: Iterable[Story]) -> None:
         """Insert or update stories, point their member articles at them, record their links.
 
         Batched: one statement per kind of write (executemany), however many stories changed.
@@ -27,7 +27,7 @@ class Stories(StoreBase):
         batch = {s.id: s for s in items}
         if not batch:
             return
-        with self._conn(conn) as c:
+        with self._write() as c:
             _write_story_rows(c, batch)
             members = [
                 {"b_article": aid, "b_story": s.id} for s in batch.values() for aid in s.article_ids
@@ -60,7 +60,7 @@ class Stories(StoreBase):
 
     def story_changes(self, story_id: str) -> list[StoryChange]:
         """The splits and merges recorded for a story, oldest first."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 sa.select(story_changes)
                 .where(story_changes.c.story_id == story_id)
@@ -70,7 +70,7 @@ class Stories(StoreBase):
 
     def story_links(self, story_id: str) -> list[StoryLink]:
         """Why each member of a story is in it (members grouped before links existed have none)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 sa.select(story_links).where(story_links.c.story_id == story_id)
             ).all()
@@ -87,7 +87,7 @@ class Stories(StoreBase):
 
     def stories_published_between(self, start: dt.datetime, end: dt.datetime) -> list[Story]:
         """Stories with a member article published in [start, end), newest update first."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             ids = (
                 sa.select(articles.c.story_id)
                 .where(
@@ -106,7 +106,7 @@ class Stories(StoreBase):
 
     def stories_updated_since(self, since: dt.datetime) -> list[Story]:
         """Stories with an article added at or after ``since``, with their member ids."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 sa.select(stories).where(stories.c.last_updated >= naive(since))
             ).all()
@@ -114,7 +114,7 @@ class Stories(StoreBase):
 
     def story(self, story_id: str) -> Story | None:
         """One story by id (a unique prefix of the id also works)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(
                 sa.select(stories)
                 .where(stories.c.id.startswith(story_id, autoescape=True))

@@ -72,6 +72,7 @@ def server() -> Iterator[FeedServer]:
         yield s
 
 
+@pytest.mark.slow
 def test_hostile_network_through_briefs_run(tmp_path: Path, server: FeedServer) -> None:
     port = server.port
     name = _loopback_name()

@@ -118,17 +118,17 @@ _CHILD = textwrap.dedent(
     limit = int(sys.argv[2]) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from briefs.errors import ParseError
-    from briefs.ingest import parse
+    from briefs.ingest import parse, xmlfeed
     from briefs.models import Source
     data = open(sys.argv[1], "rb").read()
-    read = parse.parse_feed if sys.argv[3] == "product" else parse._parse_fast
+    read = parse.parse_feed if sys.argv[3] == "product" else xmlfeed.parse_fast
     try:
         parsed = read(data, Source("x", "feed", "x"), url="https://a.example/feed",
                       now=dt.datetime(2024, 4, 7, tzinfo=dt.UTC))
         texts = [parsed.title] + [a.title + a.summary + a.body for a in parsed.articles]
     except ParseError as exc:
         texts = ["ParseError: " + str(exc)]
-    except parse._Unfit as exc:  # the fast path refused its own result: feedparser's turn
+    except xmlfeed.Unfit as exc:  # the fast path refused its own result: feedparser's turn
         texts = ["Unfit: " + str(exc)]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(json.dumps({"texts": texts, "peak_mb": peak}))
