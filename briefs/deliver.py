@@ -40,7 +40,7 @@ from briefs.models import Delivery, DeliveryReport
 from briefs.outputs import site_host
 from briefs.publish import Publisher
 from briefs.store import Store
-from briefs.transport import FileTransport, SmtpTransport, Transport, smtp_password
+from briefs.transport import FileTransport, Transport, transport_for
 
 __all__ = [
     "EXAMPLE_RECIPIENT",
@@ -104,7 +104,7 @@ def deliver_edition(
         )
     if store.edition_built_at(edition_id) is None:
         raise DeliveryError(f"edition {edition_id} is not in the database; build it first")
-    channel = transport or SmtpTransport(config.email, smtp_password(config.email))
+    channel = transport or transport_for(config.email)
     run = _Run(store, config.email, channel, addressed, clock, stop)
     with named_lock(config, "mail").hold(lock_timeout, stop, doing=f"briefs: sending {edition_id}"):
         for d in store.mark_interrupted_deliveries():

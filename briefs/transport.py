@@ -31,7 +31,7 @@ from briefs.config import EmailSettings
 from briefs.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from briefs.publish import Publisher
 
-__all__ = ["FileTransport", "SmtpTransport", "Transport", "smtp_password"]
+__all__ = ["FileTransport", "SmtpTransport", "Transport", "smtp_password", "transport_for"]
 
 
 class Transport(Protocol):
@@ -79,6 +79,11 @@ class FileTransport:
 
     def close(self) -> None:
         """Nothing to close."""
+
+
+def transport_for(settings: EmailSettings) -> Transport:
+    """The channel the [email] settings describe (SMTP; the password from the environment)."""
+    return SmtpTransport(settings, smtp_password(settings))
 
 
 def smtp_password(settings: EmailSettings) -> str | None:
