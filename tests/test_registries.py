@@ -112,8 +112,9 @@ def test_source_kinds_and_locations_are_checked_by_their_reader(tmp_path: Path) 
     (tmp_path / "docs").mkdir()
     (tmp_path / "feed.xml").write_text("<rss/>")
     cfg.write_text(
-        '[[sources]]\nurl = "feed.xml"\n[[sources]]\nkind = "files"\npath = "docs"\n'
-        '[[sources]]\nurl = "https://news.example/rss"\n'
+        '[[sources]]\nid = "a"\nurl = "feed.xml"\n'
+        '[[sources]]\nid = "b"\nkind = "files"\npath = "docs"\n'
+        '[[sources]]\nid = "c"\nurl = "https://news.example/rss"\n'
     )
     config = load_config(cfg)
     assert [s.kind for s in config.sources] == ["feed", "files", "feed"]
