@@ -76,8 +76,6 @@ def edition_stories(config_path: Path, date: dt.date, scope: str) -> list[list[s
     """
     import zoneinfo
 
-    import sqlalchemy as sa
-
     from briefs.config import load_config
     from briefs.store import open_store
 
@@ -89,12 +87,8 @@ def edition_stories(config_path: Path, date: dt.date, scope: str) -> list[list[s
     try:
         stories = store.stories_updated_since(window_start)
         if scope == "edition":
-            with store.engine.connect() as conn:
-                counts = conn.execute(
-                    sa.text("select story_counts from editions where id = :id"),
-                    {"id": date.isoformat()},
-                ).scalar_one()
-            wanted = set(json.loads(counts))
+            (built,) = (r for r in store.recent_editions(1000) if r.edition.id == date.isoformat())
+            wanted = {story_id for story_id, _ in built.story_counts}
             stories = [s for s in stories if s.id in wanted]
         out: list[list[str]] = []
         for chunk_start in range(0, len(stories), 500):

@@ -203,10 +203,7 @@ def fetch_full_text(
         return set()
     _judge_refusals_anew(store, settings.allow_private)
     candidates = store.articles_needing_text(
-        now - FULL_TEXT_WINDOW,
-        now,
-        max_chars=settings.teaser_words * 20,
-        is_teaser=lambda text: word_count(text) < settings.teaser_words,
+        now - FULL_TEXT_WINDOW, now, max_words=settings.teaser_words
     )
     todo = [a for a in candidates if needs_full_text(a, settings.teaser_words)]
     todo = todo[: settings.max_pages]

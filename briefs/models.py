@@ -7,6 +7,7 @@ module that produced it. All datetimes are timezone-aware and stored in UTC.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -399,3 +400,11 @@ class DeliveryReport:
     def ok(self) -> bool:
         """True when every recipient has the edition (or a dry run wrote every file)."""
         return not (self.failed or self.pending or self.uncertain)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def word_count(text: str) -> int:
+    """Words in a text (runs of letters and digits): what a teaser is measured in."""
+    return len(_WORD.findall(text))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from briefs.cli import cli
 from tests.conftest import SEEDS
+from tests.rawdb import raw_sqlite
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +56,12 @@ def test_a_postgresql_url_without_its_driver_names_what_to_install(demo: Path) -
 
 def test_a_foreign_sqlite_file_is_refused_and_left_untouched(demo: Path, tmp_path: Path) -> None:
     foreign = tmp_path / "other-app.db"
-    with sqlite3.connect(foreign) as conn:
+    with raw_sqlite(foreign) as conn:  # someone else's database
         conn.execute("create table invoices (id integer primary key, total real)")
     before = foreign.read_bytes()
     line = one_line_error(invoke(demo, "run", "--db", str(foreign)), "not a briefs database")
     assert "invoices" in line
-    with sqlite3.connect(foreign) as conn:
+    with raw_sqlite(foreign) as conn:
         tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
     assert tables == ["invoices"] and foreign.read_bytes() == before
 

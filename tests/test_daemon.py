@@ -22,6 +22,7 @@ from briefs.errors import LockError
 from briefs.lock import named_lock
 from briefs.schedule import Daemon
 from tests.conftest import ROOT, SEEDS
+from tests.rawdb import raw_sqlite
 from tests.servers import StaticHttp, free_port
 
 
@@ -54,7 +55,7 @@ def wait_for(check: object, timeout: float, what: str) -> None:
 def query(db: Path, sql: str) -> list[tuple[object, ...]]:
     if not db.exists():
         return []
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+    with raw_sqlite(db, readonly=True) as conn:  # watched while the daemon runs
         try:
             return conn.execute(sql).fetchall()
         except sqlite3.OperationalError:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from briefs.errors import ConfigError
 from briefs.models import Article
 from briefs.store import SCHEMA_VERSION, open_store
 from briefs.store.migrations import MIGRATIONS, _add_deliveries
+from tests.rawdb import raw_sqlite
 
 T0 = dt.datetime(2024, 4, 6, 7, tzinfo=dt.UTC)
 
@@ -99,7 +99,7 @@ def test_migration_adds_the_delivery_table_and_keeps_data(tmp_path: Path) -> Non
     store = open_store(str(path))
     store.add_articles([Article("a1", "s", "https://x.example/1", "One", T0, T0, "X")])
     store.close()
-    with sqlite3.connect(path) as conn:  # make it an older file: no deliveries table
+    with raw_sqlite(path) as conn:  # make it an older file: no deliveries table
         conn.execute("DROP TABLE deliveries")
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(before),))
     store = open_store(str(path))

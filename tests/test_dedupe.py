@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 from briefs.config import load_config
@@ -14,6 +13,7 @@ from briefs.pipeline import poll_and_group
 from briefs.store import open_store
 from briefs.timing import Timings
 from tests.builders import article
+from tests.rawdb import raw_sqlite, stored_articles
 
 T0 = dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
 
@@ -174,9 +174,9 @@ def test_three_levels_through_the_pipeline(tmp_path: Path) -> None:
         assert new == 0
     finally:
         store.close()
-    with sqlite3.connect(tmp_path / "b.db") as conn:
-        got = dict(conn.execute("select url, duplicate_of from articles").fetchall())
-        ids = dict(conn.execute("select url, id from articles").fetchall())
+    stored = stored_articles(tmp_path / "b.db")
+    got = {a.url: a.duplicate_of for a in stored}
+    ids = {a.url: a.id for a in stored}
     # level 3: the paper's copy is stored and linked to the wire's original
     assert got == {
         "https://wire.example/plant": None,
@@ -227,7 +227,7 @@ def test_upgrade_to_numbered_sketches_sketches_the_window_again(tmp_path: Path) 
     )
     store.close()
     # Make it a schema 4 file: the old band table keyed by article id, an old-format sketch.
-    with sqlite3.connect(path) as conn:
+    with raw_sqlite(path) as conn:
         conn.executescript(
             "DROP TABLE sketch_bands; DROP TABLE sketches;"
             "CREATE TABLE sketches (article_id VARCHAR(40) PRIMARY KEY, published DATETIME NOT"
@@ -240,7 +240,7 @@ def test_upgrade_to_numbered_sketches_sketches_the_window_again(tmp_path: Path) 
         )
     store = open_store(str(path))
     try:
-        assert store.schema_version() == SCHEMA_VERSION == 8
+        assert store.schema_version() == SCHEMA_VERSION == 9
         assert store.sketch_candidates([1], T0 - dt.timedelta(days=30)) == []  # old rows dropped
         store.add_articles([art("copy", "paper", WIRE, 3)])
         # only the week's articles are sketched again, and not the ones about to be linked

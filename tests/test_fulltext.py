@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from briefs.pipeline import poll_and_group
 from briefs.store import open_store
 from briefs.timing import Timings
 from tests.feedserver import FeedServer, feed_server, rss, static
+from tests.rawdb import stored_articles
 
 NOW = dt.datetime(2024, 4, 6, 12, tzinfo=dt.UTC)
 
@@ -80,9 +80,16 @@ def run_once(cfg: Path, now: dt.datetime = NOW) -> None:
         store.close()
 
 
-def rows(cfg: Path, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(cfg.parent / "b.db") as conn:
-        return conn.execute(sql).fetchall()
+def stored(db: Path) -> dict[str, Article]:
+    """The stored articles by URL."""
+    return {a.url: a for a in stored_articles(db)}
+
+
+def pages(db: Path) -> dict[str, PageRecord]:
+    """The cached page outcomes of the stored articles, by URL (in URL order)."""
+    with open_store(str(db)) as store:
+        found = {a.url: store.page(a.url) for a in stored_articles(store)}
+    return {url: page for url, page in sorted(found.items()) if page is not None}
 
 
 def test_teaser_articles_get_their_page_text_once(tmp_path: Path, server: FeedServer) -> None:
@@ -106,14 +113,17 @@ def test_teaser_articles_get_their_page_text_once(tmp_path: Path, server: FeedSe
     server.routes["/a4"] = static(b"no", 503, content_type="text/plain")
     cfg = write_config(tmp_path, server)
     run_once(cfg)
-    body, origin = rows(cfg, f"select body, body_origin from articles where url = '{base}/a1'")[0]
-    assert origin == "extracted"
-    assert str(body).split("\n\n") == PARAGRAPHS  # the article, not the menus or the footer
+    a1 = stored(cfg.parent / "b.db")[f"{base}/a1"]
+    assert a1.body_origin == "extracted"
+    assert a1.body.split("\n\n") == PARAGRAPHS  # the article, not the menus or the footer
     assert server.hits["/a2"] == 0  # 80 words is more than a teaser (teaser_words = 60)
-    pages = dict(rows(cfg, "select url, status || ':' || coalesce(next_try, '-') from pages"))
-    assert pages[f"{base}/a1"] == "ok:-"
-    assert pages[f"{base}/a3"] == "failed:-"  # a 404 is final
-    assert pages[f"{base}/a4"].startswith("failed:2024-04-06 18:00")  # a 503 is retried later
+    cached = {
+        url: f"{p.status}:{p.next_try:%Y-%m-%d %H:%M}" if p.next_try else f"{p.status}:-"
+        for url, p in pages(cfg.parent / "b.db").items()
+    }
+    assert cached[f"{base}/a1"] == "ok:-"
+    assert cached[f"{base}/a3"] == "failed:-"  # a 404 is final
+    assert cached[f"{base}/a4"] == "failed:2024-04-06 18:00"  # a 503 is retried later
     # the next run (and another feed carrying the same link) fetches no page again
     run_once(cfg, NOW + dt.timedelta(hours=1))
     assert (server.hits["/a1"], server.hits["/a3"], server.hits["/a4"]) == (1, 1, 1)
@@ -139,7 +149,7 @@ def test_private_addresses_are_refused_by_default(tmp_path: Path, server: FeedSe
     run_once(cfg)
     # the feed itself is the user's choice and was fetched; its loopback article links were not
     assert server.hits["/teasers.xml"] == 1 and server.hits["/a1"] == 0
-    statuses = rows(cfg, "select status, error from pages order by url")
+    statuses = [(p.status, p.error) for p in pages(cfg.parent / "b.db").values()]
     assert [s for s, _ in statuses] == ["refused", "refused"]
     assert "non-public address: 127.0.0.1" in str(statuses[0][1])
 
@@ -250,13 +260,10 @@ def test_seed_run_refuses_reserved_domains_without_network(seeds_copy: Path) -> 
     start = time.monotonic()
     run_once(cfg)
     assert time.monotonic() - start < 20
-    with sqlite3.connect(seeds_copy / "briefs.db") as conn:
-        statuses = conn.execute("select status, count(*) from pages group by status").fetchall()
-        assert statuses and all(s == "refused" for s, _ in statuses)
-        northgate = conn.execute(
-            "select count(*) from pages where url like 'https://northgatetimes.example/%'"
-        ).fetchone()[0]
-    assert northgate == 8
+    cached = pages(seeds_copy / "briefs.db")
+    assert cached and {p.status for p in cached.values()} == {"refused"}
+    northgate = [url for url in cached if url.startswith("https://northgatetimes.example/")]
+    assert len(northgate) == 8
 
 
 def test_a_teaser_length_page_does_not_replace_the_feed_text(
@@ -274,5 +281,7 @@ def test_a_teaser_length_page_does_not_replace_the_feed_text(
     cfg = write_config(tmp_path, server)
     run_once(cfg)
     assert server.hits["/p1"] == 1
-    assert rows(cfg, "select summary, body_origin from articles") == [(teaser, "none")]
-    assert rows(cfg, "select status from pages") == [("ok",)]  # fetched once, not again
+    kept = [(a.summary, a.body_origin) for a in stored(cfg.parent / "b.db").values()]
+    assert kept == [(teaser, "none")]
+    fetched = [p.status for p in pages(cfg.parent / "b.db").values()]
+    assert fetched == ["ok"]  # fetched once, not again

@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import json
 import shutil
-import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from briefs.models import Article, Story, StoryLink
 from briefs.pipeline import group_pending
 from briefs.store import SCHEMA_VERSION, open_store
 from tests.conftest import SHARED, shared_path
+from tests.rawdb import raw_sqlite
 from tests.test_group import OTHER, QUAKE, T0, art
 
 
@@ -74,12 +74,12 @@ def test_database_from_before_story_links_is_migrated(tmp_path: Path) -> None:
     store.add_articles([QUAKE[0]])
     store.close()
     before = 3  # the version before story_links (issue 4 added them as 3 -> 4)
-    with sqlite3.connect(db) as conn:
+    with raw_sqlite(db) as conn:  # make it a file from before story links
         conn.execute("DROP TABLE story_links")
         conn.execute(f"UPDATE meta SET value = '{before}' WHERE key = 'schema_version'")
     store = open_store(str(db))
     assert store.schema_version() == SCHEMA_VERSION
-    with sqlite3.connect(db) as conn:
+    with raw_sqlite(db) as conn:  # the migration created the table, empty
         assert conn.execute("select count(*) from story_links").fetchone()[0] == 0
     (story,) = group_articles([QUAKE[0]], [], {}, GroupSettings())
     store.save_stories([story])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from briefs.cli import cli
 from briefs.config import load_config
 from briefs.errors import LockError
 from briefs.lock import named_lock
+from tests.rawdb import stored_articles
 
 
 def invoke(config: Path, *args: str) -> tuple[int, str]:
@@ -135,9 +135,7 @@ def test_pages_refetch_forgets_pages_without_text_so_the_next_run_fetches_them(
     settings = load_config(config)
 
     def urls(source: str) -> list[str]:
-        with sqlite3.connect(settings.database) as db:
-            rows = db.execute("SELECT url FROM articles WHERE source_id = ?", (source,))
-            return [url for (url,) in rows]
+        return [a.url for a in stored_articles(settings.database) if a.source_id == source]
 
     store = open_store(settings.database)
     try:

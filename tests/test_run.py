@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -13,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from briefs.cli import cli
+from briefs.store import open_store
 from tests.conftest import ROOT
 
 
@@ -75,8 +75,8 @@ def test_run_on_seeds_writes_the_brief(seeds_copy: Path, tmp_path: Path) -> None
         str(out),
     )
     assert code == 0 and "New articles: 0" in text
-    with sqlite3.connect(seeds_copy / "briefs.db") as conn:
-        assert conn.execute("select count(*) from articles").fetchone()[0] == 39
+    with open_store(str(seeds_copy / "briefs.db")) as store:
+        assert store.article_count() == 39
 
 
 # Loaded by the stages that group, summarize or sketch; over a second to import together.

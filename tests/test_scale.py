@@ -18,7 +18,7 @@ from briefs.models import Article, BriefStory, PollResult, Story
 from briefs.pipeline import poll_and_group
 from briefs.rank import rank_stories
 from briefs.slots import edition_cutoff, edition_for, previous_counts
-from briefs.store import open_store
+from briefs.store import SCHEMA_VERSION, open_store
 from briefs.timing import Timings
 from tests.builders import article
 
@@ -179,24 +179,59 @@ def test_meta_values_round_trip(tmp_path: Path) -> None:
     assert os.path.exists(tmp_path / "m.db")
 
 
-def test_teaser_test_on_texts_gives_what_filtering_the_articles_gives(tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "t.db"))
+def test_the_teaser_scan_finds_what_counting_the_texts_finds(tmp_path: Path) -> None:
+    """The scan reads stored word counts, not texts: it must pick exactly the articles whose
+    text (body, else summary) has fewer words than asked, newest first, whatever the texts'
+    lengths in characters, for rows stored with a count and for rows stored before counts
+    existed (schema 8, counted by the scan itself)."""
+    from briefs.models import word_count
+    from tests.rawdb import raw_sqlite
+
     t = dt.datetime(2024, 4, 6, 8, tzinfo=dt.UTC)
-    items = [
-        dataclasses.replace(_article(i, t + dt.timedelta(minutes=i)), body=" ".join(["w"] * n))
-        for i, n in enumerate([3, 50, 119, 120, 400, 0])
+    now = t + dt.timedelta(hours=1)
+    bodies = [
+        "w " * 3,
+        "w " * 119,
+        "w " * 120,
+        "incomprehensibilities " * 60,  # 60 words in 1,320 characters
+        "w " * 400,
+        "",
     ]
-    items[5] = dataclasses.replace(items[5], summary="Only a teaser here.")
-    store.add_articles(items)
-    since, now = t - dt.timedelta(days=1), t + dt.timedelta(hours=1)
-    everything = store.articles_needing_text(since, now, 2400)
-    expected = [a.id for a in everything if len((a.body or a.summary).split()) < 120]
-    got = store.articles_needing_text(
-        since, now, 2400, is_teaser=lambda text: len(text.split()) < 120
-    )
-    assert [a.id for a in got] == expected == ["a005", "a002", "a001", "a000"]
-    assert got == [a for a in everything if a.id in expected]
-    store.close()
+
+    def batch(first: int) -> list[Article]:
+        items = [
+            dataclasses.replace(
+                _article(first + i, t + dt.timedelta(minutes=first + i)), body=body.strip()
+            )
+            for i, body in enumerate(bodies)
+        ]
+        items[5] = dataclasses.replace(items[5], summary="Only a teaser here.")
+        return items
+
+    path = tmp_path / "t.db"
+    with open_store(str(path)) as store:
+        store.add_articles(batch(0))
+    with raw_sqlite(path) as conn:  # make it a schema 8 file: no stored counts
+        conn.execute("ALTER TABLE articles DROP COLUMN words")
+        conn.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
+    with open_store(str(path)) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        store.add_articles(batch(10))  # stored with their counts
+        stored = store.articles(store.published_since(t - dt.timedelta(days=1)))
+        for limit in (1, 4, 120, 121, 10_000):
+            got = store.articles_needing_text(t - dt.timedelta(days=1), now, limit)
+            expected = sorted(
+                (a for a in stored if word_count(a.body or a.summary) < limit),
+                key=lambda a: (-a.published.timestamp(), a.id),
+            )
+            assert got == expected, limit
+        got = store.articles_needing_text(t - dt.timedelta(days=1), now, 120)
+        newest_first = ["a015", "a013", "a011", "a010", "a005", "a003", "a001", "a000"]
+        assert [a.id for a in got] == newest_first
+        # a replaced text is counted again: "a013" is a teaser no more
+        store.set_article_text("a013", "w " * 200, "feed", "h")
+        got = store.articles_needing_text(t - dt.timedelta(days=1), now, 120)
+        assert "a013" not in {a.id for a in got} and "a011" in {a.id for a in got}
 
 
 def test_batched_sketches_and_feed_states_round_trip(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 import time
 import zoneinfo
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from briefs.pipeline import run
 from briefs.schedule import Daemon, daemon_status
 from briefs.store import open_store
 from briefs.timetable import fire_times
+from tests.rawdb import raw_sqlite
 from tests.servers import SmtpServer
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -243,7 +243,7 @@ def test_starting_the_daemon_does_not_email_an_edition_built_by_hand(
         [job] = daemon.jobs
         assert daemon.build_due(job) is not None
         daemon.close()
-        with sqlite3.connect(config.database) as db:  # as if it died before planning them
+        with raw_sqlite(config.database) as db:  # as if it died before planning them
             db.execute("DELETE FROM deliveries")
         restarted = Daemon(config, clock=next_day)
         restarted._job_catch_up()

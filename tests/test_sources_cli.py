@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,9 @@ from click.testing import CliRunner
 from briefs.cli import cli
 from briefs.ingest.opml import OpmlFeed, read_opml, write_opml
 from briefs.models import Source
+from briefs.store import open_store
 from tests.feedserver import FeedServer, conditional, drip, feed_server, gzip_bomb, rss, static
+from tests.rawdb import stored_articles
 
 FEED = rss("Loopback News", [("a", "Alpha", "First."), ("b", "Beta", "Second.")])
 
@@ -253,9 +254,9 @@ def test_run_with_hostile_sources_still_writes_the_brief(
     assert server.hits["/gone.xml"] == hits["/gone.xml"]
     assert server.hits["/busy.xml"] == hits["/busy.xml"]
     assert server.hits["/old.xml"] == hits["/old.xml"]  # polled at its new address
-    with sqlite3.connect(tmp_path / "b.db") as conn:
-        assert conn.execute("select count(*) from articles").fetchone()[0] == 2
-        failures = dict(conn.execute("select source_id, consecutive_failures from feed_state"))
+    with open_store(str(tmp_path / "b.db")) as store:
+        assert store.article_count() == 2
+        failures = {k: s.consecutive_failures for k, s in store.feed_states().items()}
     assert failures["error"] == 2 and failures["good"] == 0
     # re-enabling the gone source
     code, out = invoke("--config", str(cfg), "sources", "enable", "gone")
@@ -317,8 +318,7 @@ def test_a_source_without_a_title_gets_a_clean_publisher_name(
     cfg.write_text(text + '\n[[sources]]\nid = "untitled"\nurl = "b.xml"\n')
     code, out = invoke("--config", str(cfg), "run")
     assert code == 0, out
-    with sqlite3.connect(tmp_path / "b.db") as db:
-        outlets = dict(db.execute("SELECT source_id, outlet FROM articles"))
+    outlets = {a.source_id: a.outlet for a in stored_articles(tmp_path / "b.db")}
     assert outlets["untitled"] == "news.example.org"  # only a section title: the site host
     assert {outlets[k] for k in outlets if k != "untitled"} == {"NYT", "Japan Today"}
 

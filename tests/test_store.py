@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from briefs.errors import StoreError
 from briefs.models import Article, Edition, FeedState, PageRecord, Story, StoryLink
 from briefs.store import SCHEMA_VERSION, open_store
 from tests.builders import article
+from tests.rawdb import raw_sqlite
 
 T0 = dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
 
@@ -24,14 +24,14 @@ def test_fresh_database_has_schema_version(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "b.db"))
     assert store.schema_version() == SCHEMA_VERSION
     store.close()
-    with sqlite3.connect(tmp_path / "b.db") as conn:
+    with raw_sqlite(tmp_path / "b.db") as conn:  # the file itself
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     open_store(str(tmp_path / "b.db")).close()
-    with sqlite3.connect(tmp_path / "b.db") as conn:
+    with raw_sqlite(tmp_path / "b.db") as conn:  # as a newer briefs would leave it
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="newer than this briefs"):
         open_store(str(tmp_path / "b.db"))
@@ -128,7 +128,7 @@ def test_editions_remember_story_sizes(tmp_path: Path) -> None:
 
 def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    with sqlite3.connect(path) as conn:
+    with raw_sqlite(path) as conn:  # a file of the first schema version
         conn.executescript((Path(__file__).parent / "data" / "schema_v1.sql").read_text())
         conn.execute(
             "INSERT INTO feed_state (source_id, url, etag, last_status, consecutive_failures, "
@@ -143,7 +143,8 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
     store = open_store(str(path))
     # 1 -> 2 (deliveries) -> 3 (ingest) -> 4 (story links) -> 5 (numbered sketches)
     # -> 6 (quarantine) -> 7 (parser columns) -> 8 (embeddings, story changes)
-    assert store.schema_version() == SCHEMA_VERSION == 8
+    # -> 9 (word counts)
+    assert store.schema_version() == SCHEMA_VERSION == 9
     store.save_embeddings({"a1": b"\x00\x3c" * 4}, "m")
     assert store.embeddings(["a1", "a2"], "m") == {"a1": b"\x00\x3c" * 4}
     assert store.embeddings(["a1"], "another model") == {}
@@ -157,6 +158,11 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
         next_poll=dt.datetime(2024, 4, 5, 10, tzinfo=dt.UTC),
     )
     assert [a.title for a in store.articles(["a1"])] == ["Title"]
+    day = dt.datetime(2024, 4, 5, tzinfo=dt.UTC)
+    # stored without a word count: the teaser scan counts its words itself
+    assert [a.id for a in store.articles_needing_text(day, day + dt.timedelta(hours=12), 60)] == [
+        "a1"
+    ]
     # the new columns and tables work on the migrated file
     store.save_feed_state(dataclasses.replace(state, retry_until=T0, floor_minutes=15))
     assert store.feed_state("s") == dataclasses.replace(state, retry_until=T0, floor_minutes=15)
@@ -170,7 +176,7 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
     store.save_stories([story])
     assert store.story("s1") == story
     store.close()
-    with sqlite3.connect(path) as conn:
+    with raw_sqlite(path) as conn:  # the file itself, after the migrations
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
@@ -191,10 +197,10 @@ def test_articles_needing_text_skip_cached_pages(tmp_path: Path) -> None:
         PageRecord("https://x.example/2", "failed", T0, next_try=T0 + dt.timedelta(hours=6))
     )
     later = T0 + dt.timedelta(hours=1)
-    ids = [a.id for a in store.articles_needing_text(T0 - dt.timedelta(days=1), later, 2000)]
-    assert ids == ["a3"]
+    ids = [a.id for a in store.articles_needing_text(T0 - dt.timedelta(days=1), later, 100)]
+    assert ids == ["a3"]  # a4's 500 words are no teaser
     retry_time = T0 + dt.timedelta(hours=7)
-    ids = [a.id for a in store.articles_needing_text(T0 - dt.timedelta(days=1), retry_time, 2000)]
+    ids = [a.id for a in store.articles_needing_text(T0 - dt.timedelta(days=1), retry_time, 100)]
     assert ids == ["a3", "a2"]  # newest first; the transient failure's retry time has come
     store.set_article_text("a3", "Extracted text.", "extracted", "h")
     assert store.articles(["a3"])[0].body_origin == "extracted"

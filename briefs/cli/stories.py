@@ -13,6 +13,7 @@ from briefs.cli.options import (
     parse_date,
 )
 from briefs.errors import BriefsError
+from briefs.models import Article, StoryLink
 from briefs.store import Store
 from briefs.text import clean_line
 
@@ -141,23 +142,26 @@ def stories_show(state: State, story_id: str) -> None:
     for a in members:
         click.echo(f"- {when(a.published)}  {show(a.outlet, 80)}: {show(a.title)}")
         click.echo(f"  {show(a.url, 2000)}")
-        link = links.get(a.id)
-        if link is None:
-            click.echo("  why: (grouped before reasons were recorded)")
-        elif link.duplicate:
-            original = titles.get(link.via or "")
-            source = (
-                f"{show(original.outlet, 80)}: {show(original.title)}"
-                if original
-                else link.via or "-"
-            )
-            click.echo(f"  why: a copy of the same text as {source}")
-        elif link.via is None:
-            click.echo("  why: started the story")
-        else:
-            match = titles.get(link.via)
-            target = f"{show(match.outlet, 80)}: {show(match.title)}" if match else link.via
-            click.echo(
-                f"  why: similarity {link.similarity:.2f} to the story; closest to {target}; "
-                f"shared terms: {show(', '.join(link.shared)) or '-'}"
-            )
+        click.echo(f"  why: {_why(links.get(a.id), titles)}")
+
+
+def _why(link: StoryLink | None, titles: dict[str, Article]) -> str:
+    """Why an article is in its story, from its link: the member it matched and how well."""
+
+    def name(article: Article) -> str:
+        return f"{clean_line(article.outlet, 80)}: {clean_line(article.title, 300)}"
+
+    if link is None:
+        return "(grouped before reasons were recorded)"
+    if link.duplicate:
+        original = titles.get(link.via or "")
+        return f"a copy of the same text as {name(original) if original else link.via or '-'}"
+    if link.via is None:
+        return "started the story"
+    match = titles.get(link.via)
+    target = name(match) if match else link.via
+    shared = clean_line(", ".join(link.shared), 300) or "-"
+    return (
+        f"similarity {link.similarity:.2f} to the story; closest to {target}; "
+        f"shared terms: {shared}"
+    )

@@ -49,7 +49,7 @@ from briefs.ingest.fetch import PAGE_ACCEPT, HostLimiter, fetch_url, make_client
 from briefs.ingest.netguard import check_url
 from briefs.ingest.progress import NullProgress, Progress
 from briefs.ingest.workers import WorkerPool
-from briefs.models import Article, PageRecord
+from briefs.models import Article, PageRecord, word_count
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -76,11 +76,6 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 POOL_MIN_PAGES = 40
 
 PageCallback = Callable[[Article, PageRecord], None]
-
-
-def word_count(text: str) -> int:
-    """Words in a text (runs of letters and digits)."""
-    return len(_WORD.findall(text))
 
 
 def needs_full_text(article: Article, teaser_words: int) -> bool:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from briefs.models import Article
+from briefs.models import Article, word_count
 from briefs.store.base import StoreBase, chunks, naive, storable, utc
 from briefs.store.schema import STORED_RANGE, articles, pages
 
@@ -35,6 +35,7 @@ def _article_row(a: Article) -> dict[str, Any]:
         "image_url": a.image_url,
         "content_hash": a.content_hash,
         "duplicate_of": a.duplicate_of,
+        "words": word_count(a.text),
     }
 
 
@@ -102,45 +103,46 @@ class Articles(StoreBase):
         return new
 
     def articles_needing_text(
-        self,
-        since: dt.datetime,
-        now: dt.datetime,
-        max_chars: int,
-        *,
-        is_teaser: Callable[[str], bool] | None = None,
+        self, since: dt.datetime, now: dt.datetime, max_words: int
     ) -> list[Article]:
-        """Feed articles fetched since ``since`` whose text may be a teaser, newest first.
+        """Feed articles fetched since ``since`` whose text is a teaser, newest first.
 
-        Only articles with an http(s) link, no body or a body shorter than ``max_chars``
-        characters, and no cached page outcome that forbids another try (an extracted page, a
-        permanent failure, or a transient one whose retry time has not come) are returned.
-        With ``is_teaser``, only those whose text (the body, else the summary) it accepts: it
-        is applied to the texts alone, so the full articles of a day's non-teasers (most of
-        them) are never built.
+        Only articles with an http(s) link, a text (the body, else the summary) of fewer than
+        ``max_words`` words, and no cached page outcome that forbids another try (an extracted
+        page, a permanent failure, or a transient one whose retry time has not come) are
+        returned. The words are counted when an article is stored (``words``), so the scan
+        fetches and counts no text; only rows stored before counts existed are counted here.
         """
         blocked = sa.exists().where(
             pages.c.url == articles.c.url,
             sa.or_(pages.c.next_try.is_(None), pages.c.next_try > naive(now)),
         )
-        conditions = (
+        uncounted = articles.c.words.is_(None)
+        query = sa.select(
+            articles.c.id,
+            articles.c.published,
+            articles.c.words,
+            # read only where no count was stored (CASE evaluates the branch it takes)
+            sa.case((uncounted, articles.c.body), else_=sa.null()).label("body"),
+            sa.case((uncounted, articles.c.summary), else_=sa.null()).label("summary"),
+        ).where(
             articles.c.fetched >= naive(since),
             articles.c.body_origin.in_(("none", "feed")),
             sa.or_(articles.c.url.startswith("http://"), articles.c.url.startswith("https://")),
-            sa.func.length(articles.c.body) < max_chars,
+            sa.or_(uncounted, articles.c.words < max_words),
             ~blocked,
         )
-        order = (articles.c.published.desc(), articles.c.id)
+        # Sorted here, not by ORDER BY: SQLite would then walk the whole published index
+        # rather than the fetched range, and the teasers are few.
         with self._read() as conn:
-            if is_teaser is None:
-                query = sa.select(articles).where(*conditions).order_by(*order)
-                return [_article(r) for r in conn.execute(query)]
-            texts = sa.select(articles.c.id, articles.c.body, articles.c.summary)
-            ids = [
-                r.id
-                for r in conn.execute(texts.where(*conditions).order_by(*order))
-                if is_teaser(r.body or r.summary)
+            found = [
+                r
+                for r in conn.execute(query)
+                if r.words is not None or word_count(r.body or r.summary or "") < max_words
             ]
-        return self.articles(ids)
+        found.sort(key=lambda r: r.id)
+        found.sort(key=lambda r: r.published, reverse=True)
+        return self.articles([r.id for r in found])
 
     def set_article_text(
         self,
@@ -150,11 +152,13 @@ class Articles(StoreBase):
         content_hash: str,
     ) -> None:
         """Replace an article's body (e.g. with the text extracted from its page)."""
+        # An empty body leaves the summary as the text: counted by the next scan that needs it.
+        words = word_count(body) if body else None
         with self._write() as c:
             c.execute(
                 articles.update()
                 .where(articles.c.id == article_id)
-                .values(body=body, body_origin=origin, content_hash=content_hash)
+                .values(body=body, body_origin=origin, content_hash=content_hash, words=words)
             )
 
     def articles(self, ids: Sequence[str], *, texts: bool = True) -> list[Article]:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from briefs.errors import StoreError
 from briefs.store.schema import (
+    articles,
     deliveries,
     embeddings,
     feed_state,
@@ -29,7 +30,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -91,6 +92,16 @@ def _add_embeddings(conn: Connection) -> None:
     metadata.create_all(conn, tables=[embeddings, story_changes], checkfirst=True)
 
 
+def _add_word_counts(conn: Connection) -> None:
+    """Issue 16 (re-poll cost): each article's word count, for the teaser scan.
+
+    Rows stored before keep NULL (the scan counts their words itself): counting every stored
+    text here would make the upgrade of a large database slow for rows the scan, which looks
+    at the last two days, soon never sees again.
+    """
+    _add_columns(conn, articles, ("words",))
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
 # table definitions (briefs.store.schema) at SCHEMA_VERSION, so migrations only ever run on
 # older files.
@@ -102,6 +113,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _add_quarantine,
     6: _add_parser_columns,
     7: _add_embeddings,
+    8: _add_word_counts,
 }
 
 

@@ -64,6 +64,9 @@ articles = sa.Table(
     sa.Column("content_hash", sa.String(40), nullable=False, default=""),
     sa.Column("duplicate_of", sa.String(40)),
     sa.Column("story_id", sa.String(40)),
+    # schema 9: words in the text (body, else summary), counted when stored (NULL in rows
+    # stored before), so the full-text scan finds teasers without reading texts.
+    sa.Column("words", sa.Integer),
     sa.Index("ix_articles_url", "url"),
     sa.Index("ix_articles_source_guid", "source_id", "guid"),
     sa.Index("ix_articles_published", "published"),

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from briefs.store import open_store
 from tests.adversarial.corpus import build_feeds, config_text, serve
+from tests.rawdb import raw_sqlite
 from tests.servers import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +44,7 @@ def _briefs(config: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def _check_db(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
+    with raw_sqlite(db) as conn:  # the file itself, after concurrent writers
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         total, distinct = conn.execute(
             "select count(*), count(distinct url) from articles"
@@ -133,7 +135,7 @@ def test_daemon_and_send_at_once_nobody_gets_it_twice(tmp_path: Path, corpus: st
             db = tmp_path / "briefs.db"
             while time.monotonic() < deadline:
                 if db.exists():
-                    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                    with raw_sqlite(db, readonly=True) as conn:  # watched while it runs
                         try:
                             if conn.execute("select count(*) from editions").fetchone()[0]:
                                 break
@@ -146,8 +148,8 @@ def test_daemon_and_send_at_once_nobody_gets_it_twice(tmp_path: Path, corpus: st
             time.sleep(2)
         finally:
             _stop(daemon)
-        with sqlite3.connect(tmp_path / "briefs.db") as conn:
-            editions = [r[0] for r in conn.execute("select id from editions")]
+        with open_store(str(tmp_path / "briefs.db")) as store:
+            editions = store.edition_ids()
         assert editions
         for rcpt in ("a@reader.example", "b@reader.example"):
             subjects = [str(r.message["Subject"]) for r in smtp.inbox.to(rcpt)]

@@ -15,7 +15,6 @@ import os
 import random
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.corpus import build_feeds, config_text, serve
+from tests.rawdb import raw_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 # Four kills per stage by default: each is a fresh interpreter and a run (the slowest test of
@@ -64,7 +64,7 @@ def _brief_text(out: Path) -> str:
 def _article_ids(db: Path) -> set[str]:
     if not db.exists():
         return set()
-    with sqlite3.connect(db) as conn:
+    with raw_sqlite(db) as conn:  # the file itself, as the kill left it
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
         if "articles" not in tables:

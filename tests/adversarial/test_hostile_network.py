@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -22,8 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from briefs.store import open_store
 from tests.adversarial.peak import CHILD, peak_of
 from tests.feedserver import FeedServer, drip, feed_server, gzip_bomb, redirect, static
+from tests.rawdb import stored_articles
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT, TOTAL = 2.0, 4.0
@@ -152,8 +153,9 @@ def test_hostile_network_through_briefs_run(tmp_path: Path, server: FeedServer) 
     assert "unsupported URL scheme" in failures["to-ftp"]
     # nothing reached the loopback "internal" pages; every hostile link was refused and recorded
     assert server.hits["/secret"] == 0 and server.hits["/secret-by-name"] == 0
-    with sqlite3.connect(tmp_path / "briefs.db") as conn:
-        pages = dict(conn.execute("select url, status from pages").fetchall())
+    with open_store(str(tmp_path / "briefs.db")) as store:
+        cached = {a.url: store.page(a.url) for a in stored_articles(store)}
+    pages = {url: page.status for url, page in cached.items() if page is not None}
     assert pages and set(pages.values()) == {"refused"}, pages
     peak = peak_of(proc.stderr)
     assert peak < 600, f"peak memory {peak} MB"

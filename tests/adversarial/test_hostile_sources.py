@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import json
 import socket
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +33,7 @@ from briefs.models import FeedState, PollResult, Source
 from briefs.store import open_store
 from briefs.store.schema import metadata
 from tests.feedserver import FeedServer, feed_server, redirect, rss, static
+from tests.rawdb import raw_sqlite, stored_articles
 
 NOW = dt.datetime(2024, 4, 6, 12, 0, tzinfo=dt.UTC)
 SETTINGS = FetchSettings(timeout=5, connect_timeout=5, total_timeout=10, fetch_full_text=False)
@@ -266,7 +266,7 @@ def test_a_stored_year_one_row_is_quarantined_and_runs_work_again(
     server.routes["/good.xml"] = static(rss("Good", GOOD))
     store = open_store(str(tmp_path / "b.db"))
     store.close()
-    with sqlite3.connect(tmp_path / "b.db") as conn:
+    with raw_sqlite(tmp_path / "b.db") as conn:  # a row only an older briefs would store
         conn.execute(
             "INSERT INTO articles (id, source_id, url, guid, title, published, fetched, outlet, "
             "author, language, summary, body, body_origin, content_hash) VALUES ('old', 'x', "
@@ -277,8 +277,9 @@ def test_a_stored_year_one_row_is_quarantined_and_runs_work_again(
     assert code == 0, out
     md = (tmp_path / "out" / "2024-04-05.md").read_text()
     assert "Harbour wall finished" in md and "Ancient" not in md
-    with sqlite3.connect(tmp_path / "b.db") as conn:
-        assert conn.execute("select count(*) from articles where id = 'old'").fetchone()[0] == 0
+    with open_store(str(tmp_path / "b.db")) as store:
+        assert store.articles(["old"]) == []
+    with raw_sqlite(tmp_path / "b.db") as conn:  # the quarantine is for the operator's SQL
         kept = conn.execute("select table_name, row_id, data from quarantine").fetchall()
     assert [(t, r) for t, r, _ in kept] == [("articles", "old")]
     assert json.loads(kept[0][2])["title"] == "Ancient"
@@ -476,7 +477,7 @@ def test_first_time_schema_creation_is_all_or_nothing(tmp_path: Path) -> None:
             open_store(str(db))
     finally:
         sa.event.remove(table, "after_create", fail)
-    with sqlite3.connect(db) as conn:
+    with raw_sqlite(db) as conn:  # the file itself: nothing half-created
         assert conn.execute("select name from sqlite_master where type = 'table'").fetchall() == []
     store = open_store(str(db))
     assert store.article_count() == 0
@@ -493,7 +494,7 @@ def test_an_item_the_store_refuses_loses_only_itself(tmp_path: Path, server: Fee
         rss("Good", [("z", "Bridge reopens", "Open.")], "https://g.example.org")
     )
     open_store(str(tmp_path / "b.db")).close()
-    with sqlite3.connect(tmp_path / "b.db") as conn:
+    with raw_sqlite(tmp_path / "b.db") as conn:  # a store that refuses one insert
         conn.execute(
             "CREATE TRIGGER poison BEFORE INSERT ON articles WHEN NEW.title LIKE '%Poisoned%' "
             "BEGIN SELECT RAISE(ABORT, 'poisoned row'); END"
@@ -501,9 +502,8 @@ def test_an_item_the_store_refuses_loses_only_itself(tmp_path: Path, server: Fee
     code, out = _run(tmp_path, {"mixed": server.url("/mixed.xml"), "good": server.url("/good.xml")})
     assert code == 0, out
     assert "2 polled, 2 ok, 0 failed" in out
-    with sqlite3.connect(tmp_path / "b.db") as conn:
-        titles = {t for (t,) in conn.execute("select title from articles")}
-        status = conn.execute("select last_status from feed_state where source_id = 'mixed'")
-        (last,) = status.fetchone()
+    with open_store(str(tmp_path / "b.db")) as store:
+        titles = {a.title for a in stored_articles(store)}
+        last = store.feed_states()["mixed"].last_status or ""
     assert titles == {"Harbour wall finished", "Ferry returns to service", "Bridge reopens"}
     assert "1 entry not stored" in last and "poisoned row" in last

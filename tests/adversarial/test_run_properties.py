@@ -16,7 +16,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from hypothesis import strategies as st
 from briefs.cli import cli
 from briefs.ingest.bounds import MAX_AUTHOR, MAX_OUTLET, MAX_TITLE
 from tests.feedserver import FeedServer, feed_server, rss, static
+from tests.rawdb import raw_sqlite
 
 GOOD_TITLES = ("Harbour wall finished after storms", "Ferry service returns to the islands")
 GOOD = rss(
@@ -263,7 +263,8 @@ def _assert_good_everywhere(out: Path) -> None:
 
 
 def _assert_stored_within_bounds(db: Path) -> None:
-    with sqlite3.connect(db) as conn:
+    # Raw: opening a store would quarantine out-of-range rows before they could be seen.
+    with raw_sqlite(db) as conn:
         rows = conn.execute(
             "select title, author, outlet, summary, body, published from articles"
         ).fetchall()
