@@ -10,18 +10,18 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import httpx
 
 from briefs.config import Config
 from briefs.ingest.extract import fetch_full_texts, needs_full_text, word_count
+from briefs.ingest.outcome import failure_result, unexpected
 from briefs.ingest.parse import content_hash
-from briefs.ingest.poll import failure_result, poll_sources, unexpected
+from briefs.ingest.poll import poll_sources
 from briefs.ingest.progress import Progress
 from briefs.models import (
     Article,
-    FeedState,
     PageRecord,
     PollResult,
 )
@@ -52,19 +52,82 @@ def poll_and_store(
     Articles and the feed states that produced them commit together, so a crash never records
     validators (ETag) for entries that were not stored; memory holds the results of one batch.
     """
-    order = {src.id: i for i, src in enumerate(config.sources)}
-    failed: list[tuple[int, str, str]] = []
-    new_ids: set[str] = set()
-    waiting: list[PollResult] = []
-    size = polled = 0
-    states = store.feed_states()
+    batches = _Batches(config, store, now, timings)
+    overlapping = ("parse", "sketch", "store")
+    inner = sum(timings.here(name) for name in overlapping)
+    with timings.stage("fetch"):
+        poll_sources(
+            config.sources,
+            batches.states,
+            config.fetch,
+            now,
+            transport,
+            due=due,
+            jitter=config.schedule.jitter,
+            progress=progress,
+            timings=timings,
+            on_result=batches.keep,
+        )
+        batches.flush()
+    # Parsing, sketching and storing ran inside the poll and were timed there (in this process
+    # or in worker processes alongside it): fetch is the rest of this process's time.
+    timings["fetch"] -= sum(timings.here(name) for name in overlapping) - inner
+    failed = tuple((name, error) for _, name, error in sorted(batches.failed))
+    return batches.polled, len(batches.new_ids), failed
 
-    def store_results(results: Sequence[PollResult]) -> None:
+
+class _Batches:
+    """A poll's results, stored a batch at a time as they arrive, with the store's fault
+    barrier (a batch the store refuses is stored again source by source)."""
+
+    def __init__(self, config: Config, store: Store, now: dt.datetime, timings: Timings) -> None:
+        self.config = config
+        self.store = store
+        self.now = now
+        self.timings = timings
+        self.order = {src.id: i for i, src in enumerate(config.sources)}
+        self.states = store.feed_states()
+        self.failed: list[tuple[int, str, str]] = []  # (config order, source name, error)
+        self.new_ids: set[str] = set()
+        self.waiting: list[PollResult] = []
+        self.size = 0
+        self.polled = 0
+
+    def _where(self, result: PollResult) -> int:
+        return self.order.get(result.source.id, len(self.order))
+
+    def keep(self, result: PollResult) -> None:
+        """Take one source's result; store the batch once it is large enough."""
+        self.polled += 1
+        if result.error:
+            self.failed.append((self._where(result), result.source.name, result.error))
+        self.waiting.append(result)
+        self.size += len(result.articles) + 1
+        if self.size >= STORE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store what is waiting."""
+        if not self.waiting:
+            return
+        try:
+            self.store_results(self.waiting)
+        except Exception as exc:  # the store's fault barrier: find the source it belongs to
+            log.warning(
+                "storing %d sources at once failed (%s); one at a time", len(self.waiting), exc
+            )
+            for result in self.waiting:
+                self._store_alone(result)
+        self.waiting.clear()
+        self.size = 0
+
+    def store_results(self, results: Sequence[PollResult]) -> None:
+        store = self.store
         # CPU time: storing overlaps the parsing thread (see briefs.timing)
-        with timings.stage("store", time.thread_time), store.transaction():
+        with self.timings.stage("store", time.thread_time), store.transaction():
             # In the config's order, not the order sources finished: when two feeds carry the
             # same URL, which one's entry is stored must not depend on timing.
-            ordered = sorted(results, key=lambda r: order.get(r.source.id, len(order)))
+            ordered = sorted(results, key=self._where)
             added = store.add_articles(a for r in ordered for a in r.articles)
             # The sketches made while parsing, saved with their articles; linking puts them in
             # the band index once it has linked them (briefs.ingest.copies).
@@ -72,92 +135,56 @@ def poll_and_store(
             sketched = {a.id: made[a.id] for a in added if a.id in made}
             store.save_sketches_of(added, sketched, indexed=False)
             store.save_feed_states(r.state for r in ordered if r.state is not None)
-        new_ids.update(a.id for a in added)
+        self.new_ids.update(a.id for a in added)
 
-    def flush() -> None:
-        nonlocal size
+    def _store_alone(self, result: PollResult) -> None:
+        """Store one source's poll after its batch failed: the whole, else article by article
+        (an article the store refuses is dropped and named in the source's status), else the
+        source's failure alone. If even that cannot be stored, the database itself is broken
+        and the error goes on up."""
         try:
-            store_results(waiting)
-        except Exception as exc:  # the store's fault barrier: find the source it belongs to
-            log.warning("storing %d sources at once failed (%s); one at a time", len(waiting), exc)
-            for result in waiting:
-                _store_alone(result, store_results, states, config, now, failed, order)
-        waiting.clear()
-        size = 0
-
-    def keep(result: PollResult) -> None:
-        nonlocal polled, size
-        polled += 1
-        if result.error:
-            where = order.get(result.source.id, len(order))
-            failed.append((where, result.source.name, result.error))
-        waiting.append(result)
-        size += len(result.articles) + 1
-        if size >= STORE_BATCH:
-            flush()
-
-    overlapping = ("parse", "sketch", "store")
-    inner = sum(timings.here(name) for name in overlapping)
-    with timings.stage("fetch"):
-        poll_sources(
-            config.sources,
-            states,
-            config.fetch,
-            now,
-            transport,
-            due=due,
-            progress=progress,
-            timings=timings,
-            on_result=keep,
-        )
-        if waiting:
-            flush()
-    # Parsing, sketching and storing ran inside the poll and were timed there (in this process
-    # or in worker processes alongside it): fetch is the rest of this process's time.
-    timings["fetch"] -= sum(timings.here(name) for name in overlapping) - inner
-    return polled, len(new_ids), tuple((name, error) for _, name, error in sorted(failed))
-
-
-def _store_alone(
-    result: PollResult,
-    store_results: Callable[[Sequence[PollResult]], None],
-    states: dict[str, FeedState],
-    config: Config,
-    now: dt.datetime,
-    failed: list[tuple[int, str, str]],
-    order: dict[str, int],
-) -> None:
-    """Store one source's poll after its batch failed: the whole, else article by article
-    (an article the store refuses is dropped and named in the source's status), else the
-    source's failure alone. If even that cannot be stored, the database itself is broken and
-    the error goes on up."""
-    try:
-        store_results([result])
-        return
-    except Exception as exc:
-        log.debug("%s: storing its poll failed", result.source.id, exc_info=True)
-        first = unexpected(exc)
-    dropped = 0
-    for article in result.articles:
-        try:
-            store_results([dataclasses.replace(result, articles=(article,), state=None)])
-        except Exception as exc:
-            dropped += 1
-            first = unexpected(exc)
-    try:
-        if result.state is None:
+            self.store_results([result])
             return
-        note = ""
-        if dropped:
-            note = f", {dropped} entr{'y' if dropped == 1 else 'ies'} not stored ({first})"
-            log.warning("%s: %d entries could not be stored: %s", result.source.id, dropped, first)
-        state = dataclasses.replace(result.state, last_status=f"{result.state.last_status}{note}")
-        store_results([dataclasses.replace(result, articles=(), state=state)])
-    except Exception as exc:
-        error = f"cannot store this source's poll: {unexpected(exc)}"
-        gone = failure_result(result.source, states.get(result.source.id), now, error, config.fetch)
-        store_results([gone])
-        failed.append((order.get(result.source.id, len(order)), result.source.name, error))
+        except Exception as exc:
+            log.debug("%s: storing its poll failed", result.source.id, exc_info=True)
+            first = unexpected(exc)
+        dropped = 0
+        for article in result.articles:
+            try:
+                self.store_results([dataclasses.replace(result, articles=(article,), state=None)])
+            except Exception as exc:
+                dropped += 1
+                first = unexpected(exc)
+        try:
+            if result.state is None:
+                return
+            note = ""
+            if dropped:
+                note = f", {dropped} entr{'y' if dropped == 1 else 'ies'} not stored ({first})"
+                log.warning(
+                    "%s: %d entries could not be stored: %s", result.source.id, dropped, first
+                )
+            status = f"{result.state.last_status}{note}"
+            state = dataclasses.replace(result.state, last_status=status)
+            self.store_results([dataclasses.replace(result, articles=(), state=state)])
+        except Exception as exc:
+            error = f"cannot store this source's poll: {unexpected(exc)}"
+            prior = self.states.get(result.source.id)
+            gone = failure_result(result.source, prior, self.now, error, self.config.fetch)
+            self.store_results([gone])
+            self.failed.append((self._where(result), result.source.name, error))
+
+
+def _judge_refusals_anew(store: Store, allow_private: bool) -> None:
+    """A page refused by the address guard is never tried again, unless the guard changed
+    since (fetch.allow_private turned on for an intranet): then every refusal is judged anew."""
+    guard = "private allowed" if allow_private else "public only"
+    if store.get_meta("page_guard") != guard:
+        with store.transaction():
+            forgotten = store.forget_refused_pages()
+            store.set_meta("page_guard", guard)
+        if forgotten:
+            log.info("address guard is now %s: %d refused pages will be tried", guard, forgotten)
 
 
 def fetch_full_text(
@@ -174,15 +201,7 @@ def fetch_full_text(
     settings = config.fetch
     if not settings.fetch_full_text:
         return set()
-    # A page refused by the address guard is never tried again, unless the guard changed
-    # since (fetch.allow_private turned on for an intranet): then every refusal is judged anew.
-    guard = "private allowed" if settings.allow_private else "public only"
-    if store.get_meta("page_guard") != guard:
-        with store.transaction():
-            forgotten = store.forget_refused_pages()
-            store.set_meta("page_guard", guard)
-        if forgotten:
-            log.info("address guard is now %s: %d refused pages will be tried", guard, forgotten)
+    _judge_refusals_anew(store, settings.allow_private)
     candidates = store.articles_needing_text(
         now - FULL_TEXT_WINDOW, now, max_words=settings.teaser_words
     )

@@ -1,5 +1,6 @@
-"""Edition building: which edition, its window, its stories as of its cut-off, ranking and
-summarizing, the outputs written, the freshness stamp, and the per-story feed items.
+"""Edition building: an edition's stories as of its cut-off (which edition and its window:
+:mod:`briefs.slots`), ranking and summarizing, the per-story feed items, then the outputs
+(:mod:`briefs.outputs`) written.
 
 The second half of a run (:func:`briefs.pipeline.run` and :func:`briefs.pipeline.build`).
 Only the stories that can make the edition are summarized: ranking does not read summaries, so
@@ -11,36 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
-import hashlib
-import json
 import logging
 import zoneinfo
 from collections.abc import Sequence
-from email.message import EmailMessage
 from typing import Literal
-from urllib.parse import urlsplit
 
-from briefs import __version__
-from briefs.config import SLOT_NAME, Config, split_edition
-from briefs.errors import (
-    BriefsError,
-    ConfigError,
-    StoreError,
-)
-from briefs.feeds import (
-    EDITION_FEEDS,
-    STORY_FEEDS,
-    FeedInfo,
-    FeedItem,
-    build_feeds,
-    edition_items,
-    story_item,
-)
+from briefs.config import Config
+from briefs.display import display_brief
+from briefs.errors import StoreError
+from briefs.feeds import FeedItem, story_item
 from briefs.ingest.names import outlet_name
-from briefs.mail import (
-    build_message,
-)
 from briefs.models import (
     Article,
     Brief,
@@ -50,101 +31,24 @@ from briefs.models import (
     Story,
     Summary,
 )
+from briefs.outputs import BuiltEdition, asked_outputs, owned_files, shared_files, write_outputs
 from briefs.publish import Publisher
 from briefs.rank import rank_key, rank_stories
-from briefs.render import Renderer, display_brief, template_dirs
+from briefs.render import Renderer
+from briefs.slots import (
+    ARCHIVE_LIMIT,
+    edition_cutoff,
+    edition_window,
+    ordered_editions,
+    previous_counts,
+    previous_cutoff,
+)
 from briefs.store import Store
 from briefs.timing import Timings
 
-__all__ = [
-    "ARCHIVE_LIMIT",
-    "build_edition",
-    "built_from",
-    "delete_edition",
-    "edition_cutoff",
-    "edition_for",
-    "edition_stamp",
-    "edition_window",
-    "email_wanted",
-    "failed_sources",
-    "known_slots",
-    "remember_build",
-    "site_host",
-    "up_to_date",
-    "write_edition",
-]
+__all__ = ["build_edition", "delete_edition", "failed_sources", "write_edition"]
 
 log = logging.getLogger(__name__)
-
-# Editions listed in the archive (and read to find the previous edition of a slot).
-ARCHIVE_LIMIT = 1000
-
-
-def site_host(url: str) -> str:
-    return urlsplit(url).hostname or "localhost"
-
-
-def edition_for(
-    config: Config,
-    store: Store,
-    date: dt.date | None,
-    now: dt.datetime,
-    slot: str | None = None,
-) -> Edition:
-    """The edition to build: the given date, else today (or the newest article's day) locally;
-    the given slot, else the configured default, else the first slot whose cut-off is still
-    ahead of ``now`` on that day (the last slot once all have passed)."""
-    zone = zoneinfo.ZoneInfo(config.brief.timezone)
-    if date is None:
-        latest = store.latest_published() if config.brief.date == "latest" else None
-        date = (latest or now).astimezone(zone).date()
-    slots = config.brief.slot_times()
-    chosen = config.brief.slot if slot is None else slot
-    known = known_slots(config)
-    if chosen and chosen not in known:
-        if not known:
-            raise ConfigError(
-                f"{config.path}: no slot {chosen!r}: no slots are configured (set brief.slots, "
-                'e.g. ["morning@07:00", "evening@18:00"], or leave out --slot)'
-            )
-        where = "brief.slots" if slots else "brief.slot and schedule.editions"
-        raise ConfigError(f"{config.path}: no slot {chosen!r} in {where} ({', '.join(known)})")
-    if chosen and not SLOT_NAME.match(chosen):
-        raise ConfigError(f"slot {chosen!r}: a slot name is lowercase letters, digits and '-'")
-    if not chosen and slots:
-        chosen = list(slots)[-1]
-        for name in slots:
-            if edition_cutoff(config, Edition(date, name)) > now:
-                chosen = name
-                break
-    return Edition(date, chosen)
-
-
-def known_slots(config: Config) -> list[str]:
-    """The slot names an edition may have: brief.slots, else brief.slot and the names given to
-    schedule.editions (a daemon may name its editions without brief.slots)."""
-    if config.brief.slots:
-        return list(config.brief.slot_times())
-    named = [config.brief.slot] + [split_edition(e)[0] for e in config.schedule.editions]
-    return list(dict.fromkeys(n for n in named if n))
-
-
-def edition_cutoff(config: Config, edition: Edition) -> dt.datetime:
-    """The moment (UTC) an edition closes: its slot's local cut-off, else the end of its day."""
-    zone = zoneinfo.ZoneInfo(config.brief.timezone)
-    when = config.brief.slot_times().get(edition.slot) if edition.slot else None
-    if when is None:
-        end = dt.datetime.combine(edition.date + dt.timedelta(days=1), dt.time(0, 0), zone)
-    else:
-        end = dt.datetime.combine(edition.date, when, zone)
-    return end.astimezone(dt.UTC)
-
-
-def edition_window(config: Config, edition: Edition) -> tuple[dt.datetime, dt.datetime]:
-    """The stories an edition is built from: those updated in ``brief.window_hours`` before its
-    cut-off. The one definition both the build and the freshness stamp read."""
-    cutoff = edition_cutoff(config, edition)
-    return cutoff - dt.timedelta(hours=config.brief.window_hours), cutoff
 
 
 def _day_start(edition: Edition, zone: zoneinfo.ZoneInfo) -> dt.datetime:
@@ -202,13 +106,6 @@ def _brief_story(
     )
 
 
-def _ordered(config: Config, records: list[EditionRecord]) -> list[EditionRecord]:
-    """Editions newest first by when they close (slots of one day in their configured order)."""
-    return sorted(
-        records, key=lambda r: (edition_cutoff(config, r.edition), r.edition.id), reverse=True
-    )
-
-
 def failed_sources(config: Config, store: Store) -> tuple[tuple[str, str], ...]:
     """Enabled sources whose latest poll failed (for editions built without polling), by
     ``Source.name`` as the run report names them."""
@@ -252,7 +149,7 @@ def _stories_as_of(
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     cutoff = edition_cutoff(config, edition)
     day_start = _day_start(edition, zone)
-    since = _previous_cutoff(config, store, edition) or day_start
+    since = previous_cutoff(config, store, edition) or day_start
     ids = [i for s in stories for i in s.article_ids]
     by_id = {a.id: a for a in store.articles(ids, texts=texts)}
     out: list[BriefStory] = []
@@ -308,28 +205,6 @@ def _story_items(
             items.append(story_item(config.brief.site_url, rec.edition, story, html, images))
     items.sort(key=lambda it: (it.updated, it.guid), reverse=True)
     return items
-
-
-def _previous_edition(config: Config, store: Store, edition: Edition) -> EditionRecord | None:
-    """The edition before this one (by cut-off), if one was built."""
-    cutoff = edition_cutoff(config, edition)
-    built = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
-    earlier = [
-        r for r in built if r.edition != edition and edition_cutoff(config, r.edition) < cutoff
-    ]
-    return earlier[0] if earlier else None
-
-
-def _previous_counts(config: Config, store: Store, edition: Edition) -> dict[str, int]:
-    """Story sizes in the edition before this one (by cut-off; empty if there is none)."""
-    record = _previous_edition(config, store, edition)
-    return dict(record.story_counts) if record else {}
-
-
-def _previous_cutoff(config: Config, store: Store, edition: Edition) -> dt.datetime | None:
-    """When the edition before this one closed (None if there is none): where its news ends."""
-    record = _previous_edition(config, store, edition)
-    return edition_cutoff(config, record.edition) if record else None
 
 
 def _summarized(items: Sequence[BriefStory], config: Config) -> list[BriefStory]:
@@ -419,14 +294,6 @@ def build_edition(
     return brief, files
 
 
-def email_wanted(config: Config, asked: bool | None) -> bool:
-    """Whether to write the email edition: when asked, else when email is configured at all (a
-    server, or recipients for ``send --dry-run``)."""
-    if asked is not None:
-        return asked
-    return bool(config.email.host or config.email.recipients)
-
-
 def write_edition(
     config: Config,
     store: Store,
@@ -436,13 +303,37 @@ def write_edition(
     failed: tuple[tuple[str, str], ...] | None,
     email: bool | None,
 ) -> tuple[Brief, list[str], list[str]]:
-    """:func:`build_edition`, also returning the outputs that could not be made (one line each)."""
-    problems: list[str] = []
+    """:func:`build_edition`, also returning the outputs that could not be made (one line each).
+
+    The stages: the brief (stories as of the cut-off, ranked, summarized), its record (the
+    archive then holds it), the per-story feed items, then every output of
+    :data:`briefs.outputs.OUTPUTS` made and written.
+    """
+    brief = _edition_brief(config, store, edition, now, timings, failed)
+    renderer = _renderer(config)
+    with timings.stage("render"):
+        archive = _record(config, store, brief, renderer, now)
+    with timings.stage("feeds"):
+        items = _story_items(config, store, renderer, archive, brief)
+    built = BuiltEdition(brief, tuple(archive), tuple(items), config, now)
+    files, problems = write_outputs(built, renderer, asked_outputs(email), timings)
+    return brief, files, problems
+
+
+def _edition_brief(
+    config: Config,
+    store: Store,
+    edition: Edition,
+    now: dt.datetime,
+    timings: Timings,
+    failed: tuple[tuple[str, str], ...] | None,
+) -> Brief:
+    """The edition's brief: the window's stories as of its cut-off, ranked and summarized."""
     brief_cfg = config.brief
     window_start, cutoff = edition_window(config, edition)
     with timings.stage("rank"):
         stories = store.stories_updated_since(window_start)
-        previous = _previous_counts(config, store, edition)
+        previous = previous_counts(config, store, edition)
         # Ranking reads the members' texts only to match mute/boost words: without them, the
         # window's texts (hundreds of MB at 50k articles) are read for the summarized few only.
         texts = bool(brief_cfg.mute or brief_cfg.boost)
@@ -451,11 +342,11 @@ def write_edition(
             for c in _stories_as_of(config, store, edition, stories, previous, texts=texts)
             if c.story.last_updated >= window_start
         ]
+    del stories
     ranked = _rank_and_summarize(
         candidates, config, min(now, cutoff), timings, None if texts else store
     )
-    del candidates, stories
-    brief = Brief(
+    return Brief(
         edition=edition,
         generated_at=now,
         title=brief_cfg.title,
@@ -465,143 +356,35 @@ def write_edition(
         ),
         timezone=brief_cfg.timezone,
     )
-    renderer = Renderer(
+
+
+def _renderer(config: Config) -> Renderer:
+    settings = config.brief
+    return Renderer(
         config.templates,
-        brief_cfg.timezone,
-        images=brief_cfg.images,
-        site_url=brief_cfg.site_url,
-        language=brief_cfg.language,
-        description=brief_cfg.description,
+        settings.timezone,
+        images=settings.images,
+        site_url=settings.site_url,
+        language=settings.language,
+        description=settings.description,
     )
-    with timings.stage("render"):
-        markdown = renderer.markdown(brief)
-        fragment = renderer.html_fragment(brief)
-        shown = display_brief(brief)
-        store.record_edition(
-            edition,
-            now,
-            f"{shown.title}: {renderer.edition_name(edition)}",
-            {s.story.id: len(s.articles) for s in brief.stories},
-            fragment,
-            "; ".join(s.summary.headline for s in shown.stories[:5]),
-        )
-        archive = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
-        page = renderer.html_page(brief, archive)
-        latest = not archive or archive[0].edition == edition
-        index = renderer.html_page(brief, archive, is_index=True) if latest else None
-        archive_page = renderer.archive_page(brief_cfg.title, archive)
-        message: EmailMessage | None = None
-        if email_wanted(config, email):
-            # The email is one output among several: its size cap (or any failure of its own)
-            # leaves it out, never the pages and feeds.
-            try:
-                message = build_message(
-                    brief,
-                    renderer,
-                    domain=site_host(brief_cfg.site_url),
-                    max_bytes=brief_cfg.email_max_bytes,
-                )
-            except BriefsError as exc:
-                problems.append(f"{edition.id}.eml: {exc}")
-                log.warning("%s.eml not written: %s", edition.id, exc)
-    with timings.stage("feeds"):
-        info = FeedInfo(
-            brief_cfg.title, brief_cfg.description, brief_cfg.site_url, brief_cfg.language
-        )
-        # each edition dated by when it closed, not by this build (see edition_items)
-        closes = functools.partial(edition_cutoff, config)
-        items = edition_items(brief_cfg.site_url, archive[: brief_cfg.feed_items], closes)
-        feeds = build_feeds(info, items, now)
-        story_info = dataclasses.replace(
-            info,
-            title=f"{brief_cfg.title}: stories",
-            description=f"{brief_cfg.title}, one item per story, updated as each story develops.",
-        )
-        feeds.update(
-            build_feeds(
-                story_info, _story_items(config, store, renderer, archive, brief), now, STORY_FEEDS
-            )
-        )
-    with timings.stage("write"):
-        out = Publisher(config.output)
-        out.write(f"{edition.id}.md", markdown)
-        out.write(f"{edition.id}.html", page)
-        if index is not None:
-            out.write("index.html", index)
-        out.write("archive.html", archive_page)
-        for name, data in feeds.items():
-            out.write(name, data)
-        if message is not None:
-            out.write(f"{edition.id}.eml", message.as_bytes())
-        elif email_wanted(config, email) and out.remove(f"{edition.id}.eml"):
-            # an older build's email must not be sent as this edition's
-            problems.append(f"{edition.id}.eml: the earlier one was removed")
-    return brief, [str(p) for p in out.written], problems
 
 
-# -- is the edition already up to date? -------------------------------------------------------
-
-
-def _stamp_key(edition: Edition) -> str:
-    return f"built:{edition.id}"
-
-
-def edition_stamp(
-    config: Config, store: Store, edition: Edition, failed: tuple[tuple[str, str], ...]
-) -> str:
-    """A digest of everything an edition is built from, short of the clock.
-
-    The settings and sources, the templates, briefs' version, the failed sources, the previous
-    edition and the members of every story in the edition's window: when none of these changed,
-    building again would write the same edition.
-    """
-    window_start, _ = edition_window(config, edition)
-    digest = hashlib.sha256()
-    digest.update(repr((__version__, config, edition, failed)).encode())
-    for folder in template_dirs(config.templates):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            info = path.stat()
-            digest.update(f"{path}\0{info.st_mtime_ns}\0{info.st_size}\n".encode())
-    previous = _previous_counts(config, store, edition)
-    digest.update(json.dumps(previous, sort_keys=True).encode())
-    for story in sorted(store.stories_updated_since(window_start), key=lambda s: s.id):
-        digest.update(f"{story.id}:{','.join(story.article_ids)}\n".encode())
-    return digest.hexdigest()
-
-
-def up_to_date(
-    config: Config, store: Store, edition: Edition, stamp: str, email: bool = False
-) -> int | None:
-    """The edition's story count if it was built from exactly this and its files are there
-    (the .eml too when ``email``)."""
-    built = json.loads(store.get_meta(_stamp_key(edition)) or "{}")
-    if built.get("stamp") != stamp:
-        return None
-    out = Publisher(config.output)
-    wanted = ("md", "html", "eml") if email else ("md", "html")
-    if not all(out.path(f"{edition.id}.{ext}").is_file() for ext in wanted):
-        return None
-    return int(built.get("stories", 0))
-
-
-def built_from(
-    config: Config,
-    store: Store,
-    edition: Edition,
-    failed: tuple[tuple[str, str], ...],
-    email: bool | None,
-    rebuild: bool,
-) -> tuple[str, int | None]:
-    """The edition's stamp, and its story count when it is already built from exactly that (its
-    files there, the .eml too when the email is wanted); None when it must be built (or
-    ``rebuild``)."""
-    stamp = edition_stamp(config, store, edition, failed)
-    wanted = email_wanted(config, email)
-    return stamp, None if rebuild else up_to_date(config, store, edition, stamp, wanted)
-
-
-def remember_build(store: Store, edition: Edition, stamp: str, stories: int) -> None:
-    store.set_meta(_stamp_key(edition), json.dumps({"stamp": stamp, "stories": stories}))
+def _record(
+    config: Config, store: Store, brief: Brief, renderer: Renderer, now: dt.datetime
+) -> list[EditionRecord]:
+    """Record the edition (its story sizes, its HTML for the feeds); the archive with it."""
+    edition = brief.edition
+    shown = display_brief(brief)
+    store.record_edition(
+        edition,
+        now,
+        f"{shown.title}: {renderer.edition_name(edition)}",
+        {s.story.id: len(s.articles) for s in brief.stories},
+        renderer.html_fragment(brief),
+        "; ".join(s.summary.headline for s in shown.stories[:5]),
+    )
+    return ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT))
 
 
 def delete_edition(
@@ -619,13 +402,10 @@ def delete_edition(
             known = ", ".join(store.edition_ids()[:10]) or "none"
             raise StoreError(f"no edition {edition_id!r} was built (newest: {known})")
         out = Publisher(config.output)
-        names = [f"{edition_id}.{ext}" for ext in ("md", "html", "eml")]
-        removed = [name for name in names if out.remove(name)]
-        remaining = _ordered(config, store.recent_editions(ARCHIVE_LIMIT))
+        removed = [name for name in owned_files(edition_id) if out.remove(name)]
+        remaining = ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT))
         if not remaining:
-            feeds = [n for f in (EDITION_FEEDS, STORY_FEEDS) for n in (f.rss, f.atom, f.json)]
-            shared = ["index.html", "archive.html", *feeds]
-            removed += [name for name in shared if out.remove(name)]
+            removed += [name for name in shared_files() if out.remove(name)]
             return removed, None
         newest = remaining[0].edition
         build_edition(config, store, newest, now, Timings())

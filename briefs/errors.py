@@ -88,14 +88,28 @@ class PublishError(BriefsError):
 
 
 class DeliveryError(BriefsError):
-    """An email could not be delivered."""
+    """An email could not be delivered. Its subject, as rss2email's errors carry theirs: the
+    ``recipient`` it concerns, or the ``server`` when it concerns every recipient ("" when
+    unknown)."""
+
+    def __init__(self, message: str, *, recipient: str = "", server: str = "") -> None:
+        super().__init__(message)
+        self.recipient = recipient
+        self.server = server
 
 
 class TransientDeliveryError(DeliveryError):
     """A temporary failure: a 4xx reply, a timeout or a lost connection. Retry later."""
 
-    def __init__(self, message: str, *, connection_lost: bool = False) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        connection_lost: bool = False,
+        recipient: str = "",
+        server: str = "",
+    ) -> None:
+        super().__init__(message, recipient=recipient, server=server)
         self.connection_lost = connection_lost
 
 

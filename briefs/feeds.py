@@ -29,6 +29,7 @@ from briefs.render import safe_url
 
 __all__ = [
     "EDITION_FEEDS",
+    "FEED_TYPES",
     "STORY_FEEDS",
     "FeedInfo",
     "FeedItem",
@@ -65,6 +66,12 @@ class FeedNames:
 
 EDITION_FEEDS = FeedNames("feed.xml", "atom.xml", "feed.json")
 STORY_FEEDS = FeedNames("stories.xml", "stories.atom", "stories.json")
+# The Content-Type each family member is served with.
+FEED_TYPES = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,9 @@ text part is rendered from the same model, not stripped from the HTML. The messa
 Gmail's clipping size by showing fewer stories in full (the rest listed by headline, or left out
 and counted), never by cutting the footer.
 
-Sending (below :func:`build_message`): the edition's message is addressed to one recipient at a
-time (:func:`address_message`) and handed to an SMTP server over STARTTLS or implicit TLS with
-authentication (:class:`SmtpMailer`). Replies are classified: 4xx and lost connections are
-:class:`TransientDeliveryError` (retry later), 5xx is :class:`PermanentDeliveryError` (record and
-report), anything that would fail for every recipient (login refused, certificate not trusted) is
-a plain :class:`DeliveryError` that stops the run.
+For delivery, the message a build wrote is read back (:func:`load_message`) and addressed to one
+recipient at a time (:func:`address_message`); the channels that carry it are
+:mod:`briefs.transport`, the state machine that drives them :mod:`briefs.deliver`.
 """
 
 from __future__ import annotations
@@ -22,29 +19,22 @@ import email
 import email.policy
 import email.utils
 import logging
-import os
-import smtplib
-import ssl
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from pathlib import Path
-from types import TracebackType
 
 import css_inline
 
-from briefs.address import check_address, header_text, recipient_key
-from briefs.config import EmailSettings
-from briefs.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from briefs.address import check_address, header_text
+from briefs.errors import DeliveryError
 from briefs.models import Brief
 from briefs.render import Renderer
 
 __all__ = [
     "MAX_EMAIL_BYTES",
-    "SmtpMailer",
     "address_message",
     "build_message",
     "load_message",
-    "smtp_password",
 ]
 
 log = logging.getLogger(__name__)
@@ -151,7 +141,7 @@ def trimmed(brief: Brief, keep: int) -> Brief:
     return dataclasses.replace(brief, stories=brief.stories[:keep])
 
 
-# -- sending ----------------------------------------------------------------------------------
+# -- delivery -------------------------------------------------------------------------------
 
 
 def load_message(path: Path) -> EmailMessage:
@@ -196,170 +186,3 @@ def address_message(
     if list_unsubscribe:
         msg["List-Unsubscribe"] = f"<{header_text(list_unsubscribe)}>"
     return msg
-
-
-def smtp_password(settings: EmailSettings) -> str | None:
-    """The SMTP password, from the environment variable named by ``email.password_env``."""
-    if not settings.username:
-        return None
-    value = os.environ.get(settings.password_env, "")
-    if not value:
-        raise DeliveryError(
-            f"email.username is set but ${settings.password_env} is empty: "
-            "put the SMTP password in that environment variable (never in the file)"
-        )
-    return value
-
-
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-
-
-class SmtpMailer:
-    """One SMTP session: connect, secure, log in, then :meth:`send` messages one by one.
-
-    Use as a context manager. ``password`` comes from :func:`smtp_password`.
-    """
-
-    def __init__(self, settings: EmailSettings, password: str | None) -> None:
-        if settings.security == "none" and settings.username and settings.host not in _LOOPBACK:
-            raise DeliveryError(
-                'email.security = "none" would send the SMTP password unencrypted; '
-                'use "starttls" or "tls"'
-            )
-        self.settings = settings
-        self.password = password
-        self.envelope_sender = recipient_key(settings.sender) if settings.sender else ""
-        self._smtp: smtplib.SMTP | None = None
-
-    @property
-    def where(self) -> str:
-        """host:port, for messages."""
-        return f"{self.settings.host}:{self.settings.smtp_port}"
-
-    def __enter__(self) -> SmtpMailer:
-        self.connect()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def connect(self) -> None:
-        """Open the session (raises TransientDeliveryError if the server cannot be reached)."""
-        s = self.settings
-        context = ssl.create_default_context(cafile=s.cafile or None)
-        smtp: smtplib.SMTP | None = None
-        try:
-            if s.security == "tls":
-                smtp = smtplib.SMTP_SSL(s.host, s.smtp_port, timeout=s.timeout, context=context)
-            else:
-                smtp = smtplib.SMTP(s.host, s.smtp_port, timeout=s.timeout)
-            smtp.ehlo()
-            if s.security == "starttls":
-                if not smtp.has_extn("starttls"):
-                    raise DeliveryError(
-                        f"{self.where} does not offer STARTTLS; "
-                        'set email.security = "tls" (port 465) if it expects implicit TLS'
-                    )
-                smtp.starttls(context=context)
-                smtp.ehlo()
-            if s.username:
-                smtp.login(s.username, self.password or "")
-        except DeliveryError:
-            _quietly_close(smtp)
-            raise
-        except smtplib.SMTPAuthenticationError as exc:
-            _quietly_close(smtp)
-            raise DeliveryError(
-                f"{self.where} refused the login of {s.username!r}: {_reply(exc)}"
-            ) from exc
-        except ssl.SSLCertVerificationError as exc:
-            _quietly_close(smtp)
-            raise DeliveryError(
-                f"{self.where}: TLS certificate not trusted ({exc.verify_message}); "
-                "set email.cafile if the server uses a private CA"
-            ) from exc
-        except smtplib.SMTPNotSupportedError as exc:
-            _quietly_close(smtp)
-            raise DeliveryError(
-                f"{self.where}: {exc}; check email.security and email.username"
-            ) from exc
-        except smtplib.SMTPResponseException as exc:
-            _quietly_close(smtp)
-            if 400 <= exc.smtp_code < 500:
-                raise TransientDeliveryError(
-                    f"{self.where}: {_reply(exc)}", connection_lost=True
-                ) from exc
-            raise DeliveryError(f"{self.where}: {_reply(exc)}") from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            _quietly_close(smtp)
-            raise TransientDeliveryError(
-                f"cannot reach {self.where}: {exc.__class__.__name__}: {exc}",
-                connection_lost=True,
-            ) from exc
-        self._smtp = smtp
-
-    def send(self, msg: EmailMessage, recipient: str) -> None:
-        """Hand ``msg`` to the server for one recipient (raises a DeliveryError subclass)."""
-        if self._smtp is None:
-            self.connect()
-        smtp = self._smtp
-        if smtp is None:  # connect() either sets it or raises
-            raise DeliveryError(f"no SMTP session with {self.where}")
-        try:
-            smtp.send_message(msg, from_addr=self.envelope_sender or None, to_addrs=[recipient])
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, text = next(iter(exc.recipients.values()), (550, b"refused"))
-            raise _by_code(code, f"{recipient} refused: {code} {_text(text)}") from exc
-        except smtplib.SMTPSenderRefused as exc:
-            if 400 <= exc.smtp_code < 500:
-                raise TransientDeliveryError(f"sender refused: {_reply(exc)}") from exc
-            raise DeliveryError(
-                f"{self.where} refused the sender {exc.sender!r}: {_reply(exc)}"
-            ) from exc
-        except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code == 421:  # the server is closing the session
-                self.close()
-                raise TransientDeliveryError(
-                    f"{self.where}: {_reply(exc)}", connection_lost=True
-                ) from exc
-            raise _by_code(exc.smtp_code, f"{recipient}: {_reply(exc)}") from exc
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self.close()
-            raise TransientDeliveryError(
-                f"connection to {self.where} lost: {exc.__class__.__name__}: {exc}",
-                connection_lost=True,
-            ) from exc
-
-    def close(self) -> None:
-        """End the session politely (errors while quitting are ignored)."""
-        smtp, self._smtp = self._smtp, None
-        _quietly_close(smtp)
-
-
-def _quietly_close(smtp: smtplib.SMTP | None) -> None:
-    if smtp is None:
-        return
-    try:
-        smtp.quit()
-    except (smtplib.SMTPException, OSError):
-        smtp.close()
-
-
-def _text(value: bytes | str) -> str:
-    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-    return header_text(text, 300)
-
-
-def _reply(exc: smtplib.SMTPResponseException) -> str:
-    return f"{exc.smtp_code} {_text(exc.smtp_error)}"
-
-
-def _by_code(code: int, message: str) -> DeliveryError:
-    if 400 <= code < 500:
-        return TransientDeliveryError(message)
-    return PermanentDeliveryError(message)

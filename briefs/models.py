@@ -36,7 +36,9 @@ __all__ = [
     "TimelineEntry",
 ]
 
-SourceKind = Literal["feed", "files"]
+# A kind of source: a key of the reader registry (briefs.ingest.readers.READERS), checked
+# when the configuration is loaded.
+SourceKind = str
 BodyOrigin = Literal["feed", "extracted", "file", "none"]
 # pending: to send (again); sending: handed to the SMTP server, outcome not yet recorded;
 # sent; failed: refused for good or gave up; uncertain: a crash while sending (not resent).

@@ -27,17 +27,13 @@ import httpx
 
 from briefs.collect import fetch_full_text, poll_and_store
 from briefs.config import Config
-from briefs.edition import (
-    built_from,
-    edition_for,
-    failed_sources,
-    remember_build,
-    write_edition,
-)
+from briefs.edition import failed_sources, write_edition
 from briefs.errors import StoreError
+from briefs.freshness import built_from, remember_build
 from briefs.ingest.copies import link_pending
 from briefs.ingest.progress import Progress
 from briefs.models import Article, RunReport
+from briefs.slots import edition_for
 from briefs.store import Store
 from briefs.timing import Timings
 
@@ -101,19 +97,8 @@ def _embeddings(
 
     Stored ones are read; the missing are made, pending articles newest first and then the
     window's older ones, for at most ``group.embed_seconds``, and stored (never made twice).
-    More than ``group.embed_max_new`` pending articles (a first poll, a catch-up) are a backlog
-    that no run could embed in its budget: they are grouped by their terms alone, and later
-    runs make their embeddings as window members, so the first brief is not held up.
     """
     if not config.group.semantic:
-        return None
-    if len(pending) > config.group.embed_max_new:
-        log.info(
-            "%d new articles (more than group.embed_max_new = %d): grouped by their terms; "
-            "their embeddings are made by the next runs (group.embed_seconds each)",
-            len(pending),
-            config.group.embed_max_new,
-        )
         return None
     from briefs.embed import decode, embed_within, encode, load_embedder
 

@@ -5,12 +5,13 @@ Templates are Jinja2, looked up in the user's folder (``templates`` in the confi
 the defaults shipped with briefs. Autoescaping is on for HTML and XML: every string in a Brief came
 from an untrusted feed. Links and image URLs pass :func:`safe_url` (absolute http(s) only).
 Templates receive the typed model (``brief``, its stories) plus a few helpers (filters below); the
-text formats (Markdown, plain-text email) get the same model, not a stripped copy of the HTML.
+text formats (Markdown, plain-text email) get the same model, not a stripped copy of the HTML,
+as readers see it (:func:`briefs.display.display_brief`: clean lines cut to their lengths).
+Which files are made from these renderings is the registry of outputs (:mod:`briefs.outputs`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 import textwrap
@@ -25,17 +26,15 @@ from urllib.parse import urljoin, urlsplit
 import jinja2
 from markupsafe import Markup
 
+from briefs.display import display_brief, display_story, failed_more
 from briefs.errors import RenderError
-from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord, Sentence
+from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord
 from briefs.rank import breadth
 from briefs.summarize.clean import is_title
 from briefs.text import clean_line, strip_controls
 
 __all__ = [
     "COVERAGE_SEGMENTS",
-    "FAILED_SHOWN",
-    "MAX_SENTENCE_CHARS",
-    "MAX_TITLE_CHARS",
     "Renderer",
     "SiteLinks",
     "coverage_filled",
@@ -46,15 +45,6 @@ __all__ = [
 ]
 
 COVERAGE_SEGMENTS = 8
-# Displayed lengths (characters), whatever was stored: a headline or title, an outlet or author
-# name, a summary sentence. Longer text is cut with an ellipsis where it is rendered.
-MAX_TITLE_CHARS = 300
-MAX_NAME_CHARS = 80
-MAX_SENTENCE_CHARS = 1000
-# The public "Sources that failed" note names this many sources, then "and N more"; readers see
-# "unavailable", the operator the reasons (run report, `briefs status`, the log).
-FAILED_SHOWN = 10
-UNAVAILABLE = "unavailable"
 # Never valid unencoded in a URL (RFC 3986) and the usual tools of attribute injection.
 _NOT_IN_URLS = frozenset('"<>\\`')
 _MD_ALWAYS = re.compile(r"([\\`*\[\]<>~])")
@@ -109,66 +99,6 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, str):
         return strip_controls(value)
     return value
-
-
-def _article(a: Article) -> Article:
-    return dataclasses.replace(
-        a,
-        title=clean_line(a.title, MAX_TITLE_CHARS),
-        outlet=clean_line(a.outlet, MAX_NAME_CHARS),
-        author=clean_line(a.author, MAX_NAME_CHARS),
-    )
-
-
-def _sentence(s: Sentence) -> Sentence:
-    return dataclasses.replace(
-        s,
-        text=clean_line(s.text, MAX_SENTENCE_CHARS),
-        outlet=clean_line(s.outlet, MAX_NAME_CHARS),
-    )
-
-
-def _story(item: BriefStory) -> BriefStory:
-    summary = item.summary
-    summary = dataclasses.replace(
-        summary,
-        headline=clean_line(summary.headline, MAX_TITLE_CHARS),
-        sentences=tuple(_sentence(s) for s in summary.sentences),
-        timeline=tuple(
-            dataclasses.replace(e, sentence=_sentence(e.sentence)) for e in summary.timeline
-        ),
-        outlets=tuple(clean_line(o, MAX_NAME_CHARS) for o in summary.outlets),
-    )
-    story = dataclasses.replace(item.story, title=clean_line(item.story.title, MAX_TITLE_CHARS))
-    return dataclasses.replace(
-        item,
-        story=story,
-        summary=summary,
-        articles=tuple(_article(a) for a in item.articles),
-        section=clean_line(item.section, MAX_NAME_CHARS),
-    )
-
-
-def display_brief(brief: Brief) -> Brief:
-    """The brief as readers see it, whatever was stored: text fields one clean line each and cut
-    to their displayed length, and the failed sources by name only ("unavailable", at most
-    :data:`FAILED_SHOWN` of them; :func:`failed_more` counts the rest).
-
-    Defence in depth at the render boundary (ingest cleans and caps text as it is stored).
-    """
-    names = list(dict.fromkeys(clean_line(n, MAX_NAME_CHARS) for n, _ in brief.failed_sources))
-    return dataclasses.replace(
-        brief,
-        title=clean_line(brief.title, MAX_TITLE_CHARS),
-        stories=tuple(_story(s) for s in brief.stories),
-        failed_sources=tuple((name, UNAVAILABLE) for name in names[:FAILED_SHOWN]),
-    )
-
-
-def failed_more(brief: Brief) -> int:
-    """How many failed sources the public note leaves out ("and N more")."""
-    names = {clean_line(name, MAX_NAME_CHARS) for name, _ in brief.failed_sources}
-    return max(0, len(names) - FAILED_SHOWN)
 
 
 def md_escape(value: Any) -> str:
@@ -313,7 +243,7 @@ class Renderer:
         shown = (
             list(brief.stories)
             if stories is None
-            else [by_id.get(s.story.id) or _story(s) for s in stories]
+            else [by_id.get(s.story.id) or display_story(s) for s in stories]
         )
         scale = max((breadth(s) for s in brief.stories), default=1)
         refs, defs = _references(shown)
@@ -387,7 +317,7 @@ class Renderer:
         context = self._context(brief, stories)
         by_id = {s.story.id: s for s in context["brief"].stories}
         context.update(
-            more=[by_id.get(s.story.id) or _story(s) for s in more],
+            more=[by_id.get(s.story.id) or display_story(s) for s in more],
             omitted=context["omitted"] - len(more),
             unsubscribe=unsubscribe,
         )

@@ -19,9 +19,7 @@ The clock is a parameter so the scheduling decisions are tested with any time.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
 import logging
 import signal
 import threading
@@ -36,122 +34,39 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from briefs.address import recipient_key
-from briefs.config import Config, cron_trigger, split_edition
-from briefs.deliver import deliver_edition
-from briefs.edition import build_edition, edition_for
-from briefs.errors import BriefsError, DeliveryError, LockError
+from briefs.config import Config
+from briefs.deliver import MailPause, deliver_due, plan_delivery
+from briefs.edition import build_edition
+from briefs.errors import BriefsError
+from briefs.ingest.due import select_sources
 from briefs.lock import named_lock
-from briefs.mail import SmtpMailer, smtp_password
 from briefs.models import DeliveryReport, Edition, EditionRecord, FeedState, Source
 from briefs.pipeline import poll_and_group
 from briefs.store import Store, open_store
+from briefs.timetable import (
+    EditionJob,
+    edition_jobs,
+    last_fire_time,
+    local_time,
+    next_fire_time,
+    scheduled_edition,
+)
 from briefs.timing import Timings
+from briefs.transport import Transport, smtp_password
 
-__all__ = [
-    "Daemon",
-    "DaemonStatus",
-    "EditionJob",
-    "daemon_status",
-    "edition_jobs",
-    "fire_times",
-    "last_fire_time",
-    "scheduled_edition",
-]
+__all__ = ["Daemon", "DaemonStatus", "daemon_status"]
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
-_TINY = dt.timedelta(microseconds=1)
 # How long a scheduled job waits for a `briefs run` (or another job) to finish with the database.
 _LOCK_WAIT = 1800.0
 _MIN_WINDOW = dt.timedelta(minutes=5)
-_MAX_MAIL_PAUSE = 3600.0
-
-
-@dataclass(frozen=True)
-class EditionJob:
-    """One entry of ``schedule.editions``: its slot name (if named) and its cron trigger."""
-
-    slot: str  # "": brief.slot, else the slot of brief.slots open at the scheduled time
-    expr: str
-    trigger: Any  # apscheduler.triggers.cron.CronTrigger, built with timezone=
-    index: int = 0
-
-    @property
-    def job_id(self) -> str:
-        """The APScheduler job id."""
-        return f"edition:{self.slot}" if self.slot else f"edition:#{self.index}"
-
-    @property
-    def label(self) -> str:
-        """How logs and ``briefs status`` name it."""
-        return self.slot or "daily"
-
-
-def edition_jobs(config: Config) -> list[EditionJob]:
-    """The configured editions, each with a trigger in the schedule's time zone."""
-    zone = zoneinfo.ZoneInfo(config.schedule.timezone)
-    jobs = []
-    for i, entry in enumerate(config.schedule.editions):
-        slot, expr = split_edition(entry)
-        jobs.append(EditionJob(slot, expr, cron_trigger(expr, zone), i))
-    return jobs
-
-
-def scheduled_edition(config: Config, store: Store, job: EditionJob, fire: dt.datetime) -> Edition:
-    """The edition a scheduled time builds: that day in brief.timezone, the job's slot (or the
-    slot open at that time, as ``briefs run`` would choose it then)."""
-    day = fire.astimezone(zoneinfo.ZoneInfo(config.brief.timezone)).date()
-    return edition_for(config, store, day, fire.astimezone(dt.UTC), job.slot or None)
 
 
 def _daemon_built_key(edition: Edition) -> str:
     """The meta key marking an edition as built by the daemon (so it delivers it)."""
     return f"daemon-built:{edition.id}"
-
-
-def _repeated(when: dt.datetime, zone: zoneinfo.ZoneInfo) -> bool:
-    """True for the second occurrence of a local time that happens twice (clocks went back)."""
-    local = when.astimezone(zone)
-    return local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset()
-
-
-def _local(when: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
-    local = when.astimezone(zone)
-    return local.strftime("%Y-%m-%d %H:%M:%S %Z" if local.second else "%Y-%m-%d %H:%M %Z")
-
-
-def _after(when: dt.datetime) -> dt.datetime:
-    """A microsecond later, counted in UTC: local arithmetic would drop ``fold`` and go back an
-    hour from the second pass through a repeated hour."""
-    return when.astimezone(dt.UTC) + _TINY
-
-
-def fire_times(trigger: Any, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    """Every time in [start, end] at which the trigger builds an edition (repeats skipped)."""
-    zone = trigger.timezone
-    out: list[dt.datetime] = []
-    when = trigger.get_next_fire_time(None, start)
-    while when is not None and when <= end:
-        if not _repeated(when, zone):
-            out.append(when)
-        when = trigger.get_next_fire_time(when, _after(when))
-    return out
-
-
-def last_fire_time(trigger: Any, now: dt.datetime, since: dt.datetime) -> dt.datetime | None:
-    """The latest time in [since, now] at which the trigger builds an edition, if any."""
-    times = fire_times(trigger, since, now)
-    return times[-1] if times else None
-
-
-def next_fire_time(trigger: Any, now: dt.datetime) -> dt.datetime | None:
-    """The next time after ``now`` at which the trigger builds an edition."""
-    when = trigger.get_next_fire_time(None, _after(now))
-    while when is not None and _repeated(when, trigger.timezone):
-        when = trigger.get_next_fire_time(when, _after(when))
-    return when  # type: ignore[no-any-return]
 
 
 class Daemon:
@@ -163,12 +78,12 @@ class Daemon:
         *,
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        mailer_factory: Callable[[], SmtpMailer] | None = None,
+        mail_transport: Transport | None = None,
     ) -> None:
         self.config = config
         self.clock: Clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.transport = transport
-        self.mailer_factory = mailer_factory
+        self.transport_for_mail = mail_transport
         self.zone = zoneinfo.ZoneInfo(config.schedule.timezone)
         self.jobs = edition_jobs(config)
         self.grace = dt.timedelta(minutes=config.schedule.grace_minutes)
@@ -180,8 +95,7 @@ class Daemon:
         self.started = self.clock()
         self._store: Store | None = None
         self._store_lock = threading.Lock()
-        self._mail_failures = 0
-        self._mail_paused_until = dt.datetime.min.replace(tzinfo=dt.UTC)
+        self.mail_pause = MailPause()
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -204,30 +118,13 @@ class Daemon:
         """Whether scheduled editions are emailed."""
         return self.config.email.enabled and self.config.schedule.deliver
 
-    def _offset(self, source_id: str) -> dt.timedelta:
-        """A stable per-source delay in [0, jitter) so sources are not all polled at once."""
-        jitter = int(self.config.schedule.jitter)
-        if jitter <= 0:
-            return dt.timedelta(0)
-        digest = int(hashlib.sha256(source_id.encode()).hexdigest()[:12], 16)
-        return dt.timedelta(seconds=digest % jitter)
-
     def due_sources(self, now: dt.datetime) -> list[Source]:
-        """Enabled sources never polled, or whose next poll (from the store: interval, or backoff
-        after failures) plus their jitter offset has come."""
-        states = self.store.feed_states()
-        return [
-            src
-            for src in self.config.sources
-            if src.enabled and self._is_due(src, states.get(src.id), now)
-        ]
-
-    def _is_due(self, src: Source, state: FeedState | None, now: dt.datetime) -> bool:
-        if state is not None and state.disabled:
-            return False
-        if state is None or state.next_poll is None:
-            return True  # never polled: now, so the first edition has something to say
-        return state.next_poll + self._offset(src.id) <= now
+        """The sources a poll at ``now`` polls (:func:`briefs.ingest.due.select_sources`)."""
+        config = self.config
+        due, _skipped = select_sources(
+            config.sources, self.store.feed_states(), now, due=True, jitter=config.schedule.jitter
+        )
+        return due
 
     # -- jobs ------------------------------------------------------------------------------
     def poll_due(self) -> int:
@@ -253,11 +150,9 @@ class Daemon:
     def _poll(
         self, now: dt.datetime, timings: Timings
     ) -> tuple[int, int, tuple[tuple[str, str], ...]]:
-        due = self.due_sources(now)
-        if not due:
+        if not self.due_sources(now):
             return 0, 0, ()
-        subset = dataclasses.replace(self.config, sources=tuple(due))
-        return poll_and_group(subset, self.store, now, timings, self.transport)
+        return poll_and_group(self.config, self.store, now, timings, self.transport, due=True)
 
     def build_due(self, job: EditionJob, within: dt.timedelta | None = None) -> Edition | None:
         """Build the job's edition if its latest scheduled time (at most ``within`` ago, default
@@ -289,7 +184,7 @@ class Daemon:
                     "build %s (scheduled %s): %d stories, %d sources polled, %d failed, "
                     "%d new articles, %.2f s",
                     edition.id,
-                    _local(fire, self.zone),
+                    local_time(fire, self.zone),
                     len(brief.stories),
                     polled,
                     len(failed),
@@ -303,13 +198,12 @@ class Daemon:
                 "deliver %s: skipped: built by hand at %s, not by the daemon (briefs send "
                 "emails it)",
                 edition.id,
-                _local(built_at or fire, self.zone),
+                local_time(built_at or fire, self.zone),
             )
         elif self.delivers:
             # Planned after the build is committed; if we die in between, the next start sees
             # the build (marked as the daemon's) and plans the delivery then.
-            recipients = [recipient_key(r) for r in self.config.email.recipients]
-            self.store.plan_deliveries(edition.id, recipients, self.clock())
+            plan_delivery(self.config, self.store, edition.id, self.clock())
         return built
 
     def catch_up(self) -> list[Edition]:
@@ -317,59 +211,15 @@ class Daemon:
         return [e for job in self.jobs if (e := self.build_due(job, self.grace)) is not None]
 
     def deliver_due(self) -> list[DeliveryReport]:
-        """Send every planned delivery whose (next) attempt is due."""
-        now = self.clock()
-        if not self.config.email.enabled or now < self._mail_paused_until:
-            return []
-        by_edition: dict[str, list[str]] = {}
-        for d in self.store.due_deliveries(now):
-            by_edition.setdefault(d.edition_id, []).append(d.recipient)
-        reports = []
-        for edition_id, recipients in by_edition.items():
-            if self.stop_event.is_set():
-                break
-            start = time.perf_counter()
-            try:
-                report = deliver_edition(
-                    self.config,
-                    self.store,
-                    edition_id,
-                    recipients=recipients,
-                    wait=False,
-                    clock=self.clock,
-                    stop=self.stop_event,
-                    mailer_factory=self.mailer_factory,
-                    lock_timeout=0,
-                )
-            except LockError:
-                log.info("deliver %s: another process is sending; trying later", edition_id)
-                break
-            except DeliveryError as exc:
-                # A failure for every recipient (login refused, certificate not trusted, no
-                # .eml): pause, longer each time, rather than trying (and logging in) every tick.
-                self._mail_failures += 1
-                pause = dt.timedelta(
-                    seconds=min(
-                        max(self.config.email.retry_delay, self.config.schedule.poll_tick)
-                        * 2 ** (self._mail_failures - 1),
-                        _MAX_MAIL_PAUSE,
-                    )
-                )
-                self._mail_paused_until = now + pause
-                log.error("deliver %s: %s; trying again in %s", edition_id, exc, pause)
-                break
-            self._mail_failures = 0
-            log.info(
-                "deliver %s: %d sent, %d already had it, %d failed, %d to retry, %.2f s",
-                edition_id,
-                len(report.sent),
-                len(report.already_sent),
-                len(report.failed),
-                len(report.pending),
-                time.perf_counter() - start,
-            )
-            reports.append(report)
-        return reports
+        """Send every planned delivery whose (next) attempt is due (:func:`deliver_due`)."""
+        return deliver_due(
+            self.config,
+            self.store,
+            self.mail_pause,
+            clock=self.clock,
+            stop=self.stop_event,
+            transport=self.transport_for_mail,
+        )
 
     # -- the APScheduler side --------------------------------------------------------------
     def _guarded(self, name: str, func: Callable[[], object]) -> None:
@@ -492,7 +342,7 @@ class Daemon:
                 "edition %s (%s): next at %s",
                 job.label,
                 job.expr,
-                _local(nxt, self.zone) if nxt else "never",
+                local_time(nxt, self.zone) if nxt else "never",
             )
 
 

@@ -37,15 +37,17 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from briefs.errors import ServeError
+from briefs.outputs import served_types
 
 __all__ = ["OutputServer", "content_type", "make_server", "serve_until_stopped"]
 
 log = logging.getLogger(__name__)
 
-# Types served; anything else is a 404. Feeds (.xml, .json) are told apart by their content.
-_TYPES = {
+# Types served: every output's (the registry of outputs, by file name or suffix), then these
+# for files of the site beside them; anything else is a 404. Other feeds (.xml, .json) are
+# told apart by their content.
+_STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
-    ".md": "text/markdown; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".xsl": "text/xsl; charset=utf-8",
@@ -59,6 +61,7 @@ _TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
     ".rss": "application/rss+xml; charset=utf-8",
 }
+_TYPES = {**_STATIC_TYPES, **served_types()}
 _FEED_SUFFIXES = (".xml", ".json")
 # Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
 LISTEN_BACKLOG = 1024
@@ -78,6 +81,8 @@ _CSP = (
 
 def content_type(name: str, head: bytes) -> str | None:
     """The Content-Type for a file name and its first bytes, or None if it is not served."""
+    if name in _TYPES:
+        return _TYPES[name]
     suffix = Path(name).suffix.lower()
     if suffix in _TYPES:
         return _TYPES[suffix]

@@ -83,7 +83,7 @@ def test_named_slots_and_seconds(tmp_path: Path) -> None:
     config = load_config(
         write(tmp_path, '[schedule]\neditions = ["morning: 30 6 * * *", "evening: 0 0 18 * * *"]')
     )
-    from briefs.schedule import edition_jobs
+    from briefs.timetable import edition_jobs
 
     jobs = edition_jobs(config)
     assert [(j.slot, j.expr, j.job_id) for j in jobs] == [

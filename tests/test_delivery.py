@@ -345,7 +345,7 @@ def test_no_header_injection_through_addresses_or_urls(seeds_copy: Path, tmp_pat
 
 
 def test_password_is_never_sent_in_clear_to_a_remote_server(tmp_path: Path) -> None:
-    from briefs.mail import SmtpMailer
+    from briefs.transport import SmtpTransport
 
     cfg = tmp_path / "briefs.toml"
     cfg.write_text(
@@ -354,4 +354,4 @@ def test_password_is_never_sent_in_clear_to_a_remote_server(tmp_path: Path) -> N
     )
     config = load_config(cfg)
     with pytest.raises(DeliveryError, match="unencrypted"):
-        SmtpMailer(config.email, "pw")
+        SmtpTransport(config.email, "pw")

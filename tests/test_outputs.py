@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from briefs.cli import cli
-from briefs.render import FAILED_SHOWN, MAX_TITLE_CHARS
+from briefs.display import FAILED_SHOWN, MAX_TITLE_CHARS
 
 WHEN = dt.datetime(2024, 4, 6, 9, tzinfo=dt.UTC)
 GONE = 25  # failing sources, more than the note shows
@@ -204,8 +204,9 @@ def test_the_render_boundary_cuts_what_ingest_did_not() -> None:
     stored by an older briefs could be) renders them cut, with an ellipsis, in every format."""
     import dataclasses
 
+    from briefs.display import MAX_NAME_CHARS
     from briefs.mail import build_message
-    from briefs.render import MAX_NAME_CHARS, Renderer
+    from briefs.render import Renderer
     from tests.model import fixed_brief
 
     huge = "Bridge " + HOSTILE + "closed " * 30_000

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from briefs.config import FetchSettings
-from briefs.ingest.poll import cache_max_age, parse_retry_after, poll_sources, select_sources
+from briefs.ingest.due import select_sources
+from briefs.ingest.outcome import cache_max_age, parse_retry_after
+from briefs.ingest.poll import poll_sources
 from briefs.models import FeedState, PollResult, Source
 from tests.feedserver import (
     FeedServer,
@@ -284,7 +286,7 @@ LONG = (
 def test_a_large_poll_parses_in_worker_processes_with_the_same_results(
     server: FeedServer,
 ) -> None:
-    from briefs.ingest.poll import PROCESS_POLL_MIN
+    from briefs.ingest.parsing import PROCESS_POLL_MIN
     from briefs.timing import Timings
 
     sources = []
@@ -326,11 +328,11 @@ def test_a_large_poll_parses_in_worker_processes_with_the_same_results(
 def test_dead_parsing_workers_leave_the_parsing_to_a_thread() -> None:
     import asyncio
 
-    from briefs.ingest.poll import _Parser
+    from briefs.ingest.parsing import ParsePool
 
     feed = rss("Feed", [("a", "Alpha", LONG)])
     source = Source("s", "feed", "https://news.example.org/feed.xml", "s")
-    parser = _Parser(2, None)
+    parser = ParsePool(2, None)
     try:
         first = asyncio.run(parser.parse(feed, source, source.location, NOW, None, 100))
         assert parser.processes is not None  # started on first use, and used

@@ -178,7 +178,7 @@ def test_story_feed_follows_a_developing_story(site: Path) -> None:
 
 
 def test_default_slot_is_the_one_still_open(site: Path) -> None:
-    from briefs.edition import edition_cutoff, edition_for
+    from briefs.slots import edition_cutoff, edition_for
     from briefs.store import open_store
 
     config = load_config(site / "briefs.toml")
@@ -200,7 +200,7 @@ def test_the_previous_edition_is_the_one_that_closed_before_not_the_smaller_id(
     site: Path,
 ) -> None:
     """Slot editions of a day sort by id as evening < morning; their news follows the cut-offs."""
-    from briefs.edition import _previous_counts, _previous_cutoff
+    from briefs.slots import previous_counts, previous_cutoff
     from briefs.store import Store
 
     config = load_config(site / "briefs.toml")
@@ -212,10 +212,10 @@ def test_the_previous_edition_is_the_one_that_closed_before_not_the_smaller_id(
             store.record_edition(
                 edition, dt.datetime(2024, 4, 7, tzinfo=UTC), edition.id, {"st": size}, "<p></p>"
             )
-        assert _previous_counts(config, store, evening) == {"st": 2}
-        assert _previous_counts(config, store, morning) == {"st": 1}
-        assert _previous_cutoff(config, store, morning) == dt.datetime(2024, 4, 5, 18, tzinfo=UTC)
-        assert _previous_counts(config, store, evening_before) == {}
+        assert previous_counts(config, store, evening) == {"st": 2}
+        assert previous_counts(config, store, morning) == {"st": 1}
+        assert previous_cutoff(config, store, morning) == dt.datetime(2024, 4, 5, 18, tzinfo=UTC)
+        assert previous_counts(config, store, evening_before) == {}
 
 
 def test_unknown_slot_and_an_empty_store_are_one_line_errors(site: Path) -> None:

@@ -13,17 +13,11 @@ from click.testing import CliRunner
 
 from briefs.cli import cli
 from briefs.config import Config, load_config
-from briefs.edition import (
-    _previous_counts,
-    _rank_and_summarize,
-    _stories_as_of,
-    _summarized,
-    edition_cutoff,
-    edition_for,
-)
+from briefs.edition import _rank_and_summarize, _stories_as_of, _summarized
 from briefs.models import Article, BriefStory, PollResult, Story
 from briefs.pipeline import poll_and_group
 from briefs.rank import rank_stories
+from briefs.slots import edition_cutoff, edition_for, previous_counts
 from briefs.store import SCHEMA_VERSION, open_store
 from briefs.timing import Timings
 from tests.builders import article
@@ -100,7 +94,7 @@ def _candidates(cfg_path: Path) -> tuple[Config, list[BriefStory], dt.datetime]:
     cutoff = edition_cutoff(config, edition)
     start = cutoff - dt.timedelta(hours=config.brief.window_hours)
     stories = store.stories_updated_since(start)
-    previous = _previous_counts(config, store, edition)
+    previous = previous_counts(config, store, edition)
     items = [
         c
         for c in _stories_as_of(config, store, edition, stories, previous)

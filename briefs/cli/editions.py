@@ -38,7 +38,7 @@ def editions_list(state: State) -> None:
     Example:
       briefs --config seeds/briefs.toml editions list
     """
-    from briefs.edition import ARCHIVE_LIMIT
+    from briefs.slots import ARCHIVE_LIMIT
 
     config = state.config()
     with Store.open(config.database) as store:

@@ -29,7 +29,7 @@ def sources() -> None:
 
 def _source_rows(config: Config, now: dt.datetime) -> list[dict[str, Any]]:
     """One dict per configured source: its health as stored."""
-    from briefs.ingest.poll import select_sources
+    from briefs.ingest.due import select_sources
 
     with Store.open(config.database) as store:
         states = store.feed_states()
@@ -49,7 +49,9 @@ def _source_rows(config: Config, now: dt.datetime) -> list[dict[str, Any]]:
         else:
             status = st.last_status or "never polled"
         moved = st.url if st is not None and st.url and st.url != src.location else None
-        _, skipped = select_sources([src], {src.id: st} if st else {}, now, due=True)
+        _, skipped = select_sources(
+            [src], {src.id: st} if st else {}, now, due=True, jitter=config.schedule.jitter
+        )
         rows.append(
             {
                 "id": src.id,
@@ -262,12 +264,12 @@ def sources_export(state: State, output: str | None) -> None:
     Example:
       briefs sources export -o subscriptions.opml
     """
-    from briefs.ingest.opml import write_opml
+    from briefs.ingest.opml import exportable, write_opml
 
     config = state.config()
     with Store.open(config.database) as store:
         states = store.feed_states()
-    feeds = [s for s in config.sources if s.location.startswith(("http://", "https://"))]
+    feeds = exportable(config.sources)
     sites = {k: v.site_url for k, v in states.items() if v.site_url}
     data = write_opml(feeds, sites, config.brief.title, dt.datetime.now(dt.UTC))
     if output:

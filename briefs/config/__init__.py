@@ -19,7 +19,6 @@ from briefs.config.load import CONFIG_ENV, DEFAULT_CONFIG_NAMES, find_config, lo
 from briefs.config.settings import (
     SECTIONS,
     SLOT_NAME,
-    SUMMARY_METHODS,
     BriefSettings,
     Config,
     EmailSettings,
@@ -30,6 +29,7 @@ from briefs.config.settings import (
     SummarySettings,
 )
 from briefs.errors import ConfigError
+from briefs.summarize.methods import SUMMARY_METHODS
 
 __all__ = [
     "BOUNDS",

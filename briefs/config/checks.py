@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from briefs.address import check_address
 from briefs.config.settings import (
     SLOT_NAME,
-    SUMMARY_METHODS,
     BriefSettings,
     EmailSettings,
     GroupSettings,
@@ -20,6 +19,7 @@ from briefs.config.settings import (
     SummarySettings,
 )
 from briefs.errors import ConfigError, DeliveryError
+from briefs.summarize.methods import SUMMARY_METHODS
 
 
 def _check_brief(path: Path, brief: BriefSettings) -> None:

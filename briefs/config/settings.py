@@ -89,10 +89,6 @@ class GroupSettings:
     recluster: bool = False
 
 
-# sumy's algorithms by name (briefs.summarize.score implements each of them).
-SUMMARY_METHODS = ("textrank", "lexrank", "lsa", "luhn", "sumbasic", "edmundson")
-
-
 @dataclass(frozen=True, slots=True)
 class SummarySettings:
     """How stories are summarized: sumy method, and the budget in sentences and words."""

@@ -1,14 +1,15 @@
-"""The ``[[sources]]`` tables: each one checked and made a Source."""
+"""The ``[[sources]]`` tables: each one checked (its kind and location by the reader of its
+kind, :mod:`briefs.ingest.readers`) and made a Source."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from briefs.config.bounds import coerce, expect, unknown_key
 from briefs.errors import ConfigError
+from briefs.ingest.readers import READERS
 from briefs.models import Source
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -30,18 +31,22 @@ def build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
         if unknown:
             raise unknown_key(path, f"{where}.{unknown[0]!r}", unknown[0], SOURCE_KEYS)
         kind = item.get("kind", "feed")
-        if kind not in ("feed", "files"):
-            raise ConfigError(f"{path}: {where}.kind: unknown source kind {kind!r} (feed or files)")
-        location = item.get("url") if kind == "feed" else item.get("path")
-        if kind == "feed" and location is None:
-            location = item.get("path")
-        need = "url" if kind == "feed" else "path"
+        reader = READERS.get(kind) if isinstance(kind, str) else None
+        if reader is None:
+            known = " or ".join(READERS)
+            raise ConfigError(f"{path}: {where}.kind: unknown source kind {kind!r} ({known})")
+        need = reader.keys[0]
+        location = next((item[k] for k in reader.keys if item.get(k) is not None), None)
         if not location:
             raise ConfigError(f"{path}: {where} needs a {need!r}")
         location = expect(path, f"{where}.{need}", location, str)
         if "://" not in location:
             location = str((path.parent / location).resolve())
-        _check_location(path, f"{where}.{need}", kind, location)
+        # Caught here, a typo ("htp://", a wrong file name) names its key and the file at
+        # once instead of becoming a failed source at every run.
+        problem = reader.check(location)
+        if problem:
+            raise ConfigError(f"{path}: {where}.{need}: {problem}")
         title = expect(path, f"{where}.title", item.get("title", ""), str)
         sid = item.get("id") or slug(title or location)
         sid = expect(path, f"{where}.id", sid, str)
@@ -57,27 +62,6 @@ def build_sources(path: Path, raw: Any) -> tuple[Source, ...]:
         enabled = expect(path, f"{where}.enabled", item.get("enabled", True), bool)
         out.append(Source(sid, kind, location, title, tags, max(interval, 1), enabled))
     return tuple(out)
-
-
-def _check_location(path: Path, key: str, kind: str, location: str) -> None:
-    """A feed is an http(s) URL or a local file that exists; a files source an existing folder.
-
-    Caught here, a typo ("htp://", a wrong file name) names its key and the file at once
-    instead of becoming a failed source at every run.
-    """
-    scheme = location.partition("://")[0].lower() if "://" in location else ""
-    if scheme and (kind == "files" or scheme not in ("http", "https", "file")):
-        allowed = "a local folder" if kind == "files" else "an http(s) URL or a local file"
-        raise ConfigError(f"{path}: {key}: {location!r} is not {allowed}")
-    if scheme in ("http", "https"):
-        if not urlsplit(location).hostname:
-            raise ConfigError(f"{path}: {key}: {location!r} has no host name")
-        return
-    local = Path(location.removeprefix("file://"))
-    if kind == "files" and not local.is_dir():
-        raise ConfigError(f"{path}: {key}: no such folder {local}")
-    if kind == "feed" and not local.exists():
-        raise ConfigError(f"{path}: {key}: no such file {local}")
 
 
 def slug(text: str) -> str:

@@ -19,9 +19,10 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from briefs.errors import ParseError
+from briefs.ingest.readers import reader_for
 from briefs.models import Source
 
-__all__ = ["OpmlFeed", "read_opml", "write_opml"]
+__all__ = ["OpmlFeed", "exportable", "read_opml", "write_opml"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +92,26 @@ def _local(tag: object) -> str:
     return str(tag).rsplit("}", 1)[-1]
 
 
+def exportable(sources: Sequence[Source]) -> list[Source]:
+    """The sources an OPML export lists: those their reader says other readers can use (feeds
+    on the web; not seed-document folders or local feed files)."""
+    return [s for s in sources if reader_for(s).exportable(s)]
+
+
 def write_opml(
     sources: Sequence[Source],
     site_urls: dict[str, str],
     title: str,
     now: dt.datetime,
 ) -> bytes:
-    """An OPML 2.0 document listing the feed sources (seed-document folders are skipped)."""
+    """An OPML 2.0 document listing the :func:`exportable` sources (the others are skipped)."""
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
     ET.SubElement(head, "dateCreated").text = email.utils.format_datetime(now)
     body = ET.SubElement(root, "body")
     groups: dict[str, Element] = {}
-    for source in sources:
-        if source.kind != "feed":
-            continue
+    for source in exportable(sources):
         parent = body
         if source.tags:
             first = source.tags[0]

@@ -27,6 +27,7 @@ from sumy.summarizers.sum_basic import SumBasicSummarizer
 from briefs import text as text_module
 from briefs.errors import ConfigError
 from briefs.summarize.graph import FloatArray, lexrank, textrank
+from briefs.summarize.methods import SUMMARY_METHODS
 from briefs.text import Tokenizer, words
 
 __all__ = [
@@ -168,13 +169,26 @@ def _textrank(data: ScoringInput) -> FloatArray:
     return textrank(data.terms)
 
 
+def _lsa(data: ScoringInput) -> FloatArray:
+    return _sumy_scores(_LSA, data)
+
+
+def _luhn(data: ScoringInput) -> FloatArray:
+    return _sumy_scores(_LUHN, data)
+
+
+def _sumbasic(data: ScoringInput) -> FloatArray:
+    return _sumy_scores(_SUMBASIC, data)
+
+
+def _edmundson(data: ScoringInput) -> FloatArray:
+    return _sumy_scores(_EDMUNDSON, data, with_titles=True)
+
+
+# Every name of the one list (briefs.summarize.methods), scored by its ``_<name>`` above: a
+# method named there without a scorer here fails at import.
 METHODS: dict[str, Callable[[ScoringInput], FloatArray]] = {
-    "lexrank": _lexrank,
-    "textrank": _textrank,
-    "lsa": lambda data: _sumy_scores(_LSA, data),
-    "luhn": lambda data: _sumy_scores(_LUHN, data),
-    "sumbasic": lambda data: _sumy_scores(_SUMBASIC, data),
-    "edmundson": lambda data: _sumy_scores(_EDMUNDSON, data, with_titles=True),
+    name: globals()[f"_{name}"] for name in SUMMARY_METHODS
 }
 
 

@@ -26,8 +26,9 @@ from briefs.errors import ParseError, StoreError
 from briefs.ingest.bounds import EARLIEST, MAX_AUTHOR, MAX_OUTLET, MAX_TITLE, bounded_int
 from briefs.ingest.fetch import fetch_url, make_client
 from briefs.ingest.netguard import check_url, is_public_address
+from briefs.ingest.outcome import cache_max_age, parse_retry_after
 from briefs.ingest.parse import parse_feed
-from briefs.ingest.poll import cache_max_age, parse_retry_after, poll_sources
+from briefs.ingest.poll import poll_sources
 from briefs.models import FeedState, PollResult, Source
 from briefs.store import open_store
 from briefs.store.schema import metadata
