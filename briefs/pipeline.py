@@ -97,8 +97,19 @@ def _embeddings(
 
     Stored ones are read; the missing are made, pending articles newest first and then the
     window's older ones, for at most ``group.embed_seconds``, and stored (never made twice).
+    More than ``group.embed_max_new`` pending articles (a first poll, a catch-up) are a backlog
+    that no run could embed in its budget: they are grouped by their terms alone, and later
+    runs make their embeddings as window members, so the first brief is not held up.
     """
     if not config.group.semantic:
+        return None
+    if len(pending) > config.group.embed_max_new:
+        log.info(
+            "%d new articles (more than group.embed_max_new = %d): grouped by their terms; "
+            "their embeddings are made by the next runs (group.embed_seconds each)",
+            len(pending),
+            config.group.embed_max_new,
+        )
         return None
     from briefs.embed import decode, embed_within, encode, load_embedder
 

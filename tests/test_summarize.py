@@ -25,7 +25,7 @@ from briefs.summarize import (
     strip_dateline,
     summarize_story,
 )
-from briefs.summarize.story import _candidates
+from briefs.summarize.candidates import candidates as _candidates
 from briefs.text import split_sentences
 from tests.builders import article as make_article
 
@@ -384,8 +384,9 @@ def test_the_summary_does_not_depend_on_the_order_articles_come_in() -> None:
 
 
 def test_term_set_similarity_counts_the_events_own_words() -> None:
+    from briefs.summarize.candidates import unit_tfidf as _unit_tfidf
     from briefs.summarize.graph import count_matrix
-    from briefs.summarize.story import _redundancy_space, _unit_tfidf
+    from briefs.summarize.story import _redundancy_space
 
     terms = [("flood", "citi", "rise"), ("flood", "citi", "fall"), ("flood", "citi", "rain")]
     counts = count_matrix(terms)

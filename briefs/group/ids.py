@@ -14,10 +14,27 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass, field
 
-from briefs.models import Article
+from briefs.models import Article, Story, StoryChange, StoryLink
 
-__all__ = ["pair_owners", "story_id", "story_id_for"]
+__all__ = ["Cluster", "pair_owners", "story_id", "story_id_for"]
+
+
+@dataclass
+class Cluster:
+    story_id: str
+    first_seen: dt.datetime
+    last_updated: dt.datetime
+    title: str
+    lang: str
+    member_ids: list[str]
+    docs: list[int] = field(default_factory=list)
+    links: list[StoryLink] = field(default_factory=list)
+    old: Story | None = None
+    changed: bool = False
+    sealed: bool = False  # from an earlier round: never joined with another sealed story
+    changes: list[StoryChange] = field(default_factory=list)
 
 
 def story_id(first_article: Article) -> str:

@@ -21,7 +21,6 @@ import heapq
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,8 +34,8 @@ from briefs.group.features import (
     shared_terms,
     terms_of,
 )
-from briefs.group.ids import story_id
-from briefs.models import Article, Story, StoryChange, StoryLink
+from briefs.group.ids import Cluster, story_id
+from briefs.models import Article, Story, StoryLink
 
 __all__ = ["PAIR_FLOOR", "ROUND_SIZE", "Cluster", "Grouper"]
 
@@ -48,22 +47,6 @@ POSTINGS_BUDGET = 300  # postings read per article at most (bounds the work per 
 PAIR_FLOOR = 0.1  # article similarities below this are treated as 0 (sparse graph)
 ROUND_SIZE = 500  # new articles clustered together at most (a backlog goes in time-ordered rounds)
 SEMANTIC_NEIGHBOURS = 20  # nearest articles by embedding compared with each new one
-
-
-@dataclass
-class Cluster:
-    story_id: str
-    first_seen: dt.datetime
-    last_updated: dt.datetime
-    title: str
-    lang: str
-    member_ids: list[str]
-    docs: list[int] = field(default_factory=list)
-    links: list[StoryLink] = field(default_factory=list)
-    old: Story | None = None
-    changed: bool = False
-    sealed: bool = False  # from an earlier round: never joined with another sealed story
-    changes: list[StoryChange] = field(default_factory=list)
 
 
 class Grouper:

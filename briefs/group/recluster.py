@@ -21,8 +21,8 @@ from scipy.spatial.distance import squareform
 
 from briefs.embed import DIM
 from briefs.group.features import SEMANTIC_CROSS_LANGUAGE, SEMANTIC_SAME_LANGUAGE
-from briefs.group.ids import pair_owners, story_id_for
-from briefs.group.online import PAIR_FLOOR, Cluster, Grouper
+from briefs.group.ids import Cluster, pair_owners, story_id_for
+from briefs.group.online import PAIR_FLOOR, Grouper
 from briefs.models import StoryChange, StoryLink
 
 __all__ = ["RECLUSTER_MAX", "recluster"]

@@ -134,29 +134,42 @@ async def _discover(
                     f"{url}: neither a feed nor a page that links one ({exc})"
                 ) from exc
         page_name = site_name(result.content)  # the page names its site (og:site_name)
-        errors: list[str] = []
-        for candidate in candidates:
-            try:
-                found = await fetch_url(client, candidate, settings)
-                if found.status != 200:
-                    raise FetchError(f"HTTP {found.status}")
-                parsed = parse_feed(
-                    found.content, probe, url=found.url, now=now, content_type=found.content_type
-                )
-            except SourceError as exc:
-                errors.append(f"{candidate}: {exc}")
-                continue
-            return DiscoveredFeed(
-                found.permanent_redirect or candidate,
+        return await _first_linked(client, url, candidates, page_name, probe, settings, now)
+
+
+async def _first_linked(
+    client: httpx.AsyncClient,
+    url: str,
+    candidates: list[str],
+    page_name: str,
+    probe: Source,
+    settings: FetchSettings,
+    now: dt.datetime,
+) -> DiscoveredFeed:
+    """The first feed a page links that answers and parses."""
+    errors: list[str] = []
+    for candidate in candidates:
+        try:
+            found = await fetch_url(client, candidate, settings)
+            if found.status != 200:
+                raise FetchError(f"HTTP {found.status}")
+            parsed = parse_feed(
+                found.content, probe, url=found.url, now=now, content_type=found.content_type
+            )
+        except SourceError as exc:
+            errors.append(f"{candidate}: {exc}")
+            continue
+        return DiscoveredFeed(
+            found.permanent_redirect or candidate,
+            parsed.title,
+            parsed.site_url or url,
+            len(parsed.articles),
+            publisher_name(
                 parsed.title,
                 parsed.site_url or url,
-                len(parsed.articles),
-                publisher_name(
-                    parsed.title,
-                    parsed.site_url or url,
-                    found.url,
-                    page_name,
-                    feed_text=parsed.description,
-                ),
-            )
-        raise ParseError(f"{url}: the page links feeds, but none works: {'; '.join(errors)}")
+                found.url,
+                page_name,
+                feed_text=parsed.description,
+            ),
+        )
+    raise ParseError(f"{url}: the page links feeds, but none works: {'; '.join(errors)}")

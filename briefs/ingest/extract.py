@@ -45,7 +45,7 @@ from briefs.config import FetchSettings
 from briefs.errors import ExtractionError, FetchError, UnsafeURLError
 from briefs.ingest.bounds import MAX_BODY, cap
 from briefs.ingest.clean import clean_text
-from briefs.ingest.fetch import PAGE_ACCEPT, HostLimiter, fetch_url, make_client
+from briefs.ingest.fetch import PAGE_ACCEPT, FetchResult, HostLimiter, fetch_url, make_client
 from briefs.ingest.netguard import check_url
 from briefs.ingest.progress import NullProgress, Progress
 from briefs.ingest.workers import WorkerPool
@@ -342,6 +342,34 @@ async def _fetch_all(
     return ok
 
 
+def _failed_page(
+    url: str,
+    now: dt.datetime,
+    tries: int,
+    error: str,
+    status: int | None = None,
+    transient: bool = False,
+) -> PageRecord:
+    """A page that could not be read: tried again later when the failure may pass."""
+    retry = transient and tries < MAX_ATTEMPTS
+    error = cap(" ".join(clean_text(error, inline=True).split()), 500)
+    log.info("page %s: %s", url, error)
+    return PageRecord(
+        url=url,
+        status="failed",
+        fetched=now,
+        error=error,
+        http_status=status,
+        attempts=tries,
+        next_try=now + RETRY_DELAY * tries if retry else None,
+    )
+
+
+def _refused_page(url: str, now: dt.datetime, tries: int, exc: UnsafeURLError) -> PageRecord:
+    log.info("page %s: refused: %s", url, exc)
+    return PageRecord(url=url, status="refused", fetched=now, error=str(exc), attempts=tries)
+
+
 async def _fetch_page(
     client: httpx.AsyncClient,
     limiter: HostLimiter,
@@ -354,53 +382,51 @@ async def _fetch_page(
     unreachable: dict[str, str],
 ) -> PageRecord:
     host = (urlsplit(url).hostname or "").lower()
-
-    def failed(error: str, status: int | None = None, transient: bool = False) -> PageRecord:
-        retry = transient and tries < MAX_ATTEMPTS
-        error = cap(" ".join(clean_text(error, inline=True).split()), 500)
-        log.info("page %s: %s", url, error)
-        return PageRecord(
-            url=url,
-            status="failed",
-            fetched=now,
-            error=error,
-            http_status=status,
-            attempts=tries,
-            next_try=now + RETRY_DELAY * tries if retry else None,
-        )
-
     try:
         check_url(url, settings.allow_private)
     except UnsafeURLError as exc:
-        log.info("page %s: refused: %s", url, exc)
-        return PageRecord(url=url, status="refused", fetched=now, error=str(exc), attempts=tries)
+        return _refused_page(url, now, tries, exc)
     try:
         async with limiter.slot(url):
             # Checked once holding the host's slot: an earlier request may just have failed.
             if host in unreachable:
-                return failed(f"host unreachable in this run: {unreachable[host]}", transient=True)
+                error = f"host unreachable in this run: {unreachable[host]}"
+                return _failed_page(url, now, tries, error, transient=True)
             result = await fetch_url(client, url, settings, accept=PAGE_ACCEPT)
     except UnsafeURLError as exc:
-        log.info("page %s: refused: %s", url, exc)
-        return PageRecord(url=url, status="refused", fetched=now, error=str(exc), attempts=tries)
+        return _refused_page(url, now, tries, exc)
     except FetchError as exc:
         cause = exc.__cause__
         if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):
             unreachable[host] = str(exc)
-        return failed(str(exc), transient=True)
+        return _failed_page(url, now, tries, str(exc), transient=True)
+    return await _read_page(extractor, url, title, result, now, tries)
+
+
+async def _read_page(
+    extractor: PageExtractor,
+    url: str,
+    title: str,
+    result: FetchResult,
+    now: dt.datetime,
+    tries: int,
+) -> PageRecord:
+    """The article text of a fetched answer, or why there is none."""
     status = result.status
     if status >= 400 or not 200 <= status < 300:
         transient = status >= 500 or status in (408, 429)
-        return failed(f"HTTP {status} {result.reason}".strip(), status, transient)
+        return _failed_page(
+            url, now, tries, f"HTTP {status} {result.reason}".strip(), status, transient
+        )
     content_type = (result.content_type or "text/html").split(";")[0].strip().lower()
     if content_type not in _HTML_TYPES:
-        return failed(f"not an HTML page ({content_type})", status)
+        return _failed_page(url, now, tries, f"not an HTML page ({content_type})", status)
     try:
         text = await extractor.extract(result.content, result.url, title)
     except ExtractionError as exc:
-        return failed(str(exc), status, exc.transient)
+        return _failed_page(url, now, tries, str(exc), status, exc.transient)
     if not text:
-        return failed("no article text found on the page", status)
+        return _failed_page(url, now, tries, "no article text found on the page", status)
     text = cap(clean_text(text), MAX_BODY)
     return PageRecord(
         url=url, status="ok", fetched=now, text=text, http_status=status, attempts=tries

@@ -47,8 +47,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -57,7 +55,14 @@ from scipy import sparse
 
 from briefs.config import SummarySettings
 from briefs.models import Article, Sentence, Story, Summary, TimelineEntry
-from briefs.summarize.clean import clean_sentence, is_title, refers_back
+from briefs.summarize.candidates import (
+    Candidate,
+    candidates,
+    distinct_articles,
+    text_key,
+    unit_tfidf,
+)
+from briefs.summarize.clean import clean_sentence, is_title
 from briefs.summarize.graph import FloatArray, count_matrix
 from briefs.summarize.score import ScoringInput, score_sentences, sentence_terms
 from briefs.text import split_sentences
@@ -81,7 +86,6 @@ TIMELINE_DAYS = 3
 # The longest first sentence that may stand as a headline (the seed-document reader shortens
 # longer ones to this many words; a headline is rarely longer).
 HEADLINE_WORDS = 16
-_NON_WORD = re.compile(r"\W+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,73 +107,6 @@ class Tuning:
 
 
 DEFAULT_TUNING = Tuning()
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    sentence: Sentence
-    article: int  # index into the story's contributing articles
-    rank: int  # position among the article's kept sentences (0 = its lead)
-    terms: tuple[str, ...]
-    # the candidate it refers back to (``clean.refers_back``): quoted only after that one
-    after: int | None = None
-
-
-def _text_key(text: str) -> str:
-    return _NON_WORD.sub(" ", text.lower()).strip()
-
-
-def _distinct_articles(articles: Sequence[Article]) -> list[Article]:
-    """Articles that bring their own text: no duplicates, no body seen in an earlier article."""
-    seen: set[str] = set()
-    out: list[Article] = []
-    for article in articles:
-        if article.duplicate_of:
-            continue
-        key = _text_key(article.text)
-        if key:
-            digest = hashlib.sha1(key.encode()).hexdigest()
-            if digest in seen:
-                continue
-            seen.add(digest)
-        out.append(article)
-    return out
-
-
-def _candidates(
-    articles: Sequence[Article], sentences: Sequence[Sequence[str]]
-) -> list[_Candidate]:
-    out: list[_Candidate] = []
-    for index, (article, texts) in enumerate(zip(articles, sentences, strict=True)):
-        rank = 0
-        previous: int | None = None  # the candidate made of the sentence just before
-        for position, raw in enumerate(texts):
-            text = clean_sentence(raw, last=position == len(texts) - 1)
-            terms = sentence_terms(text) if text is not None else ()
-            if text is None or not terms:
-                previous = None
-                continue
-            after = None
-            if refers_back(text):
-                if previous is None:
-                    continue  # what it refers to is not quotable: neither is it
-                after = previous
-            sentence = Sentence(text, article.id, article.outlet, article.url, position)
-            previous = len(out)
-            out.append(_Candidate(sentence, index, rank, terms, after))
-            rank += 1
-    return out
-
-
-def _unit_tfidf(counts: sparse.csr_matrix) -> sparse.csr_matrix:
-    """Rows weighted by smoothed idf over the story and scaled to unit length."""
-    n = counts.shape[0]
-    df = np.asarray((counts > 0).sum(axis=0)).ravel()
-    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-    x = (counts @ sparse.diags(idf)).tocsr()
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return (sparse.diags(inv) @ x).tocsr()
 
 
 def _scaled(scores: FloatArray, groups: np.ndarray | None = None) -> FloatArray:
@@ -204,7 +141,7 @@ def _prior(ranks: FloatArray, articles: int, tuning: Tuning) -> FloatArray:
 
 
 def _importance(
-    cands: Sequence[_Candidate],
+    cands: Sequence[Candidate],
     counts: sparse.csr_matrix,
     method: str,
     titles: Sequence[str],
@@ -238,7 +175,7 @@ def _redundancy_space(
 
 
 def _select(
-    cands: Sequence[_Candidate],
+    cands: Sequence[Candidate],
     importance: FloatArray,
     unit: sparse.csr_matrix,
     settings: SummarySettings,
@@ -255,7 +192,7 @@ def _select(
     max_sim = np.zeros(len(cands))
     seen: set[str] = set()
     for i in picked:
-        seen.add(_text_key(cands[i].sentence.text))
+        seen.add(text_key(cands[i].sentence.text))
         max_sim = np.maximum(max_sim, (unit @ unit.getrow(i).T).toarray().ravel())
     available = np.ones(len(cands), dtype=bool) if allowed is None else allowed.copy()
     available[list(picked)] = False
@@ -282,7 +219,7 @@ def _select(
             break
         available[i] = False
         group = [int(needs[i]), i] if waiting[i] else [i]
-        keys = [_text_key(cands[k].sentence.text) for k in group]
+        keys = [text_key(cands[k].sentence.text) for k in group]
         if any(k in seen for k in keys) or any(max_sim[k] >= tuning.redundancy for k in group):
             continue  # says what a chosen sentence says
         n_words = sum(len(cands[k].sentence.text.split()) for k in group)
@@ -364,10 +301,10 @@ def _titles_only(
     settings: SummarySettings,
 ) -> Summary:
     """No quotable sentence: the other members' titles, each attributed, say what there is."""
-    seen = {_text_key(headline[0])}
+    seen = {text_key(headline[0])}
     sentences: list[Sentence] = []
     for article in articles:
-        key = _text_key(article.title)
+        key = text_key(article.title)
         if not key or key in seen or len(sentences) >= settings.sentences or not is_title(article):
             continue
         seen.add(key)
@@ -394,7 +331,7 @@ def _latest(
 
 
 def _timeline(
-    cands: Sequence[_Candidate],
+    cands: Sequence[Candidate],
     articles: Sequence[Article],
     importance: FloatArray,
     chosen: Sequence[int],
@@ -416,7 +353,7 @@ def _timeline(
 
 
 def _centroid(
-    cands: Sequence[_Candidate],
+    cands: Sequence[Candidate],
     articles: Sequence[Article],
     latest: Sequence[Article],
     unit: sparse.csr_matrix,
@@ -436,13 +373,13 @@ def story_headline(
 ) -> str:
     """The headline :func:`summarize_story` gives the story (same arguments), without scoring
     its sentences: what ``briefs stories`` shows, so it names a story as the edition does."""
-    distinct = _distinct_articles(sorted(articles, key=lambda a: (a.published, a.id)))
-    cands = _candidates(distinct, [split_sentences(a.text) for a in distinct])
+    distinct = distinct_articles(sorted(articles, key=lambda a: (a.published, a.id)))
+    cands = candidates(distinct, [split_sentences(a.text) for a in distinct])
     latest = _latest(distinct, since, zone)
     if not cands:
         return _headline(story, distinct, latest, None, {})[0]
     vocabulary: dict[str, int] = {}
-    unit = _unit_tfidf(count_matrix([c.terms for c in cands], vocabulary))
+    unit = unit_tfidf(count_matrix([c.terms for c in cands], vocabulary))
     centroid = _centroid(cands, distinct, latest, unit)
     return _headline(story, distinct, latest, centroid, vocabulary)[0]
 
@@ -464,13 +401,13 @@ def summarize_sentences(
     ``told`` says whether the reader was told its earlier reports (it was in the previous
     edition): only then does a new sentence repeating one of them not count as news.
     """
-    cands = _candidates(articles, sentences)
+    cands = candidates(articles, sentences)
     latest = _latest(articles, since, zone)
     if not cands or settings.sentences <= 0:
         return _titles_only(story, articles, _headline(story, articles, latest, None, {}), settings)
     vocabulary: dict[str, int] = {}
     counts = count_matrix([c.terms for c in cands], vocabulary)
-    unit = _unit_tfidf(counts)
+    unit = unit_tfidf(counts)
     centroid = _centroid(cands, articles, latest, unit)
     headline = _headline(story, articles, latest, centroid, vocabulary)
     importance = _importance(cands, counts, settings.method, [a.title for a in articles], tuning)
@@ -523,7 +460,7 @@ def summarize_story(
     leads with its new reports and gets a timeline of its earlier days (days in ``zone``).
     """
     articles = sorted(articles, key=lambda a: (a.published, a.id))
-    distinct = _distinct_articles(articles)
+    distinct = distinct_articles(articles)
     texts = [split_sentences(a.text) for a in distinct]
     summary = summarize_sentences(
         story, distinct, texts, settings, tuning, since=since, zone=zone, told=told
