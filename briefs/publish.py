@@ -19,7 +19,7 @@ from pathlib import Path
 
 from briefs.errors import PublishError
 
-__all__ = ["Publisher"]
+__all__ = ["Publisher", "replace_file"]
 
 log = logging.getLogger(__name__)
 
@@ -80,21 +80,28 @@ class Publisher:
         target = self.path(name)
         payload = data.encode("utf-8") if isinstance(data, str) else data
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(
-                prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
-            )
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(payload)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            replace_file(target, payload)
         except OSError as exc:
             raise PublishError(f"cannot write {target}: {exc.strerror or exc}") from exc
         self.written.append(target)
         return target
+
+
+def replace_file(target: Path, payload: bytes) -> None:
+    """Atomically replace ``target`` with ``payload``: a temporary file of briefs' own name in
+    the same folder, flushed to disk, then renamed over it (raises OSError, leaving no
+    temporary file)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
+    )
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

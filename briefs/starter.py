@@ -7,13 +7,13 @@ they are ``seeds/``), so a pip user gets a config that runs at once, offline.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tomllib
 from importlib import resources
 from pathlib import Path
 
 from briefs.errors import ConfigError
+from briefs.publish import replace_file
 
 __all__ = ["STARTER_CONFIG", "demo_dir", "write_starter"]
 
@@ -107,11 +107,8 @@ def write_starter(folder: Path) -> Path:
         raise ConfigError(f"cannot write the demo into {folder}: {exc}") from exc
     blocks = [_source_block(item) for item in _demo_sources(source)]
     text = STARTER_CONFIG.format(config_name=config.name, sources="\n".join(blocks))
-    tmp = config.with_name(f".{config.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, config)
+        replace_file(config, text.encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ConfigError(f"cannot write {config}: {exc}") from exc
     return config

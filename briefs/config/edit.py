@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from briefs.config.settings import Config
 from briefs.config.sources import ID_RE, slug
 from briefs.errors import ConfigError
 from briefs.models import Source
+from briefs.publish import replace_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +102,9 @@ def _replace(path: Path, updated: str, doing: str) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {doing}: {exc}") from exc
     result = build_config(path, raw, {})
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(updated, encoding="utf-8")
-        os.replace(tmp, path)
+        replace_file(path, updated.encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ConfigError(f"{path}: cannot write: {exc}") from exc
     return result
 
