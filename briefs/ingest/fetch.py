@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from briefs.config import FetchSettings
-from briefs.errors import FetchError, UnsafeURLError
+from briefs.errors import FetchError, SourceError, UnsafeURLError, about
 from briefs.ingest.netguard import GuardedTransport, RefusedConnection, check_url
 
 __all__ = [
@@ -215,6 +215,22 @@ async def fetch_url(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    try:
+        return await _fetch(client, url, settings, headers, extensions, limiter)
+    except SourceError as exc:
+        about(exc, url=url)
+        raise
+
+
+async def _fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    settings: FetchSettings,
+    headers: dict[str, str],
+    extensions: dict[str, object],
+    limiter: HostLimiter | None,
+) -> FetchResult:
+    """:func:`fetch_url` within its limits, httpx's failures made FetchErrors."""
     try:
         if limiter is None:
             async with asyncio.timeout(settings.total_timeout):
