@@ -23,25 +23,6 @@ The CLI turns any BriefsError into a one-line message and a non-zero exit code.
 
 from __future__ import annotations
 
-__all__ = [
-    "BriefsError",
-    "ConfigError",
-    "DeliveryError",
-    "EvaluationError",
-    "ExtractionError",
-    "FetchError",
-    "LockError",
-    "ParseError",
-    "PermanentDeliveryError",
-    "PublishError",
-    "RenderError",
-    "ServeError",
-    "SourceError",
-    "StoreError",
-    "TransientDeliveryError",
-    "UnsafeURLError",
-]
-
 
 class BriefsError(Exception):
     """Base of every error briefs raises on purpose."""
