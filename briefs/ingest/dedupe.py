@@ -157,9 +157,9 @@ def link_duplicates(
         for key in shared.intersection(keys):
             bands.setdefault(key, []).append(printing.id)
 
-    for printing, keys in candidates:
+    for printing, held in candidates:
         root[printing.id] = printing.duplicate_of or printing.id
-        add(printing, keys)
+        add(printing, held)
     del candidates
     links: dict[str, str] = {}
     for article in sorted(new, key=lambda a: (a.published, a.id)):
