@@ -22,6 +22,7 @@ the member it is closest to and the terms they share. Pure: no I/O.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -38,8 +39,10 @@ from briefs.group.features import (
     vectorize,
 )
 from briefs.group.online import ROUND_SIZE, Grouper
-from briefs.group.recluster import recluster
+from briefs.group.recluster import RECLUSTER_MAX, recluster
 from briefs.models import Article, Story
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "PAIR_FEATURES",
@@ -69,15 +72,20 @@ def group_articles(
     may join articles in different languages; without, term-vector cosines within one language.
     With ``consensus_orders`` > 1 the articles are placed in that many orders drawn from their
     ids instead, and the touched region keeps what most orders agree on
-    (:mod:`briefs.group.consensus`).
+    (:mod:`briefs.group.consensus`; not for a run of more than ``RECLUSTER_MAX`` new articles,
+    which is placed once, in time order).
     """
     n = settings.consensus_orders
+    if n > 1 and len(new) > RECLUSTER_MAX:
+        log.info("consensus skipped: %d new articles (at most %d)", len(new), RECLUSTER_MAX)
+        n = 0
     if n > 1:
-        runs = [
-            _place(new, existing, members, settings, embeddings, order_key(k)) for k in range(n)
+        grouper = _place(new, existing, members, settings, embeddings, order_key(0))
+        others = [  # of the other orders only where each article went (memory)
+            _place(new, existing, members, settings, embeddings, order_key(k)).by_article
+            for k in range(1, n)
         ]
-        consensus(runs)
-        grouper = runs[0]
+        consensus(grouper, others)
     else:
         grouper = _place(
             new, existing, members, settings, embeddings, lambda a: (a.published, a.id)

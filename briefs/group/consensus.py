@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -41,22 +41,23 @@ def order_key(k: int) -> Callable[[Article], tuple[bytes, str]]:
     return key
 
 
-def consensus(runs: Sequence[Grouper]) -> None:
-    """Rebuild the region of ``runs[0]`` that its run touched from what all ``runs`` agree on.
+def consensus(base: Grouper, others: Sequence[Mapping[str, int]]) -> None:
+    """Rebuild the region of ``base`` that its run touched from what all orders agree on.
 
-    Each run placed the same articles on the same loaded stories, in another order. Two
-    documents of the region are as close as the share of runs that put them in one story.
+    ``others`` are the other orders' placements (article id -> story index) of the same
+    articles on the same loaded stories. Two documents of the region are as close as the share
+    of orders (``base`` and ``others``) that put them in one story.
     """
-    base = runs[0]
     region, idx = region_of(base, "consensus")
     if not idx:
         return
     ids = [base.docs[j].article_id for j in idx]
     together = np.zeros((len(idx), len(idx)), dtype=np.float64)
-    for run in runs:
-        story = np.array([run.by_article.get(a, -1 - r) for r, a in enumerate(ids)])
+    placements = [base.by_article, *others]
+    for placed in placements:
+        story = np.array([placed.get(a, -1 - r) for r, a in enumerate(ids)])
         together += story[:, None] == story[None, :]
-    together /= len(runs)
+    together /= len(placements)
     dist = np.clip(1.0 - together, 0.0, 1.0)
     np.fill_diagonal(dist, 0.0)
     tree = linkage(squareform(dist, checks=False), method="average")
