@@ -7,7 +7,11 @@ must agree with default settings.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
+import pytest
+
+import briefs.group
 from briefs.config import GroupSettings
 from briefs.group import group_articles, story_terms
 from briefs.models import Article, Story
@@ -296,3 +300,18 @@ def test_consensus_keeps_the_hand_made_events_apart_and_together() -> None:
     (grown,) = group_articles([later], [first], members, settings)
     assert grown.id == first.id  # an earlier run's story keeps its id as it grows
     assert set(grown.article_ids) == {"q1", "q2", "q3", "q4"}
+
+
+def test_a_run_too_large_for_consensus_is_placed_once_in_time_order(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The limit is 2,000 new articles; lowered here so that six are too many.
+    monkeypatch.setattr(briefs.group, "RECLUSTER_MAX", 5)
+    settings = GroupSettings(semantic=False, consensus_orders=6)
+    once = GroupSettings(semantic=False)
+    x_first = _bridged(ORDERS[0])
+    with caplog.at_level(logging.INFO, logger="briefs.group"):
+        stories = group_articles(x_first, [], {}, settings)
+    assert partition(stories) == partition(group_articles(x_first, [], {}, once))
+    assert len(partition(stories)) == 1  # the time order's answer, not the consensus's
+    assert any("consensus skipped: 6 new articles" in r.getMessage() for r in caplog.records)
