@@ -273,3 +273,31 @@ def _chunks(sock: socket.socket) -> Iterator[bytes]:
         if not data:
             return
         yield data
+
+
+def newsletter(
+    subject: str,
+    sender: str,
+    html: str | None,
+    text: str | None = None,
+    *,
+    date: str = "Tue, 10 Mar 2026 07:30:00 +0000",
+    message_id: str = "<issue-1@letters.example>",
+) -> bytes:
+    """A newsletter as sent: headers, then its text and HTML parts (multipart/alternative)."""
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = sender
+    msg["To"] = "reader@home.example"
+    msg["Date"] = date
+    msg["Message-ID"] = message_id
+    if text is not None:
+        msg.set_content(text)
+    if html is not None:
+        if text is None:
+            msg.set_content(html, subtype="html")
+        else:
+            msg.add_alternative(html, subtype="html")
+    return msg.as_bytes()

@@ -6,7 +6,8 @@ title               the Subject, its encoded-words decoded, control and bidi cha
 outlet              the sender's display name (From), else the sender's domain, else the
                     source's name
 text                the HTML part's main text (trafilatura, as for article pages), else the
-                    plain-text part, else the HTML's whole text; never any markup: scripts,
+                    plain-text part, else the HTML's whole text, less its short "view in
+                    browser" and "unsubscribe" lines; never any markup: scripts,
                     styles and images (tracking pixels) are dropped with it, and a newsletter
                     has no picture (``image_url`` is None): no remote image is ever fetched
                     because of a newsletter
@@ -54,6 +55,8 @@ __all__ = ["Letter", "message_key", "parse_message", "read_letter"]
 MIN_DIGEST_ITEMS = 2
 # Words of the text that stand in for a missing subject.
 _SUBJECT_WORDS = 12
+# A paragraph this short that says "view in browser" or "unsubscribe" is the letter's chrome.
+_CHROME_WORDS = 15
 # MIME parts looked at in one message (a message of thousands of parts is hostile).
 MAX_PARTS = 200
 _WEB_VERSION = re.compile(
@@ -131,6 +134,7 @@ def read_letter(message: EmailMessage, source: Source, now: dt.datetime) -> Lett
         web = _web_link_in_text(plain_part)
     if not body and html_part is not None:
         body = html_to_text(html_part)
+    body = _without_chrome(body)
     if not body.strip() and not title:
         raise ParseError("no text in the message")
     title = title or _first_words(body)
@@ -295,6 +299,16 @@ def _web_link_in_text(text: str) -> str:
                 if found:
                     return canonical_url(found.group(0).rstrip(".,;"))
     return ""
+
+
+def _without_chrome(body: str) -> str:
+    """The text without the newsletter's own short lines: "View in browser", "Unsubscribe"."""
+    kept = [
+        p
+        for p in body.split("\n\n")
+        if len(p.split()) > _CHROME_WORDS or not (_WEB_VERSION.search(p) or _FOOTER.search(p))
+    ]
+    return "\n\n".join(kept)
 
 
 def _plain_body(text: str) -> str:
