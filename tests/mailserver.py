@@ -161,11 +161,10 @@ service anvil {{
 
     def _start(self) -> None:
         conf = self.root / "dovecot.conf"
-        self._process = subprocess.Popen(
-            [self.binary, "-F", "-c", str(conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.root / "stderr.log").open("wb"),
-        )
+        with (self.root / "stderr.log").open("wb") as stderr:
+            self._process = subprocess.Popen(
+                [self.binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=stderr
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -186,14 +185,14 @@ service anvil {{
             user, PASSWORD, initial_folder=None
         )
 
-    def deliver(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
+    def deliver(self, user: str, raw: bytes, folder: str = "Newsletters") -> None:
         """Put one message in the user's folder (IMAP APPEND; the folder made if need be)."""
         with self.box(user) as box:
             if not box.folder.exists(folder):
                 box.folder.create(folder)
             box.append(raw, folder, flag_set=())
 
-    def flags(self, user: str, folder: str = "INBOX") -> list[tuple[str, ...]]:
+    def flags(self, user: str, folder: str = "Newsletters") -> list[tuple[str, ...]]:
         """Every message's flags, in UID order (read without changing them)."""
         with self.box(user) as box:
             box.folder.set(folder, readonly=True)

@@ -322,9 +322,8 @@ def _first_words(text: str) -> str:
     return " ".join(words[:_SUBJECT_WORDS]) + ("…" if len(words) > _SUBJECT_WORDS else "")
 
 
-def _digest(doc: etree._Element, web: str) -> list[tuple[str, str, str]]:
-    """The items of a digest: (heading, its link, the text up to the next item), or [] when
-    the newsletter is not one (fewer than MIN_DIGEST_ITEMS linked headings of one level)."""
+def _item_headings(doc: etree._Element, web: str) -> list[etree._Element]:
+    """The linked headings of the level that has the most (the higher level on a tie)."""
     linked: dict[str, list[etree._Element]] = {}
     for level in _HEADINGS:
         for heading in doc.iter(level):
@@ -334,9 +333,14 @@ def _digest(doc: etree._Element, web: str) -> list[tuple[str, str, str]]:
                 linked.setdefault(level, []).append(heading)
     if not linked:
         return []
-    # the level with the most linked headings (the higher one on a tie) holds the items
     level = max(linked, key=lambda lv: (len(linked[lv]), -_HEADINGS.index(lv)))
-    heads = linked[level]
+    return linked[level]
+
+
+def _digest(doc: etree._Element, web: str) -> list[tuple[str, str, str]]:
+    """The items of a digest: (heading, its link, the text up to the next item), or [] when
+    the newsletter is not one (fewer than MIN_DIGEST_ITEMS linked headings of one level)."""
+    heads = _item_headings(doc, web)
     if len(heads) < MIN_DIGEST_ITEMS:
         return []
     marks = {id(h): i for i, h in enumerate(heads)}
