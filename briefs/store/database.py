@@ -22,6 +22,7 @@ from briefs.store.migrations import migrate, schema_version
 from briefs.store.pages import Pages
 from briefs.store.quarantine import Quarantine
 from briefs.store.schema import metadata
+from briefs.store.search import Search
 from briefs.store.sketches import Sketches
 from briefs.store.sources import FeedStates
 from briefs.store.stories import Stories
@@ -30,7 +31,16 @@ __all__ = ["Store", "open_store"]
 
 
 class Store(
-    FeedStates, Articles, Quarantine, Pages, Sketches, Embeddings, Stories, Editions, Deliveries
+    FeedStates,
+    Articles,
+    Quarantine,
+    Pages,
+    Sketches,
+    Embeddings,
+    Stories,
+    Editions,
+    Deliveries,
+    Search,
 ):
     """Typed access to the database. Create with :func:`open_store` (or :meth:`open`)."""
 
