@@ -28,6 +28,7 @@ from markupsafe import Markup
 
 from briefs.display import display_brief, display_story, failed_more
 from briefs.errors import RenderError
+from briefs.i18n import Language
 from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord
 from briefs.rank import breadth
 from briefs.summarize.clean import is_title
@@ -158,6 +159,7 @@ class Renderer:
         description: str = "",
     ) -> None:
         self.zone = zoneinfo.ZoneInfo(timezone)
+        self.lang = Language(language)
         self.dirs = template_dirs(user_dir)
         self.site = SiteLinks(site_url)
         loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
@@ -181,7 +183,10 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             finalize=_finalize,
+            extensions=["jinja2.ext.i18n"],
         )
+        # newstyle: _("... %(name)s", name=value) formats, escaping the values in HTML
+        env.install_gettext_translations(self.lang.messages, newstyle=True)  # type: ignore[attr-defined]
         env.filters.update(
             safe_url=safe_url,
             text=text,
@@ -191,7 +196,7 @@ class Renderer:
             when=self._when,
             longdate=self._longdate,
             edition_name=self.edition_name,
-            plural=_plural,
+            plural=self._plural,
             wrap=_wrap,
             last_word=_last_word,
             originals=_originals,
@@ -204,22 +209,30 @@ class Renderer:
         )
         return env
 
+    def _plural(self, count: int, one: str, many: str | None = None) -> str:
+        """A count and its noun in the brief's language: "3 outlets"."""
+        message = self.lang.messages.ngettext(
+            f"%(num)s {one}", f"%(num)s {many or one + 's'}", count
+        )
+        return message % {"num": self.lang.number(count)}
+
     def _day(self, value: dt.datetime | dt.date) -> str:
         """A short local date: "Sat 6 Apr"."""
         if isinstance(value, dt.datetime):
             value = value.astimezone(self.zone).date()
-        return f"{value.strftime('%a')} {value.day} {value.strftime('%b')}"
+        return self.lang.date(value, "EEE d MMM")
 
     def _local(self, value: dt.datetime, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
         return value.astimezone(self.zone).strftime(fmt)
 
     def _when(self, value: dt.datetime) -> str:
+        """A local time: "6 April 2024, 09:00 UTC" (the zone's abbreviation as it is)."""
         local = value.astimezone(self.zone)
-        return f"{local.day} {local.strftime('%B %Y, %H:%M %Z')}"
+        return f"{self.lang.datetime(local, 'd MMMM y, HH:mm')} {local.strftime('%Z')}"
 
-    @staticmethod
-    def _longdate(value: dt.date) -> str:
-        return f"{value.strftime('%A')}, {value.day} {value.strftime('%B %Y')}"
+    def _longdate(self, value: dt.date) -> str:
+        """A day: "Saturday, 6 April 2024"."""
+        return self.lang.date(value, "EEEE, d MMMM y")
 
     def edition_name(self, edition: Edition) -> str:
         """An edition as people name it: "Saturday, 6 April 2024" (", morning" for a slot)."""
@@ -302,7 +315,7 @@ class Renderer:
         """The archive: every edition, newest first, grouped by month."""
         months: dict[str, list[EditionRecord]] = {}
         for rec in archive:
-            months.setdefault(rec.edition.date.strftime("%B %Y"), []).append(rec)
+            months.setdefault(self.lang.date(rec.edition.date, "LLLL y"), []).append(rec)
         return self._render(
             self.html_env, "archive.html.j2", title=title, months=months, archive=list(archive)
         )
@@ -347,10 +360,6 @@ class Renderer:
         """The email edition's plain-text alternative, made from the same model as the HTML."""
         context = self._email_context(brief, stories, more, unsubscribe)
         return self._render(self.text_env, "email.txt.j2", **context)
-
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def _wrap(value: Any, width: int = 72, indent: str = "", first: str | None = None) -> str:
