@@ -92,6 +92,10 @@ class Language:
         """A count as this language writes it (``1,234``; ``1 234`` in French)."""
         return format_decimal(value, locale=self.locale)
 
+    def decimal(self, value: float) -> str:
+        """A score to two decimals (``0.42``; ``0,42`` in French)."""
+        return format_decimal(value, "0.00", locale=self.locale)
+
     def date(self, value: dt.date, pattern: str) -> str:
         """A date by an English pattern, the pattern itself translated (see the module)."""
         return format_date(value, self.gettext(pattern), locale=self.locale)

@@ -31,6 +31,7 @@ from briefs.errors import RenderError
 from briefs.i18n import Language
 from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord
 from briefs.rank import breadth
+from briefs.storypages import StoryPage, timeline
 from briefs.summarize.clean import is_title
 from briefs.text import clean_line, strip_controls
 
@@ -206,6 +207,7 @@ class Renderer:
             reports=_reports,
             is_title=is_title,
             day=self._day,
+            number=self._decimal,
         )
         return env
 
@@ -215,6 +217,10 @@ class Renderer:
             f"%(num)s {one}", f"%(num)s {many or one + 's'}", count
         )
         return message % {"num": self.lang.number(count)}
+
+    def _decimal(self, value: float) -> str:
+        """A similarity as the brief's language writes it: "0.42" ("0,42" in French)."""
+        return self.lang.decimal(value)
 
     def _day(self, value: dt.datetime | dt.date) -> str:
         """A short local date: "Sat 6 Apr"."""
@@ -274,6 +280,9 @@ class Renderer:
             "coverage": coverage_filled,
             "outlet_total": len({o for s in brief.stories for o in s.outlets}),
             "failed_more": more_failed,
+            # where story pages are (stories/<id>.html): absolute, unless a page says else
+            "story_base": self.site.url(""),
+            "coverage_list": True,
         }
 
     def markdown(self, brief: Brief) -> str:
@@ -308,7 +317,24 @@ class Renderer:
             recent=[r for r in archive if r.edition != brief.edition][:7],
             previous=previous,
             is_index=is_index,
-            **self._context(brief),
+            **{**self._context(brief), "story_base": ""},
+        )
+
+    def story_page(self, brief: Brief, page: StoryPage) -> str:
+        """A story's permanent page (``stories/<id>.html``), as of ``brief``, its newest edition."""
+        context = self._context(brief, [page.item])
+        item = context["stories"][0]
+        context.update(story_base=None, coverage_list=False)
+        return self._render(
+            self.html_env,
+            "story_page.html.j2",
+            item=item,
+            page=page,
+            days=timeline(page.item, self.zone),
+            first=min(
+                (a.published for a in page.item.articles), default=page.item.story.first_seen
+            ),
+            **context,
         )
 
     def archive_page(self, title: str, archive: Sequence[EditionRecord]) -> str:
