@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import jinja2
@@ -31,6 +31,10 @@ from briefs.errors import RenderError
 from briefs.i18n import Language
 from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord
 from briefs.rank import breadth
+
+if TYPE_CHECKING:
+    from briefs.search import SearchResults
+from briefs.searchquery import MAX_QUERY_CHARS
 from briefs.storypages import StoryPage, timeline
 from briefs.summarize.clean import is_title
 from briefs.text import clean_line, strip_controls
@@ -344,6 +348,27 @@ class Renderer:
             months.setdefault(self.lang.date(rec.edition.date, "LLLL y"), []).append(rec)
         return self._render(
             self.html_env, "archive.html.j2", title=title, months=months, archive=list(archive)
+        )
+
+    def search_page(
+        self,
+        title: str,
+        query: str,
+        results: SearchResults | None,
+        *,
+        error: str = "",
+        since: str = "",
+    ) -> str:
+        """The search page of ``briefs serve``: the form, and the results or why none."""
+        return self._render(
+            self.html_env,
+            "search.html.j2",
+            title=title,
+            query=query,
+            results=results,
+            error=error,
+            since=since,
+            max_chars=MAX_QUERY_CHARS,
         )
 
     def _email_context(

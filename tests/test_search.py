@@ -36,8 +36,17 @@ def store(tmp_path: Path) -> Store:
     s = open_store(str(tmp_path / "b.db"))
     s.add_articles(
         [
-            art("flood", "Floods in Valencia", "Heavy rain flooded Valencia. The prime minister visited."),
-            art("vote", "Elections held", "The election results were read by the prime minister.", -24 * 90),
+            art(
+                "flood",
+                "Floods in Valencia",
+                "Heavy rain flooded Valencia. The prime minister visited.",
+            ),
+            art(
+                "vote",
+                "Elections held",
+                "The election results were read by the prime minister.",
+                -24 * 90,
+            ),
             art("storm", "Storm warning", "A storm is coming; ministers met.", -2, source="paper"),
             art("minister", "Minister prime", "The minister spoke of prime numbers.", -1),
         ]
@@ -85,7 +94,7 @@ def test_a_query_it_cannot_read_says_why(text: str, reason: str) -> None:
 @pytest.mark.parametrize(
     "hostile",
     [
-        'title:floods NEAR(a b) AND (',
+        "title:floods NEAR(a b) AND (",
         "floods) OR (1=1",
         "'; DROP TABLE articles; --",
         "<script>alert(1)</script>",
@@ -137,8 +146,12 @@ def test_ranking_weighs_relevance_by_recency(tmp_path: Path) -> None:
 
 def test_snippets_mark_the_match_and_keep_text_raw(store: Store) -> None:
     s2 = store
-    s2.add_articles([art("markup", "Markup <b>story</b>", "x <script>alert(1)</script> valencia y")])
-    hit = next(h for h in s2.search_articles(parse_query("valencia"), now=T0) if h.article_id == "markup")
+    s2.add_articles(
+        [art("markup", "Markup <b>story</b>", "x <script>alert(1)</script> valencia y")]
+    )
+    hit = next(
+        h for h in s2.search_articles(parse_query("valencia"), now=T0) if h.article_id == "markup"
+    )
     assert ("valencia", True) in hit.snippet
     assert "<script>" in "".join(t for t, _ in hit.snippet)  # raw: whoever shows it escapes it
 
@@ -152,7 +165,9 @@ def test_the_index_follows_text_changes_and_deletes(store: Store) -> None:
         conn.exec_driver_sql("DELETE FROM articles WHERE id = 'flood'")
     assert ids(store, "drought") == []
     with store.engine.begin() as conn:  # integrity: the index matches the content table
-        conn.exec_driver_sql("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)")
+        conn.exec_driver_sql(
+            "INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 1)"
+        )
 
 
 def test_migration_from_schema_10_creates_and_fills_the_index(tmp_path: Path) -> None:
