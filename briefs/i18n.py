@@ -77,12 +77,15 @@ def _locale(language: str) -> babel.Locale:
 
 
 class Language:
-    """Messages, dates and numbers in one language (unknown parts in English)."""
+    """Messages, dates and numbers in one language (unknown parts in English; a language
+    without a catalogue is English throughout, its dates included)."""
 
     def __init__(self, language: str) -> None:
         self.code = language
         self.messages = translations(language)
-        self.locale = _locale(language)
+        # without a catalogue the words are English: so are the dates (never "sábado, 6 April")
+        catalogued = isinstance(self.messages, gettext.GNUTranslations)
+        self.locale = _locale(language if catalogued else "en")
 
     def gettext(self, message: str) -> str:
         """The message in this language (itself when untranslated)."""
