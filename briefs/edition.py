@@ -107,11 +107,13 @@ def _brief_story(
 
 
 def failed_sources(config: Config, store: Store) -> tuple[tuple[str, str], ...]:
-    """Enabled sources whose latest poll failed (for editions built without polling), by
-    ``Source.name`` as the run report names them."""
+    """Enabled sources of the brief whose latest poll failed (for editions built without
+    polling), by ``Source.name`` as the run report names them."""
     states = store.feed_states()
     failed: list[tuple[str, str]] = []
     for src in config.sources:
+        if not config.current.draws_from(src):
+            continue
         state = states.get(src.id)
         if src.enabled and state and state.consecutive_failures and state.last_error:
             failed.append((src.name, state.last_error))
@@ -121,14 +123,17 @@ def failed_sources(config: Config, store: Store) -> tuple[tuple[str, str], ...]:
 def _public_failed(
     config: Config, store: Store, failed: tuple[tuple[str, str], ...]
 ) -> tuple[tuple[str, str], ...]:
-    """The failed sources as readers see them: by the outlet's name (the configured title,
-    else the one its feed gives, else its host), never a source id; the run report keeps
-    ``Source.name`` (the id of an untitled source), which is what the operator acts on."""
+    """The failed sources of the brief as readers see them: by the outlet's name (the
+    configured title, else the one its feed gives, else its host), never a source id; the run
+    report keeps ``Source.name`` (the id of an untitled source), which is what the operator
+    acts on."""
     by_name = {s.name: s for s in config.sources}
     states = store.feed_states()
     out: list[tuple[str, str]] = []
     for name, error in failed:
         source = by_name.get(name)
+        if source is not None and not config.current.draws_from(source):
+            continue
         out.append((outlet_name(source, states.get(source.id)) if source else name, error))
     return tuple(out)
 
@@ -142,7 +147,8 @@ def _stories_as_of(
     *,
     texts: bool = True,
 ) -> list[BriefStory]:
-    """Stories as an edition saw them: members published before its cut-off (not summarized).
+    """Stories as an edition saw them: members published before its cut-off, of the sources
+    the brief draws from (not summarized).
 
     Without ``texts`` the members' texts are not read (see :func:`_with_texts`).
     """
@@ -152,10 +158,13 @@ def _stories_as_of(
     since = previous_cutoff(config, store, edition) or day_start
     ids = [i for s in stories for i in s.article_ids]
     by_id = {a.id: a for a in store.articles(ids, texts=texts)}
+    drawn = config.brief_sources()
     out: list[BriefStory] = []
     for story in stories:
         members = [by_id[i] for i in story.article_ids if i in by_id]
-        members = [a for a in members if a.published < cutoff]
+        members = [
+            a for a in members if a.published < cutoff and (drawn is None or a.source_id in drawn)
+        ]
         if not members:
             continue
         item = _brief_story(
@@ -359,7 +368,14 @@ def _edition_brief(
 
 
 def _renderer(config: Config) -> Renderer:
+    """The brief's renderer. Templates also see ``brief_id``, ``brief_folder`` (its folder
+    under the output folder, "" for the folder itself) and ``desk`` (every brief's id, title,
+    language and folder, in the file's order; one entry for a single brief)."""
     settings = config.brief
+    desk = tuple(
+        {"id": b.id, "title": b.title, "language": b.language, "folder": b.output}
+        for b in config.desk
+    )
     return Renderer(
         config.templates,
         settings.timezone,
@@ -367,6 +383,7 @@ def _renderer(config: Config) -> Renderer:
         site_url=settings.site_url,
         language=settings.language,
         description=settings.description,
+        context={"brief_id": config.brief_id, "brief_folder": config.current.output, "desk": desk},
     )
 
 
@@ -383,8 +400,14 @@ def _record(
         {s.story.id: len(s.articles) for s in brief.stories},
         renderer.html_fragment(brief),
         "; ".join(s.summary.headline for s in shown.stories[:5]),
+        brief=config.brief_id,
     )
-    return ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT))
+    # Every edition for the archive, without its HTML; the HTML of the newest few, which the
+    # edition feeds carry (a year of editions' HTML is tens of MB, read at every build).
+    every = store.recent_editions(ARCHIVE_LIMIT, config.brief_id, html=False)
+    newest = store.recent_editions(config.brief.feed_items + 16, config.brief_id)
+    with_html = {r.edition: r for r in newest}
+    return ordered_editions(config, [with_html.get(r.edition, r) for r in every])
 
 
 def delete_edition(
@@ -397,15 +420,16 @@ def delete_edition(
     Returns the files removed and the edition rebuilt (None if none is left).
     """
     now = now or dt.datetime.now(dt.UTC)
+    brief = config.brief_id
     with Store.open(config.database) as store:
-        if not store.delete_edition(edition_id):
-            known = ", ".join(store.edition_ids()[:10]) or "none"
+        if not store.delete_edition(edition_id, brief):
+            known = ", ".join(store.edition_ids(brief)[:10]) or "none"
             raise StoreError(f"no edition {edition_id!r} was built (newest: {known})")
         out = Publisher(config.output)
         removed = [name for name in owned_files(edition_id) if out.remove(name)]
-        remaining = ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT))
+        remaining = ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT, brief))
         if not remaining:
-            removed += [name for name in shared_files() if out.remove(name)]
+            removed += [name for name in shared_files(config) if out.remove(name)]
             return removed, None
         newest = remaining[0].edition
         build_edition(config, store, newest, now, Timings())

@@ -55,8 +55,11 @@ def test_every_file_a_build_writes_is_an_output_of_the_registry(
     config = load_config(_config_with_output(seeds_copy, tmp_path))
     report = run(config, date=DAY, email=True)
     written = {Path(f).name for f in report.files}
-    named = set(owned_files(EDITION)) | set(shared_files())
+    named = set(owned_files(EDITION)) | set(shared_files(config))
     assert written and written <= named
+    # the section feeds are named by the configured sections
+    assert {"stories-world.xml", "stories-world.atom", "stories-world.json"} <= written
+    assert not set(shared_files()) >= written
     # the outputs this build wanted are all there, the email among them when asked for
     asked = {"email": True}
     assert set(edition_files(config, EDITION, asked)) == {

@@ -47,7 +47,8 @@ def daemon(state: State, with_server: bool, host: str | None, port: int | None) 
 @click.pass_obj
 @handle_errors
 def serve(state: State, host: str | None, port: int | None) -> None:
-    """Serve the output folder over HTTP: feeds, pages and the archive.
+    """Serve the output folder over HTTP: feeds, pages and the archive (of every brief: with
+    several, / is the index of the briefs and each brief is under its folder).
 
     Feeds get their own content types, every response an ETag and Last-Modified (304 when
     unchanged), text is gzipped, nothing outside the folder is reachable and folders are not
@@ -62,12 +63,14 @@ def serve(state: State, host: str | None, port: int | None) -> None:
     config = state.config()
     settings = config.serve
     server = make_server(
-        config.output,
+        config.root,
         host or settings.host,
         settings.port if port is None else port,
         settings.max_age,
     )
-    click.echo(f"Serving {config.output} at {server.url} (Ctrl-C to stop)")
+    click.echo(f"Serving {config.root} at {server.url} (Ctrl-C to stop)")
+    for spec in config.desk if config.several else ():
+        click.echo(f"  {spec.id}: {server.url}{spec.output}/")
     serve_until_stopped(server)
 
 
