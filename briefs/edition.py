@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from briefs.config import Config
+from briefs.desk import write_desk_index
 from briefs.display import display_brief
 from briefs.errors import StoreError
 from briefs.feeds import FeedItem, story_item
@@ -430,8 +431,12 @@ def delete_edition(
         remaining = ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT, brief))
         if not remaining:
             removed += [name for name in shared_files(config) if out.remove(name)]
+        else:
+            build_edition(config, store, remaining[0].edition, now, Timings())
+        if config.several:
+            write_desk_index(config, store)  # the brief's newest edition there is another
+        if not remaining:
             return removed, None
         newest = remaining[0].edition
-        build_edition(config, store, newest, now, Timings())
     log.info("deleted edition %s; rebuilt %s for the index and feeds", edition_id, newest.id)
     return removed, newest

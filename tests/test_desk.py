@@ -289,6 +289,7 @@ def test_archive_lists_every_edition_of_its_brief_by_month(
             first[:20] in archive
         )
     assert archive.index("2024-04-06.html") < archive.index("2024-04-05.html")
+    assert '<a href="../index.html">all briefs</a>' in archive  # up to the index of the briefs
     assert not (root / "local" / "archive.html").exists()  # the other brief was not built
 
 
@@ -327,6 +328,8 @@ def test_editions_list_prints_every_brief_by_month(
     with open_store(config.database) as store:
         assert store.edition_ids("wire") == ["2024-04-05"]
         assert store.edition_ids("local") == ["2024-04-06", "2024-04-05"]
+    index = (out / "index.html").read_text()  # the index shows the brief's newest left
+    assert 'href="wire/2024-04-05.html"' in index and 'href="local/2024-04-06.html"' in index
     ask = CliRunner().invoke(cli, [*base, "editions", "delete", "2024-04-05"])
     assert ask.exit_code == 1 and "needs --brief ID" in ask.output
 

@@ -83,7 +83,9 @@ def test_desk_page_in_chromium(
         )
         low_contrast = page.evaluate(CONTRAST_JS)
         links = page.evaluate("() => [...document.links].map(a => a.href)")
-        headings = page.evaluate("() => [...document.querySelectorAll('h2')].map(h => h.textContent)")
+        headings = page.evaluate(
+            "() => [...document.querySelectorAll('h2')].map(h => h.textContent)"
+        )
         folder = _screenshot_dir()
         if folder is not None:
             shot = name.replace("/", "-").removesuffix(".html")
@@ -102,5 +104,5 @@ def test_desk_page_in_chromium(
     if name == "index.html":
         assert headings == ["The Local Brief", "The Wire"]
     else:
-        assert headings == ["April 2024"]
+        assert headings == ["April 2024", "Subscribe"]
         assert sum(1 for h in links if h.endswith(("2024-04-05.html", "2024-04-06.html"))) == 2
