@@ -39,9 +39,6 @@ FEEDS = {
     "pacific-dispatch": ("pacific-dispatch.json", "application/feed+json"),
 }
 TWO_BRIEFS = """
-[fetch]
-fetch_full_text = false
-
 [[briefs]]
 id = "local"
 title = "The Local Brief"
@@ -297,10 +294,10 @@ def test_editions_list_prints_every_brief_by_month(
     seeds_copy: Path, tmp_path: Path, feeds: FeedServer
 ) -> None:
     cfg = _over_http(seeds_copy, feeds)
-    out = tmp_path / "out"
+    out = load_config(cfg).root  # `editions delete` writes where the config says
     base = ["--config", str(cfg)]
     for day in ("2024-04-05", "2024-04-06"):
-        done = CliRunner().invoke(cli, [*base, "run", "--date", day, "--out", str(out)])
+        done = CliRunner().invoke(cli, [*base, "run", "--date", day])
         assert done.exit_code == 0, done.output
     text = CliRunner().invoke(cli, [*base, "editions", "list"]).output
     assert text.index("Brief local (The Local Brief): 2 editions") < text.index(
