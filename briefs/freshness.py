@@ -7,6 +7,7 @@ still there.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -35,7 +36,9 @@ def edition_stamp(
     """
     window_start, _ = edition_window(config, edition)
     digest = hashlib.sha256()
-    digest.update(repr((__version__, config, edition, failed)).encode())
+    # the brief's own settings, not its neighbours' (changing one brief rebuilds only it)
+    own = dataclasses.replace(config, briefs=(config.current,)) if config.briefs else config
+    digest.update(repr((__version__, own, edition, failed)).encode())
     for folder in template_dirs(config.templates):
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             info = path.stat()

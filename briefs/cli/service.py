@@ -109,8 +109,9 @@ def status(state: State) -> None:
     else:
         rec = st.last_edition
         mail = ", ".join(f"{n} {k}" for k, n in sorted(st.deliveries.items())) or "not emailed"
+        whose = f" of {rec.brief}" if config.several else ""
         click.echo(
-            f"Last edition: {rec.edition.id}, built {when(rec.built_at)}, "
+            f"Last edition: {rec.edition.id}{whose}, built {when(rec.built_at)}, "
             f"{counted(rec.story_count, 'story', 'stories')}; email: {mail}"
         )
     if st.next_poll is not None:
