@@ -47,7 +47,7 @@ from briefs.slots import (
 from briefs.store import Store
 from briefs.timing import Timings
 
-__all__ = ["build_edition", "delete_edition", "failed_sources", "write_edition"]
+__all__ = ["WindowReads", "build_edition", "delete_edition", "failed_sources", "write_edition"]
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,30 @@ def _public_failed(
     return tuple(out)
 
 
+class WindowReads:
+    """The window's stories and their members without texts, read once for every brief a run
+    builds (they change only when grouping runs, before the briefs are built); a brief asks
+    for the window of its own cut-off and ``window_hours``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._stories: dict[dt.datetime, list[Story]] = {}
+        self._articles: dict[str, Article] = {}
+
+    def stories_updated_since(self, start: dt.datetime) -> list[Story]:
+        """:meth:`Store.stories_updated_since`, once per start."""
+        if start not in self._stories:
+            self._stories[start] = self.store.stories_updated_since(start)
+        return self._stories[start]
+
+    def articles(self, ids: Sequence[str]) -> list[Article]:
+        """:meth:`Store.articles` without texts; each article read once."""
+        missing = [i for i in dict.fromkeys(ids) if i not in self._articles]
+        if missing:
+            self._articles.update((a.id, a) for a in self.store.articles(missing, texts=False))
+        return [self._articles[i] for i in ids if i in self._articles]
+
+
 def _stories_as_of(
     config: Config,
     store: Store,
@@ -147,18 +171,23 @@ def _stories_as_of(
     previous: dict[str, int],
     *,
     texts: bool = True,
+    reads: WindowReads | None = None,
 ) -> list[BriefStory]:
     """Stories as an edition saw them: members published before its cut-off, of the sources
     the brief draws from (not summarized).
 
-    Without ``texts`` the members' texts are not read (see :func:`_with_texts`).
+    Without ``texts`` the members' texts are not read (see :func:`_with_texts`); ``reads``
+    then shares the members read with the run's other briefs.
     """
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     cutoff = edition_cutoff(config, edition)
     day_start = _day_start(edition, zone)
     since = previous_cutoff(config, store, edition) or day_start
     ids = [i for s in stories for i in s.article_ids]
-    by_id = {a.id: a for a in store.articles(ids, texts=texts)}
+    if reads is not None and not texts:
+        by_id = {a.id: a for a in reads.articles(ids)}
+    else:
+        by_id = {a.id: a for a in store.articles(ids, texts=texts)}
     drawn = config.brief_sources()
     out: list[BriefStory] = []
     for story in stories:
@@ -312,6 +341,7 @@ def write_edition(
     timings: Timings,
     failed: tuple[tuple[str, str], ...] | None,
     email: bool | None,
+    reads: WindowReads | None = None,
 ) -> tuple[Brief, list[str], list[str]]:
     """:func:`build_edition`, also returning the outputs that could not be made (one line each).
 
@@ -319,7 +349,7 @@ def write_edition(
     archive then holds it), the per-story feed items, then every output of
     :data:`briefs.outputs.OUTPUTS` made and written.
     """
-    brief = _edition_brief(config, store, edition, now, timings, failed)
+    brief = _edition_brief(config, store, edition, now, timings, failed, reads)
     renderer = _renderer(config)
     with timings.stage("render"):
         archive = _record(config, store, brief, renderer, now)
@@ -337,19 +367,25 @@ def _edition_brief(
     now: dt.datetime,
     timings: Timings,
     failed: tuple[tuple[str, str], ...] | None,
+    reads: WindowReads | None = None,
 ) -> Brief:
     """The edition's brief: the window's stories as of its cut-off, ranked and summarized."""
     brief_cfg = config.brief
     window_start, cutoff = edition_window(config, edition)
     with timings.stage("rank"):
-        stories = store.stories_updated_since(window_start)
+        if reads is not None:
+            stories = reads.stories_updated_since(window_start)
+        else:
+            stories = store.stories_updated_since(window_start)
         previous = previous_counts(config, store, edition)
         # Ranking reads the members' texts only to match mute/boost words: without them, the
         # window's texts (hundreds of MB at 50k articles) are read for the summarized few only.
         texts = bool(brief_cfg.mute or brief_cfg.boost)
         candidates = [
             c
-            for c in _stories_as_of(config, store, edition, stories, previous, texts=texts)
+            for c in _stories_as_of(
+                config, store, edition, stories, previous, texts=texts, reads=reads
+            )
             if c.story.last_updated >= window_start
         ]
     del stories

@@ -30,7 +30,7 @@ import httpx
 from briefs.collect import fetch_full_text, poll_and_store
 from briefs.config import Config
 from briefs.desk import write_desk_index
-from briefs.edition import failed_sources, write_edition
+from briefs.edition import WindowReads, failed_sources, write_edition
 from briefs.errors import StoreError
 from briefs.freshness import built_from, remember_build
 from briefs.ingest.copies import link_pending
@@ -196,9 +196,13 @@ def run_briefs(
         )
         refused, example = store.refused_pages(now)
         facts = _PollFacts(polled, failed, new_count, refused, example)
+        # several briefs read the window once (see edition.WindowReads)
+        reads = WindowReads(store) if len(ids) > 1 else None
         for brief_id in ids:
             view = config.for_brief(brief_id)
-            reports.append(_run_brief(view, store, facts, timings, date, slot, now, rebuild, email))
+            reports.append(
+                _run_brief(view, store, facts, timings, date, slot, now, rebuild, email, reads)
+            )
             timings = Timings()
         if config.several:
             write_desk_index(config, store)
@@ -226,6 +230,7 @@ def _run_brief(
     now: dt.datetime,
     rebuild: bool,
     email: bool | None,
+    reads: WindowReads | None,
 ) -> RunReport:
     """One brief's edition after the poll: left alone when up to date, else built."""
     refusal = f"{facts.example.url}: {facts.example.error}" if facts.example is not None else ""
@@ -256,7 +261,9 @@ def _run_brief(
             timings_elsewhere=dict(timings.elsewhere),
             unchanged=True,
         )
-    brief, files, problems = write_edition(config, store, edition, now, timings, failed, email)
+    brief, files, problems = write_edition(
+        config, store, edition, now, timings, failed, email, reads
+    )
     remember_build(config, store, edition, stamp, len(brief.stories))
     return RunReport(
         **common,  # type: ignore[arg-type]
@@ -323,10 +330,13 @@ def build_briefs(
             )
         with timings.stage("group"):
             group_pending(config, store)
+        reads = WindowReads(store) if len(ids) > 1 else None
         for brief_id in ids:
             view = config.for_brief(brief_id)
             edition = edition_for(view, store, date, now, slot)
-            brief, files, problems = write_edition(view, store, edition, now, timings, None, email)
+            brief, files, problems = write_edition(
+                view, store, edition, now, timings, None, email, reads
+            )
             reports.append(
                 RunReport(
                     edition=edition,

@@ -468,3 +468,22 @@ def test_migration_keeps_editions_and_deliveries_as_the_default_briefs(tmp_path:
     with open_store(str(path)) as store:
         assert [r.brief for r in store.recent_editions(5, None)] == ["default"]
         assert len(store.deliveries(brief="tech")) == 1
+
+
+def test_the_readmes_example_of_several_briefs_is_valid(tmp_path: Path) -> None:
+    readme = (SEEDS_CONFIG.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Several briefs over one poll\n", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    sources = "".join(
+        f'\n[[sources]]\nid = "{sid}"\nurl = "https://{sid}.example.org/feed"\ntags = ["{tag}"]\n'
+        for sid, tag in (("ars", "world"), ("verge", "tech"))
+    )
+    (tmp_path / "briefs.toml").write_text(example + sources)
+    config = load_config(tmp_path / "briefs.toml")
+    assert [b.id for b in config.desk] == ["world", "tech"]
+    tech = config.for_brief("tech")
+    assert tech.output == tmp_path / "output" / "tech"
+    assert tech.brief.site_url == "https://news.example.org/tech/"
+    assert tech.email.recipients == ("ann@example.org",)
+    assert tech.brief_sources() == {"ars", "verge"}
+    assert config.for_brief("world").brief_sources() == {"ars"}
