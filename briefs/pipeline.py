@@ -19,6 +19,7 @@ The CLI and the scheduler are thin shells around :func:`run`, :func:`build` and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -238,25 +239,25 @@ def _run_brief(
     edition = edition_for(config, store, date, now, slot)
     with timings.stage("check"):
         stamp, stories = built_from(config, store, edition, failed, email, rebuild)
-    common = {
-        "edition": edition,
-        "sources_polled": facts.polled,
-        "sources_failed": facts.failed,
-        "new_articles": facts.new,
-        "pages_refused": facts.refused,
-        "page_refused_example": refusal,
-        "brief": config.brief_id,
-    }
+    report = RunReport(
+        edition=edition,
+        sources_polled=facts.polled,
+        sources_failed=facts.failed,
+        new_articles=facts.new,
+        stories=stories or 0,
+        files=(),
+        pages_refused=facts.refused,
+        page_refused_example=refusal,
+        brief=config.brief_id,
+    )
     if stories is not None:
         log.info(
             "edition %s of %s is up to date: nothing new since it was built",
             edition.id,
             config.brief_id,
         )
-        return RunReport(
-            **common,  # type: ignore[arg-type]
-            stories=stories,
-            files=(),
+        return dataclasses.replace(
+            report,
             timings=dict(timings),
             timings_elsewhere=dict(timings.elsewhere),
             unchanged=True,
@@ -265,8 +266,8 @@ def _run_brief(
         config, store, edition, now, timings, failed, email, reads
     )
     remember_build(config, store, edition, stamp, len(brief.stories))
-    return RunReport(
-        **common,  # type: ignore[arg-type]
+    return dataclasses.replace(
+        report,
         stories=len(brief.stories),
         files=tuple(files),
         timings=dict(timings),
