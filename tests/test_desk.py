@@ -406,8 +406,8 @@ def test_brief_settings_inherit_brief_and_the_environment_overrides_them(
     assert {again.for_brief(b).brief.max_stories for b in ("local", "wire")} == {3}
 
 
-def _schema_10(path: Path) -> None:
-    """A database as briefs of schema 10 left it: editions and deliveries without a brief."""
+def _schema_11(path: Path) -> None:
+    """A database as briefs of schema 11 left it: editions and deliveries without a brief."""
     open_store(str(path)).close()
     with raw_sqlite(path) as conn:
         conn.executescript(
@@ -426,16 +426,16 @@ def _schema_10(path: Path) -> None:
             INSERT INTO deliveries (edition_id, recipient, status, attempts, created, sent_at)
               VALUES ('2024-04-06', 'ann@example.org', 'sent', 1, '2024-04-06 20:01:00.000000',
               '2024-04-06 20:01:05.000000');
-            UPDATE meta SET value = '10' WHERE key = 'schema_version';
+            UPDATE meta SET value = '11' WHERE key = 'schema_version';
             """
         )
 
 
 def test_migration_keeps_editions_and_deliveries_as_the_default_briefs(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    _schema_10(path)
+    _schema_11(path)
     with open_store(str(path)) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 11
+        assert store.schema_version() == SCHEMA_VERSION == 12
         [rec] = store.recent_editions(5)
         assert (rec.brief, rec.edition.id, rec.summary, dict(rec.story_counts)) == (
             "default",
@@ -463,7 +463,7 @@ def test_migration_keeps_editions_and_deliveries_as_the_default_briefs(tmp_path:
 
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        MIGRATIONS[10](conn)
+        MIGRATIONS[11](conn)
     engine.dispose()
     with open_store(str(path)) as store:
         assert [r.brief for r in store.recent_editions(5, None)] == ["default"]
