@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from briefs.models import Delivery, DeliveryStatus
-from briefs.store.base import StoreBase, chunks, naive, utc
+from briefs.store.base import StoreBase, chunks, naive, upsert, utc
 from briefs.store.schema import deliveries
 
 
@@ -35,20 +35,22 @@ class Deliveries(StoreBase):
                 ).scalars()
             )
             new = [r for r in dict.fromkeys(recipients) if r not in known]
-            if new:
-                c.execute(
-                    deliveries.insert(),
-                    [
-                        {
-                            "edition_id": edition_id,
-                            "recipient": r,
-                            "status": "pending",
-                            "attempts": 0,
-                            "created": naive(now),
-                        }
-                        for r in new
-                    ],
-                )
+            # ON CONFLICT: a row another process planned meanwhile is kept as it is
+            upsert(
+                c,
+                deliveries,
+                [
+                    {
+                        "edition_id": edition_id,
+                        "recipient": r,
+                        "status": "pending",
+                        "attempts": 0,
+                        "created": naive(now),
+                    }
+                    for r in new
+                ],
+                ("edition_id", "recipient"),
+            )
             again = [r for r in recipients if r in known] if resend else []
             for chunk in chunks(again, 500):
                 c.execute(

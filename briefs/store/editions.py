@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from briefs.models import Edition, EditionRecord
-from briefs.store.base import StoreBase, naive, utc
+from briefs.store.base import StoreBase, naive, upsert, utc
 from briefs.store.schema import editions, meta_table
 
 
@@ -40,6 +40,7 @@ class Editions(StoreBase):
     ) -> None:
         """Remember that an edition was built, how big each of its stories was, and its HTML."""
         values = {
+            "id": edition.id,
             "date": edition.date,
             "slot": edition.slot,
             "built_at": naive(built_at),
@@ -49,10 +50,7 @@ class Editions(StoreBase):
             "summary": summary,
         }
         with self._write() as c:
-            if not c.execute(
-                editions.update().where(editions.c.id == edition.id).values(**values)
-            ).rowcount:
-                c.execute(editions.insert().values(id=edition.id, **values))
+            upsert(c, editions, [values], ("id",), [k for k in values if k != "id"])
 
     def recent_editions(self, limit: int) -> list[EditionRecord]:
         """The newest built editions (at most ``limit``), newest first."""
