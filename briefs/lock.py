@@ -257,14 +257,14 @@ class AdvisoryLock(Lock):
         import sqlalchemy as sa
         from sqlalchemy.pool import NullPool
 
-        from briefs.store.database import describe_database
+        from briefs.store.database import describe_database, missing_driver
 
-        if self._engine is None:
-            self._engine = sa.create_engine(self.url, poolclass=NullPool)
         try:
+            if self._engine is None:
+                self._engine = sa.create_engine(self.url, poolclass=NullPool)
             return self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         except ImportError as exc:
-            raise LockError(f"cannot take {self.where}: {exc}") from exc
+            raise LockError(missing_driver(describe_database(self.url), exc)) from exc
         except sa.exc.SQLAlchemyError as exc:
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             raise LockError(

@@ -28,7 +28,7 @@ from briefs.store.sketches import Sketches
 from briefs.store.sources import FeedStates
 from briefs.store.stories import Stories
 
-__all__ = ["Store", "describe_database", "open_store"]
+__all__ = ["Store", "describe_database", "missing_driver", "open_store"]
 
 
 class Store(
@@ -122,12 +122,7 @@ def open_store(url_or_path: str) -> Store:
             engine.dispose()  # no connection is left open behind the error
             raise
     except ImportError as exc:
-        name = getattr(exc, "name", None) or "its driver"
-        hint = _DRIVERS.get(name, name)
-        raise StoreError(
-            f"cannot open database {shown}: its driver ({name}) is not installed: "
-            f"pip install {hint}"
-        ) from exc
+        raise StoreError(missing_driver(shown, exc)) from exc
     except sa.exc.ArgumentError as exc:
         raise StoreError(f"cannot open database {shown}: not a database URL: {exc}") from exc
     except sa.exc.OperationalError as exc:
@@ -140,6 +135,13 @@ def open_store(url_or_path: str) -> Store:
             f"cannot open database {shown}: {detail.__class__.__name__}: {_detail(exc, url)}"
         ) from exc
     return store
+
+
+def missing_driver(shown: str, exc: ImportError) -> str:
+    """The message for a database URL whose driver is not installed: what to install."""
+    name = getattr(exc, "name", None) or "its driver"
+    hint = _DRIVERS.get(name, name)
+    return f"cannot open database {shown}: its driver ({name}) is not installed: pip install {hint}"
 
 
 def describe_database(url_or_path: str) -> str:
