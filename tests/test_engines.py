@@ -7,6 +7,7 @@ Each test runs on a SQLite file and on a database of the session's PostgreSQL cl
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -176,6 +177,29 @@ def daemons(
 
 def _config(tmp_path: Path, database: str) -> Config:
     return load_config(write_config(tmp_path / "cfg", database, "http://127.0.0.1:9", 1))
+
+
+# -- the same brief ---------------------------------------------------------------------------
+
+
+def test_the_demo_brief_is_the_same_on_both_engines(
+    seeds_copy: Path, tmp_path: Path, postgres: PostgresServer
+) -> None:
+    from briefs.pipeline import run
+
+    config = load_config(seeds_copy / "briefs.toml")
+    now = dt.datetime(2024, 4, 6, 9, tzinfo=dt.UTC)
+    outputs = {}
+    for engine, database in (("sqlite", str(tmp_path / "b.db")), ("pg", postgres.new_database())):
+        out = tmp_path / engine
+        engine_config = dataclasses.replace(config, database=database, output=out)
+        run(engine_config, date=dt.date(2024, 4, 6), now=now)
+        run(engine_config, date=dt.date(2024, 4, 7), now=now + dt.timedelta(days=1))
+        outputs[engine] = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+    assert outputs["sqlite"].keys() == outputs["pg"].keys()
+    assert "2024-04-06.md" in outputs["pg"]
+    for name, data in outputs["sqlite"].items():
+        assert outputs["pg"][name] == data, name
 
 
 # -- locks ------------------------------------------------------------------------------------
