@@ -28,7 +28,6 @@ import socket
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from briefs.errors import LockError
@@ -132,12 +131,7 @@ class Lock:
             self.acquire()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.release()
 
     # -- one kind of lock -------------------------------------------------------------------

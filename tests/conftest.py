@@ -60,3 +60,14 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return str(tmp_path / "b.db")
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.new_database()
+
+
+@pytest.fixture
+def seeds_fetching_pages(seeds_copy: Path) -> Path:
+    """:func:`seeds_copy` with full-text fetching on (the demo, offline, has it off): its teaser
+    items' pages are tried, and refused by the address guard (their hosts are .example)."""
+    config = seeds_copy / "briefs.toml"
+    text = config.read_text(encoding="utf-8")
+    assert "fetch_full_text = false" in text
+    config.write_text(text.replace("fetch_full_text = false", "fetch_full_text = true"))
+    return seeds_copy

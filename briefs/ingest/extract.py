@@ -35,7 +35,6 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import httpx
@@ -228,12 +227,7 @@ class PageExtractor:
     def __enter__(self) -> PageExtractor:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         self.close(wait=exc_type is None)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import httpx
 
 from briefs.config import FetchSettings
-from briefs.errors import SourceError
+from briefs.errors import SourceError, about
 from briefs.ingest.due import current_state, select_sources
 from briefs.ingest.fetch import HostLimiter, make_client
 from briefs.ingest.outcome import (
@@ -121,6 +121,8 @@ async def _poll_one(io: SourceIO, source: Source, state: FeedState) -> PollResul
     except RefusedMove as refused:
         return failed(source, refused.state, p.now, str(refused.error), p.settings, p.rng)
     except SourceError as exc:
+        about(exc, source=source.id)
+        log.debug("%s (%s): %s", exc.source, exc.url or source.location, exc)
         return failed(source, state, p.now, str(exc), p.settings, p.rng)
     except Exception as exc:  # the per-source fault barrier (see the docstring)
         log.debug("%s: unexpected failure", source.id, exc_info=True)

@@ -7,7 +7,6 @@ object with every method, as Synapse's ``DataStore`` is made of its per-table st
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,12 +61,7 @@ class Store(
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.close()
 
 
