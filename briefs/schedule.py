@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import sqlalchemy.exc
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -272,13 +273,17 @@ class Daemon:
 
     # -- the APScheduler side --------------------------------------------------------------
     def _guarded(self, name: str, func: Callable[[], object]) -> None:
-        """Run one job: skip it when stopping, log a BriefsError as one line and carry on."""
+        """Run one job: skip it when stopping, log a BriefsError (or a database failure: a
+        server restarting) as one line and carry on; the next run of the job starts afresh."""
         if self.stop_event.is_set():
             return
         try:
             func()
         except BriefsError as exc:
             log.error("%s: %s", name, exc)
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            log.error("%s: database error: %s", name, detail[0] if detail else repr(exc))
 
     def _job_poll(self) -> None:
         self._guarded("poll", self.poll_due)

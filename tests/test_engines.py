@@ -393,3 +393,27 @@ def test_a_server_stopped_mid_run_fails_the_run_cleanly_and_the_next_recovers(
     [(count,)] = query(database, "SELECT count(*) FROM articles")
     assert count == 8 * 5
     assert (tmp_path / "s" / "out" / "2024-04-05.md").is_file()
+
+
+def test_a_daemon_job_during_a_server_outage_logs_one_line_and_the_next_recovers(
+    seeds_copy: Path, postgres: PostgresServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    if postgres.folder is None:
+        pytest.skip("an outside server ($BRIEFS_TEST_POSTGRES) is not ours to stop")
+    config = dataclasses.replace(
+        load_config(seeds_copy / "briefs.toml"), database=postgres.new_database()
+    )
+    daemon = Daemon(config, clock=lambda: NOW)
+    assert daemon.store.article_count() == 0  # opened (and created) while the server is up
+    postgres.stop()
+    try:
+        with caplog.at_level("ERROR", "briefs.schedule"):
+            daemon._job_poll()  # what the scheduler runs every tick
+    finally:
+        postgres.start()
+    [line] = [r.getMessage() for r in caplog.records if r.name == "briefs.schedule"]
+    assert line.startswith("poll: ") and "\n" not in line
+    assert "connect" in line or "database error" in line
+    daemon._job_poll()  # the server is back: the same daemon polls as if nothing happened
+    assert daemon.store.article_count() == 39
+    daemon.close()
