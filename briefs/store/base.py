@@ -154,8 +154,21 @@ def insert_many(
     per-row parameter processing costs more than SQLite's own insert (2.5 s of 3 s per 10,000
     articles). The statement is still SQLAlchemy's, compiled for the connection's dialect, so
     its placeholders are the driver's own; only values that need no type processing may pass.
+    On PostgreSQL the rows go through ``COPY`` instead, in the same transaction: psycopg's
+    executemany runs one INSERT per row (64,000 band rows: 9.5 s; by COPY well under one).
     """
     if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        driver: Any = conn.connection.dbapi_connection
+        names = ", ".join(columns)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
+        ):
+            # COPY's text format: plain values (ints, strings without tabs or newlines)
+            for chunk in chunks(list(rows), 10_000):
+                copy.write("".join("\t".join(map(str, row)) + "\n" for row in chunk))
         return
     compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(columns))
     positions = compiled.positiontup
