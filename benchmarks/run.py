@@ -271,6 +271,10 @@ def bench_pollers(
 ) -> dict[str, Any]:
     """``pollers`` poller daemons at once on a fresh database: time to poll every source."""
     folder = tmp / f"pollers-{pollers}"
+    again = 1
+    while folder.exists():  # the same number measured again (--pollers 1,2,1,2)
+        again += 1
+        folder = tmp / f"pollers-{pollers}-{again}"
     folder.mkdir()
     database = (
         fresh_database(opts.database, f"briefs_bench_{label}_p{pollers}".replace(":", "_"))

@@ -154,8 +154,9 @@ def test_migration_from_schema_1_keeps_everything(database: str) -> None:
     store = open_store(str(path))
     # 1 -> 2 (deliveries) -> 3 (ingest) -> 4 (story links) -> 5 (numbered sketches)
     # -> 6 (quarantine) -> 7 (parser columns) -> 8 (embeddings, story changes)
-    # -> 9 (word counts) -> 10 (article categories) -> 11 (source claims)
-    assert store.schema_version() == SCHEMA_VERSION == 11
+    # -> 9 (word counts) -> 10 (article categories) -> 11 (seen messages) -> 12 (search)
+    # -> 13 (source claims)
+    assert store.schema_version() == SCHEMA_VERSION == 13
     store.save_embeddings({"a1": b"\x00\x3c" * 4}, "m")
     assert store.embeddings(["a1", "a2"], "m") == {"a1": b"\x00\x3c" * 4}
     assert store.embeddings(["a1"], "another model") == {}

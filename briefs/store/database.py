@@ -19,10 +19,12 @@ from briefs.store.claims import Claims
 from briefs.store.deliveries import Deliveries
 from briefs.store.editions import Editions
 from briefs.store.embeddings import Embeddings
+from briefs.store.mailboxes import SeenMessages
 from briefs.store.migrations import migrate, schema_version
 from briefs.store.pages import Pages
 from briefs.store.quarantine import Quarantine
 from briefs.store.schema import metadata
+from briefs.store.search import Search
 from briefs.store.sketches import Sketches
 from briefs.store.sources import FeedStates
 from briefs.store.stories import Stories
@@ -41,6 +43,8 @@ class Store(
     Stories,
     Editions,
     Deliveries,
+    SeenMessages,
+    Search,
 ):
     """Typed access to the database. Create with :func:`open_store` (or :meth:`open`)."""
 

@@ -20,18 +20,20 @@ from briefs.store.schema import (
     metadata,
     pages,
     quarantine,
+    seen_messages,
     sketch_bands,
     sketches,
     source_claims,
     story_changes,
     story_links,
 )
+from briefs.store.search import create_search_index
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 13
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -108,6 +110,18 @@ def _add_article_tags(conn: Connection) -> None:
     _add_columns(conn, articles, ("tags",))
 
 
+def _add_seen_messages(conn: Connection) -> None:
+    """Issue 20 (newsletters): the messages mailbox sources have read (idempotent: safe if
+    renumbered)."""
+    metadata.create_all(conn, tables=[seen_messages], checkfirst=True)
+
+
+def _add_search_index(conn: Connection) -> None:
+    """Issue 19 (search): the full-text index of the articles and the triggers that keep it in
+    step, filled from the articles stored (idempotent: safe if renumbered)."""
+    create_search_index(conn)
+
+
 def _add_source_claims(conn: Connection) -> None:
     """Issue 18 (several pollers): the leases of sources being polled (idempotent: safe if
     renumbered)."""
@@ -127,7 +141,9 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     7: _add_embeddings,
     8: _add_word_counts,
     9: _add_article_tags,
-    10: _add_source_claims,
+    10: _add_seen_messages,
+    11: _add_search_index,
+    12: _add_source_claims,
 }
 
 
@@ -150,6 +166,7 @@ def migrate(engine: Engine) -> int:
             if ours:
                 raise StoreError(_half_created(engine, ours))
             metadata.create_all(conn)
+            create_search_index(conn)  # not a table of the metadata: an engine's own index
             conn.execute(
                 meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
             )
