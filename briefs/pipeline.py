@@ -44,7 +44,15 @@ from briefs.timing import Timings
 if TYPE_CHECKING:
     from briefs.embed import Vector
 
-__all__ = ["build", "build_briefs", "group_pending", "poll_and_group", "run", "run_briefs"]
+__all__ = [
+    "build",
+    "build_briefs",
+    "group_pending",
+    "poll_and_group",
+    "process_stored",
+    "run",
+    "run_briefs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +76,27 @@ def poll_and_group(
         config, store, now, timings, transport, due, progress
     )
     # The polled articles are out of memory by now: the stages below read back what they need.
+    process_stored(config, store, now, timings, transport, progress=progress)
+    return polled, new_count, failed
+
+
+def process_stored(
+    config: Config,
+    store: Store,
+    now: dt.datetime,
+    timings: Timings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    progress: Progress | None = None,
+) -> None:
+    """What follows storing a poll (whoever polled: this process or pollers elsewhere): fetch
+    full texts, link copies, group."""
     with timings.stage("extract"):
         improved = fetch_full_text(config, store, now, transport, progress)
     with timings.stage("dedupe"):
         link_pending(store, now, improved)
     with timings.stage("group"):
         group_pending(config, store)
-    return polled, new_count, failed
 
 
 def group_pending(config: Config, store: Store) -> int:

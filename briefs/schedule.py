@@ -14,6 +14,11 @@ builds or sends twice and never skips an edition:
 - SIGTERM or SIGINT: no new job starts, the running one finishes its current write (delivery
   stops between recipients), the daemon exits 0.
 
+A daemon has a role (``briefs daemon --role``): ``all`` polls, groups, builds and delivers;
+``poller`` only polls and stores (any number of them, on any hosts, share the sources through
+claims: :mod:`briefs.poller`); ``builder`` groups what the pollers stored, builds and delivers
+(one per database: it holds the daemon lock, an advisory lock on PostgreSQL).
+
 The clock is a parameter so the scheduling decisions are tested with any time.
 """
 
@@ -30,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import sqlalchemy.exc
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -49,7 +55,8 @@ from briefs.models import (
     FeedState,
     Source,
 )
-from briefs.pipeline import poll_and_group
+from briefs.pipeline import process_stored
+from briefs.poller import poll_shared, poller_name
 from briefs.store import Store, open_store
 from briefs.timetable import (
     EditionJob,
@@ -62,7 +69,7 @@ from briefs.timetable import (
 from briefs.timing import Timings
 from briefs.transport import Transport, smtp_password
 
-__all__ = ["Daemon", "DaemonStatus", "daemon_status"]
+__all__ = ["ROLES", "Daemon", "DaemonStatus", "daemon_status"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +77,8 @@ Clock = Callable[[], dt.datetime]
 # How long a scheduled job waits for a `briefs run` (or another job) to finish with the database.
 _LOCK_WAIT = 1800.0
 _MIN_WINDOW = dt.timedelta(minutes=5)
+# What a daemon does: everything, polling only (several may run), or all but polling (one).
+ROLES = ("all", "poller", "builder")
 
 
 def _daemon_built_key(brief: str, edition: Edition) -> str:
@@ -89,7 +98,12 @@ class Daemon:
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         mail_transport: Transport | None = None,
+        role: str = "all",
     ) -> None:
+        if role not in ROLES:
+            raise BriefsError(f"unknown daemon role {role!r} (known: {', '.join(ROLES)})")
+        self.role = role
+        self.owner = poller_name()  # this process, in the claims it takes on sources
         self.config = config
         self.clock: Clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.transport = transport
@@ -138,15 +152,23 @@ class Daemon:
 
     # -- jobs ------------------------------------------------------------------------------
     def poll_due(self) -> int:
-        """Poll the sources that are due and group what is new; return how many were polled."""
+        """Poll the sources that are due (claiming them, so pollers elsewhere share them) and,
+        unless a poller, group what is new; return how many were polled. A builder polls
+        nothing: it groups what pollers stored (:meth:`process_due`)."""
+        if self.role == "builder":
+            self.process_due()
+            return 0
         now = self.clock()
         if not self.due_sources(now):
             return 0
         start = time.perf_counter()
-        with named_lock(self.config, "build").hold(
-            _LOCK_WAIT, self.stop_event, "briefs daemon: polling"
-        ):
-            polled, new, failed = self._poll(self.clock(), Timings())
+        if self.role == "poller":  # no build lock: pollers run side by side, and with builds
+            polled, new, failed = self._poll(now, Timings())
+        else:
+            with named_lock(self.config, "build").hold(
+                _LOCK_WAIT, self.stop_event, "briefs daemon: polling"
+            ):
+                polled, new, failed = self._poll(self.clock(), Timings())
         log.info(
             "poll: %d of %d sources polled, %d failed, %d new articles, %.2f s",
             polled,
@@ -157,12 +179,40 @@ class Daemon:
         )
         return polled
 
+    def process_due(self) -> bool:
+        """A builder's tick: if pollers stored articles not grouped yet, fetch their full
+        texts, link copies and group them (under the build lock); return whether it did."""
+        if not self.store.ungrouped_ids():
+            return False
+        start = time.perf_counter()
+        with named_lock(self.config, "build").hold(
+            _LOCK_WAIT, self.stop_event, "briefs daemon: grouping"
+        ):
+            process_stored(self.config, self.store, self.clock(), Timings(), self.transport)
+        log.info("grouped what the pollers stored, %.2f s", time.perf_counter() - start)
+        return True
+
     def _poll(
         self, now: dt.datetime, timings: Timings
     ) -> tuple[int, int, tuple[tuple[str, str], ...]]:
+        """Poll what is due (not as a builder), then (not as a poller) process what is new."""
+        if self.role == "builder":
+            process_stored(self.config, self.store, now, timings, self.transport)
+            return 0, 0, ()
         if not self.due_sources(now):
             return 0, 0, ()
-        return poll_and_group(self.config, self.store, now, timings, self.transport, due=True)
+        result = poll_shared(
+            self.config,
+            self.store,
+            self.clock,
+            timings,
+            self.transport,
+            owner=self.owner,
+            stop=self.stop_event,
+        )
+        if self.role == "all":
+            process_stored(self.config, self.store, now, timings, self.transport)
+        return result
 
     def build_due(self, job: EditionJob, within: dt.timedelta | None = None) -> Edition | None:
         """Build the job's edition if its latest scheduled time (at most ``within`` ago, default
@@ -237,13 +287,17 @@ class Daemon:
 
     # -- the APScheduler side --------------------------------------------------------------
     def _guarded(self, name: str, func: Callable[[], object]) -> None:
-        """Run one job: skip it when stopping, log a BriefsError as one line and carry on."""
+        """Run one job: skip it when stopping, log a BriefsError (or a database failure: a
+        server restarting) as one line and carry on; the next run of the job starts afresh."""
         if self.stop_event.is_set():
             return
         try:
             func()
         except BriefsError as exc:
             log.error("%s: %s", name, exc)
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            log.error("%s: database error: %s", name, detail[0] if detail else repr(exc))
 
     def _job_poll(self) -> None:
         self._guarded("poll", self.poll_due)
@@ -275,13 +329,15 @@ class Daemon:
         )
         now = dt.datetime.now(self.zone)
         sched.add_job(
-            self._job_catch_up, DateTrigger(run_date=now, timezone=self.zone), id="catch-up"
-        )
-        sched.add_job(
             self._job_poll,
             IntervalTrigger(seconds=tick, timezone=self.zone),
             id="poll",
             next_run_time=now + dt.timedelta(seconds=1),
+        )
+        if self.role == "poller":
+            return sched
+        sched.add_job(
+            self._job_catch_up, DateTrigger(run_date=now, timezone=self.zone), id="catch-up"
         )
         for job in self.jobs:
             sched.add_job(self._job_build, job.trigger, args=[job], id=job.job_id)
@@ -300,15 +356,17 @@ class Daemon:
         self.stop_event.set()
 
     def run(self, serve: bool = False, host: str | None = None, port: int | None = None) -> None:
-        """Run until SIGTERM/SIGINT: take the daemon lock, check the setup, start the jobs (and
-        the HTTP server with ``serve``), then stop gracefully."""
+        """Run until SIGTERM/SIGINT: take the daemon lock (not as a poller: several run at
+        once), check the setup, start the jobs (and the HTTP server with ``serve``), then stop
+        gracefully."""
         lock = named_lock(self.config, "daemon")
-        lock.acquire(0, doing="briefs daemon")
+        if self.role != "poller":
+            lock.acquire(0, doing="briefs daemon" + ("" if self.role == "all" else " (builder)"))
         previous: dict[int, Any] = {}
         server = None
         try:
             self.store.schema_version()  # open and migrate now: fail at start, not at 06:30
-            if self.config.email.enabled:
+            if self.config.email.enabled and self.role != "poller":
                 smtp_password(self.config.email)  # the password must be in the environment
             if serve:
                 from briefs.serve import make_server
@@ -334,7 +392,11 @@ class Daemon:
                     target=server.serve_forever, name="briefs-serve", daemon=True
                 ).start()
                 log.info("serving %s at %s", self.config.root, server.url)
-            self._log_plan()
+            if self.role == "poller":
+                tick = self.config.schedule.poll_tick
+                log.info("poller %s: polling due sources every %.0f s", self.owner, tick)
+            else:
+                self._log_plan()
             while not self.stop_event.wait(1.0):
                 pass
             sched.shutdown(wait=True)

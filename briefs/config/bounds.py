@@ -52,6 +52,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "schedule.grace_minutes": (0, 10_080),
     "schedule.poll_tick": (1, 3600),
     "schedule.jitter": (0, 86_400),
+    "schedule.claim_batch": (1, 100_000),
+    "schedule.lease_seconds": (1, 86_400),
     "email.port": (0, 65_535),
     "email.timeout": (1, 3600),
     "email.max_attempts": (1, 100),

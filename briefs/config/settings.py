@@ -151,6 +151,10 @@ class ScheduleSettings:
     poll_tick: float = 60.0  # seconds between checks for sources that are due
     jitter: float = 300.0  # seconds: each source's polls are offset by up to this much
     deliver: bool = True  # email each scheduled edition when [email] is configured
+    # several pollers (briefs daemon --role poller): a poller claims this many due sources at a
+    # time, for this long (a killed poller's sources are polled by another after it)
+    claim_batch: int = 50
+    lease_seconds: float = 900.0
 
 
 @dataclass(frozen=True, slots=True)

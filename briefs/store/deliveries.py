@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from briefs.models import DEFAULT_BRIEF, Delivery, DeliveryStatus
-from briefs.store.base import StoreBase, chunks, naive, utc
+from briefs.store.base import StoreBase, chunks, naive, upsert, utc
 from briefs.store.schema import deliveries
 
 
@@ -35,21 +35,23 @@ class Deliveries(StoreBase):
         with self._write() as c:
             known = set(c.execute(sa.select(deliveries.c.recipient).where(of_edition)).scalars())
             new = [r for r in dict.fromkeys(recipients) if r not in known]
-            if new:
-                c.execute(
-                    deliveries.insert(),
-                    [
-                        {
-                            "brief": brief,
-                            "edition_id": edition_id,
-                            "recipient": r,
-                            "status": "pending",
-                            "attempts": 0,
-                            "created": naive(now),
-                        }
-                        for r in new
-                    ],
-                )
+            # ON CONFLICT: a row another process planned meanwhile is kept as it is
+            upsert(
+                c,
+                deliveries,
+                [
+                    {
+                        "brief": brief,
+                        "edition_id": edition_id,
+                        "recipient": r,
+                        "status": "pending",
+                        "attempts": 0,
+                        "created": naive(now),
+                    }
+                    for r in new
+                ],
+                ("brief", "edition_id", "recipient"),
+            )
             again = [r for r in recipients if r in known] if resend else []
             for chunk in chunks(again, 500):
                 c.execute(

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from briefs.models import DEFAULT_BRIEF, Edition, EditionRecord
-from briefs.store.base import StoreBase, naive, utc
+from briefs.store.base import StoreBase, naive, upsert, utc
 from briefs.store.schema import editions, meta_table
 
 
@@ -44,6 +44,7 @@ class Editions(StoreBase):
         """Remember that an edition of a brief was built, how big each of its stories was, and
         its HTML."""
         values = {
+            "id": edition.id,
             "date": edition.date,
             "slot": edition.slot,
             "built_at": naive(built_at),
@@ -52,10 +53,9 @@ class Editions(StoreBase):
             "content_html": content_html,
             "summary": summary,
         }
-        key = (editions.c.brief == brief) & (editions.c.id == edition.id)
         with self._write() as c:
-            if not c.execute(editions.update().where(key).values(**values)).rowcount:
-                c.execute(editions.insert().values(brief=brief, id=edition.id, **values))
+            row = {"brief": brief, **values}
+            upsert(c, editions, [row], ("brief", "id"), [k for k in values if k != "id"])
 
     def recent_editions(
         self, limit: int, brief: str | None = DEFAULT_BRIEF, *, html: bool = True

@@ -24,6 +24,7 @@ from briefs.store.schema import (
     seen_messages,
     sketch_bands,
     sketches,
+    source_claims,
     story_changes,
     story_links,
 )
@@ -33,7 +34,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -152,6 +153,12 @@ def _add_briefs(conn: Connection) -> None:
     _rekey_by_brief(conn, deliveries)
 
 
+def _add_source_claims(conn: Connection) -> None:
+    """Issue 18 (several pollers): the leases of sources being polled (idempotent: safe if
+    renumbered)."""
+    metadata.create_all(conn, tables=[source_claims], checkfirst=True)
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
 # table definitions (briefs.store.schema) at SCHEMA_VERSION, so migrations only ever run on
 # older files.
@@ -168,6 +175,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     10: _add_seen_messages,
     11: _add_search_index,
     12: _add_briefs,
+    13: _add_source_claims,
 }
 
 

@@ -68,7 +68,9 @@ articles = sa.Table(
     # stored before), so the full-text scan finds teasers without reading texts.
     sa.Column("words", sa.Integer),
     sa.Column("tags", sa.Text),  # the item's categories, one a line (schema 10)
-    sa.Index("ix_articles_url", "url"),
+    # a hash index on PostgreSQL, whose B-tree entries are limited to about 2.7 kB and a URL may
+    # be up to ingest.bounds.MAX_URL (4 kB); the look-ups by URL are all equality
+    sa.Index("ix_articles_url", "url", postgresql_using="hash"),
     sa.Index("ix_articles_source_guid", "source_id", "guid"),
     sa.Index("ix_articles_published", "published"),
     sa.Index("ix_articles_fetched", "fetched"),
@@ -229,6 +231,16 @@ seen_messages = sa.Table(
     sa.Column("uidvalidity", sa.BigInteger),
     sa.Column("uid", sa.BigInteger),
     sa.Column("name", sa.Text),
+)
+
+# Schema 13: which poller is polling a source, until when (a lease). Pollers on several hosts
+# claim due sources here, poll them and delete their claims; a killed poller's claims expire.
+source_claims = sa.Table(
+    "source_claims",
+    metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(128), nullable=False),
+    sa.Column("expires", sa.DateTime, nullable=False),
 )
 
 # Articles whose sketches are written per statement (each has 32 band rows).
