@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fnmatch
 import smtplib
 import threading
 import urllib.error
@@ -54,9 +55,16 @@ def test_every_file_a_build_writes_is_an_output_of_the_registry(
 ) -> None:
     config = load_config(_config_with_output(seeds_copy, tmp_path))
     report = run(config, date=DAY, email=True)
-    written = {Path(f).name for f in report.files}
-    named = set(owned_files(EDITION)) | set(shared_files())
-    assert written and written <= named
+    out = (tmp_path / "out").resolve()
+    written = {Path(f).relative_to(out).as_posix() for f in report.files}
+    named = set(owned_files(EDITION)) | set(shared_files(config))
+    patterns = [p for o in OUTPUTS for p in o.patterns]
+    by_pattern = {w for w in written if any(fnmatch.fnmatch(w, p) for p in patterns)}
+    assert by_pattern and all(w.startswith("stories/") for w in by_pattern)  # story pages
+    assert written and written - by_pattern <= named
+    # the section feeds are named by the configured sections
+    assert {"stories-world.xml", "stories-world.atom", "stories-world.json"} <= written
+    assert not set(shared_files()) >= written - by_pattern
     # the outputs this build wanted are all there, the email among them when asked for
     asked = {"email": True}
     assert set(edition_files(config, EDITION, asked)) == {
@@ -121,8 +129,8 @@ def test_source_kinds_and_locations_are_checked_by_their_reader(tmp_path: Path) 
     assert exportable(config.sources) == [config.sources[2]]
     for body, message in (
         (
-            'kind = "imap"\nurl = "x"',
-            r"sources\[0\]\.kind: unknown source kind 'imap' \(feed or files\)",
+            'kind = "gopher"\nurl = "x"',
+            r"sources\[0\]\.kind: unknown source kind 'gopher' \(feed or files or imap or maildir\)",
         ),
         ('kind = "files"\npath = "nowhere"', r"sources\[0\]\.path: no such folder"),
         ('kind = "files"\npath = "https://x.example/"', r"is not a local folder"),
@@ -140,6 +148,10 @@ class _Wire:
     kind = "wire"
     keys = ("url",)
     label = "wire"
+    options = ()
+
+    def locate(self, value: str, options: object, base: Path) -> tuple[str, dict[str, str]]:
+        return value, {}
 
     def check(self, location: str) -> str | None:
         return None if location.startswith("wire://") else f"{location!r} is not wire://NAME"
