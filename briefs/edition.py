@@ -44,6 +44,7 @@ from briefs.slots import (
     previous_cutoff,
 )
 from briefs.store import Store
+from briefs.storypages import story_pages
 from briefs.timing import Timings
 
 __all__ = ["build_edition", "delete_edition", "failed_sources", "write_edition"]
@@ -306,7 +307,7 @@ def write_edition(
     """:func:`build_edition`, also returning the outputs that could not be made (one line each).
 
     The stages: the brief (stories as of the cut-off, ranked, summarized), its record (the
-    archive then holds it), the per-story feed items, then every output of
+    archive then holds it), the per-story feed items and story pages, then every output of
     :data:`briefs.outputs.OUTPUTS` made and written.
     """
     brief = _edition_brief(config, store, edition, now, timings, failed)
@@ -315,7 +316,9 @@ def write_edition(
         archive = _record(config, store, brief, renderer, now)
     with timings.stage("feeds"):
         items = _story_items(config, store, renderer, archive, brief)
-    built = BuiltEdition(brief, tuple(archive), tuple(items), config, now)
+    with timings.stage("render"):
+        pages = story_pages(store, brief, archive)
+    built = BuiltEdition(brief, tuple(archive), tuple(items), config, now, pages)
     files, problems = write_outputs(built, renderer, asked_outputs(email), timings)
     return brief, files, problems
 

@@ -28,6 +28,7 @@ __all__ = [
     "PollResult",
     "Printing",
     "RunReport",
+    "SearchHit",
     "SeenMessage",
     "Sentence",
     "Sketch",
@@ -368,6 +369,23 @@ class EditionRecord:
     # (story id, member articles when built) for each story in the edition: growth between
     # editions and the per-story feed.
     story_counts: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A stored article that matched a search: the article, its story, how well it matched
+    (``score``: higher is better, relevance weighed by recency) and a snippet of its text as
+    ``(text, matched)`` pieces, raw text that whoever shows it escapes."""
+
+    article_id: str
+    story_id: str | None
+    source_id: str
+    title: str
+    outlet: str
+    url: str
+    published: dt.datetime
+    score: float
+    snippet: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

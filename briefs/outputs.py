@@ -39,6 +39,7 @@ from briefs.models import Brief, EditionRecord
 from briefs.publish import Publisher
 from briefs.render import Renderer
 from briefs.slots import edition_cutoff
+from briefs.storypages import STORY_FOLDER, StoryPage, story_page_name
 from briefs.timing import Timings
 
 __all__ = [
@@ -70,6 +71,8 @@ class BuiltEdition:
     story_items: tuple[FeedItem, ...]
     config: Config
     now: dt.datetime
+    # the story pages this build writes (briefs.storypages.story_pages)
+    story_pages: tuple[StoryPage, ...] = ()
 
     @property
     def latest(self) -> bool:
@@ -93,6 +96,8 @@ class Output:
     ``wanted(config, asked)``: whether to make it, ``asked`` being the outputs asked for or
     refused by name (``--email``). ``types``: Content-Type by file name or suffix for
     ``briefs serve`` (empty: never served). ``stage``: the timing stage it is made in.
+    ``named``: glob patterns of files named by what they hold, not by the edition (story pages,
+    ``stories/*.html``), which ``files`` cannot list.
     """
 
     name: str
@@ -103,6 +108,7 @@ class Output:
     wanted: Callable[[Config, Mapping[str, bool]], bool] = _always
     types: Mapping[str, str] = field(default_factory=dict)
     stage: str = "render"
+    named: tuple[str, ...] = ()
 
 
 def site_host(url: str) -> str:
@@ -159,6 +165,13 @@ def _story_feeds(built: BuiltEdition, renderer: Renderer) -> Files:
     return dict(build_feeds(info, built.story_items, built.now, STORY_FEEDS))
 
 
+def _story_pages(built: BuiltEdition, renderer: Renderer) -> Files:
+    return {
+        story_page_name(page.item.story.id): renderer.story_page(built.brief, page)
+        for page in built.story_pages
+    }
+
+
 def _email(built: BuiltEdition, renderer: Renderer) -> Files:
     settings = built.config.brief
     message = build_message(
@@ -192,6 +205,16 @@ OUTPUTS: tuple[Output, ...] = (
     Output("page", lambda e: (f"{e}.html",), _page, types={".html": _HTML}),
     Output("index", lambda e: ("index.html",), _index, per_edition=False, types={".html": _HTML}),
     Output("archive", lambda e: ("archive.html",), _archive, per_edition=False),
+    # one page per story, kept across editions (never removed with one): named by story, so
+    # not listed by files()
+    Output(
+        "story-pages",
+        lambda e: (),
+        _story_pages,
+        per_edition=False,
+        types={".html": _HTML},
+        named=(f"{STORY_FOLDER}/*.html",),
+    ),
     Output(
         "feeds",
         _feed_files(EDITION_FEEDS),

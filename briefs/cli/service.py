@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+from pathlib import Path
 
 import click
 
@@ -47,7 +49,7 @@ def daemon(state: State, with_server: bool, host: str | None, port: int | None) 
 @click.pass_obj
 @handle_errors
 def serve(state: State, host: str | None, port: int | None) -> None:
-    """Serve the output folder over HTTP: feeds, pages and the archive.
+    """Serve the output folder over HTTP: feeds, pages, the archive and /search.
 
     Feeds get their own content types, every response an ETag and Last-Modified (304 when
     unchanged), text is gzipped, nothing outside the folder is reachable and folders are not
@@ -57,18 +59,30 @@ def serve(state: State, host: str | None, port: int | None) -> None:
     Example:
       briefs serve --host 127.0.0.1 --port 8080
     """
+    from briefs.search import SearchPage
     from briefs.serve import make_server, serve_until_stopped
 
     config = state.config()
     settings = config.serve
-    server = make_server(
-        config.output,
-        host or settings.host,
-        settings.port if port is None else port,
-        settings.max_age,
-    )
-    click.echo(f"Serving {config.output} at {server.url} (Ctrl-C to stop)")
-    serve_until_stopped(server)
+    # never create a database just to serve a folder
+    stored = "://" in config.database or Path(config.database).is_file()
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(Store.open(config.database)) if stored else None
+        # /search where the database has an index (else that path is a 404, and said so)
+        search = SearchPage(config, store) if store and store.search_available() else None
+        server = make_server(
+            config.output,
+            host or settings.host,
+            settings.port if port is None else port,
+            settings.max_age,
+            search=search,
+        )
+        click.echo(f"Serving {config.output} at {server.url} (Ctrl-C to stop)")
+        if search is None:
+            click.echo("No full-text index in this database: /search is unavailable")
+        else:
+            click.echo(f"Search: {server.url}search?q=")
+        serve_until_stopped(server)
 
 
 @cli.command()

@@ -22,6 +22,7 @@ from briefs.store.migrations import migrate, schema_version
 from briefs.store.pages import Pages
 from briefs.store.quarantine import Quarantine
 from briefs.store.schema import metadata
+from briefs.store.search import Search
 from briefs.store.sketches import Sketches
 from briefs.store.sources import FeedStates
 from briefs.store.stories import Stories
@@ -40,6 +41,7 @@ class Store(
     Editions,
     Deliveries,
     SeenMessages,
+    Search,
 ):
     """Typed access to the database. Create with :func:`open_store` (or :meth:`open`)."""
 

@@ -26,12 +26,13 @@ from briefs.store.schema import (
     story_changes,
     story_links,
 )
+from briefs.store.search import create_search_index
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -114,6 +115,12 @@ def _add_seen_messages(conn: Connection) -> None:
     metadata.create_all(conn, tables=[seen_messages], checkfirst=True)
 
 
+def _add_search_index(conn: Connection) -> None:
+    """Issue 19 (search): the full-text index of the articles and the triggers that keep it in
+    step, filled from the articles stored (idempotent: safe if renumbered)."""
+    create_search_index(conn)
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
 # table definitions (briefs.store.schema) at SCHEMA_VERSION, so migrations only ever run on
 # older files.
@@ -128,6 +135,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     8: _add_word_counts,
     9: _add_article_tags,
     10: _add_seen_messages,
+    11: _add_search_index,
 }
 
 
@@ -150,6 +158,7 @@ def migrate(engine: Engine) -> int:
             if ours:
                 raise StoreError(_half_created(engine, ours))
             metadata.create_all(conn)
+            create_search_index(conn)  # not a table of the metadata: an engine's own index
             conn.execute(
                 meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
             )
