@@ -315,7 +315,16 @@ def test_a_repoll_reads_only_new_messages_and_never_changes_the_maildir(tmp_path
             "Third",
         ]
         memory = store.mailbox_memory("letters")
-    assert memory.message_ids == {"issue-1@letters.example", "2@x", "3@x"}
+    # the copy is remembered by its file name: it is not opened again
+    assert memory.message_ids == {
+        "issue-1@letters.example",
+        "2@x",
+        "3@x",
+        "place:1700000002.M3P1.host",
+    }
+    assert "1700000002.M3P1.host" in memory.names
+    run(load_config(cfg), date=NOW.date(), now=later + dt.timedelta(hours=4))
+    assert _status(cfg).startswith("ok, 0 messages")
     assert read.exists() and before[read] == (read.stat().st_mtime_ns, read.read_bytes())
     moved = maildir / "cur" / "1700000000.M1P1.host:2,S"
     assert moved.read_bytes() == before[first][1]
@@ -377,3 +386,43 @@ def test_the_seen_messages_step_upgrades_a_schema_10_database_and_can_run_twice(
         with store.engine.begin() as conn:
             MIGRATIONS[10](conn)  # again: nothing to do, no error
         assert store.mailbox_memory("x").message_ids == frozenset()
+
+
+def test_a_poll_reads_at_most_the_newest_messages_and_leaves_older_ones_for_good(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from briefs.ingest import mailbox
+
+    monkeypatch.setattr(mailbox, "MAX_MESSAGES", 2)
+    maildir = _maildir(tmp_path / "Mail" / "Newsletters")
+    for n in (1, 2, 3):
+        path = _drop(
+            maildir,
+            f"m{n}",
+            newsletter(f"N{n}", "L <l@x.example>", None, f"T{n}.", message_id=f"<{n}@x>"),
+        )
+        os.utime(path, (1_700_000_000 + n, 1_700_000_000 + n))
+    cfg = _config(tmp_path)
+    run(load_config(cfg), date=NOW.date(), now=NOW)
+    assert _status(cfg).startswith("ok, 2 messages, 1 older left unread (the newest 2 are read)")
+    run(load_config(cfg), date=NOW.date(), now=NOW + dt.timedelta(hours=2))
+    assert _status(cfg).startswith("ok, 0 messages |")
+    config = load_config(cfg)
+    with Store.open(config.database) as store:
+        ids = store.published_since(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        assert sorted(a.title for a in store.articles(ids)) == ["N2", "N3"]
+
+
+def test_the_readmes_newsletter_example_is_a_valid_configuration(tmp_path: Path) -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Newsletters: IMAP folders and maildirs\n", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    _maildir(tmp_path / "Mail" / "Newsletters")
+    cfg = tmp_path / "briefs.toml"
+    cfg.write_text(example)
+    imap, maildir = load_config(cfg).sources
+    assert imap.location == "imaps://me%40fastmail.com@imap.fastmail.com:993/Newsletters"
+    assert (imap.kind, maildir.kind) == ("imap", "maildir")
+    assert maildir.location == str((tmp_path / "Mail" / "Newsletters").resolve())

@@ -105,6 +105,8 @@ def test_a_folder_is_read_without_changing_it_and_a_repoll_fetches_only_new_mess
     run(load_config(cfg), date=NOW.date(), now=NOW + dt.timedelta(hours=2))
     assert _state(cfg) == ("ok, 2 messages", None)
     assert _titles(cfg) == ["Letter 1", "Letter 2", "Letter 3"]
+    run(load_config(cfg), date=NOW.date(), now=NOW + dt.timedelta(hours=3))
+    assert _state(cfg) == ("ok, 0 messages", None)  # the copy is not fetched again either
     assert len(dovecot.flags("repoll", "Newsletters")) == 4  # nothing deleted
     assert all("\\Seen" not in flags for flags in dovecot.flags("repoll", "Newsletters"))
 

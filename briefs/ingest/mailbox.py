@@ -9,11 +9,11 @@ read-only (EXAMINE) and messages are fetched with ``BODY.PEEK`` (no ``\\Seen`` f
 maildir's files are only opened for reading (never moved from ``new/`` to ``cur/``).
 
 Bounds: at most ``MAX_MESSAGE_BYTES`` of a message are read (a 20 MB attachment is never read
-whole: the text parts, which come first, are); at most ``MAX_MESSAGES`` messages a poll (the
-newest; the rest of a first poll of a large folder is left as read). A message that cannot be
-read is that message's error (counted in the source's status, remembered as read so that it
-is not read again); a connection lost in the middle is the source's error, with the messages
-read before it kept.
+whole: the text parts, which come first, are); at most ``MAX_MESSAGES`` new messages a poll,
+the newest (older ones are left unread for good: the first poll of a large folder reads its
+newest messages, not its oldest). A message that cannot be read is that message's error
+(counted in the source's status, remembered as read so that it is not read again); a
+connection lost in the middle is the source's error, with the messages read before it kept.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class MailboxRead:
         """The poll's status line: ``"ok, 3 messages"`` and what was skipped or cut."""
         parts = [f"ok, {self.messages} message{'' if self.messages == 1 else 's'}"]
         if self.left:
-            parts.append(f"{self.left} older left unread (at most {MAX_MESSAGES} a poll)")
+            parts.append(f"{self.left} older left unread (the newest {MAX_MESSAGES} are read)")
         if self.truncated:
             parts.append(f"{self.truncated} over {MAX_MESSAGE_BYTES} bytes read in part")
         if self.skipped:
@@ -109,13 +109,18 @@ class _Reading:
     def take(self, raw: bytes, size: int, where: str, **place: Any) -> None:
         """Read one message (``raw``: its first bytes when ``size`` is larger)."""
         self.messages += 1
+        # where the message is, as a key of its own: a copy of a message read before, or a
+        # message with no identity, is remembered by its place (so it is not fetched again)
+        spot = "place:" + "/".join(str(v) for v in place.values())
         try:
             message = parse_message(raw)
             key = message_key(message)
         except ParseError as exc:
+            self.seen.append(SeenMessage(self.source.id, spot, self.now, **place))
             self.skipped.append(f"{where}: {exc}")
             return
         if key in self.memory.message_ids or key in self.keys:
+            self.seen.append(SeenMessage(self.source.id, spot, self.now, **place))
             return  # a copy of a message read before (under another UID or file name)
         self.keys.add(key)
         self.seen.append(SeenMessage(self.source.id, key, self.now, **place))
@@ -165,6 +170,9 @@ def read_maildir(source: Source, memory: MailboxMemory, now: dt.datetime) -> Mai
     found.sort()
     todo = found[-MAX_MESSAGES:]
     reading = _Reading(source, memory, now)
+    for _, name, _path in found[: len(found) - len(todo)]:
+        # older than the newest MAX_MESSAGES: left unread for good, as in an IMAP folder
+        reading.seen.append(SeenMessage(source.id, f"place:{name}", now, name=name))
     for _, name, path in todo:
         try:
             with path.open("rb") as fh:
