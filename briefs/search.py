@@ -66,18 +66,28 @@ def search(
     sources: Collection[str] | None = None,
     pages: Path | None = None,
     limit: int = 20,
-    per_story: int = 3,
+    per_story: int = 2,
 ) -> SearchResults:
     """Search for ``text`` (SearchError if the query cannot be read or the database has no
     index); ``pages``: the output folder whose story pages the results link to."""
     query = parse_query(text)
     hits = store.search_articles(
-        query, now=now, since=since, sources=sources, limit=limit * _FETCH_PER_RESULT
+        query,
+        now=now,
+        since=since,
+        sources=sources,
+        limit=limit * _FETCH_PER_RESULT,
+        snippets=False,
     )
     grouped: dict[str, list[SearchHit]] = {}
     for hit in hits:
         grouped.setdefault(hit.story_id or f"article:{hit.article_id}", []).append(hit)
     titles = store.story_titles([h.story_id for h in hits if h.story_id])
+    shown = {key: members[:per_story] for key, members in list(grouped.items())[:limit]}
+    cut = {
+        h.article_id: h
+        for h in store.search_snippets(query, [h for m in shown.values() for h in m])
+    }
     results: list[StoryResult] = []
     for key, members in list(grouped.items())[:limit]:
         story_id = None if key.startswith("article:") else key
@@ -90,7 +100,7 @@ def search(
                 story_id=story_id,
                 headline=headline,
                 score=members[0].score,
-                hits=tuple(members[:per_story]),
+                hits=tuple(cut.get(h.article_id, h) for h in members[:per_story]),
                 matched=len(members),
                 page=page,
             )
