@@ -17,6 +17,7 @@ from briefs.store.articles import Articles
 from briefs.store.deliveries import Deliveries
 from briefs.store.editions import Editions
 from briefs.store.embeddings import Embeddings
+from briefs.store.mailboxes import SeenMessages
 from briefs.store.migrations import migrate, schema_version
 from briefs.store.pages import Pages
 from briefs.store.quarantine import Quarantine
@@ -40,6 +41,7 @@ class Store(
     Editions,
     Deliveries,
     Search,
+    SeenMessages,
 ):
     """Typed access to the database. Create with :func:`open_store` (or :meth:`open`)."""
 
