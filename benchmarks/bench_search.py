@@ -77,7 +77,8 @@ def _store(
     for i in range(0, len(articles), BATCH):
         with store.transaction():
             new = store.add_articles(articles[i : i + BATCH])
-            store.save_sketches_of(new, sketches)  # as a poll stores them
+            made = {a.id: sketches[a.id] for a in new if a.id in sketches}
+            store.save_sketches_of(new, made)  # as a poll stores them
     return store, time.perf_counter() - started
 
 
