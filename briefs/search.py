@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from briefs.config import Config
 from briefs.errors import SearchError
 from briefs.models import SearchHit
 from briefs.render import Renderer
-from briefs.searchquery import MAX_QUERY_CHARS, Query, parse_query
+from briefs.searchquery import MAX_QUERY_CHARS, SearchResults, StoryResult, parse_query
 from briefs.store import Store
 from briefs.storypages import story_page_name
 
@@ -32,29 +31,6 @@ __all__ = ["SearchPage", "SearchResults", "StoryResult", "parse_since", "results
 
 # Articles asked of the index per story shown: stories gather several matching articles.
 _FETCH_PER_RESULT = 4
-
-
-@dataclass(frozen=True, slots=True)
-class StoryResult:
-    """One story that matched (or one article in no story: ``story_id`` None), its best
-    matching articles first; ``page`` the story page's file name in the output folder, when
-    that page was written."""
-
-    story_id: str | None
-    headline: str
-    score: float
-    hits: tuple[SearchHit, ...]
-    matched: int
-    page: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResults:
-    """A search: the query as read, the stories found (best first), the articles matched."""
-
-    query: Query
-    stories: tuple[StoryResult, ...]
-    articles: int
 
 
 def search(
