@@ -2,6 +2,8 @@
 
     PYTHONPATH=. /work/venv/bin/python benchmarks/run.py                  # 1k, 5k, 10k, 50k
     PYTHONPATH=. /work/venv/bin/python benchmarks/run.py --sizes 1k,10k   # a subset
+    PYTHONPATH=. python benchmarks/run.py --sizes 10k \
+        --database 'postgresql+psycopg://postgres@/postgres?host=/tmp/pg' --pollers 1,2,4
 
 For every size it generates a corpus (see corpus.py) into a temporary folder, serves it from a
 loopback server, and runs the product through its public interface, ``python -m briefs run
@@ -10,6 +12,13 @@ invocation: a second run on the same day (every feed answers 304), the bare feed
 the same feed bytes and sumy's LexRank over the same edition's stories, each in its own process.
 With 5k and 50k both run, the scaling ratios; unless ``--extraction-pages 0``, the full-text
 extraction measurement. Prints one table; ``--json FILE`` keeps every figure.
+
+``--database URL`` runs every product run on a PostgreSQL server instead of a SQLite file: URL
+names a database of the server where the user may create databases (``postgres``); each run
+gets a fresh database of its own (``briefs_bench_<size>``, dropped and created). ``--pollers
+1,2,4`` then also polls each size with that many ``briefs daemon --role poller`` processes at
+once (each on a fresh database; on SQLite without ``--database``): the wall time from their
+start to the last source stored, articles per second, and each poller's peak memory.
 """
 
 from __future__ import annotations
@@ -141,11 +150,17 @@ def parse_timings(stdout: str, *, elsewhere: bool = False) -> dict[str, float]:
 
 
 def write_config(
-    folder: Path, feeds: list[Any], title: str, extra: str = "", tags: bool = True
+    folder: Path,
+    feeds: list[Any],
+    title: str,
+    extra: str = "",
+    tags: bool = True,
+    database: str = "briefs.db",
+    schedule: str = "",
 ) -> Path:
     """A briefs.toml for the served feeds: product defaults except what loopback needs."""
     lines = [
-        'database = "briefs.db"',
+        f"database = {json.dumps(database)}",
         'output = "output"',
         "",
         "[brief]",
@@ -159,6 +174,9 @@ def write_config(
         "allow_private = true   # the benchmark server is on 127.0.0.0/8",
         'contact_url = "https://example.org/briefs-benchmark"',
         extra,
+        "",
+        "[schedule]",
+        schedule,
         "",
     ]
     for feed in feeds:
@@ -203,9 +221,133 @@ def floor(args: list[str], cwd: Path, timeout: float) -> dict[str, Any]:
     return result
 
 
-def db_size(folder: Path) -> int:
-    """Bytes of the SQLite database, with its WAL and shared-memory files if left behind."""
+def db_size(folder: Path, database: str | None = None) -> int:
+    """Bytes of the SQLite database, with its WAL and shared-memory files if left behind (or
+    of the server's ``database``)."""
+    if database is not None:
+        return int(server_rows(database, "SELECT pg_database_size(current_database())")[0][0])
     return sum(p.stat().st_size for p in folder.glob("briefs.db*") if p.is_file())
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    """Drop and create database ``name`` on the server of ``admin_url``; its URL."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    finally:
+        engine.dispose()
+    return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def server_rows(database: str, sql: str) -> list[Any]:
+    """Rows of one query on a database server (None-safe callers catch the errors)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return list(conn.exec_driver_sql(sql))
+    finally:
+        engine.dispose()
+
+
+def _proc_figures(pid: int) -> tuple[float, float]:
+    """A running process's peak resident memory (MB, VmHWM) and CPU seconds so far."""
+    hwm = 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            hwm = int(line.split()[1]) / 1024
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return hwm, cpu
+
+
+def bench_pollers(
+    label: str, n_feeds: int, pollers: int, config_of: Any, opts: argparse.Namespace, tmp: Path
+) -> dict[str, Any]:
+    """``pollers`` poller daemons at once on a fresh database: time to poll every source."""
+    folder = tmp / f"pollers-{pollers}"
+    again = 1
+    while folder.exists():  # the same number measured again (--pollers 1,2,1,2)
+        again += 1
+        folder = tmp / f"pollers-{pollers}-{again}"
+    folder.mkdir()
+    database = (
+        fresh_database(opts.database, f"briefs_bench_{label}_p{pollers}".replace(":", "_"))
+        if opts.database
+        else str(folder / "briefs.db")
+    )
+    config = config_of(folder, database)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "briefs", "--config", str(config), "daemon", "--role", "poller"]
+    # the schema first, so that the pollers do not all race to create it
+    subprocess.run(
+        [sys.executable, "-m", "briefs", "--config", str(config), "sources", "list"],
+        cwd=folder,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+    def stored() -> int:
+        if opts.database:
+            return int(server_rows(database, "SELECT count(*) FROM feed_state")[0][0])
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as conn:
+            return int(conn.execute("select count(*) from feed_state").fetchone()[0])
+
+    result: dict[str, Any] = {"pollers": pollers, "load_start": os.getloadavg()[0]}
+    start = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            cmd,
+            cwd=folder,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(folder / f"poller-{i}.log").open("wb"),
+        )
+        for i in range(pollers)
+    ]
+    figures: list[tuple[float, float]] = []
+    try:
+        deadline = start + opts.timeout
+        while time.perf_counter() < deadline and stored() < n_feeds:
+            if any(p.poll() is not None for p in procs):
+                break
+            time.sleep(0.25)
+        result["wall"] = time.perf_counter() - start
+        figures = [_proc_figures(p.pid) for p in procs if p.poll() is None]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=120)
+    result["load_end"] = os.getloadavg()[0]
+    result["sources"] = stored()
+    query = "select count(*) from articles"
+    if opts.database:
+        result["articles"] = int(server_rows(database, query)[0][0])
+    else:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+            result["articles"] = int(conn.execute(query).fetchone()[0])
+    result["peak_mb"] = [round(f[0], 1) for f in figures]
+    result["cpu"] = [round(f[1], 1) for f in figures]
+    result["polled"] = [
+        sum(int(n) for n in re.findall(r"poll: (\d+) of", (folder / f"poller-{i}.log").read_text()))
+        for i in range(pollers)
+    ]
+    result["rate"] = result["articles"] / result["wall"] if result.get("wall") else None
+    log(
+        f"[{label}] {pollers} poller(s): {result['articles']} articles from "
+        f"{result['sources']} sources in {result['wall']:.1f} s ({result['rate']:.0f}/s), "
+        f"polled {result['polled']}, peak {result['peak_mb']} MB, CPU {result['cpu']} s, "
+        f"load {result['load_start']:.1f}-{result['load_end']:.1f}"
+    )
+    return result
 
 
 def bench_size(
@@ -238,7 +380,13 @@ def bench_size(
             (f.path, Resource.make(f.data, RSS_TYPE, f.last_modified, opts.gzip))
             for f in corpus.feeds
         )
-        config = write_config(tmp, corpus.feeds, f"Benchmark {label}")
+        database = (
+            fresh_database(opts.database, f"briefs_bench_{label}".replace(":", "_"))
+            if opts.database
+            else "briefs.db"
+        )
+        config = write_config(tmp, corpus.feeds, f"Benchmark {label}", database=database)
+        feeds_of = corpus.feeds
         if opts.baseline:
             (tmp / "baseline").mkdir()
             baseline_config = write_config(tmp / "baseline", corpus.feeds, f"Benchmark {label}")
@@ -253,7 +401,6 @@ def bench_size(
             edition=corpus.edition_date.isoformat(),
         )
         date = corpus.edition_date
-        del corpus
         log(
             f"[{label}] corpus: {result['articles_generated']} articles, "
             f"{result['events']} events, {n_feeds} feeds, {result['feed_mb']:.1f} MB"
@@ -266,8 +413,12 @@ def bench_size(
             log(f"[{label}] briefs run failed ({first.code}): {first.stderr.strip()[-2000:]}")
         match = re.search(r"New articles: (\d+)", first.stdout)
         result["articles"] = int(match.group(1)) if match else None
-        result["db_bytes"] = db_size(tmp)
-        result["stories"] = count_rows(tmp / "briefs.db", "stories")
+        result["db_bytes"] = db_size(tmp, database if opts.database else None)
+        result["stories"] = (
+            int(server_rows(database, "select count(*) from stories")[0][0])
+            if opts.database
+            else count_rows(tmp / "briefs.db", "stories")
+        )
         if opts.baseline:
             # the same day from another source tree, right after (a fresh database: all 200)
             log(f"[{label}] baseline run ({opts.baseline})")
@@ -281,6 +432,23 @@ def bench_size(
             second = run_child(briefs_cmd(config, date), tmp, opts.timeout)
             result["second"] = summarize_child(second)
             result["second_requests"] = dict(server.reset_counts())
+        for pollers in opts.pollers:
+            result.setdefault("pollers", []).append(
+                bench_pollers(
+                    label,
+                    n_feeds,
+                    pollers,
+                    lambda folder, db: write_config(
+                        folder,
+                        feeds_of,
+                        f"Benchmark {label}",
+                        database=db,
+                        schedule="poll_tick = 1\njitter = 0",
+                    ),
+                    opts,
+                    tmp,
+                )
+            )
         log(f"[{label}] feedparser floor")
         result["feedparser"] = floor(["feedparser", str(feeds_dir)], tmp, opts.timeout)
         result["fastfeedparser"] = floor(["fastfeedparser", str(feeds_dir)], tmp, opts.timeout)
@@ -673,7 +841,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--tmp", help="where to make temporary folders (default: system temp)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument(
+        "--database",
+        help="a PostgreSQL URL (of a database such as postgres, whose user may create "
+        "databases): every product run on a fresh database of that server, not a SQLite file",
+    )
+    parser.add_argument(
+        "--pollers",
+        default="",
+        help="comma-separated numbers of poller processes to time at each size, e.g. 1,2,4",
+    )
     opts = parser.parse_args(argv)
+    opts.pollers = [int(n) for n in opts.pollers.split(",") if n.strip()]
     if opts.profile:
         opts.profile.mkdir(parents=True, exist_ok=True)
     sizes: list[tuple[str, int, int]] = []

@@ -96,6 +96,7 @@ class FeedItem:
     summary: str
     content_html: str
     image_url: str = ""
+    section: str = ""  # the story's section in its edition (story items; the section feeds)
 
 
 def _xml(value: str) -> str:
@@ -203,6 +204,7 @@ def story_item(
         summary=lead or story.summary.headline,
         content_html=content_html,
         image_url=image if images else "",
+        section=story.section,
     )
 
 

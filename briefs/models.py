@@ -13,6 +13,7 @@ from typing import Literal
 from urllib.parse import quote
 
 __all__ = [
+    "DEFAULT_BRIEF",
     "Article",
     "Brief",
     "BriefStory",
@@ -40,6 +41,10 @@ __all__ = [
     "Summary",
     "TimelineEntry",
 ]
+
+# The id of the one brief of a configuration without [[briefs]] tables; the editions and
+# deliveries stored before there were several briefs are this brief's.
+DEFAULT_BRIEF = "default"
 
 # A kind of source: a key of the reader registry (briefs.ingest.readers.READERS), checked
 # when the configuration is loaded.
@@ -369,6 +374,7 @@ class EditionRecord:
     # (story id, member articles when built) for each story in the edition: growth between
     # editions and the per-story feed.
     story_counts: tuple[tuple[str, int], ...] = ()
+    brief: str = DEFAULT_BRIEF  # the id of the brief it is an edition of
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,6 +482,7 @@ class RunReport:
     # article pages the address guard refused in this run, and one of them ("URL: reason")
     pages_refused: int = 0
     page_refused_example: str = ""
+    brief: str = DEFAULT_BRIEF  # the brief whose edition this is
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,6 +499,7 @@ class Delivery:
     sent_at: dt.datetime | None = None
     message_id: str | None = None
     error: str | None = None
+    brief: str = DEFAULT_BRIEF  # the brief whose edition it is
 
 
 @dataclass(frozen=True, slots=True)

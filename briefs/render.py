@@ -16,7 +16,7 @@ import datetime as dt
 import re
 import textwrap
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -159,6 +159,7 @@ class Renderer:
         site_url: str = "http://localhost:8080/",
         language: str = "en",
         description: str = "",
+        context: Mapping[str, Any] | None = None,
     ) -> None:
         self.zone = zoneinfo.ZoneInfo(timezone)
         self.lang = Language(language)
@@ -175,6 +176,8 @@ class Renderer:
                 description=description,
                 SEGMENTS=COVERAGE_SEGMENTS,
             )
+            # more names every template sees (the brief's id and folder, the desk's briefs)
+            env.globals.update(context or {})
 
     def _env(self, loader: jinja2.BaseLoader, *, autoescape: bool) -> jinja2.Environment:
         env = jinja2.Environment(
@@ -337,6 +340,10 @@ class Renderer:
             ),
             **context,
         )
+
+    def page(self, name: str, **context: Any) -> str:
+        """Any HTML template of the template folders, with these names (the briefs index)."""
+        return self._render(self.html_env, name, **context)
 
     def archive_page(self, title: str, archive: Sequence[EditionRecord]) -> str:
         """The archive: every edition, newest first, grouped by month."""

@@ -14,6 +14,11 @@ builds or sends twice and never skips an edition:
 - SIGTERM or SIGINT: no new job starts, the running one finishes its current write (delivery
   stops between recipients), the daemon exits 0.
 
+A daemon has a role (``briefs daemon --role``): ``all`` polls, groups, builds and delivers;
+``poller`` only polls and stores (any number of them, on any hosts, share the sources through
+claims: :mod:`briefs.poller`); ``builder`` groups what the pollers stored, builds and delivers
+(one per database: it holds the daemon lock, an advisory lock on PostgreSQL).
+
 The clock is a parameter so the scheduling decisions are tested with any time.
 """
 
@@ -30,18 +35,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import sqlalchemy.exc
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from briefs.config import Config
 from briefs.deliver import MailPause, deliver_due, plan_delivery
+from briefs.desk import write_desk_index
 from briefs.edition import build_edition
 from briefs.errors import BriefsError
 from briefs.ingest.due import select_sources
 from briefs.lock import named_lock
-from briefs.models import DeliveryReport, Edition, EditionRecord, FeedState, Source
-from briefs.pipeline import poll_and_group
+from briefs.models import (
+    DEFAULT_BRIEF,
+    DeliveryReport,
+    Edition,
+    EditionRecord,
+    FeedState,
+    Source,
+)
+from briefs.pipeline import process_stored
+from briefs.poller import poll_shared, poller_name
 from briefs.store import Store, open_store
 from briefs.timetable import (
     EditionJob,
@@ -54,7 +69,7 @@ from briefs.timetable import (
 from briefs.timing import Timings
 from briefs.transport import Transport, smtp_password
 
-__all__ = ["Daemon", "DaemonStatus", "daemon_status"]
+__all__ = ["ROLES", "Daemon", "DaemonStatus", "daemon_status"]
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +77,15 @@ Clock = Callable[[], dt.datetime]
 # How long a scheduled job waits for a `briefs run` (or another job) to finish with the database.
 _LOCK_WAIT = 1800.0
 _MIN_WINDOW = dt.timedelta(minutes=5)
+# What a daemon does: everything, polling only (several may run), or all but polling (one).
+ROLES = ("all", "poller", "builder")
 
 
-def _daemon_built_key(edition: Edition) -> str:
-    """The meta key marking an edition as built by the daemon (so it delivers it)."""
-    return f"daemon-built:{edition.id}"
+def _daemon_built_key(brief: str, edition: Edition) -> str:
+    """The meta key marking a brief's edition as built by the daemon (so it delivers it)."""
+    if brief == DEFAULT_BRIEF:
+        return f"daemon-built:{edition.id}"
+    return f"daemon-built:{brief}:{edition.id}"
 
 
 class Daemon:
@@ -79,7 +98,12 @@ class Daemon:
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         mail_transport: Transport | None = None,
+        role: str = "all",
     ) -> None:
+        if role not in ROLES:
+            raise BriefsError(f"unknown daemon role {role!r} (known: {', '.join(ROLES)})")
+        self.role = role
+        self.owner = poller_name()  # this process, in the claims it takes on sources
         self.config = config
         self.clock: Clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.transport = transport
@@ -128,15 +152,23 @@ class Daemon:
 
     # -- jobs ------------------------------------------------------------------------------
     def poll_due(self) -> int:
-        """Poll the sources that are due and group what is new; return how many were polled."""
+        """Poll the sources that are due (claiming them, so pollers elsewhere share them) and,
+        unless a poller, group what is new; return how many were polled. A builder polls
+        nothing: it groups what pollers stored (:meth:`process_due`)."""
+        if self.role == "builder":
+            self.process_due()
+            return 0
         now = self.clock()
         if not self.due_sources(now):
             return 0
         start = time.perf_counter()
-        with named_lock(self.config, "build").hold(
-            _LOCK_WAIT, self.stop_event, "briefs daemon: polling"
-        ):
-            polled, new, failed = self._poll(self.clock(), Timings())
+        if self.role == "poller":  # no build lock: pollers run side by side, and with builds
+            polled, new, failed = self._poll(now, Timings())
+        else:
+            with named_lock(self.config, "build").hold(
+                _LOCK_WAIT, self.stop_event, "briefs daemon: polling"
+            ):
+                polled, new, failed = self._poll(self.clock(), Timings())
         log.info(
             "poll: %d of %d sources polled, %d failed, %d new articles, %.2f s",
             polled,
@@ -147,12 +179,40 @@ class Daemon:
         )
         return polled
 
+    def process_due(self) -> bool:
+        """A builder's tick: if pollers stored articles not grouped yet, fetch their full
+        texts, link copies and group them (under the build lock); return whether it did."""
+        if not self.store.ungrouped_ids():
+            return False
+        start = time.perf_counter()
+        with named_lock(self.config, "build").hold(
+            _LOCK_WAIT, self.stop_event, "briefs daemon: grouping"
+        ):
+            process_stored(self.config, self.store, self.clock(), Timings(), self.transport)
+        log.info("grouped what the pollers stored, %.2f s", time.perf_counter() - start)
+        return True
+
     def _poll(
         self, now: dt.datetime, timings: Timings
     ) -> tuple[int, int, tuple[tuple[str, str], ...]]:
+        """Poll what is due (not as a builder), then (not as a poller) process what is new."""
+        if self.role == "builder":
+            process_stored(self.config, self.store, now, timings, self.transport)
+            return 0, 0, ()
         if not self.due_sources(now):
             return 0, 0, ()
-        return poll_and_group(self.config, self.store, now, timings, self.transport, due=True)
+        result = poll_shared(
+            self.config,
+            self.store,
+            self.clock,
+            timings,
+            self.transport,
+            owner=self.owner,
+            stop=self.stop_event,
+        )
+        if self.role == "all":
+            process_stored(self.config, self.store, now, timings, self.transport)
+        return result
 
     def build_due(self, job: EditionJob, within: dt.timedelta | None = None) -> Edition | None:
         """Build the job's edition if its latest scheduled time (at most ``within`` ago, default
@@ -163,26 +223,30 @@ class Daemon:
         if fire is None:
             return None
         edition = scheduled_edition(self.config, self.store, job, fire)
+        view = self.config.for_brief(job.brief)
         built: Edition | None = None
         start = time.perf_counter()
         lock = named_lock(self.config, "build")
         by_hand = False
         with lock.hold(_LOCK_WAIT, self.stop_event, f"briefs daemon: building {edition.id}"):
-            built_at = self.store.edition_built_at(edition.id)
+            built_at = self.store.edition_built_at(edition.id, job.brief)
             if built_at is not None and built_at >= fire:
                 log.debug("edition %s: already built at %s", edition.id, built_at)
-                by_hand = self.store.get_meta(_daemon_built_key(edition)) is None
+                by_hand = self.store.get_meta(_daemon_built_key(job.brief, edition)) is None
             else:
                 timings = Timings()
                 now = self.clock()
                 polled, new, failed = self._poll(now, timings)
                 # failed=None: the edition lists every source failing at its last poll
-                brief, _files = build_edition(self.config, self.store, edition, now, timings)
-                self.store.set_meta(_daemon_built_key(edition), fire.isoformat())
+                brief, _files = build_edition(view, self.store, edition, now, timings)
+                if self.config.several:
+                    write_desk_index(self.config, self.store)
+                self.store.set_meta(_daemon_built_key(job.brief, edition), fire.isoformat())
                 built = edition
                 log.info(
-                    "build %s (scheduled %s): %d stories, %d sources polled, %d failed, "
+                    "build %s%s (scheduled %s): %d stories, %d sources polled, %d failed, "
                     "%d new articles, %.2f s",
+                    "" if job.brief == DEFAULT_BRIEF else f"{job.brief} ",
                     edition.id,
                     local_time(fire, self.zone),
                     len(brief.stories),
@@ -203,7 +267,7 @@ class Daemon:
         elif self.delivers:
             # Planned after the build is committed; if we die in between, the next start sees
             # the build (marked as the daemon's) and plans the delivery then.
-            plan_delivery(self.config, self.store, edition.id, self.clock())
+            plan_delivery(view, self.store, edition.id, self.clock())
         return built
 
     def catch_up(self) -> list[Edition]:
@@ -223,13 +287,17 @@ class Daemon:
 
     # -- the APScheduler side --------------------------------------------------------------
     def _guarded(self, name: str, func: Callable[[], object]) -> None:
-        """Run one job: skip it when stopping, log a BriefsError as one line and carry on."""
+        """Run one job: skip it when stopping, log a BriefsError (or a database failure: a
+        server restarting) as one line and carry on; the next run of the job starts afresh."""
         if self.stop_event.is_set():
             return
         try:
             func()
         except BriefsError as exc:
             log.error("%s: %s", name, exc)
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            log.error("%s: database error: %s", name, detail[0] if detail else repr(exc))
 
     def _job_poll(self) -> None:
         self._guarded("poll", self.poll_due)
@@ -261,13 +329,15 @@ class Daemon:
         )
         now = dt.datetime.now(self.zone)
         sched.add_job(
-            self._job_catch_up, DateTrigger(run_date=now, timezone=self.zone), id="catch-up"
-        )
-        sched.add_job(
             self._job_poll,
             IntervalTrigger(seconds=tick, timezone=self.zone),
             id="poll",
             next_run_time=now + dt.timedelta(seconds=1),
+        )
+        if self.role == "poller":
+            return sched
+        sched.add_job(
+            self._job_catch_up, DateTrigger(run_date=now, timezone=self.zone), id="catch-up"
         )
         for job in self.jobs:
             sched.add_job(self._job_build, job.trigger, args=[job], id=job.job_id)
@@ -286,23 +356,25 @@ class Daemon:
         self.stop_event.set()
 
     def run(self, serve: bool = False, host: str | None = None, port: int | None = None) -> None:
-        """Run until SIGTERM/SIGINT: take the daemon lock, check the setup, start the jobs (and
-        the HTTP server with ``serve``), then stop gracefully."""
+        """Run until SIGTERM/SIGINT: take the daemon lock (not as a poller: several run at
+        once), check the setup, start the jobs (and the HTTP server with ``serve``), then stop
+        gracefully."""
         lock = named_lock(self.config, "daemon")
-        lock.acquire(0, doing="briefs daemon")
+        if self.role != "poller":
+            lock.acquire(0, doing="briefs daemon" + ("" if self.role == "all" else " (builder)"))
         previous: dict[int, Any] = {}
         server = None
         try:
             self.store.schema_version()  # open and migrate now: fail at start, not at 06:30
-            if self.config.email.enabled:
+            if self.config.email.enabled and self.role != "poller":
                 smtp_password(self.config.email)  # the password must be in the environment
             if serve:
                 from briefs.serve import make_server
 
                 settings = self.config.serve
-                self.config.output.mkdir(parents=True, exist_ok=True)
+                self.config.root.mkdir(parents=True, exist_ok=True)
                 server = make_server(
-                    self.config.output,
+                    self.config.root,
                     host or settings.host,
                     settings.port if port is None else port,
                     settings.max_age,
@@ -319,8 +391,12 @@ class Daemon:
                 threading.Thread(
                     target=server.serve_forever, name="briefs-serve", daemon=True
                 ).start()
-                log.info("serving %s at %s", self.config.output, server.url)
-            self._log_plan()
+                log.info("serving %s at %s", self.config.root, server.url)
+            if self.role == "poller":
+                tick = self.config.schedule.poll_tick
+                log.info("poller %s: polling due sources every %.0f s", self.owner, tick)
+            else:
+                self._log_plan()
             while not self.stop_event.wait(1.0):
                 pass
             sched.shutdown(wait=True)
@@ -375,14 +451,14 @@ def daemon_status(config: Config, store: Store, now: dt.datetime) -> DaemonStatu
         built = False
         if last is not None:
             edition = scheduled_edition(config, store, job, last)
-            built_at = store.edition_built_at(edition.id)
+            built_at = store.edition_built_at(edition.id, job.brief)
             built = built_at is not None and built_at >= last
         rows.append((job.label, job.expr, next_fire_time(job.trigger, now), last, built))
-    recent = store.recent_editions(1)
+    recent = store.recent_editions(1, None if config.several else config.brief_id, html=False)
     last_edition = recent[0] if recent else None
     counts: dict[str, int] = {}
     if last_edition is not None:
-        for d in store.deliveries(last_edition.edition.id):
+        for d in store.deliveries(last_edition.edition.id, brief=last_edition.brief):
             counts[d.status] = counts.get(d.status, 0) + 1
     problems = tuple(
         (f"{d.edition_id} {d.recipient}", d.status, d.error or "")

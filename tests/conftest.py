@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pgserver import PostgresServer, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -31,6 +34,32 @@ def seeds_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "seeds"
     shutil.copytree(SEEDS, dest, ignore=shutil.ignore_patterns("*.db*"))
     return dest
+
+
+# -- the database engines ------------------------------------------------------------------
+# Tests that take the ``database`` fixture run once on a SQLite file and once on a database of
+# a throwaway PostgreSQL cluster (tests/pgserver.py: one cluster per test session, one database
+# per test); without PostgreSQL the second run skips and says why.
+
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server (skips the test, with the reason, when there is none)."""
+    with postgres_server() as server:
+        if isinstance(server, str):
+            pytest.skip(f"no PostgreSQL server for the tests: {server}")
+        yield server
+
+
+@pytest.fixture(params=ENGINES)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's briefs database lives: a SQLite file path, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "b.db")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
 
 
 @pytest.fixture

@@ -16,14 +16,14 @@ Tests read what briefs stored through :class:`briefs.store.Store`, as the produc
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
 from briefs.models import Article
 from briefs.store import STORED_RANGE, Store, open_store
 
-__all__ = ["raw_sqlite", "stored_articles"]
+__all__ = ["raw_database", "raw_sqlite", "stored_articles"]
 
 
 @contextmanager
@@ -39,6 +39,33 @@ def raw_sqlite(path: Path | str, *, readonly: bool = False) -> Iterator[sqlite3.
         conn = sqlite3.connect(path)
     with closing(conn), conn:
         yield conn
+
+
+@contextmanager
+def raw_database(where: str) -> Iterator[Callable[[str], None]]:
+    """Run SQL on a database (a SQLite path or a SQLAlchemy URL) around the store, for the
+    same reasons as :func:`raw_sqlite`: ``with raw_database(db) as run: run("UPDATE ...")``.
+    Committed when the block ends without an error."""
+    if "://" not in where:
+        with raw_sqlite(where) as conn:
+
+            def run_sqlite(sql: str) -> None:
+                conn.execute(sql)
+
+            yield run_sqlite
+        return
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(where)
+    try:
+        with engine.begin() as server:
+
+            def run_server(sql: str) -> None:
+                server.exec_driver_sql(sql)
+
+            yield run_server
+    finally:
+        engine.dispose()
 
 
 def stored_articles(store_or_path: Store | Path | str) -> list[Article]:

@@ -47,11 +47,19 @@ def one_line_error(result: Result, *needles: str) -> str:
 
 
 def test_a_postgresql_url_without_its_driver_names_what_to_install(demo: Path) -> None:
-    result = invoke(demo, "build", "--db", "postgresql://briefs@127.0.0.1:1/briefs")
+    if importlib.util.find_spec("psycopg2") is not None:
+        pytest.skip("psycopg2 is installed here: its absence cannot be shown")
+    result = invoke(demo, "build", "--db", "postgresql+psycopg2://briefs@127.0.0.1:1/briefs")
+    one_line_error(result, "driver (psycopg2) is not installed", "pip install psycopg2-binary")
+
+
+def test_an_unreachable_server_is_one_line_naming_the_host_not_the_password(demo: Path) -> None:
     if importlib.util.find_spec("psycopg") is None:
-        one_line_error(result, "driver (psycopg) is not installed", "pip install briefs[postgres]")
-    else:  # the driver is there; nothing listens on port 1
-        one_line_error(result, "cannot open database postgresql://")
+        pytest.skip("psycopg is not installed (pip install 'briefs[postgres]')")
+    url = "postgresql+psycopg://briefs:s3cret-pw@127.0.0.1:1/news"  # nothing listens on port 1
+    result = invoke(demo, "build", "--db", url)
+    line = one_line_error(result, "cannot connect to database news on 127.0.0.1:1 as briefs")
+    assert "s3cret-pw" not in result.output and "***" not in line
 
 
 def test_a_foreign_sqlite_file_is_refused_and_left_untouched(demo: Path, tmp_path: Path) -> None:

@@ -23,9 +23,14 @@ from tests.servers import SmtpServer, free_port, self_signed_cert
 EDITION = "2024-04-06"
 
 
-def make_config(seeds: Path, tmp_path: Path, email_toml: str) -> Config:
+def make_config(
+    seeds: Path, tmp_path: Path, email_toml: str, database: str | None = None
+) -> Config:
+    """The demo's config with this [email], built for EDITION (in ``database``, if given)."""
     cfg = seeds / "briefs.toml"
     text = cfg.read_text().replace('output = "../output"', f'output = "{tmp_path / "out"}"')
+    if database is not None:
+        text = text.replace('database = "briefs.db"', f'database = "{database}"', 1)
     cfg.write_text(text + "\n[email]\n" + email_toml)
     config = load_config(cfg)
     run(config, date=dt.date(2024, 4, 6))
@@ -161,7 +166,7 @@ def test_setup_mistakes_stop_with_a_clear_message_and_record_nothing_as_failed(
 
 
 def test_temporary_failures_are_retried_and_refusals_recorded(
-    seeds_copy: Path, tmp_path: Path
+    seeds_copy: Path, tmp_path: Path, database: str
 ) -> None:
     with SmtpServer("none") as smtp:
         smtp.inbox.replies = {
@@ -178,6 +183,7 @@ def test_temporary_failures_are_retried_and_refusals_recorded(
                 security="none",
                 max_attempts=3,
             ),
+            database=database,
         )
         code, out = cli_send(config)
         assert code == 1
@@ -201,11 +207,14 @@ def test_temporary_failures_are_retried_and_refusals_recorded(
 
 
 def test_unreachable_server_leaves_deliveries_to_retry_later(
-    seeds_copy: Path, tmp_path: Path
+    seeds_copy: Path, tmp_path: Path, database: str
 ) -> None:
     port = free_port()  # nothing listens here
     config = make_config(
-        seeds_copy, tmp_path, email_toml(port, ["ann@example.org"], security="none")
+        seeds_copy,
+        tmp_path,
+        email_toml(port, ["ann@example.org"], security="none"),
+        database=database,
     )
     store = open_store(config.database)
     now = dt.datetime(2024, 4, 6, 7, tzinfo=dt.UTC)
@@ -231,20 +240,25 @@ class CrashingStore(Store):
         self.claims = 0
         self.crash_at = crash_at
 
-    def claim_delivery(self, edition_id: str, recipient: str, now: dt.datetime) -> int | None:
+    def claim_delivery(
+        self, edition_id: str, recipient: str, now: dt.datetime, *, brief: str = "default"
+    ) -> int | None:
         self.claims += 1
         if self.claims == self.crash_at:
             raise _Crash
-        return super().claim_delivery(edition_id, recipient, now)
+        return super().claim_delivery(edition_id, recipient, now, brief=brief)
 
 
 def test_a_crash_between_recipients_resumes_and_nobody_gets_it_twice(
-    seeds_copy: Path, tmp_path: Path
+    seeds_copy: Path, tmp_path: Path, database: str
 ) -> None:
     recipients = ["ann@example.org", "bob@example.net", "carol@example.com"]
     with SmtpServer("none") as smtp:
         config = make_config(
-            seeds_copy, tmp_path, email_toml(smtp.port, recipients, security="none")
+            seeds_copy,
+            tmp_path,
+            email_toml(smtp.port, recipients, security="none"),
+            database=database,
         )
         store = open_store(config.database)
         with pytest.raises(_Crash):
@@ -257,12 +271,15 @@ def test_a_crash_between_recipients_resumes_and_nobody_gets_it_twice(
         store.close()
 
 
-def test_interrupted_while_sending_is_reported_not_resent(seeds_copy: Path, tmp_path: Path) -> None:
+def test_interrupted_while_sending_is_reported_not_resent(
+    seeds_copy: Path, tmp_path: Path, database: str
+) -> None:
     with SmtpServer("none") as smtp:
         config = make_config(
             seeds_copy,
             tmp_path,
             email_toml(smtp.port, ["ann@example.org", "bob@example.net"], security="none"),
+            database=database,
         )
         store = open_store(config.database)
         now = dt.datetime.now(dt.UTC)

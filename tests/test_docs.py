@@ -143,9 +143,13 @@ def _config_keys() -> list[str]:
     from briefs.config.settings import TOP_KEYS
     from briefs.config.sources import SOURCE_KEYS
 
-    keys = [k for k in sorted(TOP_KEYS) if k not in SECTIONS and k != "sources"]
+    keys = [k for k in sorted(TOP_KEYS) if k not in SECTIONS and k not in ("sources", "briefs")]
     keys += [f"{s}.{f.name}" for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)]
-    return keys + [f"sources.{k}" for k in sorted(SOURCE_KEYS)]
+    keys += [f"sources.{k}" for k in sorted(SOURCE_KEYS)]
+    # a [[briefs]] table's own keys (the rest are [brief]'s, shown there)
+    return keys + [
+        f"briefs.{k}" for k in ("id", "tags", "sources", "schedule", "recipients", "output")
+    ]
 
 
 def _keys_without_example(readme: str) -> list[str]:

@@ -172,8 +172,8 @@ def test_story_feed_follows_a_developing_story(site: Path) -> None:
     assert len(by_id) == 2 and bridge.id in by_id  # same guid: the story, not a new item
     grown = by_id[bridge.id]
     assert grown.updated == "2024-04-06T15:00:00+00:00"  # updated as it developed
-    assert "Developing" in grown.content[0].value and grown.link == bridge.link  # its page
-    assert "2024-04-06-evening.html#story-" in grown.content[0].value  # the edition it was in
+    assert "Developing" in grown.content[0].value and grown.link == bridge.link  # one page
+    assert "2024-04-06-evening.html#story-" in grown.content[0].value  # names its new edition
     rss = feedparser.parse((out / "stories.xml").read_bytes())
     assert not rss.bozo and {e.id for e in rss.entries} == set(by_id)
 

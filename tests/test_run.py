@@ -21,7 +21,7 @@ def run_cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_run_on_seeds_writes_the_brief(seeds_copy: Path, tmp_path: Path) -> None:
+def test_run_on_seeds_writes_the_brief(seeds_copy: Path, tmp_path: Path, database: str) -> None:
     out = tmp_path / "out"
     code, text = run_cli(
         "--config",
@@ -31,6 +31,8 @@ def test_run_on_seeds_writes_the_brief(seeds_copy: Path, tmp_path: Path) -> None
         "2024-04-06",
         "--out",
         str(out),
+        "--db",
+        database,
     )
     assert code == 0, text
     assert "6 polled, 6 ok, 0 failed" in text
@@ -74,9 +76,11 @@ def test_run_on_seeds_writes_the_brief(seeds_copy: Path, tmp_path: Path) -> None
         "2024-04-06",
         "--out",
         str(out),
+        "--db",
+        database,
     )
     assert code == 0 and "New articles: 0" in text
-    with open_store(str(seeds_copy / "briefs.db")) as store:
+    with open_store(database) as store:
         assert store.article_count() == 39
 
 
@@ -112,11 +116,16 @@ def test_a_run_with_nothing_new_imports_no_language_tools(seeds_copy: Path, tmp_
     assert done.stdout.rstrip().endswith("heavy:"), done.stdout
 
 
-def test_archive_and_feed_keep_earlier_editions(seeds_copy: Path, tmp_path: Path) -> None:
+def test_archive_and_feed_keep_earlier_editions(
+    seeds_copy: Path, tmp_path: Path, database: str
+) -> None:
     out = tmp_path / "out"
     cfg = str(seeds_copy / "briefs.toml")
-    assert run_cli("--config", cfg, "run", "--date", "2024-04-05", "--out", str(out))[0] == 0
-    assert run_cli("--config", cfg, "run", "--date", "2024-04-06", "--out", str(out))[0] == 0
+    for day in ("2024-04-05", "2024-04-06"):
+        code, text = run_cli(
+            "--config", cfg, "run", "--date", day, "--out", str(out), "--db", database
+        )
+        assert code == 0, text
     index = (out / "index.html").read_text()
     assert 'href="2024-04-05.html"' in index and 'href="2024-04-06.html"' in index
     feed = feedparser.parse((out / "feed.xml").read_bytes())

@@ -18,7 +18,7 @@ from briefs.pipeline import run
 from briefs.schedule import Daemon, daemon_status
 from briefs.store import open_store
 from briefs.timetable import fire_times
-from tests.rawdb import raw_sqlite
+from tests.rawdb import raw_database
 from tests.servers import SmtpServer
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -38,9 +38,14 @@ class Clock:
         return self.now
 
 
-def configure(seeds: Path, tmp_path: Path, schedule: str, extra: str = "") -> Config:
+def configure(
+    seeds: Path, tmp_path: Path, schedule: str, extra: str = "", database: str | None = None
+) -> Config:
+    """The demo's config with this schedule, output in tmp_path, and the given database."""
     cfg = seeds / "briefs.toml"
     text = cfg.read_text().replace('output = "../output"', f'output = "{tmp_path / "out"}"')
+    if database is not None:
+        text = text.replace('database = "briefs.db"', f'database = "{database}"', 1)
     cfg.write_text(text + "\n[schedule]\n" + schedule + "\n" + extra)
     return load_config(cfg)
 
@@ -106,12 +111,13 @@ def test_editions_are_built_at_their_local_times_across_dst(
 
 
 def test_a_missed_edition_is_caught_up_once_within_the_grace_period(
-    seeds_copy: Path, tmp_path: Path
+    seeds_copy: Path, tmp_path: Path, database: str
 ) -> None:
     config = configure(
         seeds_copy,
         tmp_path,
         'editions = ["morning: 30 6 * * *", "evening: 0 18 * * *"]\ngrace_minutes = 120',
+        database=database,
     )
     # the machine was off at 06:30; it starts at 08:00 BST
     clock = Clock(utc(2024, 4, 6, 7, 0))
@@ -141,9 +147,9 @@ def test_a_missed_edition_is_caught_up_once_within_the_grace_period(
 
 
 def test_no_double_build_after_a_restart_and_a_manual_run_does_not_count_early(
-    seeds_copy: Path, tmp_path: Path
+    seeds_copy: Path, tmp_path: Path, database: str
 ) -> None:
-    config = configure(seeds_copy, tmp_path, 'editions = ["30 6 * * *"]')
+    config = configure(seeds_copy, tmp_path, 'editions = ["30 6 * * *"]', database=database)
     # `briefs run` at 05:00 BST builds the day's edition before its scheduled time
     run(config, date=dt.date(2024, 4, 6), now=utc(2024, 4, 6, 4, 0))
     clock = Clock(utc(2024, 4, 6, 5, 30, 2))  # 06:30:02 BST: the scheduled job runs
@@ -160,9 +166,9 @@ def test_no_double_build_after_a_restart_and_a_manual_run_does_not_count_early(
 
 
 def test_polls_are_spread_by_jitter_and_follow_the_stored_next_poll(
-    seeds_copy: Path, tmp_path: Path
+    seeds_copy: Path, tmp_path: Path, database: str
 ) -> None:
-    config = configure(seeds_copy, tmp_path, "jitter = 600")
+    config = configure(seeds_copy, tmp_path, "jitter = 600", database=database)
     clock = Clock(utc(2024, 4, 6, 12))
     daemon = Daemon(config, clock=clock)
     offsets = {s.id: poll_offset(s.id, config.schedule.jitter) for s in config.sources}
@@ -183,7 +189,9 @@ def test_polls_are_spread_by_jitter_and_follow_the_stored_next_poll(
     daemon.close()
 
 
-def test_an_edition_is_delivered_after_its_build_once(seeds_copy: Path, tmp_path: Path) -> None:
+def test_an_edition_is_delivered_after_its_build_once(
+    seeds_copy: Path, tmp_path: Path, database: str
+) -> None:
     with SmtpServer("none") as smtp:
         config = configure(
             seeds_copy,
@@ -191,6 +199,7 @@ def test_an_edition_is_delivered_after_its_build_once(seeds_copy: Path, tmp_path
             'editions = ["30 6 * * *"]',
             f'[email]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n'
             'sender = "desk@news.example"\nrecipients = ["Ann <ann@example.org>", "bob@example.net"]\n',
+            database=database,
         )
         clock = Clock(utc(2024, 4, 6, 5, 30, 1))
         daemon = Daemon(config, clock=clock)
@@ -212,7 +221,7 @@ def test_an_edition_is_delivered_after_its_build_once(seeds_copy: Path, tmp_path
 
 
 def test_starting_the_daemon_does_not_email_an_edition_built_by_hand(
-    seeds_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    seeds_copy: Path, tmp_path: Path, database: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with SmtpServer("none") as smtp:
         config = configure(
@@ -221,6 +230,7 @@ def test_starting_the_daemon_does_not_email_an_edition_built_by_hand(
             'editions = ["30 6 * * *"]',
             f'[email]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n'
             'sender = "desk@news.example"\nrecipients = ["ann@example.org"]\n',
+            database=database,
         )
         # `briefs run` at 07:00 BST, after the scheduled 06:30: the edition is the user's
         run(config, date=dt.date(2024, 4, 6), now=utc(2024, 4, 6, 6, 0))
@@ -243,8 +253,8 @@ def test_starting_the_daemon_does_not_email_an_edition_built_by_hand(
         [job] = daemon.jobs
         assert daemon.build_due(job) is not None
         daemon.close()
-        with raw_sqlite(config.database) as db:  # as if it died before planning them
-            db.execute("DELETE FROM deliveries")
+        with raw_database(config.database) as sql:  # as if it died before planning them
+            sql("DELETE FROM deliveries")
         restarted = Daemon(config, clock=next_day)
         restarted._job_catch_up()
         restarted._job_deliver()
@@ -259,12 +269,14 @@ def _lines(func: Callable[[], object], caplog: pytest.LogCaptureFixture) -> list
 
 
 def test_one_log_line_per_job_with_counts_and_durations(
-    seeds_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    seeds_copy: Path, tmp_path: Path, database: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     import logging
 
     caplog.set_level(logging.INFO, logger="briefs.schedule")
-    config = configure(seeds_copy, tmp_path, 'editions = ["30 6 * * *"]\njitter = 0')
+    config = configure(
+        seeds_copy, tmp_path, 'editions = ["30 6 * * *"]\njitter = 0', database=database
+    )
     clock = Clock(utc(2024, 4, 6, 5, 31))
     daemon = Daemon(config, clock=clock)
     [poll] = _lines(daemon.poll_due, caplog)
@@ -276,12 +288,13 @@ def test_one_log_line_per_job_with_counts_and_durations(
     daemon.close()
 
 
-def test_status_shows_sources_in_trouble(seeds_copy: Path, tmp_path: Path) -> None:
+def test_status_shows_sources_in_trouble(seeds_copy: Path, tmp_path: Path, database: str) -> None:
     config = configure(
         seeds_copy,
         tmp_path,
         "jitter = 0",
         '[[sources]]\nid = "gone"\nurl = "http://127.0.0.1:9/missing.xml"\n',
+        database=database,
     )
     clock = Clock(utc(2024, 4, 6, 12))
     daemon = Daemon(config, clock=clock)

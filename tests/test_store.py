@@ -10,7 +10,7 @@ from briefs.errors import StoreError
 from briefs.models import Article, Edition, FeedState, PageRecord, Story, StoryLink
 from briefs.store import SCHEMA_VERSION, open_store
 from tests.builders import article
-from tests.rawdb import raw_sqlite
+from tests.rawdb import raw_database, raw_sqlite
 
 T0 = dt.datetime(2024, 4, 5, 9, tzinfo=dt.UTC)
 
@@ -29,12 +29,12 @@ def test_fresh_database_has_schema_version(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    open_store(str(tmp_path / "b.db")).close()
-    with raw_sqlite(tmp_path / "b.db") as conn:  # as a newer briefs would leave it
-        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+def test_newer_schema_is_refused(database: str) -> None:
+    open_store(database).close()
+    with raw_database(database) as run:  # as a newer briefs would leave it
+        run("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="newer than this briefs"):
-        open_store(str(tmp_path / "b.db"))
+        open_store(database)
 
 
 def test_migrations_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,8 +49,8 @@ def test_migrations_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert store.schema_version() == SCHEMA_VERSION + 1
 
 
-def test_articles_are_added_once(tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "b.db"))
+def test_articles_are_added_once(database: str) -> None:
+    store = open_store(database)
     assert [a.id for a in store.add_articles([art(1), art(2)])] == ["a1", "a2"]
     assert store.add_articles([art(1), art(2)]) == []
     # same canonical URL under another id (e.g. the GUID changed): not added again
@@ -62,10 +62,11 @@ def test_articles_are_added_once(tmp_path: Path) -> None:
     assert [a.id for a in back] == ["a2", "a1"]
     assert back[0].published == T0 + dt.timedelta(hours=2)
     assert back[0].published.tzinfo is not None
+    store.close()
 
 
-def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "b.db"))
+def test_naive_datetimes_are_refused(database: str) -> None:
+    store = open_store(database)
     bad = Article(
         id="n",
         source_id="s",
@@ -77,10 +78,11 @@ def test_naive_datetimes_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(StoreError, match="naive"):
         store.add_articles([bad])
+    store.close()
 
 
-def test_feed_state_round_trip(tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "b.db"))
+def test_feed_state_round_trip(database: str) -> None:
+    store = open_store(database)
     state = FeedState(
         "s",
         url="https://x.example/feed",
@@ -96,10 +98,11 @@ def test_feed_state_round_trip(tmp_path: Path) -> None:
     store.save_feed_state(FeedState("s", etag='"def"'))
     assert store.feed_state("s").etag == '"def"'  # type: ignore[union-attr]
     assert store.feed_state("nope") is None
+    store.close()
 
 
-def test_stories_round_trip_across_runs(tmp_path: Path) -> None:
-    path = str(tmp_path / "b.db")
+def test_stories_round_trip_across_runs(database: str) -> None:
+    path = database
     store = open_store(path)
     store.add_articles([art(1), art(2), art(3)])
     story = Story("st1", ("a1", "a2"), T0, T0 + dt.timedelta(hours=2), "Title 1", ("alpha", "beta"))
@@ -112,10 +115,11 @@ def test_stories_round_trip_across_runs(tmp_path: Path) -> None:
     assert [a.id for a in store.ungrouped_articles()] == ["a3"]
     assert [s.id for s in store.stories_updated_since(T0 + dt.timedelta(hours=1))] == ["st1"]
     assert store.stories_updated_since(T0 + dt.timedelta(hours=3)) == []
+    store.close()
 
 
-def test_editions_remember_story_sizes(tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "b.db"))
+def test_editions_remember_story_sizes(database: str) -> None:
+    store = open_store(database)
     e1, e2 = Edition(dt.date(2024, 4, 5)), Edition(dt.date(2024, 4, 6))
     store.record_edition(e1, T0, "one", {"st1": 2}, "<p>1</p>")
     store.record_edition(e2, T0, "two", {"st1": 3}, "<p>2</p>")
@@ -124,27 +128,36 @@ def test_editions_remember_story_sizes(tmp_path: Path) -> None:
     assert [r.title for r in records] == ["two again", "one"]
     assert [dict(r.story_counts) for r in records] == [{"st1": 4}, {"st1": 2}]
     assert store.edition_ids() == ["2024-04-06", "2024-04-05"]
+    store.close()
 
 
-def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    with raw_sqlite(path) as conn:  # a file of the first schema version
-        conn.executescript((Path(__file__).parent / "data" / "schema_v1.sql").read_text())
-        conn.execute(
+def test_migration_from_schema_1_keeps_everything(database: str) -> None:
+    with raw_database(database) as run:  # a database of the first schema version
+        text = (Path(__file__).parent / "data" / "schema_v1.sql").read_text()
+        ddl = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+        if "://" in database:  # the same tables in PostgreSQL's words
+            ddl = ddl.replace("DATETIME", "TIMESTAMP WITHOUT TIME ZONE")
+        for statement in ddl.split(";"):
+            if statement.strip():
+                run(statement)
+        run(
             "INSERT INTO feed_state (source_id, url, etag, last_status, consecutive_failures, "
-            "disabled, next_poll) VALUES ('s', 'https://x.example/new', '\"e\"', '200', 2, 0, "
+            "disabled, next_poll) VALUES ('s', 'https://x.example/new', '\"e\"', '200', 2, '0', "
             "'2024-04-05 10:00:00.000000')"
         )
-        conn.execute(
+        run(
             "INSERT INTO articles VALUES ('a1', 's', 'https://x.example/1', 'g1', 'Title', "
             "'2024-04-05 09:00:00.000000', '2024-04-05 09:30:00.000000', 'X', '', 'en', "
             "'Teaser.', '', 'none', NULL, '', NULL, NULL)"
         )
+    path = database
     store = open_store(str(path))
     # 1 -> 2 (deliveries) -> 3 (ingest) -> 4 (story links) -> 5 (numbered sketches)
     # -> 6 (quarantine) -> 7 (parser columns) -> 8 (embeddings, story changes)
-    # -> 9 (word counts) -> 10 (article categories)
-    assert store.schema_version() == SCHEMA_VERSION == 12
+    # -> 9 (word counts) -> 10 (article categories) -> 11 (mailbox messages read)
+    # -> 12 (search index) -> 13 (editions and deliveries per brief)
+    # -> 14 (source claims)
+    assert store.schema_version() == SCHEMA_VERSION == 14
     store.save_embeddings({"a1": b"\x00\x3c" * 4}, "m")
     assert store.embeddings(["a1", "a2"], "m") == {"a1": b"\x00\x3c" * 4}
     assert store.embeddings(["a1"], "another model") == {}
@@ -183,12 +196,14 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
     store.save_stories([story])
     assert store.story("s1") == story
     store.close()
-    with raw_sqlite(path) as conn:  # the file itself, after the migrations
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if "://" not in path:
+        with raw_sqlite(path) as conn:  # the file itself, after the migrations
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store.close()
 
 
-def test_articles_needing_text_skip_cached_pages(tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "b.db"))
+def test_articles_needing_text_skip_cached_pages(database: str) -> None:
+    store = open_store(database)
     store.add_articles(
         [
             art(1, summary="Teaser."),
@@ -215,8 +230,8 @@ def test_articles_needing_text_skip_cached_pages(tmp_path: Path) -> None:
     store.close()
 
 
-def test_old_pages_and_sketches_are_pruned(tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "b.db"))
+def test_old_pages_and_sketches_are_pruned(database: str) -> None:
+    store = open_store(database)
     store.add_articles([art(1), art(2)])
     store.save_sketches(
         [("a1", T0, b"\0" * 512, [7, 8]), ("a2", T0 + dt.timedelta(days=40), b"\0" * 512, [8, 9])]

@@ -15,6 +15,14 @@ from briefs.text import clean_line, counted
 
 
 @cli.command()
+@click.option(
+    "--role",
+    type=click.Choice(["all", "poller", "builder"]),
+    default="all",
+    show_default=True,
+    help="poller: only poll and store (run several, on any hosts); builder: group, build and "
+    "email what pollers stored (one per database); all: both.",
+)
 @click.option("--serve", "with_server", is_flag=True, help="Also serve the output folder.")
 @click.option("--host", help="With --serve: address to listen on (default: serve.host).")
 @click.option(
@@ -22,17 +30,20 @@ from briefs.text import clean_line, counted
 )
 @click.pass_obj
 @handle_errors
-def daemon(state: State, with_server: bool, host: str | None, port: int | None) -> None:
+def daemon(state: State, role: str, with_server: bool, host: str | None, port: int | None) -> None:
     """Run by itself: poll sources when due, build editions on schedule, email them.
 
     Editions are built at the [schedule] editions times (cron, in schedule.timezone); one
     missed while the machine was off is built at start-up if within schedule.grace_minutes.
     Each edition is emailed to email.recipients once. Logs one line per job. Stops cleanly
-    on SIGTERM or Ctrl-C (exit 0). Only one daemon runs per database.
+    on SIGTERM or Ctrl-C (exit 0). Only one daemon (all or builder) runs per database; any
+    number of pollers (--role poller) share its sources, each source claimed by one of them
+    at a time (see docs/scaling.md).
 
     \b
     Example:
       briefs --config briefs.toml daemon --serve --port 8080
+      briefs --config briefs.toml daemon --role poller
     """
     from briefs.schedule import Daemon
 
@@ -40,7 +51,8 @@ def daemon(state: State, with_server: bool, host: str | None, port: int | None) 
         # one line per job from the scheduler; other modules only warn (-v shows everything)
         logging.getLogger("briefs.schedule").setLevel(logging.INFO)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    Daemon(state.config()).run(serve=with_server, host=host, port=port)
+        logging.getLogger("briefs.poller").setLevel(logging.INFO)
+    Daemon(state.config(), role=role).run(serve=with_server, host=host, port=port)
 
 
 @cli.command()
@@ -49,7 +61,8 @@ def daemon(state: State, with_server: bool, host: str | None, port: int | None) 
 @click.pass_obj
 @handle_errors
 def serve(state: State, host: str | None, port: int | None) -> None:
-    """Serve the output folder over HTTP: feeds, pages, the archive and /search.
+    """Serve the output folder over HTTP: feeds, pages, the archive and /search (of every brief:
+    with several, / is the index of the briefs and each brief is under its folder).
 
     Feeds get their own content types, every response an ETag and Last-Modified (304 when
     unchanged), text is gzipped, nothing outside the folder is reachable and folders are not
@@ -71,17 +84,19 @@ def serve(state: State, host: str | None, port: int | None) -> None:
         # /search where the database has an index (else that path is a 404, and said so)
         search = SearchPage(config, store) if store and store.search_available() else None
         server = make_server(
-            config.output,
+            config.root,
             host or settings.host,
             settings.port if port is None else port,
             settings.max_age,
             search=search,
         )
-        click.echo(f"Serving {config.output} at {server.url} (Ctrl-C to stop)")
+        click.echo(f"Serving {config.root} at {server.url} (Ctrl-C to stop)")
         if search is None:
             click.echo("No full-text index in this database: /search is unavailable")
         else:
             click.echo(f"Search: {server.url}search?q=")
+        for spec in config.desk if config.several else ():
+            click.echo(f"  {spec.id}: {server.url}{spec.output}/")
         serve_until_stopped(server)
 
 
@@ -120,8 +135,9 @@ def status(state: State) -> None:
     else:
         rec = st.last_edition
         mail = ", ".join(f"{n} {k}" for k, n in sorted(st.deliveries.items())) or "not emailed"
+        whose = f" of {rec.brief}" if config.several else ""
         click.echo(
-            f"Last edition: {rec.edition.id}, built {when(rec.built_at)}, "
+            f"Last edition: {rec.edition.id}{whose}, built {when(rec.built_at)}, "
             f"{counted(rec.story_count, 'story', 'stories')}; email: {mail}"
         )
     if st.next_poll is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import types
@@ -51,6 +52,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "schedule.grace_minutes": (0, 10_080),
     "schedule.poll_tick": (1, 3600),
     "schedule.jitter": (0, 86_400),
+    "schedule.claim_batch": (1, 100_000),
+    "schedule.lease_seconds": (1, 86_400),
     "email.port": (0, 65_535),
     "email.timeout": (1, 3600),
     "email.max_attempts": (1, 100),
@@ -122,3 +125,14 @@ def _kind_name(kind: type[Any]) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
         kind, kind.__name__
     )
+
+
+def build_section(path: Path, name: str, cls: type[Any], table: dict[str, Any]) -> Any:
+    """A section's dataclass from its table: unknown keys and wrong types name the key."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise unknown_key(path, f"{name}.{unknown[0]!r}", unknown[0], known)
+    values = {key: coerce(path, f"{name}.{key}", value, hints[key]) for key, value in table.items()}
+    return cls(**values)

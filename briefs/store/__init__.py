@@ -9,7 +9,8 @@ One module per concern, one :class:`Store` for callers:
 
 - :mod:`~briefs.store.schema` the tables; :mod:`~briefs.store.migrations` the version chain;
 - :mod:`~briefs.store.base` the engine, transactions and stored value conventions;
-- :mod:`~briefs.store.sources` polling state; :mod:`~briefs.store.articles` articles;
+- :mod:`~briefs.store.sources` polling state; :mod:`~briefs.store.claims` pollers' leases on
+  sources; :mod:`~briefs.store.articles` articles;
   :mod:`~briefs.store.quarantine` rows that cannot be processed; :mod:`~briefs.store.pages` the
   page cache; :mod:`~briefs.store.sketches` near-duplicate sketches;
   :mod:`~briefs.store.embeddings` article embeddings; :mod:`~briefs.store.mailboxes` the

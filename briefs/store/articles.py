@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from briefs.models import Article, word_count
-from briefs.store.base import StoreBase, chunks, naive, storable, utc
+from briefs.store.base import StoreBase, chunks, naive, storable, upsert, utc
 from briefs.store.schema import STORED_RANGE, articles, pages
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class Articles(StoreBase):
         if not batch:
             return []
         new: list[Article] = []
+        inserted: set[str] = set()
         with self._write() as c:
             known_ids, known_urls, known_guids = _known(c, batch)
             seen_urls: set[str] = set()
@@ -100,9 +101,15 @@ class Articles(StoreBase):
                 if a.url:
                     seen_urls.add(a.url)
                 new.append(a)
-            if new:
-                c.execute(articles.insert(), [_article_row(a) for a in new])
-        return new
+            # ON CONFLICT DO NOTHING: another poller may have stored one of them meanwhile;
+            # only the rows this insert wrote are new.
+            for chunk in chunks(new, 1000):
+                result = upsert(
+                    c, articles, [_article_row(a) for a in chunk], ("id",), returning=("id",)
+                )
+                if result is not None:
+                    inserted.update(result.scalars())
+        return [a for a in new if a.id in inserted]
 
     def articles_needing_text(
         self, since: dt.datetime, now: dt.datetime, max_words: int

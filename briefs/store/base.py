@@ -1,7 +1,10 @@
 """What every part of the store shares: the engine, its transactions, and how values are stored.
 
 Datetimes are stored as naive UTC (every backend compares them the same way) and read back
-aware; long lists of ids are queried in chunks that bound the statement's parameters.
+aware; long lists of ids are queried in chunks that bound the statement's parameters. A row
+that may exist already is written with one upsert (:func:`upsert`, ``INSERT ... ON CONFLICT``
+on SQLite and PostgreSQL alike), never "select, then insert the rest": with several writers
+(pollers on several hosts) that pair races, and the second insert of a key fails.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine
 
 from briefs.errors import StoreError
 from briefs.store.schema import STORED_RANGE, meta_table
@@ -84,10 +87,7 @@ class StoreBase:
         if len(key) > 64:
             raise StoreError(f"meta key longer than 64 characters: {key!r}")
         with self._write() as c:
-            if not c.execute(
-                meta_table.update().where(meta_table.c.key == key).values(value=value)
-            ).rowcount:
-                c.execute(meta_table.insert().values(key=key, value=value))
+            upsert(c, meta_table, [{"key": key, "value": value}], ("key",), ("value",))
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -99,6 +99,52 @@ def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
+# The engines the store speaks (each has INSERT ... ON CONFLICT through SQLAlchemy's dialect).
+ENGINES = ("sqlite", "postgresql")
+
+
+def upsert(
+    conn: Connection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str] = (),
+    returning: Sequence[str] = (),
+    where: sa.ColumnElement[bool] | None = None,
+) -> CursorResult[Any] | None:
+    """INSERT rows; a row whose ``keys`` are stored already updates its ``update`` columns to
+    the new values (none: it is left alone), if the stored row meets ``where`` (default:
+    always). One statement (``INSERT ... ON CONFLICT``).
+
+    Rows are written in key order, so two writers upserting overlapping keys take their row
+    locks in the same order and never deadlock. With ``returning``, the result holds those
+    columns of the rows actually inserted or updated (a row left alone returns nothing).
+    """
+    if not rows:
+        return None
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(table)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table)
+    if update:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: stmt.excluded[name] for name in update},
+            where=where,
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    ordered = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
+    if returning:
+        stmt = stmt.returning(*(table.c[name] for name in returning))
+    result: CursorResult[Any] = conn.execute(stmt, ordered)
+    return result
+
+
 def insert_many(
     conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
@@ -108,8 +154,21 @@ def insert_many(
     per-row parameter processing costs more than SQLite's own insert (2.5 s of 3 s per 10,000
     articles). The statement is still SQLAlchemy's, compiled for the connection's dialect, so
     its placeholders are the driver's own; only values that need no type processing may pass.
+    On PostgreSQL the rows go through ``COPY`` instead, in the same transaction: psycopg's
+    executemany runs one INSERT per row (64,000 band rows: 9.5 s; by COPY well under one).
     """
     if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        driver: Any = conn.connection.dbapi_connection
+        names = ", ".join(columns)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
+        ):
+            # COPY's text format: plain values (ints, strings without tabs or newlines)
+            for chunk in chunks(list(rows), 10_000):
+                copy.write("".join("\t".join(map(str, row)) + "\n" for row in chunk))
         return
     compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(columns))
     positions = compiled.positiontup

@@ -14,6 +14,8 @@ from sqlalchemy import event
 
 from briefs.errors import StoreError
 from briefs.store.articles import Articles
+from briefs.store.base import ENGINES
+from briefs.store.claims import Claims
 from briefs.store.deliveries import Deliveries
 from briefs.store.editions import Editions
 from briefs.store.embeddings import Embeddings
@@ -27,11 +29,12 @@ from briefs.store.sketches import Sketches
 from briefs.store.sources import FeedStates
 from briefs.store.stories import Stories
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "describe_database", "missing_driver", "open_store"]
 
 
 class Store(
     FeedStates,
+    Claims,
     Articles,
     Quarantine,
     Pages,
@@ -40,8 +43,8 @@ class Store(
     Stories,
     Editions,
     Deliveries,
-    Search,
     SeenMessages,
+    Search,
 ):
     """Typed access to the database. Create with :func:`open_store` (or :meth:`open`)."""
 
@@ -88,35 +91,85 @@ _DRIVERS = {
 def open_store(url_or_path: str) -> Store:
     """Open (creating and migrating if needed) the database at a path or SQLAlchemy URL.
 
-    A URL whose driver is not installed, a file that is not a database, and a database that
-    holds other tables but none of briefs' (someone else's) are StoreErrors saying so.
+    A URL whose driver is not installed, an engine other than SQLite or PostgreSQL, a server
+    that cannot be reached (one line naming the host, never the password), a file that is not
+    a database, and a database that holds other tables but none of briefs' (someone else's)
+    are StoreErrors saying so.
     """
     url = url_or_path if "://" in url_or_path else f"sqlite:///{url_or_path}"
+    shown = describe_database(url_or_path)
     try:
-        engine = sa.create_engine(url)
-        # before the pragmas, which would switch someone else's file to WAL
-        _refuse_foreign(engine, url_or_path)
-        engine.dispose()  # later connections get the pragmas
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-        store = Store(engine)
-        store.migrate()
-        store.quarantine_implausible()
+        parsed = sa.make_url(url)
+        if parsed.get_backend_name() not in ENGINES:
+            raise StoreError(
+                f"cannot open database {shown}: the {parsed.get_backend_name()} engine is not "
+                "supported (SQLite, or PostgreSQL: postgresql+psycopg://...)"
+            )
+        # pre_ping: a connection the server dropped (a restart) is replaced, not used
+        engine = sa.create_engine(url, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+        try:
+            # before the pragmas, which would switch someone else's file to WAL
+            _refuse_foreign(engine, shown)
+            engine.dispose()  # later connections get the pragmas
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+            store = Store(engine)
+            store.migrate()
+            store.quarantine_implausible()
+        except BaseException:
+            engine.dispose()  # no connection is left open behind the error
+            raise
     except ImportError as exc:
-        name = getattr(exc, "name", None) or "its driver"
-        hint = _DRIVERS.get(name, name)
-        raise StoreError(
-            f"cannot open database {url_or_path}: its driver ({name}) is not installed: "
-            f"pip install {hint}"
-        ) from exc
+        raise StoreError(missing_driver(shown, exc)) from exc
     except sa.exc.ArgumentError as exc:
-        raise StoreError(f"cannot open database {url_or_path}: not a database URL: {exc}") from exc
+        raise StoreError(f"cannot open database {shown}: not a database URL: {exc}") from exc
+    except sa.exc.OperationalError as exc:
+        if "://" not in url_or_path:
+            raise StoreError(f"cannot open database {shown}: {_detail(exc, url)}") from exc
+        raise StoreError(f"cannot connect to database {shown}: {_detail(exc, url)}") from exc
     except sa.exc.SQLAlchemyError as exc:
         detail = getattr(exc, "orig", None) or exc
         raise StoreError(
-            f"cannot open database {url_or_path}: {detail.__class__.__name__}: {detail}"
+            f"cannot open database {shown}: {detail.__class__.__name__}: {_detail(exc, url)}"
         ) from exc
     return store
+
+
+def missing_driver(shown: str, exc: ImportError) -> str:
+    """The message for a database URL whose driver is not installed: what to install."""
+    name = getattr(exc, "name", None) or "its driver"
+    hint = _DRIVERS.get(name, name)
+    return f"cannot open database {shown}: its driver ({name}) is not installed: pip install {hint}"
+
+
+def describe_database(url_or_path: str) -> str:
+    """A database as messages name it: the path, or "name on host:port (user x)" for a server
+    URL; never its password."""
+    if "://" not in url_or_path:
+        return url_or_path
+    try:
+        url = sa.make_url(url_or_path)
+    except sa.exc.ArgumentError:
+        return "(an unreadable URL)"
+    host = url.host or url.query.get("host") or "localhost"
+    if isinstance(host, tuple):
+        host = ",".join(host)
+    where = f"{host}:{url.port}" if url.port else host
+    user = f" as {url.username}" if url.username else ""
+    return f"{url.database or '(default)'} on {where}{user} ({url.get_backend_name()})"
+
+
+def _detail(exc: BaseException, url: str) -> str:
+    """The first line of a driver's error, with the URL's password blotted out if it shows."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    line = detail[0].strip() if detail else exc.__class__.__name__
+    try:
+        password = sa.make_url(url).password
+    except sa.exc.ArgumentError:
+        password = None
+    if password:
+        line = line.replace(str(password), "***")
+    return line
 
 
 def _refuse_foreign(engine: sa.Engine, where: str) -> None:

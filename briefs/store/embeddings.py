@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 
-from briefs.store.base import StoreBase, chunks
+from briefs.store.base import StoreBase, chunks, upsert
 from briefs.store.schema import embeddings
 
 
@@ -20,7 +20,7 @@ class Embeddings(StoreBase):
         rows = [{"article_id": k, "model": model, "vector": v} for k, v in vectors.items()]
         with self._write() as c:
             for chunk in chunks(rows, 1000):
-                c.execute(embeddings.insert().prefix_with("OR REPLACE"), chunk)
+                upsert(c, embeddings, chunk, ("article_id",), ("model", "vector"))
 
     def embeddings(self, ids: Iterable[str], model: str) -> dict[str, bytes]:
         """The stored embeddings by ``model`` of those of ``ids`` that have one."""

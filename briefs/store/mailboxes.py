@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from briefs.models import MailboxMemory, SeenMessage
-from briefs.store.base import StoreBase, chunks, naive
+from briefs.store.base import StoreBase, chunks, naive, upsert
 from briefs.store.schema import seen_messages
 
 
@@ -37,29 +37,17 @@ class SeenMessages(StoreBase):
         batch = {(m.source_id, m.message_id): m for m in messages}
         if not batch:
             return
-        t = seen_messages
+        rows = [
+            {
+                "source_id": m.source_id,
+                "message_id": m.message_id,
+                "seen": naive(m.seen),
+                "uidvalidity": m.uidvalidity,
+                "uid": m.uid,
+                "name": m.name,
+            }
+            for m in batch.values()
+        ]
         with self._write() as c:
-            known: set[tuple[str, str]] = set()
-            for source_id in {sid for sid, _ in batch}:
-                ids = [mid for sid, mid in batch if sid == source_id]
-                for chunk in chunks(ids, 500):
-                    found = c.execute(
-                        sa.select(t.c.message_id).where(
-                            t.c.source_id == source_id, t.c.message_id.in_(chunk)
-                        )
-                    ).scalars()
-                    known.update((source_id, mid) for mid in found)
-            rows = [
-                {
-                    "source_id": m.source_id,
-                    "message_id": m.message_id,
-                    "seen": naive(m.seen),
-                    "uidvalidity": m.uidvalidity,
-                    "uid": m.uid,
-                    "name": m.name,
-                }
-                for key, m in batch.items()
-                if key not in known
-            ]
-            if rows:
-                c.execute(t.insert(), rows)
+            for chunk in chunks(rows, 500):  # ON CONFLICT DO NOTHING: the first record stays
+                upsert(c, seen_messages, chunk, ("source_id", "message_id"))

@@ -14,6 +14,7 @@ from briefs.errors import StoreError
 from briefs.store.schema import (
     articles,
     deliveries,
+    editions,
     embeddings,
     feed_state,
     meta_table,
@@ -23,6 +24,7 @@ from briefs.store.schema import (
     seen_messages,
     sketch_bands,
     sketches,
+    source_claims,
     story_changes,
     story_links,
 )
@@ -32,7 +34,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 14
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -121,6 +123,42 @@ def _add_search_index(conn: Connection) -> None:
     create_search_index(conn)
 
 
+def _rekey_by_brief(conn: Connection, table: sa.Table) -> None:
+    """The table again with ``brief`` in its primary key, its rows copied as the default
+    brief's (a primary key cannot be altered in place on SQLite). Idempotent: a table that
+    already has the column is left alone."""
+    present = [c["name"] for c in sa.inspect(conn).get_columns(table.name)]
+    if "brief" in present:
+        return
+    scratch = f"{table.name}_by_brief"
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {scratch}"))
+    copy = table.to_metadata(sa.MetaData(), name=scratch)
+    for index in list(copy.indexes):
+        copy.indexes.discard(index)  # made again under their own names below
+    copy.create(conn)
+    names = ", ".join(c for c in present if c in table.c)
+    conn.execute(
+        sa.text(f"INSERT INTO {scratch} (brief, {names}) SELECT 'default', {names} FROM {table}")
+    )
+    conn.execute(sa.text(f"DROP TABLE {table.name}"))
+    conn.execute(sa.text(f"ALTER TABLE {scratch} RENAME TO {table.name}"))
+    for index in table.indexes:
+        index.create(conn, checkfirst=True)
+
+
+def _add_briefs(conn: Connection) -> None:
+    """Issue 19 (several briefs): editions and deliveries kept per brief; the rows there are
+    stay the default brief's."""
+    _rekey_by_brief(conn, editions)
+    _rekey_by_brief(conn, deliveries)
+
+
+def _add_source_claims(conn: Connection) -> None:
+    """Issue 18 (several pollers): the leases of sources being polled (idempotent: safe if
+    renumbered)."""
+    metadata.create_all(conn, tables=[source_claims], checkfirst=True)
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
 # table definitions (briefs.store.schema) at SCHEMA_VERSION, so migrations only ever run on
 # older files.
@@ -136,6 +174,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     9: _add_article_tags,
     10: _add_seen_messages,
     11: _add_search_index,
+    12: _add_briefs,
+    13: _add_source_claims,
 }
 
 

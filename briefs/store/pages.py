@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from briefs.models import PageRecord
-from briefs.store.base import StoreBase, naive, utc
+from briefs.store.base import StoreBase, naive, upsert, utc
 from briefs.store.schema import articles, pages
 
 
@@ -35,6 +35,7 @@ class Pages(StoreBase):
     def save_page(self, page: PageRecord) -> None:
         """Insert or replace the cached outcome of fetching one article page."""
         values = {
+            "url": page.url,
             "status": page.status,
             "fetched": naive(page.fetched),
             "http_status": page.http_status,
@@ -44,10 +45,7 @@ class Pages(StoreBase):
             "error": page.error,
         }
         with self._write() as c:
-            if not c.execute(
-                pages.update().where(pages.c.url == page.url).values(**values)
-            ).rowcount:
-                c.execute(pages.insert().values(url=page.url, **values))
+            upsert(c, pages, [values], ("url",), [k for k in values if k != "url"])
 
     def forget_pages(self, statuses: Sequence[str], source_id: str | None = None) -> int:
         """Forget the cached outcomes with these statuses (of one source's articles); the

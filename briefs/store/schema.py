@@ -68,7 +68,9 @@ articles = sa.Table(
     # stored before), so the full-text scan finds teasers without reading texts.
     sa.Column("words", sa.Integer),
     sa.Column("tags", sa.Text),  # the item's categories, one a line (schema 10)
-    sa.Index("ix_articles_url", "url"),
+    # a hash index on PostgreSQL, whose B-tree entries are limited to about 2.7 kB and a URL may
+    # be up to ingest.bounds.MAX_URL (4 kB); the look-ups by URL are all equality
+    sa.Index("ix_articles_url", "url", postgresql_using="hash"),
     sa.Index("ix_articles_source_guid", "source_id", "guid"),
     sa.Index("ix_articles_published", "published"),
     sa.Index("ix_articles_fetched", "fetched"),
@@ -100,9 +102,12 @@ story_links = sa.Table(
     sa.Index("ix_story_links_story", "story_id"),
 )
 
+# Schema 11: each edition is one brief's (``brief``: its id; the editions stored before there
+# were several briefs are the default brief's), so two briefs can each have 2024-04-06.
 editions = sa.Table(
     "editions",
     metadata,
+    sa.Column("brief", sa.String(64), primary_key=True, server_default="default"),
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("date", sa.Date, nullable=False),
     sa.Column("slot", sa.String(32), nullable=False, default=""),
@@ -119,9 +124,11 @@ editions = sa.Table(
 # twice. Rows are created ("planned") when an edition is due to be sent and move
 # pending -> sending -> sent | failed | pending (retry later); "sending" left by a crash becomes
 # "uncertain" and is not resent without being asked.
+# Schema 11: per brief too (one brief's edition of a day is not another's).
 deliveries = sa.Table(
     "deliveries",
     metadata,
+    sa.Column("brief", sa.String(64), primary_key=True, server_default="default"),
     sa.Column("edition_id", sa.String(64), primary_key=True),
     sa.Column("recipient", sa.String(320), primary_key=True),
     sa.Column("status", sa.String(16), nullable=False),
@@ -224,6 +231,16 @@ seen_messages = sa.Table(
     sa.Column("uidvalidity", sa.BigInteger),
     sa.Column("uid", sa.BigInteger),
     sa.Column("name", sa.Text),
+)
+
+# Schema 13: which poller is polling a source, until when (a lease). Pollers on several hosts
+# claim due sources here, poll them and delete their claims; a killed poller's claims expire.
+source_claims = sa.Table(
+    "source_claims",
+    metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(128), nullable=False),
+    sa.Column("expires", sa.DateTime, nullable=False),
 )
 
 # Articles whose sketches are written per statement (each has 32 band rows).

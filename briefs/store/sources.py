@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from briefs.models import FeedState
-from briefs.store.base import StoreBase, chunks, naive, utc
+from briefs.store.base import StoreBase, chunks, naive, upsert, utc
 from briefs.store.schema import feed_state
 
 
@@ -57,10 +57,10 @@ class FeedStates(StoreBase):
         self.save_feed_states([state])
 
     def save_feed_states(self, states: Iterable[FeedState]) -> None:
-        """Insert or replace sources' polling states (batched: a few statements for them all)."""
+        """Insert or replace sources' polling states (one upsert for them all)."""
         rows = {
             s.source_id: {
-                "b_source": s.source_id,
+                "source_id": s.source_id,
                 "url": s.url,
                 "etag": s.etag,
                 "last_modified": s.last_modified,
@@ -83,27 +83,7 @@ class FeedStates(StoreBase):
         }
         if not rows:
             return
+        columns = [c.name for c in feed_state.c if c.name != "source_id"]
         with self._write() as c:
-            known: set[str] = set()
-            for chunk in chunks(list(rows), 500):
-                known.update(
-                    c.execute(
-                        sa.select(feed_state.c.source_id).where(feed_state.c.source_id.in_(chunk))
-                    ).scalars()
-                )
-            updates = [r for sid, r in rows.items() if sid in known]
-            inserts = [
-                {"source_id": sid, **{k: v for k, v in r.items() if k != "b_source"}}
-                for sid, r in rows.items()
-                if sid not in known
-            ]
-            if updates:
-                columns = [k for k in updates[0] if k != "b_source"]
-                c.execute(
-                    feed_state.update()
-                    .where(feed_state.c.source_id == sa.bindparam("b_source"))
-                    .values({k: sa.bindparam(k) for k in columns}),
-                    updates,
-                )
-            if inserts:
-                c.execute(feed_state.insert(), inserts)
+            for chunk in chunks(list(rows.values()), 500):
+                upsert(c, feed_state, chunk, ("source_id",), columns)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from briefs.models import Story, StoryChange, StoryLink
-from briefs.store.base import StoreBase, chunks, naive, utc
+from briefs.store.base import StoreBase, chunks, naive, upsert, utc
 from briefs.store.schema import articles, stories, story_changes, story_links
 
 
@@ -152,10 +152,10 @@ class Stories(StoreBase):
 
 
 def _write_story_rows(conn: Connection, batch: dict[str, Story]) -> None:
-    """Insert the new stories' rows, update the known ones'."""
+    """Insert the new stories' rows, update the known ones' (one upsert)."""
     rows = [
         {
-            "b_id": s.id,
+            "id": s.id,
             "first_seen": naive(s.first_seen),
             "last_updated": naive(s.last_updated),
             "title": s.title,
@@ -163,48 +163,24 @@ def _write_story_rows(conn: Connection, batch: dict[str, Story]) -> None:
         }
         for s in batch.values()
     ]
-    known: set[str] = set()
-    for chunk in chunks(list(batch), 500):
-        known.update(conn.execute(sa.select(stories.c.id).where(stories.c.id.in_(chunk))).scalars())
-    inserts = [
-        {"id": r["b_id"], **{k: v for k, v in r.items() if k != "b_id"}}
-        for r in rows
-        if r["b_id"] not in known
-    ]
-    updates = [r for r in rows if r["b_id"] in known]
-    if inserts:
-        conn.execute(stories.insert(), inserts)
-    if updates:
-        conn.execute(
-            stories.update()
-            .where(stories.c.id == sa.bindparam("b_id"))
-            .values(
-                first_seen=sa.bindparam("first_seen"),
-                last_updated=sa.bindparam("last_updated"),
-                title=sa.bindparam("title"),
-                terms=sa.bindparam("terms"),
-            ),
-            updates,
-        )
+    for chunk in chunks(rows, 500):
+        upsert(conn, stories, chunk, ("id",), ("first_seen", "last_updated", "title", "terms"))
 
 
 def _write_links(conn: Connection, batch: dict[str, Story]) -> None:
     """Replace the links of the batch's linked articles (why each is in its story)."""
     links = {link.article_id: (s.id, link) for s in batch.values() for link in s.links}
-    for chunk in chunks(list(links), 500):
-        conn.execute(story_links.delete().where(story_links.c.article_id.in_(chunk)))
-    if links:
-        conn.execute(
-            story_links.insert(),
-            [
-                {
-                    "article_id": link.article_id,
-                    "story_id": story_id,
-                    "similarity": link.similarity,
-                    "via": link.via,
-                    "shared": json.dumps(list(link.shared), ensure_ascii=False),
-                    "duplicate": link.duplicate,
-                }
-                for story_id, link in links.values()
-            ],
-        )
+    rows = [
+        {
+            "article_id": link.article_id,
+            "story_id": story_id,
+            "similarity": link.similarity,
+            "via": link.via,
+            "shared": json.dumps(list(link.shared), ensure_ascii=False),
+            "duplicate": link.duplicate,
+        }
+        for story_id, link in links.values()
+    ]
+    update = [c.name for c in story_links.c if c.name != "article_id"]
+    for chunk in chunks(rows, 500):
+        upsert(conn, story_links, chunk, ("article_id",), update)

@@ -2,7 +2,9 @@
 
 After each kill: the database passes PRAGMA integrity_check; no committed article is missing;
 every file in output/ is complete and valid (old or new version, never half); and the next run
-succeeds and writes the same brief as an uninterrupted run.
+succeeds and writes the same brief as an uninterrupted run. On both engines: a SQLite file, and
+a database of the session's PostgreSQL cluster (fewer trials there: the same code paths, and
+the server's own crash safety is PostgreSQL's).
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial.corpus import build_feeds, config_text, serve
+from tests.conftest import ENGINES
 from tests.rawdb import raw_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 # Four kills per stage by default: each is a fresh interpreter and a run (the slowest test of
 # the suite at 50); BRIEFS_CRASH_TRIALS=200 for a deeper search.
 TRIALS = int(os.environ.get("BRIEFS_CRASH_TRIALS", "24"))
+TRIALS_ON_SERVER = int(os.environ.get("BRIEFS_CRASH_TRIALS_POSTGRESQL", "12"))
 STAGES = ["fetch", "store", "group", "summarize", "render", "write"]
 DATE = "2024-04-05"
 FEEDS, PER_FEED = 12, 15
@@ -59,6 +63,50 @@ def _env() -> dict[str, str]:
 def _brief_text(out: Path) -> str:
     md = (out / f"{DATE}.md").read_text()
     return re.sub(r"(generated|updated|Built) [^\n]*", r"\1 <time>", md)
+
+
+class Database:
+    """Where a trial's state lives: the SQLite file beside the config, or a PostgreSQL
+    database of the session's cluster (made afresh by :meth:`reset`)."""
+
+    def __init__(self, folder: Path, request: pytest.FixtureRequest, engine: str) -> None:
+        self.folder = folder
+        self.server = request.getfixturevalue("postgres") if engine == "postgresql" else None
+        self.where = self.server.new_database() if self.server else "briefs.db"
+
+    def config(self, text: str) -> str:
+        return text.replace('database = "briefs.db"', f'database = "{self.where}"', 1)
+
+    def reset(self) -> None:
+        """A database that has not seen the corpus (the config keeps pointing at it)."""
+        if self.server is None:
+            for name in ("briefs.db", "briefs.db-wal", "briefs.db-shm"):
+                (self.folder / name).unlink(missing_ok=True)
+            return
+        import sqlalchemy as sa
+
+        name = sa.make_url(self.where).database
+        engine = sa.create_engine(self.server.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        finally:
+            engine.dispose()
+
+    def article_ids(self) -> set[str]:
+        if self.server is None:
+            return _article_ids(self.folder / "briefs.db")
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.where, poolclass=sa.pool.NullPool)
+        try:  # as the kill left it: around the store, which would migrate it
+            with engine.connect() as conn:
+                if not sa.inspect(conn).has_table("articles"):
+                    return set()
+                return {str(r[0]) for r in conn.exec_driver_sql("SELECT id FROM articles")}
+        finally:
+            engine.dispose()
 
 
 def _article_ids(db: Path) -> set[str]:
@@ -130,14 +178,20 @@ def _kill_during(config: Path, stage: str, offset: float) -> str:
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sigkill_at_random_moments(
+    tmp_path: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
     rng = random.Random(20241127)
+    trials = TRIALS if engine == "sqlite" else TRIALS_ON_SERVER
     docs = build_feeds(11, FEEDS, PER_FEED, dt.datetime(2024, 4, 5, 6, tzinfo=dt.UTC))
     with serve(docs) as base:
         ref, crash = tmp_path / "ref", tmp_path / "crash"
         for folder in (ref, crash):
             folder.mkdir()
-            (folder / "briefs.toml").write_text(config_text(base, FEEDS))
+        db = Database(crash, request, engine)
+        (ref / "briefs.toml").write_text(config_text(base, FEEDS))
+        (crash / "briefs.toml").write_text(db.config(config_text(base, FEEDS)))
         # An uninterrupted run: the reference brief and each stage's duration.
         done = subprocess.run(
             [*_cmd(ref / "briefs.toml"), "--timings"],
@@ -154,20 +208,19 @@ def test_sigkill_at_random_moments(tmp_path: Path) -> None:
         reference = _brief_text(ref / "out")
         landed: Counter[str] = Counter()
         committed: set[str] = set()
-        for trial in range(TRIALS):
+        for trial in range(trials):
             stage = STAGES[trial % len(STAGES)]
             if stage in ("fetch", "store", "group") or trial % 7 == 0:
                 # these stages only have work on a database that has not seen the corpus yet
-                for name in ("briefs.db", "briefs.db-wal", "briefs.db-shm"):
-                    (crash / name).unlink(missing_ok=True)
+                db.reset()
                 committed = set()
             offset = rng.uniform(0, max(durations.get(stage, 0.01), 0.002))
             landed[_kill_during(crash / "briefs.toml", stage, offset)] += 1
-            ids = _article_ids(crash / "briefs.db")
+            ids = db.article_ids()
             assert committed <= ids, f"trial {trial}: committed articles lost"
             committed = ids
             _check_outputs(crash / "out")
-            if trial % 5 == 4 or trial == TRIALS - 1:
+            if trial % 5 == 4 or trial == trials - 1:
                 subprocess.run(
                     _cmd(crash / "briefs.toml"),
                     capture_output=True,
@@ -179,9 +232,9 @@ def test_sigkill_at_random_moments(tmp_path: Path) -> None:
                     f"trial {trial}: recovered brief differs"
                 )
                 _check_outputs(crash / "out")
-                committed = _article_ids(crash / "briefs.db")
-        print(f"\nSIGKILL trials: {TRIALS}; last stage seen at the kill: {dict(landed)}")
-        assert sum(landed[s] for s in STAGES) >= TRIALS * 0.8
+                committed = db.article_ids()
+        print(f"\nSIGKILL trials ({engine}): {trials}; last stage seen at the kill: {dict(landed)}")
+        assert sum(landed[s] for s in STAGES) >= trials * 0.8
         assert sum(1 for s in STAGES if landed[s]) >= 5
 
 
