@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import jinja2
@@ -31,10 +31,7 @@ from briefs.errors import RenderError
 from briefs.i18n import Language
 from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord
 from briefs.rank import breadth
-
-if TYPE_CHECKING:
-    from briefs.search import SearchResults
-from briefs.searchquery import MAX_QUERY_CHARS
+from briefs.searchquery import MAX_QUERY_CHARS, SearchResults
 from briefs.storypages import StoryPage, timeline
 from briefs.summarize.clean import is_title
 from briefs.text import clean_line, strip_controls

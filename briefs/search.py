@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from briefs.config import Config
 from briefs.errors import SearchError
 from briefs.models import SearchHit
 from briefs.render import Renderer
-from briefs.searchquery import MAX_QUERY_CHARS, Query, parse_query
+from briefs.searchquery import MAX_QUERY_CHARS, SearchResults, StoryResult, parse_query
 from briefs.store import Store
 from briefs.storypages import story_page_name
 
@@ -32,29 +31,6 @@ __all__ = ["SearchPage", "SearchResults", "StoryResult", "parse_since", "results
 
 # Articles asked of the index per story shown: stories gather several matching articles.
 _FETCH_PER_RESULT = 4
-
-
-@dataclass(frozen=True, slots=True)
-class StoryResult:
-    """One story that matched (or one article in no story: ``story_id`` None), its best
-    matching articles first; ``page`` the story page's file name in the output folder, when
-    that page was written."""
-
-    story_id: str | None
-    headline: str
-    score: float
-    hits: tuple[SearchHit, ...]
-    matched: int
-    page: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResults:
-    """A search: the query as read, the stories found (best first), the articles matched."""
-
-    query: Query
-    stories: tuple[StoryResult, ...]
-    articles: int
 
 
 def search(
@@ -66,18 +42,28 @@ def search(
     sources: Collection[str] | None = None,
     pages: Path | None = None,
     limit: int = 20,
-    per_story: int = 3,
+    per_story: int = 2,
 ) -> SearchResults:
     """Search for ``text`` (SearchError if the query cannot be read or the database has no
     index); ``pages``: the output folder whose story pages the results link to."""
     query = parse_query(text)
     hits = store.search_articles(
-        query, now=now, since=since, sources=sources, limit=limit * _FETCH_PER_RESULT
+        query,
+        now=now,
+        since=since,
+        sources=sources,
+        limit=limit * _FETCH_PER_RESULT,
+        snippets=False,
     )
     grouped: dict[str, list[SearchHit]] = {}
     for hit in hits:
         grouped.setdefault(hit.story_id or f"article:{hit.article_id}", []).append(hit)
     titles = store.story_titles([h.story_id for h in hits if h.story_id])
+    shown = {key: members[:per_story] for key, members in list(grouped.items())[:limit]}
+    cut = {
+        h.article_id: h
+        for h in store.search_snippets(query, [h for m in shown.values() for h in m])
+    }
     results: list[StoryResult] = []
     for key, members in list(grouped.items())[:limit]:
         story_id = None if key.startswith("article:") else key
@@ -90,7 +76,7 @@ def search(
                 story_id=story_id,
                 headline=headline,
                 score=members[0].score,
-                hits=tuple(members[:per_story]),
+                hits=tuple(cut.get(h.article_id, h) for h in members[:per_story]),
                 matched=len(members),
                 page=page,
             )

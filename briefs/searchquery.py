@@ -14,6 +14,9 @@ Punctuation inside a word splits it as the index does (``U.S.`` is the phrase ``
 query it cannot read (an unclosed quotation mark, ``OR`` with nothing on one side, nothing to
 look for, more than :data:`MAX_QUERY_CHARS` characters) is a :class:`SearchError` whose
 message says what to change.
+
+The shape of a search's results (:class:`SearchResults`, made by :mod:`briefs.search`) lives
+here too, so that the renderer can take them without importing the search.
 """
 
 from __future__ import annotations
@@ -23,8 +26,17 @@ import unicodedata
 from dataclasses import dataclass
 
 from briefs.errors import SearchError
+from briefs.models import SearchHit
 
-__all__ = ["MAX_QUERY_CHARS", "MAX_TERMS", "Query", "Term", "parse_query"]
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "MAX_TERMS",
+    "Query",
+    "SearchResults",
+    "StoryResult",
+    "Term",
+    "parse_query",
+]
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 24
@@ -103,3 +115,26 @@ def parse_query(text: str) -> Query:
     if sum(len(g) for g in groups) + len(excluded) > MAX_TERMS:
         raise SearchError(f"the query has too many terms (at most {MAX_TERMS})")
     return Query(cleaned, tuple(tuple(g) for g in groups), tuple(excluded))
+
+
+@dataclass(frozen=True, slots=True)
+class StoryResult:
+    """One story that matched (or one article in no story: ``story_id`` None), its best
+    matching articles first; ``page`` the story page's file name in the output folder, when
+    that page was written."""
+
+    story_id: str | None
+    headline: str
+    score: float
+    hits: tuple[SearchHit, ...]
+    matched: int
+    page: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """A search: the query as read, the stories found (best first), the articles matched."""
+
+    query: Query
+    stories: tuple[StoryResult, ...]
+    articles: int

@@ -22,6 +22,7 @@ report ``RECENCY_DAYS`` old needs twice the relevance of one published now to ra
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Collection, Sequence
@@ -61,6 +62,9 @@ class _Engine(Protocol):
 
     def rebuild(self, conn: Connection) -> None:
         """Build the index again from the stored articles."""
+
+    def snippets(self, conn: Connection, query: Query, ids: Sequence[str]) -> dict[str, str]:
+        """A marked snippet of each of these articles' text around the query's matches."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +112,18 @@ ON articles BEGIN
 END""",
 )
 
+# The index is asked first, alone (materialized): joined in one query, the planner may walk the
+# articles and probe the index for each (a hundred times slower on 5,000 articles).
 _RANKED = f"""
-SELECT a.rowid AS num,
-       bm25({_FTS}, 4.0, 2.0, 1.0)
-         / (1.0 + max(0.0, julianday(:now) - julianday(a.published)) / :recency) AS score
-FROM {_FTS} JOIN articles AS a ON a.rowid = {_FTS}.rowid
-WHERE {_FTS} MATCH :match {{filters}}
+WITH m AS MATERIALIZED (
+  SELECT rowid AS num, bm25({_FTS}, 4.0, 2.0, 1.0) AS relevance
+  FROM {_FTS} WHERE {_FTS} MATCH :match
+)
+SELECT m.num AS num,
+       m.relevance / (1.0 + max(0.0, julianday(:now) - julianday(a.published)) / :recency)
+         AS score
+FROM m JOIN articles AS a ON a.rowid = m.num
+WHERE 1 {{filters}}
 ORDER BY score LIMIT :limit
 """
 
@@ -162,21 +172,13 @@ class _Sqlite:
         ranked = [(row.num, row.score) for row in conn.execute(statement, params)]
         if not ranked:
             return []
-        # snippets for the few shown only: cutting one reads and tokenizes the article's text
+        nums = [n for n, _ in ranked]
         rows = conn.execute(
             sa.text(
-                f"""SELECT a.rowid AS num, a.id, a.story_id, a.source_id, a.title, a.outlet,
-                  a.url, a.published,
-                  snippet({_FTS}, -1, :open, :close, '…', {_SNIPPET_TOKENS}) AS snip
-                FROM {_FTS} JOIN articles AS a ON a.rowid = {_FTS}.rowid
-                WHERE {_FTS} MATCH :match AND {_FTS}.rowid IN :nums"""
+                """SELECT rowid AS num, id, story_id, source_id, title, outlet, url, published
+                FROM articles WHERE rowid IN :nums"""
             ).bindparams(sa.bindparam("nums", expanding=True)),
-            {
-                "match": params["match"],
-                "open": _OPEN,
-                "close": _CLOSE,
-                "nums": [n for n, _ in ranked],
-            },
+            {"nums": nums},
         )
         by_num = {row.num: row for row in rows}
         hits = []
@@ -194,10 +196,32 @@ class _Sqlite:
                     url=row.url,
                     published=utc(_as_datetime(row.published)) or filters.now,
                     score=-float(score),
-                    snippet=split_snippet(row.snip or ""),
                 )
             )
         return hits
+
+    def snippets(self, conn: Connection, query: Query, ids: Sequence[str]) -> dict[str, str]:
+        # cutting a snippet reads and tokenizes the article's text: only for the hits shown;
+        # the index asked by rowid alone (a join lets the planner probe it per article)
+        nums: dict[int, str] = dict(
+            conn.execute(
+                sa.text("SELECT rowid, id FROM articles WHERE id IN :ids").bindparams(
+                    sa.bindparam("ids", expanding=True)
+                ),
+                {"ids": list(ids)},
+            ).all()
+        )
+        if not nums:
+            return {}
+        rows = conn.execute(
+            sa.text(
+                f"""SELECT rowid AS num,
+                  snippet({_FTS}, -1, :open, :close, '…', {_SNIPPET_TOKENS}) AS snip
+                FROM {_FTS} WHERE {_FTS} MATCH :match AND rowid IN :nums"""
+            ).bindparams(sa.bindparam("nums", expanding=True)),
+            {"match": fts5_match(query), "open": _OPEN, "close": _CLOSE, "nums": list(nums)},
+        )
+        return {nums[row.num]: row.snip or "" for row in rows}
 
 
 def _sql_time(value: dt.datetime) -> str:
@@ -275,14 +299,33 @@ class Search(StoreBase):
         since: dt.datetime | None = None,
         sources: Collection[str] | None = None,
         limit: int = 50,
+        snippets: bool = True,
     ) -> list[SearchHit]:
         """The stored articles that match, best first (relevance weighed by recency as of
-        ``now``), published since ``since``, from ``sources`` (ids; None: any)."""
+        ``now``), published since ``since``, from ``sources`` (ids; None: any); without
+        ``snippets`` their snippets are left empty (see :meth:`search_snippets`)."""
         filters = _Filters(now, since, None if sources is None else frozenset(sources), limit)
         if filters.sources is not None and not filters.sources:
             return []
         with self._read() as conn:
-            return self._search_engine(conn).search(conn, query, filters)
+            engine = self._search_engine(conn)
+            hits = engine.search(conn, query, filters)
+            if not snippets or not hits:
+                return hits
+            cut = engine.snippets(conn, query, [h.article_id for h in hits])
+        return [
+            dataclasses.replace(h, snippet=split_snippet(cut.get(h.article_id, ""))) for h in hits
+        ]
+
+    def search_snippets(self, query: Query, hits: Sequence[SearchHit]) -> list[SearchHit]:
+        """The hits with their snippets (cut for these only: a snippet reads the whole text)."""
+        if not hits:
+            return []
+        with self._read() as conn:
+            cut = self._search_engine(conn).snippets(conn, query, [h.article_id for h in hits])
+        return [
+            dataclasses.replace(h, snippet=split_snippet(cut.get(h.article_id, ""))) for h in hits
+        ]
 
     def search_available(self) -> bool:
         """Whether this database has a full-text index to search."""
