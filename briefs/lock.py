@@ -168,9 +168,10 @@ _PURPOSES = {
     "daemon": "run a second daemon",
     "build": "poll or build",
     "mail": "send email",
+    "notify": "send notifications",
 }
 
 
 def named_lock(config: Config, name: str) -> FileLock:
-    """One of the three locks of this database: "daemon", "build" or "mail"."""
+    """One of the locks of this database: "daemon", "build", "mail" or "notify"."""
     return FileLock(lock_path(config, name), _PURPOSES[name])

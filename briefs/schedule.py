@@ -40,7 +40,9 @@ from briefs.edition import build_edition
 from briefs.errors import BriefsError
 from briefs.ingest.due import select_sources
 from briefs.lock import named_lock
-from briefs.models import DeliveryReport, Edition, EditionRecord, FeedState, Source
+from briefs.models import DeliveryReport, Edition, EditionRecord, FeedState, NotifyReport, Source
+from briefs.notify import check_targets, notify_due, release
+from briefs.notify.send import ChannelFor
 from briefs.pipeline import poll_and_group
 from briefs.store import Store, open_store
 from briefs.timetable import (
@@ -79,11 +81,13 @@ class Daemon:
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         mail_transport: Transport | None = None,
+        notify_channel: ChannelFor | None = None,
     ) -> None:
         self.config = config
         self.clock: Clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.transport = transport
         self.transport_for_mail = mail_transport
+        self.notify_channel = notify_channel
         self.zone = zoneinfo.ZoneInfo(config.schedule.timezone)
         self.jobs = edition_jobs(config)
         self.grace = dt.timedelta(minutes=config.schedule.grace_minutes)
@@ -117,6 +121,11 @@ class Daemon:
     def delivers(self) -> bool:
         """Whether scheduled editions are emailed."""
         return self.config.email.enabled and self.config.schedule.deliver
+
+    @property
+    def notifies(self) -> bool:
+        """Whether scheduled editions are notified ([[notify]] targets)."""
+        return bool(self.config.notify) and self.config.schedule.deliver
 
     def due_sources(self, now: dt.datetime) -> list[Source]:
         """The sources a poll at ``now`` polls (:func:`briefs.ingest.due.select_sources`)."""
@@ -178,6 +187,10 @@ class Daemon:
                 polled, new, failed = self._poll(now, timings)
                 # failed=None: the edition lists every source failing at its last poll
                 brief, _files = build_edition(self.config, self.store, edition, now, timings)
+                if self.notifies:
+                    # before the daemon's mark: a crash in between leaves an edition that
+                    # counts as built by hand, whose held notifications are not sent unasked
+                    release(self.store, edition.id)
                 self.store.set_meta(_daemon_built_key(edition), fire.isoformat())
                 built = edition
                 log.info(
@@ -221,6 +234,16 @@ class Daemon:
             transport=self.transport_for_mail,
         )
 
+    def notify_due(self) -> NotifyReport:
+        """Send every released notification whose (next) attempt is due."""
+        return notify_due(
+            self.config,
+            self.store,
+            clock=self.clock,
+            stop=self.stop_event,
+            channel_for=self.notify_channel,
+        )
+
     # -- the APScheduler side --------------------------------------------------------------
     def _guarded(self, name: str, func: Callable[[], object]) -> None:
         """Run one job: skip it when stopping, log a BriefsError as one line and carry on."""
@@ -238,14 +261,21 @@ class Daemon:
         self._guarded(f"build {job.label}", lambda: self.build_due(job))
         if self.delivers:
             self._guarded("deliver", self.deliver_due)
+        if self.notifies:
+            self._guarded("notify", self.notify_due)
 
     def _job_catch_up(self) -> None:
         self._guarded("catch-up", self.catch_up)
         if self.delivers:
             self._guarded("deliver", self.deliver_due)
+        if self.notifies:
+            self._guarded("notify", self.notify_due)
 
     def _job_deliver(self) -> None:
         self._guarded("deliver", self.deliver_due)
+
+    def _job_notify(self) -> None:
+        self._guarded("notify", self.notify_due)
 
     def scheduler(self) -> BackgroundScheduler:
         """A scheduler with the jobs added, not started. Jobs live in memory only: every start
@@ -275,6 +305,10 @@ class Daemon:
             sched.add_job(
                 self._job_deliver, IntervalTrigger(seconds=tick, timezone=self.zone), id="deliver"
             )
+        if self.config.notify:
+            sched.add_job(
+                self._job_notify, IntervalTrigger(seconds=tick, timezone=self.zone), id="notify"
+            )
         return sched
 
     def stop(self, reason: str = "asked to stop") -> None:
@@ -296,6 +330,8 @@ class Daemon:
             self.store.schema_version()  # open and migrate now: fail at start, not at 06:30
             if self.config.email.enabled:
                 smtp_password(self.config.email)  # the password must be in the environment
+            if self.notifies and self.notify_channel is None:
+                check_targets(self.config)  # every target's URL is in the environment
             if serve:
                 from briefs.serve import make_server
 

@@ -12,6 +12,7 @@ from typing import Any
 from briefs.config.bounds import coerce, expect, unknown_key
 from briefs.config.checks import check_sections
 from briefs.config.environment import blame_environment, check_environment, env_overrides
+from briefs.config.notify import build_notify
 from briefs.config.settings import (
     SECTIONS,
     TOP_KEYS,
@@ -83,12 +84,14 @@ def build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str,
     templates_raw = raw.get("templates")
     templates = base / expect(path, "templates", templates_raw, str) if templates_raw else None
     sources = build_sources(path, raw.get("sources", []))
+    notify = build_notify(path, raw.get("notify", []))
     return Config(
         path=path,
         database=database,
         output=output.resolve(),
         templates=templates.resolve() if templates else None,
         sources=sources,
+        notify=notify,
         **sections,
     )
 

@@ -175,6 +175,34 @@ class EmailSettings:
         return self.port or {"tls": 465, "none": 25}.get(self.security, 587)
 
 
+# What a [[notify]] target can be sent: the edition, each breaking story, sources that failed.
+NOTIFY_KINDS = ("edition", "story", "failures")
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """One ``[[notify]]`` target: an Apprise URL (from the environment) and what it is sent.
+
+    ``url_env`` names the environment variable holding the URL; or ``url`` has ``${VAR}``
+    placeholders for its secret parts. ``send``: any of NOTIFY_KINDS. ``brief``: the brief
+    whose editions it follows ("": the one brief). ``headlines``: how many an edition's
+    notification lists; ``min_outlets``: how many outlets a new story needs to be pushed on
+    its own; ``format``: "auto" (what the service takes), "markdown" or "text".
+    """
+
+    name: str
+    url: str = ""
+    url_env: str = ""
+    send: tuple[str, ...] = ("edition",)
+    brief: str = ""
+    headlines: int = 5
+    min_outlets: int = 3
+    format: str = "auto"
+    timeout: float = 30.0
+    max_attempts: int = 5  # for temporary failures (5xx, timeouts, connection refused)
+    retry_delay: float = 60.0  # seconds before the first retry; doubles after each failure
+
+
 @dataclass(frozen=True, slots=True)
 class ServeSettings:
     """How ``briefs serve`` (and ``briefs daemon --serve``) serves the output folder."""
@@ -200,6 +228,7 @@ class Config:
     email: EmailSettings = field(default_factory=EmailSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
     sources: tuple[Source, ...] = ()
+    notify: tuple[NotifySettings, ...] = ()
 
     @property
     def base_dir(self) -> Path:
@@ -223,4 +252,4 @@ SECTIONS: dict[str, type[Any]] = {
     "email": EmailSettings,
     "serve": ServeSettings,
 }
-TOP_KEYS = {"database", "output", "templates", "sources", *SECTIONS}
+TOP_KEYS = {"database", "output", "templates", "sources", "notify", *SECTIONS}

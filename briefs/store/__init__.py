@@ -14,7 +14,8 @@ One module per concern, one :class:`Store` for callers:
   page cache; :mod:`~briefs.store.sketches` near-duplicate sketches;
   :mod:`~briefs.store.embeddings` article embeddings;
 - :mod:`~briefs.store.stories` stories; :mod:`~briefs.store.editions` built editions and small
-  facts; :mod:`~briefs.store.deliveries` email deliveries;
+  facts; :mod:`~briefs.store.deliveries` email deliveries; :mod:`~briefs.store.notifications`
+  notifications;
 - :mod:`~briefs.store.database` the :class:`Store` made of them all, and :func:`open_store`.
 """
 

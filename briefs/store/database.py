@@ -19,6 +19,7 @@ from briefs.store.deliveries import Deliveries
 from briefs.store.editions import Editions
 from briefs.store.embeddings import Embeddings
 from briefs.store.migrations import migrate, schema_version
+from briefs.store.notifications import Notifications
 from briefs.store.pages import Pages
 from briefs.store.quarantine import Quarantine
 from briefs.store.schema import metadata
@@ -30,7 +31,16 @@ __all__ = ["Store", "open_store"]
 
 
 class Store(
-    FeedStates, Articles, Quarantine, Pages, Sketches, Embeddings, Stories, Editions, Deliveries
+    FeedStates,
+    Articles,
+    Quarantine,
+    Pages,
+    Sketches,
+    Embeddings,
+    Stories,
+    Editions,
+    Deliveries,
+    Notifications,
 ):
     """Typed access to the database. Create with :func:`open_store` (or :meth:`open`)."""
 

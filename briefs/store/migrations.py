@@ -18,6 +18,7 @@ from briefs.store.schema import (
     feed_state,
     meta_table,
     metadata,
+    notifications,
     pages,
     quarantine,
     sketch_bands,
@@ -30,7 +31,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -107,6 +108,12 @@ def _add_article_tags(conn: Connection) -> None:
     _add_columns(conn, articles, ("tags",))
 
 
+def _add_notifications(conn: Connection) -> None:
+    """Issue 20 (notifications): per edition, target and kind notification records
+    (idempotent: safe if renumbered)."""
+    metadata.create_all(conn, tables=[notifications], checkfirst=True)
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
 # table definitions (briefs.store.schema) at SCHEMA_VERSION, so migrations only ever run on
 # older files.
@@ -120,6 +127,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     7: _add_embeddings,
     8: _add_word_counts,
     9: _add_article_tags,
+    10: _add_notifications,
 }
 
 
