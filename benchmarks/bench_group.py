@@ -126,7 +126,9 @@ def build(n: int, seed: int = 7) -> list[object]:
     return articles  # type: ignore[return-value]
 
 
-def measure(n: int, semantic: bool = False, recluster: bool = False) -> dict[str, float]:
+def measure(
+    n: int, semantic: bool = False, recluster: bool = False, consensus: int = 0
+) -> dict[str, float]:
     """Build n articles, group them, return seconds, peak RSS and story count."""
     sys.path.insert(0, str(ROOT))
     import numpy as np
@@ -140,7 +142,7 @@ def measure(n: int, semantic: bool = False, recluster: bool = False) -> dict[str
         rows = np.random.default_rng(7).standard_normal((n, 384)).astype(np.float32)
         rows /= np.linalg.norm(rows, axis=1, keepdims=True)
         embeddings = {a.id: rows[i] for i, a in enumerate(articles)}
-    settings = GroupSettings(recluster=recluster)
+    settings = GroupSettings(recluster=recluster, consensus_orders=consensus)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t, cpu = time.perf_counter(), time.process_time()
     stories = group_articles(articles, [], {}, settings, embeddings)  # type: ignore[arg-type]
@@ -165,9 +167,11 @@ def main() -> None:
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--semantic", action="store_true")
     parser.add_argument("--recluster", action="store_true")
+    parser.add_argument("--consensus", type=int, default=0, metavar="N", help="consensus_orders")
     parser.add_argument("--embed-rate", type=int, metavar="N", help="embed N titles, print rate")
     args = parser.parse_args()
     flags = [f for f, on in (("--semantic", args.semantic), ("--recluster", args.recluster)) if on]
+    flags += ["--consensus", str(args.consensus)]
     if args.embed_rate:
         sys.path.insert(0, str(ROOT))
         from briefs.embed import load_embedder
@@ -191,7 +195,7 @@ def main() -> None:
         )
         return
     if args.one:
-        print(json.dumps(measure(args.one, args.semantic, args.recluster)))
+        print(json.dumps(measure(args.one, args.semantic, args.recluster, args.consensus)))
         return
     results = []
     for n in args.sizes:

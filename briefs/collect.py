@@ -67,6 +67,7 @@ def poll_and_store(
             progress=progress,
             timings=timings,
             on_result=batches.keep,
+            memory=store.mailbox_memory,
         )
         batches.flush()
     # Parsing, sketching and storing ran inside the poll and were timed there (in this process
@@ -135,6 +136,8 @@ class _Batches:
             sketched = {a.id: made[a.id] for a in added if a.id in made}
             store.save_sketches_of(added, sketched, indexed=False)
             store.save_feed_states(r.state for r in ordered if r.state is not None)
+            # a mailbox's messages are remembered as read with the articles made of them
+            store.remember_messages(m for r in ordered for m in r.seen)
         self.new_ids.update(a.id for a in added)
 
     def _store_alone(self, result: PollResult) -> None:

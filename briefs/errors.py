@@ -23,25 +23,6 @@ The CLI turns any BriefsError into a one-line message and a non-zero exit code.
 
 from __future__ import annotations
 
-__all__ = [
-    "BriefsError",
-    "ConfigError",
-    "DeliveryError",
-    "EvaluationError",
-    "ExtractionError",
-    "FetchError",
-    "LockError",
-    "ParseError",
-    "PermanentDeliveryError",
-    "PublishError",
-    "RenderError",
-    "ServeError",
-    "SourceError",
-    "StoreError",
-    "TransientDeliveryError",
-    "UnsafeURLError",
-]
-
 
 class BriefsError(Exception):
     """Base of every error briefs raises on purpose."""
@@ -52,7 +33,16 @@ class ConfigError(BriefsError):
 
 
 class SourceError(BriefsError):
-    """A source could not be polled or read."""
+    """A source could not be polled or read. Its subject, as rss2email's feed errors carry
+    theirs: the ``source`` it concerns (the source id) and the ``url`` or path it was reading
+    ("" when unknown). The code that knows the subject fills it in on the way up (see
+    :func:`about`): the fetcher names the URL, the parser and the polling facade the source.
+    """
+
+    def __init__(self, message: str, *, source: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.source = source
+        self.url = url
 
 
 class FetchError(SourceError):
@@ -62,8 +52,10 @@ class FetchError(SourceError):
 class ExtractionError(SourceError):
     """Extracting a page's text failed; ``transient`` when trying again later may succeed."""
 
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, transient: bool = False, source: str = "", url: str = ""
+    ) -> None:
+        super().__init__(message, source=source, url=url)
         self.transient = transient
 
 
@@ -127,3 +119,9 @@ class ServeError(BriefsError):
 
 class EvaluationError(BriefsError):
     """An evaluation input is unusable."""
+
+
+def about(exc: SourceError, *, source: str = "", url: str = "") -> None:
+    """Fill in ``exc``'s subject where it has none (a deeper layer's names win)."""
+    exc.source = exc.source or source
+    exc.url = exc.url or url

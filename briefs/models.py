@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import quote
 
 __all__ = [
     "Article",
@@ -21,6 +22,8 @@ __all__ = [
     "Edition",
     "EditionRecord",
     "FeedState",
+    "ImapSettings",
+    "MailboxMemory",
     "Notification",
     "NotificationStatus",
     "NotifyReport",
@@ -28,6 +31,7 @@ __all__ = [
     "PollResult",
     "Printing",
     "RunReport",
+    "SeenMessage",
     "Sentence",
     "Sketch",
     "Source",
@@ -42,7 +46,11 @@ __all__ = [
 # A kind of source: a key of the reader registry (briefs.ingest.readers.READERS), checked
 # when the configuration is loaded.
 SourceKind = str
-BodyOrigin = Literal["feed", "extracted", "file", "none"]
+# "mail": a newsletter's own text (briefs.ingest.letters), never completed by fetching a page
+BodyOrigin = Literal["feed", "extracted", "file", "mail", "none"]
+# A reader's own setting of a source (``[[sources]]`` keys beyond the common ones, such as an
+# IMAP source's host and folder), as the configuration checked it.
+SourceOption = str | int | float | bool
 # pending: to send (again); sending: handed to the SMTP server, outcome not yet recorded;
 # sent; failed: refused for good or gave up; uncertain: a crash while sending (not resent).
 DeliveryStatus = Literal["pending", "sending", "sent", "failed", "uncertain"]
@@ -62,11 +70,59 @@ class Source:
     tags: tuple[str, ...] = ()
     interval_minutes: int = 60
     enabled: bool = True
+    # the reader's own keys (briefs.ingest.readers: ``options``), in the order it declares them
+    options: tuple[tuple[str, SourceOption], ...] = ()
 
     @property
     def name(self) -> str:
         """The name shown to people: the configured title, else the id."""
         return self.title or self.id
+
+    def option(self, key: str, default: SourceOption) -> SourceOption:
+        """The value of one of the reader's own keys, else ``default``."""
+        return next((value for k, value in self.options if k == key), default)
+
+
+@dataclass(frozen=True, slots=True)
+class ImapSettings:
+    """How one IMAP source is reached (its ``[[sources]]`` keys; the password is in the
+    environment variable ``password_env``, never in the file)."""
+
+    host: str
+    username: str
+    folder: str = "INBOX"
+    security: str = "tls"
+    port: int = 0
+    password_env: str = "BRIEFS_IMAP_PASSWORD"
+    cafile: str = ""
+    timeout: float = 30.0
+
+    @property
+    def imap_port(self) -> int:
+        """The configured port, or the usual one for the security mode."""
+        return self.port or (993 if self.security == "tls" else 143)
+
+    @property
+    def url(self) -> str:
+        """The folder as a URL (the source's location): ``imaps://user@host:993/INBOX``."""
+        scheme = "imaps" if self.security == "tls" else "imap"
+        tail = ";security=none" if self.security == "none" else ""
+        user = quote(self.username, safe="")
+        return f"{scheme}://{user}@{self.host}:{self.imap_port}/{quote(self.folder)}{tail}"
+
+    @classmethod
+    def of(cls, source: Source) -> ImapSettings:
+        """The settings of an IMAP source (checked when the configuration was loaded)."""
+        return cls(
+            host=str(source.option("host", "")),
+            username=str(source.option("username", "")),
+            folder=str(source.option("folder", "INBOX")),
+            security=str(source.option("security", "tls")),
+            port=int(source.option("port", 0)),
+            password_env=str(source.option("password_env", "BRIEFS_IMAP_PASSWORD")),
+            cafile=str(source.option("cafile", "")),
+            timeout=float(source.option("timeout", 30.0)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +410,39 @@ class PollResult:
     error: str | None = None
     not_modified: bool = False
     sketches: dict[str, Sketch] = field(default_factory=dict)
+    # the messages a mailbox source read in this poll, remembered with its articles
+    seen: tuple[SeenMessage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SeenMessage:
+    """A message a mailbox source has read, remembered so that it is never read again.
+
+    ``message_id`` is its Message-ID (or, without one, a hash of its headers); an IMAP message
+    also has its folder's ``uidvalidity`` and its ``uid``, a maildir message its file's unique
+    ``name`` (the part before ``:2,``, which survives the message's moves and flag changes).
+    """
+
+    source_id: str
+    message_id: str
+    seen: dt.datetime
+    uidvalidity: int | None = None
+    uid: int | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxMemory:
+    """What a mailbox source has read before: the Message-IDs, the maildir names, and per IMAP
+    UIDVALIDITY the highest UID (a folder whose UIDVALIDITY changed is read by Message-ID)."""
+
+    message_ids: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+    last_uid: tuple[tuple[int, int], ...] = ()
+
+    def highest_uid(self, uidvalidity: int) -> int:
+        """The highest UID read under this UIDVALIDITY (0: none)."""
+        return next((uid for v, uid in self.last_uid if v == uidvalidity), 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ The CLI and the scheduler are thin shells around :func:`run`, :func:`build` and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING
@@ -75,19 +76,39 @@ def poll_and_group(
 
 def group_pending(config: Config, store: Store) -> int:
     """Group every stored article that has no story yet; return how many stories changed."""
-    pending = store.ungrouped_articles()
-    if not pending:
+    order = store.published_order(store.ungrouped_ids())
+    if not order:
         return 0
     from briefs.group import group_articles
 
+    lead_words = config.group.lead_words
+    pending = _as_grouped(store, [aid for aid, _ in order], lead_words)
     window = dt.timedelta(hours=config.group.window_hours)
-    active = store.stories_updated_since(min(a.published for a in pending) - window)
+    active = store.stories_updated_since(order[0][1] - window)
     member_ids = [i for s in active for i in s.article_ids]
-    members = {a.id: a for a in store.articles(member_ids)}
+    members = {a.id: a for a in _as_grouped(store, member_ids, lead_words)}
     embeddings = _embeddings(config, store, pending, list(members.values()))
     changed = group_articles(pending, active, members, config.group, embeddings)
     store.save_stories(changed)
     return len(changed)
+
+
+# Articles read whole at a time for grouping (memory: the texts of one batch).
+GROUP_READ_BATCH = 2000
+
+
+def _as_grouped(store: Store, ids: list[str], lead_words: int) -> list[Article]:
+    """The stored articles of ``ids`` (in that order) as grouping reads them: the lead it
+    reads (``group.article_text``) in the summary, no body. Read a batch at a time, so a day of
+    full texts is never in memory at once (50k articles: about 150 MB of bodies)."""
+    from briefs.group import article_text
+
+    out: list[Article] = []
+    for start in range(0, len(ids), GROUP_READ_BATCH):
+        for article in store.articles(ids[start : start + GROUP_READ_BATCH]):
+            _, lead = article_text(article, lead_words)
+            out.append(dataclasses.replace(article, summary=lead, body=""))
+    return out
 
 
 def _embeddings(

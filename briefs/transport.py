@@ -23,7 +23,6 @@ import re
 import smtplib
 import ssl
 from email.message import EmailMessage
-from types import TracebackType
 from typing import Protocol
 
 from briefs.address import header_text, recipient_key
@@ -130,12 +129,7 @@ class SmtpTransport:
         self.connect()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.close()
 
     def connect(self) -> None:

@@ -31,3 +31,14 @@ def seeds_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "seeds"
     shutil.copytree(SEEDS, dest, ignore=shutil.ignore_patterns("*.db*"))
     return dest
+
+
+@pytest.fixture
+def seeds_fetching_pages(seeds_copy: Path) -> Path:
+    """:func:`seeds_copy` with full-text fetching on (the demo, offline, has it off): its teaser
+    items' pages are tried, and refused by the address guard (their hosts are .example)."""
+    config = seeds_copy / "briefs.toml"
+    text = config.read_text(encoding="utf-8")
+    assert "fetch_full_text = false" in text
+    config.write_text(text.replace("fetch_full_text = false", "fetch_full_text = true"))
+    return seeds_copy

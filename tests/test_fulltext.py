@@ -254,13 +254,19 @@ def test_extract_text_of_a_page() -> None:
     assert extract_text("  ") == ""
 
 
-def test_seed_run_refuses_reserved_domains_without_network(seeds_copy: Path) -> None:
+def test_the_demo_fetches_no_page(seeds_copy: Path) -> None:
+    """The demo is offline and its outlets invented: no page is tried, so no refusal is reported."""
+    run_once(seeds_copy / "briefs.toml")
+    assert pages(seeds_copy / "briefs.db") == {}
+
+
+def test_seed_run_refuses_reserved_domains_without_network(seeds_fetching_pages: Path) -> None:
     """The bundled Northgate feed is teaser-only with .example links: refused, cached, fast."""
-    cfg = seeds_copy / "briefs.toml"
+    cfg = seeds_fetching_pages / "briefs.toml"
     start = time.monotonic()
     run_once(cfg)
     assert time.monotonic() - start < 20
-    cached = pages(seeds_copy / "briefs.db")
+    cached = pages(seeds_fetching_pages / "briefs.db")
     assert cached and {p.status for p in cached.values()} == {"refused"}
     northgate = [url for url in cached if url.startswith("https://northgatetimes.example/")]
     assert len(northgate) == 8

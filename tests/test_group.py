@@ -7,7 +7,11 @@ must agree with default settings.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
+import pytest
+
+import briefs.group
 from briefs.config import GroupSettings
 from briefs.group import group_articles, story_terms
 from briefs.models import Article, Story
@@ -237,3 +241,77 @@ def test_story_terms_are_the_shared_ones() -> None:
     terms = story_terms(QUAKE)
     assert "Hokkaido" in terms and "Kushiro" in terms
     assert "Toyota" not in terms
+
+
+# Two events that share one name and one place word; x3 is about the second (its last four
+# words are y's), yet it mentions the first. Made-up words: every one is as rare as a word can
+# be, so similarities follow the overlap.
+BRIDGED = {
+    "x1": "Kelvaro mistrune opaldin wexford",
+    "x2": "Kelvaro mistrune opaldin yarrowel",
+    "x3": "Kelvaro opaldin fenwhistle carbolic draymoth sulvane",
+    "y0": "Fenwhistle carbolic draymoth sulvane pintle",
+    "y1": "Fenwhistle carbolic draymoth sulvane gorse",
+    "y2": "Fenwhistle carbolic draymoth sulvane hatch",
+}
+ORDERS = (
+    ("x1", "x2", "x3", "y0", "y1", "y2"),
+    ("y0", "y1", "y2", "x3", "x1", "x2"),
+    ("x3", "x1", "y0", "x2", "y1", "y2"),
+)
+
+
+def _bridged(order: tuple[str, ...]) -> list[Article]:
+    return [art(aid, BRIDGED[aid], "", float(hour)) for hour, aid in enumerate(order)]
+
+
+def test_placement_as_articles_come_depends_on_their_order() -> None:
+    # What consensus_orders is for: the same six reports, three orders, two answers (x first,
+    # x3 bridges the two events into one story; y first, x3 joins the y story).
+    settings = GroupSettings(semantic=False)
+    results = {frozenset(partition(group_articles(_bridged(o), [], {}, settings))) for o in ORDERS}
+    assert len(results) == 2
+
+
+def test_consensus_of_orders_gives_one_answer_whatever_the_order() -> None:
+    settings = GroupSettings(semantic=False, consensus_orders=6)
+    for order in ORDERS:
+        stories = group_articles(_bridged(order), [], {}, settings)
+        assert partition(stories) == {
+            frozenset({"x1", "x2"}),
+            frozenset({"x3", "y0", "y1", "y2"}),
+        }
+        for story in stories:  # every member explained, by a member of its own story
+            assert {link.article_id for link in story.links} == set(story.article_ids)
+            for link in story.links:
+                assert link.via in set(story.article_ids) - {link.article_id}
+
+
+def test_consensus_keeps_the_hand_made_events_apart_and_together() -> None:
+    settings = GroupSettings(semantic=False, consensus_orders=6)
+    assert partition(group_articles(QUAKE + OTHER, [], {}, settings)) == {
+        frozenset({"q1", "q2", "q3"}),
+        frozenset({"o1"}),
+        frozenset({"o2"}),
+    }
+    later = art("q4", "Hokkaido quake: tsunami advisory for Kushiro lifted", "", 30)
+    (first,) = [s for s in group_articles(QUAKE, [], {}, settings) if "q1" in s.article_ids]
+    members = {a.id: a for a in QUAKE}
+    (grown,) = group_articles([later], [first], members, settings)
+    assert grown.id == first.id  # an earlier run's story keeps its id as it grows
+    assert set(grown.article_ids) == {"q1", "q2", "q3", "q4"}
+
+
+def test_a_run_too_large_for_consensus_is_placed_once_in_time_order(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The limit is 2,000 new articles; lowered here so that six are too many.
+    monkeypatch.setattr(briefs.group, "RECLUSTER_MAX", 5)
+    settings = GroupSettings(semantic=False, consensus_orders=6)
+    once = GroupSettings(semantic=False)
+    x_first = _bridged(ORDERS[0])
+    with caplog.at_level(logging.INFO, logger="briefs.group"):
+        stories = group_articles(x_first, [], {}, settings)
+    assert partition(stories) == partition(group_articles(x_first, [], {}, once))
+    assert len(partition(stories)) == 1  # the time order's answer, not the consensus's
+    assert any("consensus skipped: 6 new articles" in r.getMessage() for r in caplog.records)

@@ -568,3 +568,54 @@ def test_notify_defaults_and_placeholders(tmp_path: Path, monkeypatch: pytest.Mo
         ("s3cret-topic",),
     )
     assert target_url(ops)[0] == "json://ops:pa55word@ops.example/hook"
+
+
+def test_the_notifications_step_upgrades_an_older_database_and_can_run_twice(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from briefs.store import SCHEMA_VERSION
+    from briefs.store.migrations import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    open_store(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE notifications")
+        conn.execute(f"UPDATE meta SET value = '{SCHEMA_VERSION - 1}' WHERE key = 'schema_version'")
+    with open_store(str(path)) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.notifications() == []
+        with store.engine.begin() as conn:
+            MIGRATIONS[SCHEMA_VERSION - 1](conn)  # again: nothing to do, no error
+        assert store.notifications() == []
+
+
+def test_a_story_is_pushed_once_per_target_whichever_edition_holds_it(tmp_path: Path) -> None:
+    from briefs.models import Notification
+
+    now = dt.datetime(2024, 4, 6, 7, tzinfo=dt.UTC)
+
+    def story(edition: str, target: str = "phone") -> Notification:
+        return Notification(edition, target, "story", "s1", "Floods", "md", "text", created=now)
+
+    with open_store(str(tmp_path / "b.db")) as store:
+        # two editions built by hand, both holding the story
+        assert store.hold_notifications("2024-04-06", [story("2024-04-06")]) == 1
+        assert store.hold_notifications("2024-04-07", [story("2024-04-07")]) == 1
+        assert store.release_notifications("2024-04-06") == 1
+        key = ("2024-04-06", "phone", "story", "s1")
+        assert store.claim_notification(key, now) == 1
+        store.finish_notification(key, "sent", sent_at=now)
+        # the second edition's copy is dropped when it is released; another target keeps its own
+        assert store.release_notifications("2024-04-07") == 0
+        assert (
+            store.hold_notifications(
+                "2024-04-08", [story("2024-04-08"), story("2024-04-08", "ops")]
+            )
+            == 1
+        )
+        assert sorted((n.edition_id, n.target, n.status) for n in store.notifications()) == [
+            ("2024-04-06", "phone", "sent"),
+            ("2024-04-08", "ops", "held"),
+        ]

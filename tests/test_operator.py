@@ -163,14 +163,14 @@ def test_sources_disable_enable_and_remove_edit_the_config_keeping_comments(
 
 
 def test_pages_refetch_forgets_pages_without_text_so_the_next_run_fetches_them(
-    seeds_copy: Path,
+    seeds_fetching_pages: Path,
 ) -> None:
     import datetime as dt
 
     from briefs.models import PageRecord
     from briefs.store import open_store
 
-    config = seeds_copy / "briefs.toml"
+    config = seeds_fetching_pages / "briefs.toml"
     assert invoke(config, "run")[0] == 0
     settings = load_config(config)
 

@@ -121,8 +121,8 @@ def test_source_kinds_and_locations_are_checked_by_their_reader(tmp_path: Path) 
     assert exportable(config.sources) == [config.sources[2]]
     for body, message in (
         (
-            'kind = "imap"\nurl = "x"',
-            r"sources\[0\]\.kind: unknown source kind 'imap' \(feed or files\)",
+            'kind = "gopher"\nurl = "x"',
+            r"sources\[0\]\.kind: unknown source kind 'gopher' \(feed or files or imap or maildir\)",
         ),
         ('kind = "files"\npath = "nowhere"', r"sources\[0\]\.path: no such folder"),
         ('kind = "files"\npath = "https://x.example/"', r"is not a local folder"),
@@ -140,6 +140,10 @@ class _Wire:
     kind = "wire"
     keys = ("url",)
     label = "wire"
+    options = ()
+
+    def locate(self, value: str, options: object, base: Path) -> tuple[str, dict[str, str]]:
+        return value, {}
 
     def check(self, location: str) -> str | None:
         return None if location.startswith("wire://") else f"{location!r} is not wire://NAME"

@@ -35,6 +35,7 @@ def test_run_on_seeds_writes_the_brief(seeds_copy: Path, tmp_path: Path) -> None
     assert code == 0, text
     assert "6 polled, 6 ok, 0 failed" in text
     assert "New articles: 39" in text
+    assert "refused" not in text  # the offline demo tries no article page
     for name in (
         "2024-04-06.md",
         "2024-04-06.html",

@@ -39,6 +39,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "group.prior_docs": (0, 1_000_000_000),
     "group.embed_seconds": (0, 86_400),
     "group.embed_max_new": (0, 100_000_000),
+    "group.consensus_orders": (0, 32),
     "summary.sentences": (1, 100),
     "summary.words": (1, 10_000),
     "brief.window_hours": (1, 8760),

@@ -72,7 +72,9 @@ class GroupSettings:
     ``embed_seconds`` is the most a run spends embedding (the rest waits for a later run); a
     run with more than ``embed_max_new`` new articles (a first poll, a catch-up) groups them
     by their terms and leaves their embeddings to later runs;
-    ``recluster`` clusters the part of the window a run touched again offline (briefs.group).
+    ``recluster`` clusters the part of the window a run touched again offline (briefs.group);
+    ``consensus_orders`` > 1 places a run's articles in that many orders and keeps what most
+    of them agree on (briefs.group.consensus; 0 or 1: once, in time order).
     """
 
     window_hours: float = 72.0
@@ -87,6 +89,7 @@ class GroupSettings:
     embed_seconds: float = 30.0
     embed_max_new: int = 2000
     recluster: bool = False
+    consensus_orders: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ The package, stage by stage:
   average linkage at the threshold, then a round's stories are joined best-first);
 * :mod:`briefs.group.recluster`: with ``recluster``, the region of the window a run touched
   clustered again from scratch by average linkage (order no longer decides);
+* :mod:`briefs.group.consensus`: with ``consensus_orders``, a run placed in several orders
+  drawn from the article ids, and the pairs most of them put together (order-free);
 * :mod:`briefs.group.ids`: how story ids stay stable across runs, splits and merges.
 
 With embeddings (:mod:`briefs.embed`; ``group_articles(..., embeddings)``), each new article is
@@ -20,10 +22,13 @@ the member it is closest to and the terms they share. Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from briefs.config import GroupSettings
 from briefs.embed import Vector
+from briefs.group.consensus import consensus, order_key
 from briefs.group.features import (
     PAIR_FEATURES,
     Featurizer,
@@ -34,8 +39,10 @@ from briefs.group.features import (
     vectorize,
 )
 from briefs.group.online import ROUND_SIZE, Grouper
-from briefs.group.recluster import recluster
+from briefs.group.recluster import RECLUSTER_MAX, recluster
 from briefs.models import Article, Story
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "PAIR_FEATURES",
@@ -63,21 +70,52 @@ def group_articles(
     article added now. With ``embeddings`` (article id -> unit vector; articles without one are
     judged lexically), a pair also counts its embedding cosine (on the term scale) and stories
     may join articles in different languages; without, term-vector cosines within one language.
+    With ``consensus_orders`` > 1 the articles are placed in that many orders drawn from their
+    ids instead, and the touched region keeps what most orders agree on
+    (:mod:`briefs.group.consensus`; not for a run of more than ``RECLUSTER_MAX`` new articles,
+    which is placed once, in time order).
     """
+    n = settings.consensus_orders
+    if n > 1 and len(new) > RECLUSTER_MAX:
+        log.info("consensus skipped: %d new articles (at most %d)", len(new), RECLUSTER_MAX)
+        n = 0
+    if n > 1:
+        grouper = _place(new, existing, members, settings, embeddings, order_key(0))
+        others = [  # of the other orders only where each article went (memory)
+            _place(new, existing, members, settings, embeddings, order_key(k)).by_article
+            for k in range(1, n)
+        ]
+        consensus(grouper, others)
+    else:
+        grouper = _place(
+            new, existing, members, settings, embeddings, lambda a: (a.published, a.id)
+        )
+    if settings.recluster:
+        recluster(grouper)
+    return grouper.changed_stories()
+
+
+def _place(
+    new: Sequence[Article],
+    existing: Sequence[Story],
+    members: dict[str, Article],
+    settings: GroupSettings,
+    embeddings: Mapping[str, Vector] | None,
+    order: Callable[[Article], Any],
+) -> Grouper:
+    """The online grouper after placing ``new`` (taken in ``order``) on ``existing``."""
     grouper = Grouper(settings, semantic=embeddings is not None)
     grouper.embeddings = dict(embeddings or {})
     grouper.load(existing, members)
     todo: list[Article] = []
     seen = set(grouper.by_article)
-    for article in sorted(new, key=lambda a: (a.published, a.id)):
+    for article in sorted(new, key=order):
         if article.id not in seen:
             seen.add(article.id)
             todo.append(article)
     for start in range(0, len(todo), ROUND_SIZE):
         grouper.add_round(todo[start : start + ROUND_SIZE])
-    if settings.recluster:
-        recluster(grouper)
-    return grouper.changed_stories()
+    return grouper
 
 
 def story_terms(articles: Iterable[Article], settings: GroupSettings | None = None) -> list[str]:

@@ -25,7 +25,7 @@ from briefs.group.ids import Cluster, pair_owners, story_id_for
 from briefs.group.online import PAIR_FLOOR, Grouper
 from briefs.models import StoryChange, StoryLink
 
-__all__ = ["RECLUSTER_MAX", "recluster"]
+__all__ = ["RECLUSTER_MAX", "rebuild", "recluster", "region_of"]
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +80,8 @@ def recluster(g: Grouper) -> None:
     records that it merged into it; the cluster records that it absorbed it. Copies (and members
     no longer in the window) follow their story's larger part.
     """
-    region = sorted(
-        {g.docs[j].cluster for j in g.touched if g.docs[j].vec}
-        & {c for c in g.active if g.clusters[c].docs}
-    )
-    idx = [j for c in region for j in g.clusters[c].docs if g.docs[j].vec]
-    g.touched = set()
-    if len(idx) < 2:
-        return
-    if len(idx) > RECLUSTER_MAX:
-        log.info(
-            "re-clustering skipped: %d articles in the region (at most %d)", len(idx), RECLUSTER_MAX
-        )
+    region, idx = region_of(g, "re-clustering")
+    if not idx:
         return
     for j in idx:  # weights as of now: the order of arrival no longer shapes them
         g.features.weigh(g.docs[j])
@@ -103,11 +93,45 @@ def recluster(g: Grouper) -> None:
     groups: defaultdict[int, list[int]] = defaultdict(list)
     for j, label in zip(idx, labels, strict=True):
         groups[int(label)].append(j)
+    rebuild(g, region, idx, list(groups.values()), sim)
+
+
+def region_of(g: Grouper, what: str) -> tuple[list[int], list[int]]:
+    """The part of the window this run touched: its stories and their live documents.
+
+    Every active story that holds one of this run's new articles or an article close to one
+    (at least half the threshold). Empty when it has fewer than two documents or more than
+    ``RECLUSTER_MAX`` (then the online result stays; ``what`` names the pass in the log line).
+    """
+    region = sorted(
+        {g.docs[j].cluster for j in g.touched if g.docs[j].vec}
+        & {c for c in g.active if g.clusters[c].docs}
+    )
+    idx = [j for c in region for j in g.clusters[c].docs if g.docs[j].vec]
+    g.touched = set()
+    if len(idx) > RECLUSTER_MAX:
+        log.info(
+            "%s skipped: %d articles in the region (at most %d)", what, len(idx), RECLUSTER_MAX
+        )
+        return [], []
+    return (region, idx) if len(idx) >= 2 else ([], [])
+
+
+def rebuild(
+    g: Grouper,
+    region: list[int],
+    idx: list[int],
+    groups: list[list[int]],
+    sim: npt.NDArray[np.float64],
+) -> None:
+    """Make ``groups`` (lists of the documents ``idx``) the region's stories, ids kept by the
+    rule of :mod:`briefs.group.ids`; ``sim`` (rows and columns as ``idx``) explains the moves.
+    Nothing changes when the groups are the region's stories already."""
     before = {c: {j for j in g.clusters[c].docs if g.docs[j].vec} for c in region}
-    if sorted(map(sorted, groups.values())) == sorted(sorted(v) for v in before.values()):
+    if sorted(map(sorted, groups)) == sorted(sorted(v) for v in before.values()):
         return  # nothing moved
     pos = {j: r for r, j in enumerate(idx)}
-    _rebuild(g, region, list(groups.values()), before, lambda a, b: float(sim[pos[a], pos[b]]))
+    _rebuild(g, region, groups, before, lambda a, b: float(sim[pos[a], pos[b]]))
 
 
 def _owners(g: Grouper, groups: list[list[int]]) -> dict[int, int]:

@@ -35,17 +35,16 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import httpx
-import trafilatura
 
 from briefs.config import FetchSettings
 from briefs.errors import ExtractionError, FetchError, UnsafeURLError
 from briefs.ingest.bounds import MAX_BODY, cap
 from briefs.ingest.clean import clean_text
 from briefs.ingest.fetch import PAGE_ACCEPT, FetchResult, HostLimiter, fetch_url, make_client
+from briefs.ingest.maintext import extract_text
 from briefs.ingest.netguard import check_url
 from briefs.ingest.progress import NullProgress, Progress
 from briefs.ingest.workers import WorkerPool
@@ -85,27 +84,6 @@ def needs_full_text(article: Article, teaser_words: int) -> bool:
     if not article.url.startswith(("http://", "https://")):
         return False
     return word_count(article.body or article.summary) < teaser_words
-
-
-def extract_text(page: str | bytes, url: str | None = None) -> str:
-    """The main text of an HTML page, paragraphs separated by blank lines ("" if none)."""
-    if not page or not page.strip():
-        return ""
-    try:
-        text = trafilatura.extract(
-            page,
-            url=url,
-            include_comments=False,
-            with_metadata=False,
-        )
-    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
-        # trafilatura and lxml raise these on hostile markup; the page is just unusable.
-        log.debug("extraction failed for %s: %s", url, exc)
-        return ""
-    if not text:
-        return ""
-    paragraphs = [" ".join(line.split()) for line in text.splitlines()]
-    return "\n\n".join(p for p in paragraphs if p)
 
 
 def _without_headline(text: str, title: str) -> str:
@@ -228,12 +206,7 @@ class PageExtractor:
     def __enter__(self) -> PageExtractor:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         self.close(wait=exc_type is None)
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from briefs.config import FetchSettings
-from briefs.errors import FetchError, UnsafeURLError
+from briefs.errors import FetchError, SourceError, UnsafeURLError, about
 from briefs.ingest.netguard import GuardedTransport, RefusedConnection, check_url
 
 __all__ = [
@@ -215,33 +215,42 @@ async def fetch_url(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    slot = limiter.slot(url) if limiter is not None else contextlib.nullcontext()
     try:
-        if limiter is None:
-            async with asyncio.timeout(settings.total_timeout):
-                return await _get(client, url, settings, headers, extensions)
-        async with limiter.slot(url):
-            async with asyncio.timeout(settings.total_timeout):
-                return await _get(client, url, settings, headers, extensions)
-    except TimeoutError:
-        raise FetchError(f"took longer than {settings.total_timeout:g} s in total") from None
-    except httpx.TooManyRedirects:
-        raise FetchError(f"more than {settings.max_redirects} redirects") from None
-    except httpx.InvalidURL as exc:
-        raise FetchError(f"invalid URL: {exc}") from exc
-    except httpx.UnsupportedProtocol as exc:
-        raise UnsafeURLError(f"unsupported URL scheme: {exc}") from exc
-    except httpx.TimeoutException as exc:
-        raise FetchError(f"timed out ({exc.__class__.__name__})") from exc
-    except httpx.ConnectError as exc:
+        async with slot, asyncio.timeout(settings.total_timeout):
+            return await _get(client, url, settings, headers, extensions)
+    except (TimeoutError, httpx.HTTPError) as exc:
+        error = _failure(exc, settings)
+        about(error, url=url)
+        # a timeout or a redirect loop says all there is; the others keep httpx's cause
+        quiet = isinstance(exc, TimeoutError | httpx.TooManyRedirects)
+        raise error from (None if quiet else exc)
+    except SourceError as exc:
+        about(exc, url=url)
+        raise
+
+
+def _failure(exc: TimeoutError | httpx.HTTPError, settings: FetchSettings) -> SourceError:
+    """The FetchError (or UnsafeURLError) that an httpx failure means."""
+    if isinstance(exc, TimeoutError):
+        return FetchError(f"took longer than {settings.total_timeout:g} s in total")
+    if isinstance(exc, httpx.TooManyRedirects):
+        return FetchError(f"more than {settings.max_redirects} redirects")
+    if isinstance(exc, httpx.InvalidURL):
+        return FetchError(f"invalid URL: {exc}")
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return UnsafeURLError(f"unsupported URL scheme: {exc}")
+    if isinstance(exc, httpx.TimeoutException):
+        return FetchError(f"timed out ({exc.__class__.__name__})")
+    if isinstance(exc, httpx.ConnectError):
         if isinstance(exc.__cause__, RefusedConnection):
-            raise UnsafeURLError(str(exc.__cause__)) from exc
-        raise FetchError(f"cannot connect: {exc}") from exc
-    except (httpx.ReadError, httpx.RemoteProtocolError) as exc:
+            return UnsafeURLError(str(exc.__cause__))
+        return FetchError(f"cannot connect: {exc}")
+    if isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError):
         # a reset or a close mid-body: httpx often has no message of its own for these
         detail = str(exc) or str(exc.__context__ or "") or exc.__class__.__name__
-        raise FetchError(f"connection broken while reading the answer ({detail})") from exc
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{exc.__class__.__name__}: {exc or 'no detail'}") from exc
+        return FetchError(f"connection broken while reading the answer ({detail})")
+    return FetchError(f"{exc.__class__.__name__}: {exc or 'no detail'}")
 
 
 async def _send(

@@ -18,6 +18,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, replace
 
+from briefs.errors import SourceError, about
 from briefs.ingest.entries import ParsedFeed, content_hash
 from briefs.ingest.jsonfeed import parse_json_feed
 from briefs.ingest.xmlfeed import Unfit, fast_refusal, parse_fast, parse_feedparser
@@ -39,17 +40,21 @@ def parse_feed(
     Raises ParseError when the bytes are not a feed at all (an HTML page, garbage); a feed with
     recoverable errors (feedparser's bozo) still yields its entries.
     """
-    stripped = data.lstrip()[:1]
-    if stripped == b"{" or (content_type and "json" in content_type.lower()):
-        return parse_json_feed(data, source, url=url, now=now)
-    reason = fast_refusal(data, content_type)
-    if reason is None:
-        try:
-            return parse_fast(data, source, url=url, now=now)
-        except Unfit as exc:
-            reason = str(exc)
-    parsed = parse_feedparser(data, source, url=url, now=now, content_type=content_type)
-    return replace(parsed, fallback=reason)
+    try:
+        stripped = data.lstrip()[:1]
+        if stripped == b"{" or (content_type and "json" in content_type.lower()):
+            return parse_json_feed(data, source, url=url, now=now)
+        reason = fast_refusal(data, content_type)
+        if reason is None:
+            try:
+                return parse_fast(data, source, url=url, now=now)
+            except Unfit as exc:
+                reason = str(exc)
+        parsed = parse_feedparser(data, source, url=url, now=now, content_type=content_type)
+        return replace(parsed, fallback=reason)
+    except SourceError as exc:
+        about(exc, source=source.id, url=url)
+        raise
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import httpx
 
 from briefs.config import FetchSettings
-from briefs.errors import SourceError
+from briefs.errors import SourceError, about
 from briefs.ingest.due import current_state, select_sources
 from briefs.ingest.fetch import HostLimiter, make_client
 from briefs.ingest.outcome import (
@@ -29,7 +29,7 @@ from briefs.ingest.outcome import (
 from briefs.ingest.parsing import ParsePool, parse_workers
 from briefs.ingest.progress import NullProgress, Progress
 from briefs.ingest.readers import reader_for
-from briefs.ingest.sourceio import PollRun, RefusedMove, SourceIO
+from briefs.ingest.sourceio import Memory, PollRun, RefusedMove, SourceIO
 from briefs.models import FeedState, PollResult, Source
 from briefs.timing import Timings
 
@@ -51,6 +51,7 @@ def poll_sources(
     rng: random.Random | None = None,
     timings: Timings | None = None,
     on_result: Callable[[PollResult], None] | None = None,
+    memory: Memory | None = None,
 ) -> list[PollResult]:
     """Poll the sources :func:`briefs.ingest.due.select_sources` picks (``due``, ``jitter``:
     as there), once each; one result per polled source.
@@ -60,6 +61,8 @@ def poll_sources(
     ``on_result``, each result is handed to it as soon as its source is done (in the order
     sources finish) and not kept: the list returned is then empty, and a caller that stores
     results as they come holds a few sources' articles at a time instead of the whole poll's.
+    ``memory`` says what each mailbox source has read before (without it, every message of a
+    mailbox is new).
     """
     todo, skipped = select_sources(sources, states, now, due=due, jitter=jitter)
     for source, reason in skipped:
@@ -77,6 +80,7 @@ def poll_sources(
             transport,
             progress or NullProgress(),
             on_result,
+            memory,
         )
     )
 
@@ -88,6 +92,7 @@ async def _poll_all(
     transport: httpx.AsyncBaseTransport | None,
     progress: Progress,
     on_result: Callable[[PollResult], None] | None,
+    memory: Memory | None,
 ) -> list[PollResult]:
     progress.start("poll", len(sources))
     remote = sum(1 for s in sources if "://" in s.location and not s.location.startswith("file:"))
@@ -105,7 +110,7 @@ async def _poll_all(
     try:
         async with make_client(settings, transport) as client:
             limiter = HostLimiter(settings.concurrency, settings.per_host)
-            io = SourceIO(poll, parser, client, limiter)
+            io = SourceIO(poll, parser, client, limiter, memory)
             results = await asyncio.gather(*(one(io, s) for s in sources))
             return [r for r in results if r is not None]
     finally:
@@ -121,6 +126,8 @@ async def _poll_one(io: SourceIO, source: Source, state: FeedState) -> PollResul
     except RefusedMove as refused:
         return failed(source, refused.state, p.now, str(refused.error), p.settings, p.rng)
     except SourceError as exc:
+        about(exc, source=source.id)
+        log.debug("%s (%s): %s", exc.source, exc.url or source.location, exc)
         return failed(source, state, p.now, str(exc), p.settings, p.rng)
     except Exception as exc:  # the per-source fault barrier (see the docstring)
         log.debug("%s: unexpected failure", source.id, exc_info=True)

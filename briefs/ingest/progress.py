@@ -7,7 +7,6 @@ chooses the implementation (:func:`make_progress`) so nothing in ingest writes t
 from __future__ import annotations
 
 import logging
-from types import TracebackType
 from typing import Protocol
 
 __all__ = ["LogProgress", "NullProgress", "Progress", "RichProgress", "make_progress"]
@@ -51,12 +50,7 @@ class LogProgress:
     def __enter__(self) -> LogProgress:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         return None
 
     def start(self, task: str, total: int) -> None:
@@ -107,12 +101,7 @@ class RichProgress:
         self._bar.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self._bar.stop()
 
     def start(self, task: str, total: int) -> None:

@@ -17,14 +17,16 @@ import httpx
 from briefs.config import FetchSettings
 from briefs.errors import SourceError, UnsafeURLError
 from briefs.ingest.fetch import HostLimiter, fetch_url
-from briefs.ingest.outcome import answered, cache_max_age, parsed, succeeded, validated
+from briefs.ingest.outcome import answered, cache_max_age, failed, parsed, succeeded, validated
 from briefs.ingest.parsing import ParsePool
-from briefs.models import Article, FeedState, PollResult, Source
+from briefs.models import Article, FeedState, MailboxMemory, PollResult, Source
 from briefs.timing import Timings
 
-__all__ = ["PollRun", "RefusedMove", "SourceIO"]
+__all__ = ["Memory", "PollRun", "RefusedMove", "SourceIO"]
 
 T = TypeVar("T")
+# what a mailbox source has read before, by source id (the store's ``mailbox_memory``)
+Memory = Callable[[str], MailboxMemory]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +43,18 @@ class SourceIO:
     """What the readers are given (:class:`briefs.ingest.readers.PollIO`) for one poll."""
 
     def __init__(
-        self, poll: PollRun, parser: ParsePool, client: httpx.AsyncClient, limiter: HostLimiter
+        self,
+        poll: PollRun,
+        parser: ParsePool,
+        client: httpx.AsyncClient,
+        limiter: HostLimiter,
+        memory: Memory | None = None,
     ) -> None:
         self._poll = poll
         self._parser = parser
         self._client = client
         self._limiter = limiter
+        self._memory = memory
 
     @property
     def now(self) -> dt.datetime:
@@ -64,6 +72,13 @@ class SourceIO:
         self, source: Source, state: FeedState, articles: tuple[Article, ...], status: str
     ) -> PollResult:
         return succeeded(source, state, self._poll.now, articles, status, self._poll.settings)
+
+    def failed(self, source: Source, state: FeedState, error: str) -> PollResult:
+        p = self._poll
+        return failed(source, state, p.now, error, p.settings, p.rng)
+
+    def mailbox_memory(self, source: Source) -> MailboxMemory:
+        return self._memory(source.id) if self._memory is not None else MailboxMemory()
 
     async def parse_file(self, source: Source, state: FeedState, path: str) -> PollResult:
         p = self._poll

@@ -12,7 +12,8 @@ One module per concern, one :class:`Store` for callers:
 - :mod:`~briefs.store.sources` polling state; :mod:`~briefs.store.articles` articles;
   :mod:`~briefs.store.quarantine` rows that cannot be processed; :mod:`~briefs.store.pages` the
   page cache; :mod:`~briefs.store.sketches` near-duplicate sketches;
-  :mod:`~briefs.store.embeddings` article embeddings;
+  :mod:`~briefs.store.embeddings` article embeddings; :mod:`~briefs.store.mailboxes` the
+  messages mailbox sources have read;
 - :mod:`~briefs.store.stories` stories; :mod:`~briefs.store.editions` built editions and small
   facts; :mod:`~briefs.store.deliveries` email deliveries; :mod:`~briefs.store.notifications`
   notifications;

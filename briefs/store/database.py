@@ -7,7 +7,6 @@ object with every method, as Synapse's ``DataStore`` is made of its per-table st
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ from briefs.store.articles import Articles
 from briefs.store.deliveries import Deliveries
 from briefs.store.editions import Editions
 from briefs.store.embeddings import Embeddings
+from briefs.store.mailboxes import SeenMessages
 from briefs.store.migrations import migrate, schema_version
 from briefs.store.notifications import Notifications
 from briefs.store.pages import Pages
@@ -40,6 +40,7 @@ class Store(
     Stories,
     Editions,
     Deliveries,
+    SeenMessages,
     Notifications,
 ):
     """Typed access to the database. Create with :func:`open_store` (or :meth:`open`)."""
@@ -61,12 +62,7 @@ class Store(
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.close()
 
 

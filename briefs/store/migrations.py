@@ -21,6 +21,7 @@ from briefs.store.schema import (
     notifications,
     pages,
     quarantine,
+    seen_messages,
     sketch_bands,
     sketches,
     story_changes,
@@ -31,7 +32,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -108,6 +109,12 @@ def _add_article_tags(conn: Connection) -> None:
     _add_columns(conn, articles, ("tags",))
 
 
+def _add_seen_messages(conn: Connection) -> None:
+    """Issue 20 (newsletters): the messages mailbox sources have read (idempotent: safe if
+    renumbered)."""
+    metadata.create_all(conn, tables=[seen_messages], checkfirst=True)
+
+
 def _add_notifications(conn: Connection) -> None:
     """Issue 20 (notifications): per edition, target and kind notification records
     (idempotent: safe if renumbered)."""
@@ -127,7 +134,8 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     7: _add_embeddings,
     8: _add_word_counts,
     9: _add_article_tags,
-    10: _add_notifications,
+    10: _add_seen_messages,
+    11: _add_notifications,
 }
 
 

@@ -84,6 +84,27 @@ class Notifications(StoreBase):
         if targets is not None:
             query = query.where(c.target.in_(list(targets)))
         with self._write() as conn:
+            # a story held by two editions built by hand goes out with the first released
+            told = {
+                (r.target, r.item)
+                for r in conn.execute(
+                    sa.select(c.target, c.item)
+                    .where(c.kind == "story")
+                    .where(c.status != "held")
+                    .where(c.edition_id != edition_id)
+                )
+            }
+            held = conn.execute(
+                sa.select(c.target, c.item)
+                .where(c.edition_id == edition_id)
+                .where(c.kind == "story")
+                .where(c.status == "held")
+            ).all()
+            for target, item in held:
+                if (target, item) in told:
+                    conn.execute(
+                        notifications.delete().where(_where((edition_id, target, "story", item)))
+                    )
             return int(conn.execute(query).rowcount)
 
     def notifications(

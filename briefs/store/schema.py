@@ -235,6 +235,20 @@ story_changes = sa.Table(
     sa.Index("ix_story_changes_story", "story_id"),
 )
 
+# Schema 11: the messages each mailbox source (IMAP folder, maildir) has read, so that a poll
+# reads only new ones: by Message-ID, and for IMAP by UID under the folder's UIDVALIDITY (the
+# highest UID read is where the next poll starts), for a maildir by the file's unique name.
+seen_messages = sa.Table(
+    "seen_messages",
+    metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("message_id", sa.Text, primary_key=True),
+    sa.Column("seen", sa.DateTime, nullable=False),
+    sa.Column("uidvalidity", sa.BigInteger),
+    sa.Column("uid", sa.BigInteger),
+    sa.Column("name", sa.Text),
+)
+
 # Articles whose sketches are written per statement (each has 32 band rows).
 SKETCH_BATCH = 2000
 
