@@ -11,6 +11,9 @@ builds or sends twice and never skips an edition:
 - when clocks go back and a time occurs twice, the second pass is skipped (like cron);
 - one instance per job, runs coalesced; the ``build`` lock serializes polls and builds with any
   ``briefs run``, the ``mail`` lock serializes senders, the ``daemon`` lock allows one daemon;
+- the notifications of an edition it builds ([[notify]], :mod:`briefs.notify`) are released
+  before the edition is marked as the daemon's, and sent with the deliveries; those of an
+  edition built by hand stay held for ``briefs notify``;
 - SIGTERM or SIGINT: no new job starts, the running one finishes its current write (delivery
   stops between recipients), the daemon exits 0.
 
