@@ -410,7 +410,10 @@ def test_a_sender_killed_between_send_and_record_resumes_and_nobody_gets_it_twic
 
 
 def test_the_url_from_the_environment_is_never_shown(
-    demo: Config, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+    demo: Config,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     secret = "tk_9f8e7d6c5b4a"
     point(
@@ -426,8 +429,17 @@ def test_the_url_from_the_environment_is_never_shown(
     assert request.headers["Authorization"].startswith("Basic ")  # the secrets were used
     with open_store(demo.database) as store:
         errors = " ".join(n.error or "" for n in store.notifications())
-    for shown in (listed.output, sent.output, errors, demo.path.read_text()):
-        assert secret not in shown
+    # ntfy names the topic it could not reach; the topic is the secret
+    topic = "desk-4c1d8e7f0a2b"
+    point(monkeypatch, receiver, ntfy="ntfy://127.0.0.1:{port}/" + topic)
+    receiver.script["/"] = [(400, 0.0)]
+    with caplog.at_level("DEBUG"), open_store(demo.database) as store:
+        [(_, error)] = notify_edition(demo, store, EDITION, targets=["ntfy"]).failed
+    assert "Failed to send ntfy notification to topic '***'" in error
+    with open_store(demo.database) as store:
+        errors += " ".join(n.error or "" for n in store.notifications())
+    for shown in (listed.output, sent.output, errors, demo.path.read_text(), caplog.text):
+        assert secret not in shown and topic not in shown
 
 
 def test_a_missing_url_leaves_the_target_pending_and_the_others_go_on(

@@ -24,6 +24,7 @@ passes :meth:`AppriseChannel.redact`, which replaces each value read from the en
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from typing import Any, Protocol
@@ -132,6 +133,9 @@ class AppriseChannel:
         """Resolve the URL and make the service (DeliveryError: the target is unusable)."""
         import apprise
 
+        # Apprise's own log lines can name a secret (ntfy names the topic it failed to reach):
+        # they stay in its per-call capture, read back redacted (see send), not in our logs.
+        logging.getLogger("apprise").propagate = False
         url, self._secrets = target_url(self.target)
         timeout = self.target.timeout
         asset = apprise.AppriseAsset(
