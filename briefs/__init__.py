@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from briefs.config import Config, load_config
+    from briefs.config import BriefSpec, Config, load_config
     from briefs.errors import (
         BriefsError,
         ConfigError,
@@ -31,9 +31,10 @@ if TYPE_CHECKING:
         TransientDeliveryError,
         UnsafeURLError,
     )
-    from briefs.pipeline import build, run
+    from briefs.pipeline import build, build_briefs, run, run_briefs
 
 __all__ = [
+    "BriefSpec",
     "BriefsError",
     "Config",
     "ConfigError",
@@ -53,8 +54,10 @@ __all__ = [
     "UnsafeURLError",
     "__version__",
     "build",
+    "build_briefs",
     "load_config",
     "run",
+    "run_briefs",
 ]
 
 __version__ = "0.1.0"
@@ -63,8 +66,11 @@ __version__ = "0.1.0"
 _HOMES = {
     "run": "briefs.pipeline",
     "build": "briefs.pipeline",
+    "run_briefs": "briefs.pipeline",
+    "build_briefs": "briefs.pipeline",
     "load_config": "briefs.config",
     "Config": "briefs.config",
+    "BriefSpec": "briefs.config",
 } | {name: "briefs.errors" for name in __all__ if name.endswith("Error")}
 
 

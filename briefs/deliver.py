@@ -102,18 +102,19 @@ def deliver_edition(
             "email is not configured: set host, sender and recipients in [email] "
             "(or use --dry-run to write the messages)"
         )
-    if store.edition_built_at(edition_id) is None:
+    brief = config.brief_id
+    if store.edition_built_at(edition_id, brief) is None:
         raise DeliveryError(f"edition {edition_id} is not in the database; build it first")
     channel = transport or transport_for(config.email)
-    run = _Run(store, config.email, channel, addressed, clock, stop)
+    run = _Run(store, config.email, channel, addressed, clock, stop, brief)
     with named_lock(config, "mail").hold(lock_timeout, stop, doing=f"briefs: sending {edition_id}"):
         for d in store.mark_interrupted_deliveries():
             log.warning(
                 "%s to %s: interrupted while sending; not resent", d.edition_id, d.recipient
             )
-        store.plan_deliveries(edition_id, list(wanted), clock(), resend=resend)
+        store.plan_deliveries(edition_id, list(wanted), clock(), resend=resend, brief=brief)
         run.until_done(edition_id, set(wanted), wait)
-    return _report(store, edition_id, set(wanted), refused, run.sent)
+    return _report(store, edition_id, set(wanted), refused, run.sent, brief)
 
 
 def _copies(
@@ -188,8 +189,9 @@ def _report(
     wanted: set[str],
     refused: list[tuple[str, str]],
     sent_now: list[str],
+    brief: str,
 ) -> DeliveryReport:
-    rows = [d for d in store.deliveries(edition_id) if d.recipient in wanted]
+    rows = [d for d in store.deliveries(edition_id, brief=brief) if d.recipient in wanted]
     return DeliveryReport(
         edition_id,
         sent=tuple(d.recipient for d in rows if d.recipient in sent_now),
@@ -215,6 +217,7 @@ class _Run:
     addressed: Callable[[str], EmailMessage]
     clock: Clock
     stop: threading.Event | None
+    brief: str
     sent: list[str] = field(default_factory=list)
     connected: bool = False
 
@@ -226,15 +229,28 @@ class _Run:
         store = self.store
         while not self.stopping():
             now = self.clock()
-            pending = [d for d in store.deliveries(edition_id, "pending") if d.recipient in wanted]
+            pending = [
+                d
+                for d in store.deliveries(edition_id, "pending", brief=self.brief)
+                if d.recipient in wanted
+            ]
             due = [d for d in pending if d.next_attempt is None or d.next_attempt <= now]
             if due:
                 self.send_due(due)
-            waiting = [d for d in store.deliveries(edition_id, "pending") if d.recipient in wanted]
+            waiting = [
+                d
+                for d in store.deliveries(edition_id, "pending", brief=self.brief)
+                if d.recipient in wanted
+            ]
             if not waiting or not wait:
                 break
             earliest = min(d.next_attempt or now for d in waiting)
             self.pause((earliest - self.clock()).total_seconds())
+
+    def pending(self, edition_id: str, wanted: set[str]) -> list[Delivery]:
+        """The edition's pending deliveries to these recipients."""
+        rows = self.store.deliveries(edition_id, "pending", brief=self.brief)
+        return [d for d in rows if d.recipient in wanted]
 
     def pause(self, seconds: float) -> None:
         if seconds <= 0:
@@ -269,7 +285,7 @@ class _Run:
                     # The server cannot be reached: a failed attempt for everyone still due.
                     for rest in due[i:]:
                         attempt = self.store.claim_delivery(
-                            rest.edition_id, rest.recipient, self.clock()
+                            rest.edition_id, rest.recipient, self.clock(), brief=self.brief
                         )
                         if attempt is not None:
                             self.retry_later(rest, attempt, str(exc))
@@ -279,7 +295,7 @@ class _Run:
 
     def send_one(self, d: Delivery, msg: EmailMessage) -> None:
         store = self.store
-        attempt = store.claim_delivery(d.edition_id, d.recipient, self.clock())
+        attempt = store.claim_delivery(d.edition_id, d.recipient, self.clock(), brief=self.brief)
         if attempt is None:
             return
         # From here until finish_delivery the row says "sending": a crash now leaves it
@@ -287,7 +303,9 @@ class _Run:
         try:
             self.transport.send(msg, d.recipient)
         except PermanentDeliveryError as exc:
-            store.finish_delivery(d.edition_id, d.recipient, "failed", error=str(exc))
+            store.finish_delivery(
+                d.edition_id, d.recipient, "failed", error=str(exc), brief=self.brief
+            )
             log.warning("%s to %s: refused: %s", d.edition_id, d.recipient, exc)
             return
         except TransientDeliveryError as exc:
@@ -297,7 +315,9 @@ class _Run:
             return
         except DeliveryError as exc:
             # A failure for every recipient (e.g. the sender is refused): stop the run.
-            store.finish_delivery(d.edition_id, d.recipient, "pending", error=str(exc))
+            store.finish_delivery(
+                d.edition_id, d.recipient, "pending", error=str(exc), brief=self.brief
+            )
             raise
         store.finish_delivery(
             d.edition_id,
@@ -305,6 +325,7 @@ class _Run:
             "sent",
             sent_at=self.clock(),
             message_id=str(msg["Message-ID"]),
+            brief=self.brief,
         )
         self.sent.append(d.recipient)
         log.debug("%s to %s: sent", d.edition_id, d.recipient)
@@ -313,12 +334,19 @@ class _Run:
         settings, now = self.settings, self.clock()
         if attempt >= settings.max_attempts:
             error = f"gave up after {attempt} attempts: {error}"
-            self.store.finish_delivery(d.edition_id, d.recipient, "failed", error=error)
+            self.store.finish_delivery(
+                d.edition_id, d.recipient, "failed", error=error, brief=self.brief
+            )
             log.warning("%s to %s: %s", d.edition_id, d.recipient, error)
             return
         delay = dt.timedelta(seconds=settings.retry_delay * 2 ** (attempt - 1))
         self.store.finish_delivery(
-            d.edition_id, d.recipient, "pending", error=error, next_attempt=now + delay
+            d.edition_id,
+            d.recipient,
+            "pending",
+            error=error,
+            brief=self.brief,
+            next_attempt=now + delay,
         )
         log.info(
             "%s to %s: attempt %d failed, retrying in %s: %s",
@@ -337,7 +365,7 @@ def plan_delivery(config: Config, store: Store, edition_id: str, now: dt.datetim
     """Plan a scheduled edition's delivery to every configured recipient (sent by
     :func:`deliver_due`)."""
     recipients = [recipient_key(r) for r in config.email.recipients]
-    store.plan_deliveries(edition_id, recipients, now)
+    store.plan_deliveries(edition_id, recipients, now, brief=config.brief_id)
 
 
 @dataclass
@@ -366,21 +394,24 @@ def deliver_due(
     stop: threading.Event,
     transport: Transport | None = None,
 ) -> list[DeliveryReport]:
-    """Send every planned delivery whose (next) attempt is due, edition by edition."""
+    """Send every planned delivery whose (next) attempt is due, edition by edition (each as
+    its brief's: its message, its readers)."""
     now = clock()
     if not config.email.enabled or now < pause.until:
         return []
-    by_edition: dict[str, list[str]] = {}
+    by_edition: dict[tuple[str, str], list[str]] = {}
+    known = {b.id for b in config.desk}
     for d in store.due_deliveries(now):
-        by_edition.setdefault(d.edition_id, []).append(d.recipient)
+        if d.brief in known:  # a brief no longer configured has nobody to send to
+            by_edition.setdefault((d.brief, d.edition_id), []).append(d.recipient)
     reports = []
-    for edition_id, recipients in by_edition.items():
+    for (brief, edition_id), recipients in by_edition.items():
         if stop.is_set():
             break
         start = time.perf_counter()
         try:
             report = deliver_edition(
-                config,
+                config.for_brief(brief),
                 store,
                 edition_id,
                 recipients=recipients,

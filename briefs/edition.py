@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from briefs.config import Config
+from briefs.desk import write_desk_index
 from briefs.display import display_brief
 from briefs.errors import StoreError
 from briefs.feeds import FeedItem, story_item
@@ -45,9 +46,10 @@ from briefs.slots import (
     previous_cutoff,
 )
 from briefs.store import Store
+from briefs.storypages import story_pages
 from briefs.timing import Timings
 
-__all__ = ["build_edition", "delete_edition", "failed_sources", "write_edition"]
+__all__ = ["WindowReads", "build_edition", "delete_edition", "failed_sources", "write_edition"]
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +110,13 @@ def _brief_story(
 
 
 def failed_sources(config: Config, store: Store) -> tuple[tuple[str, str], ...]:
-    """Enabled sources whose latest poll failed (for editions built without polling), by
-    ``Source.name`` as the run report names them."""
+    """Enabled sources of the brief whose latest poll failed (for editions built without
+    polling), by ``Source.name`` as the run report names them."""
     states = store.feed_states()
     failed: list[tuple[str, str]] = []
     for src in config.sources:
+        if not config.current.draws_from(src):
+            continue
         state = states.get(src.id)
         if src.enabled and state and state.consecutive_failures and state.last_error:
             failed.append((src.name, state.last_error))
@@ -122,16 +126,43 @@ def failed_sources(config: Config, store: Store) -> tuple[tuple[str, str], ...]:
 def _public_failed(
     config: Config, store: Store, failed: tuple[tuple[str, str], ...]
 ) -> tuple[tuple[str, str], ...]:
-    """The failed sources as readers see them: by the outlet's name (the configured title,
-    else the one its feed gives, else its host), never a source id; the run report keeps
-    ``Source.name`` (the id of an untitled source), which is what the operator acts on."""
+    """The failed sources of the brief as readers see them: by the outlet's name (the
+    configured title, else the one its feed gives, else its host), never a source id; the run
+    report keeps ``Source.name`` (the id of an untitled source), which is what the operator
+    acts on."""
     by_name = {s.name: s for s in config.sources}
     states = store.feed_states()
     out: list[tuple[str, str]] = []
     for name, error in failed:
         source = by_name.get(name)
+        if source is not None and not config.current.draws_from(source):
+            continue
         out.append((outlet_name(source, states.get(source.id)) if source else name, error))
     return tuple(out)
+
+
+class WindowReads:
+    """The window's stories and their members without texts, read once for every brief a run
+    builds (they change only when grouping runs, before the briefs are built); a brief asks
+    for the window of its own cut-off and ``window_hours``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._stories: dict[dt.datetime, list[Story]] = {}
+        self._articles: dict[str, Article] = {}
+
+    def stories_updated_since(self, start: dt.datetime) -> list[Story]:
+        """:meth:`Store.stories_updated_since`, once per start."""
+        if start not in self._stories:
+            self._stories[start] = self.store.stories_updated_since(start)
+        return self._stories[start]
+
+    def articles(self, ids: Sequence[str]) -> list[Article]:
+        """:meth:`Store.articles` without texts; each article read once."""
+        missing = [i for i in dict.fromkeys(ids) if i not in self._articles]
+        if missing:
+            self._articles.update((a.id, a) for a in self.store.articles(missing, texts=False))
+        return [self._articles[i] for i in ids if i in self._articles]
 
 
 def _stories_as_of(
@@ -142,21 +173,30 @@ def _stories_as_of(
     previous: dict[str, int],
     *,
     texts: bool = True,
+    reads: WindowReads | None = None,
 ) -> list[BriefStory]:
-    """Stories as an edition saw them: members published before its cut-off (not summarized).
+    """Stories as an edition saw them: members published before its cut-off, of the sources
+    the brief draws from (not summarized).
 
-    Without ``texts`` the members' texts are not read (see :func:`_with_texts`).
+    Without ``texts`` the members' texts are not read (see :func:`_with_texts`); ``reads``
+    then shares the members read with the run's other briefs.
     """
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     cutoff = edition_cutoff(config, edition)
     day_start = _day_start(edition, zone)
     since = previous_cutoff(config, store, edition) or day_start
     ids = [i for s in stories for i in s.article_ids]
-    by_id = {a.id: a for a in store.articles(ids, texts=texts)}
+    if reads is not None and not texts:
+        by_id = {a.id: a for a in reads.articles(ids)}
+    else:
+        by_id = {a.id: a for a in store.articles(ids, texts=texts)}
+    drawn = config.brief_sources()
     out: list[BriefStory] = []
     for story in stories:
         members = [by_id[i] for i in story.article_ids if i in by_id]
-        members = [a for a in members if a.published < cutoff]
+        members = [
+            a for a in members if a.published < cutoff and (drawn is None or a.source_id in drawn)
+        ]
         if not members:
             continue
         item = _brief_story(
@@ -303,21 +343,24 @@ def write_edition(
     timings: Timings,
     failed: tuple[tuple[str, str], ...] | None,
     email: bool | None,
+    reads: WindowReads | None = None,
 ) -> tuple[Brief, list[str], list[str]]:
     """:func:`build_edition`, also returning the outputs that could not be made (one line each).
 
     The stages: the brief (stories as of the cut-off, ranked, summarized), its record (the
-    archive then holds it), the per-story feed items, every output of
+    archive then holds it), the per-story feed items and story pages, every output of
     :data:`briefs.outputs.OUTPUTS` made and written, then its notifications composed and
     held (:mod:`briefs.notify`).
     """
-    brief = _edition_brief(config, store, edition, now, timings, failed)
+    brief = _edition_brief(config, store, edition, now, timings, failed, reads)
     renderer = _renderer(config)
     with timings.stage("render"):
         archive = _record(config, store, brief, renderer, now)
     with timings.stage("feeds"):
         items = _story_items(config, store, renderer, archive, brief)
-    built = BuiltEdition(brief, tuple(archive), tuple(items), config, now)
+    with timings.stage("render"):
+        pages = story_pages(store, brief, archive)
+    built = BuiltEdition(brief, tuple(archive), tuple(items), config, now, pages)
     files, problems = write_outputs(built, renderer, asked_outputs(email), timings)
     # held until sent: the daemon releases its own editions', `briefs notify` the others'
     hold_notifications(config, store, brief, renderer, now)
@@ -331,19 +374,25 @@ def _edition_brief(
     now: dt.datetime,
     timings: Timings,
     failed: tuple[tuple[str, str], ...] | None,
+    reads: WindowReads | None = None,
 ) -> Brief:
     """The edition's brief: the window's stories as of its cut-off, ranked and summarized."""
     brief_cfg = config.brief
     window_start, cutoff = edition_window(config, edition)
     with timings.stage("rank"):
-        stories = store.stories_updated_since(window_start)
+        if reads is not None:
+            stories = reads.stories_updated_since(window_start)
+        else:
+            stories = store.stories_updated_since(window_start)
         previous = previous_counts(config, store, edition)
         # Ranking reads the members' texts only to match mute/boost words: without them, the
         # window's texts (hundreds of MB at 50k articles) are read for the summarized few only.
         texts = bool(brief_cfg.mute or brief_cfg.boost)
         candidates = [
             c
-            for c in _stories_as_of(config, store, edition, stories, previous, texts=texts)
+            for c in _stories_as_of(
+                config, store, edition, stories, previous, texts=texts, reads=reads
+            )
             if c.story.last_updated >= window_start
         ]
     del stories
@@ -363,7 +412,14 @@ def _edition_brief(
 
 
 def _renderer(config: Config) -> Renderer:
+    """The brief's renderer. Templates also see ``brief_id``, ``brief_folder`` (its folder
+    under the output folder, "" for the folder itself) and ``desk`` (every brief's id, title,
+    language and folder, in the file's order; one entry for a single brief)."""
     settings = config.brief
+    desk = tuple(
+        {"id": b.id, "title": b.title, "language": b.language, "folder": b.output}
+        for b in config.desk
+    )
     return Renderer(
         config.templates,
         settings.timezone,
@@ -371,6 +427,7 @@ def _renderer(config: Config) -> Renderer:
         site_url=settings.site_url,
         language=settings.language,
         description=settings.description,
+        context={"brief_id": config.brief_id, "brief_folder": config.current.output, "desk": desk},
     )
 
 
@@ -387,8 +444,14 @@ def _record(
         {s.story.id: len(s.articles) for s in brief.stories},
         renderer.html_fragment(brief),
         "; ".join(s.summary.headline for s in shown.stories[:5]),
+        brief=config.brief_id,
     )
-    return ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT))
+    # Every edition for the archive, without its HTML; the HTML of the newest few, which the
+    # edition feeds carry (a year of editions' HTML is tens of MB, read at every build).
+    every = store.recent_editions(ARCHIVE_LIMIT, config.brief_id, html=False)
+    newest = store.recent_editions(config.brief.feed_items + 16, config.brief_id)
+    with_html = {r.edition: r for r in newest}
+    return ordered_editions(config, [with_html.get(r.edition, r) for r in every])
 
 
 def delete_edition(
@@ -401,17 +464,22 @@ def delete_edition(
     Returns the files removed and the edition rebuilt (None if none is left).
     """
     now = now or dt.datetime.now(dt.UTC)
+    brief = config.brief_id
     with Store.open(config.database) as store:
-        if not store.delete_edition(edition_id):
-            known = ", ".join(store.edition_ids()[:10]) or "none"
+        if not store.delete_edition(edition_id, brief):
+            known = ", ".join(store.edition_ids(brief)[:10]) or "none"
             raise StoreError(f"no edition {edition_id!r} was built (newest: {known})")
         out = Publisher(config.output)
         removed = [name for name in owned_files(edition_id) if out.remove(name)]
-        remaining = ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT))
+        remaining = ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT, brief))
         if not remaining:
-            removed += [name for name in shared_files() if out.remove(name)]
+            removed += [name for name in shared_files(config) if out.remove(name)]
+        else:
+            build_edition(config, store, remaining[0].edition, now, Timings())
+        if config.several:
+            write_desk_index(config, store)  # the brief's newest edition there is another
+        if not remaining:
             return removed, None
         newest = remaining[0].edition
-        build_edition(config, store, newest, now, Timings())
     log.info("deleted edition %s; rebuilt %s for the index and feeds", edition_id, newest.id)
     return removed, newest

@@ -16,6 +16,7 @@
     │   └── PermanentDeliveryError  refused for good for this recipient (5xx reply)
     ├── LockError               another briefs process holds the lock
     ├── ServeError              the output folder cannot be served (no folder, port taken)
+    ├── SearchError             a search query cannot be read, or the database has no index
     └── EvaluationError         an evaluation input file is unusable
 
 The CLI turns any BriefsError into a one-line message and a non-zero exit code.
@@ -115,6 +116,11 @@ class LockError(BriefsError):
 
 class ServeError(BriefsError):
     """The output folder cannot be served."""
+
+
+class SearchError(BriefsError):
+    """A search query cannot be read (its message says why, for the person who typed it), or
+    the database offers no full-text index to search."""
 
 
 class EvaluationError(BriefsError):

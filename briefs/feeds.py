@@ -96,6 +96,7 @@ class FeedItem:
     summary: str
     content_html: str
     image_url: str = ""
+    section: str = ""  # the story's section in its edition (story items; the section feeds)
 
 
 def _xml(value: str) -> str:
@@ -186,9 +187,10 @@ def _edition_time(
 def story_item(
     site_url: str, edition: Edition, story: BriefStory, content_html: str, images: bool = True
 ) -> FeedItem:
-    """A story as a per-story feed item: its guid is the story's, its link the story on the page
-    of the edition that carried it. Both its dates are its latest report's: readers sort by the
-    publication date (RSS has no other), so a story that developed today sorts with today's."""
+    """A story as a per-story feed item: its guid is the story's, its link the story's own page
+    (``stories/<id>.html``, as of the newest edition that carried it). Both its dates are its
+    latest report's: readers sort by the publication date (RSS has no other), so a story that
+    developed today sorts with today's."""
     base = _base(site_url)
     lead = story.summary.sentences[0].text if story.summary.sentences else ""
     newest = sorted(story.articles, key=lambda a: (a.published, a.id), reverse=True)
@@ -196,12 +198,13 @@ def story_item(
     return FeedItem(
         guid=story_guid(base, story.story.id),
         title=story.summary.headline,
-        url=urljoin(base, f"{edition.id}.html#story-{story.story.id}"),
+        url=urljoin(base, f"stories/{story.story.id}.html"),
         published=story.story.last_updated,
         updated=story.story.last_updated,
         summary=lead or story.summary.headline,
         content_html=content_html,
         image_url=image if images else "",
+        section=story.section,
     )
 
 

@@ -7,6 +7,7 @@ still there.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -19,12 +20,9 @@ from briefs.publish import Publisher
 from briefs.render import template_dirs
 from briefs.slots import edition_window, previous_counts
 from briefs.store import Store
+from briefs.store.editions import built_key
 
 __all__ = ["built_from", "edition_stamp", "remember_build", "up_to_date"]
-
-
-def _stamp_key(edition: Edition) -> str:
-    return f"built:{edition.id}"
 
 
 def edition_stamp(
@@ -38,7 +36,9 @@ def edition_stamp(
     """
     window_start, _ = edition_window(config, edition)
     digest = hashlib.sha256()
-    digest.update(repr((__version__, config, edition, failed)).encode())
+    # the brief's own settings, not its neighbours' (changing one brief rebuilds only it)
+    own = dataclasses.replace(config, briefs=(config.current,)) if config.briefs else config
+    digest.update(repr((__version__, own, edition, failed)).encode())
     for folder in template_dirs(config.templates):
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             info = path.stat()
@@ -55,7 +55,7 @@ def up_to_date(
 ) -> int | None:
     """The edition's story count if it was built from exactly this and the files of its wanted
     outputs are there (``asked``: as for :func:`briefs.outputs.write_outputs`)."""
-    built = json.loads(store.get_meta(_stamp_key(edition)) or "{}")
+    built = json.loads(store.get_meta(built_key(config.brief_id, edition.id)) or "{}")
     if built.get("stamp") != stamp:
         return None
     out = Publisher(config.output)
@@ -80,6 +80,9 @@ def built_from(
     return stamp, None if rebuild else up_to_date(config, store, edition, stamp, asked)
 
 
-def remember_build(store: Store, edition: Edition, stamp: str, stories: int) -> None:
-    """Record the stamp (and story count) an edition was just built from."""
-    store.set_meta(_stamp_key(edition), json.dumps({"stamp": stamp, "stories": stories}))
+def remember_build(
+    config: Config, store: Store, edition: Edition, stamp: str, stories: int
+) -> None:
+    """Record the stamp (and story count) the brief's edition was just built from."""
+    key = built_key(config.brief_id, edition.id)
+    store.set_meta(key, json.dumps({"stamp": stamp, "stories": stories}))

@@ -13,6 +13,7 @@ from typing import Literal
 from urllib.parse import quote
 
 __all__ = [
+    "DEFAULT_BRIEF",
     "Article",
     "Brief",
     "BriefStory",
@@ -31,6 +32,7 @@ __all__ = [
     "PollResult",
     "Printing",
     "RunReport",
+    "SearchHit",
     "SeenMessage",
     "Sentence",
     "Sketch",
@@ -42,6 +44,10 @@ __all__ = [
     "Summary",
     "TimelineEntry",
 ]
+
+# The id of the one brief of a configuration without [[briefs]] tables; the editions and
+# deliveries stored before there were several briefs are this brief's.
+DEFAULT_BRIEF = "default"
 
 # A kind of source: a key of the reader registry (briefs.ingest.readers.READERS), checked
 # when the configuration is loaded.
@@ -374,6 +380,24 @@ class EditionRecord:
     # (story id, member articles when built) for each story in the edition: growth between
     # editions and the per-story feed.
     story_counts: tuple[tuple[str, int], ...] = ()
+    brief: str = DEFAULT_BRIEF  # the id of the brief it is an edition of
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A stored article that matched a search: the article, its story, how well it matched
+    (``score``: higher is better, relevance weighed by recency) and a snippet of its text as
+    ``(text, matched)`` pieces, raw text that whoever shows it escapes."""
+
+    article_id: str
+    story_id: str | None
+    source_id: str
+    title: str
+    outlet: str
+    url: str
+    published: dt.datetime
+    score: float
+    snippet: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,6 +488,7 @@ class RunReport:
     # article pages the address guard refused in this run, and one of them ("URL: reason")
     pages_refused: int = 0
     page_refused_example: str = ""
+    brief: str = DEFAULT_BRIEF  # the brief whose edition this is
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,6 +505,7 @@ class Delivery:
     sent_at: dt.datetime | None = None
     message_id: str | None = None
     error: str | None = None
+    brief: str = DEFAULT_BRIEF  # the brief whose edition it is
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -39,6 +40,7 @@ from briefs.models import Brief, EditionRecord
 from briefs.publish import Publisher
 from briefs.render import Renderer
 from briefs.slots import edition_cutoff
+from briefs.storypages import STORY_FOLDER, StoryPage, story_page_name
 from briefs.timing import Timings
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "edition_files",
     "email_wanted",
     "owned_files",
+    "section_feed_names",
     "served_types",
     "shared_files",
     "site_host",
@@ -70,6 +73,8 @@ class BuiltEdition:
     story_items: tuple[FeedItem, ...]
     config: Config
     now: dt.datetime
+    # the story pages this build writes (briefs.storypages.story_pages)
+    story_pages: tuple[StoryPage, ...] = ()
 
     @property
     def latest(self) -> bool:
@@ -93,6 +98,10 @@ class Output:
     ``wanted(config, asked)``: whether to make it, ``asked`` being the outputs asked for or
     refused by name (``--email``). ``types``: Content-Type by file name or suffix for
     ``briefs serve`` (empty: never served). ``stage``: the timing stage it is made in.
+    ``patterns``: glob patterns of files named by what they hold, not by the edition (story pages,
+    ``stories/*.html``), which ``files`` cannot list.
+    ``named``: the files whose names come from the configuration (the section feeds: one
+    family per configured section), every build rewrites them.
     """
 
     name: str
@@ -103,6 +112,8 @@ class Output:
     wanted: Callable[[Config, Mapping[str, bool]], bool] = _always
     types: Mapping[str, str] = field(default_factory=dict)
     stage: str = "render"
+    patterns: tuple[str, ...] = ()
+    named: Callable[[Config], tuple[str, ...]] | None = None
 
 
 def site_host(url: str) -> str:
@@ -159,6 +170,44 @@ def _story_feeds(built: BuiltEdition, renderer: Renderer) -> Files:
     return dict(build_feeds(info, built.story_items, built.now, STORY_FEEDS))
 
 
+def _story_pages(built: BuiltEdition, renderer: Renderer) -> Files:
+    return {
+        story_page_name(page.item.story.id): renderer.story_page(built.brief, page)
+        for page in built.story_pages
+    }
+
+
+def section_feed_names(section: str) -> FeedNames:
+    """The story feeds of one section: ``stories-<section>.xml``, ``.atom``, ``.json`` (the
+    section's name in lowercase letters, digits and "-")."""
+    slug = re.sub(r"[^a-z0-9]+", "-", section.lower()).strip("-") or "section"
+    return FeedNames(f"stories-{slug}.xml", f"stories-{slug}.atom", f"stories-{slug}.json")
+
+
+def _section_files(config: Config) -> tuple[str, ...]:
+    return tuple(
+        name
+        for section in config.brief.sections
+        for name in dataclasses.astuple(section_feed_names(section))
+    )
+
+
+def _section_feeds(built: BuiltEdition, renderer: Renderer) -> Files:
+    """One family of story feeds per configured section: the story feed's items of that
+    section (a section with none has an empty feed: a subscription never ends in a 404)."""
+    title = built.config.brief.title
+    files: Files = {}
+    for section in built.config.brief.sections:
+        items = [it for it in built.story_items if it.section == section]
+        info = dataclasses.replace(
+            _feed_info(built),
+            title=f"{title}: {section}",
+            description=f"{title}, the stories of {section}, updated as each develops.",
+        )
+        files.update(build_feeds(info, items, built.now, section_feed_names(section)))
+    return files
+
+
 def _email(built: BuiltEdition, renderer: Renderer) -> Files:
     settings = built.config.brief
     message = build_message(
@@ -192,6 +241,16 @@ OUTPUTS: tuple[Output, ...] = (
     Output("page", lambda e: (f"{e}.html",), _page, types={".html": _HTML}),
     Output("index", lambda e: ("index.html",), _index, per_edition=False, types={".html": _HTML}),
     Output("archive", lambda e: ("archive.html",), _archive, per_edition=False),
+    # one page per story, kept across editions (never removed with one): named by story, so
+    # not listed by files()
+    Output(
+        "story-pages",
+        lambda e: (),
+        _story_pages,
+        per_edition=False,
+        types={".html": _HTML},
+        patterns=(f"{STORY_FOLDER}/*.html",),
+    ),
     Output(
         "feeds",
         _feed_files(EDITION_FEEDS),
@@ -207,6 +266,14 @@ OUTPUTS: tuple[Output, ...] = (
         per_edition=False,
         types=_feed_types(STORY_FEEDS),
         stage="feeds",
+    ),
+    Output(
+        "section-feeds",
+        lambda _e: (),
+        _section_feeds,
+        per_edition=False,
+        stage="feeds",
+        named=_section_files,
     ),
     # never served: a delivered copy may carry addresses
     Output(
@@ -234,9 +301,13 @@ def edition_files(config: Config, edition_id: str, asked: Mapping[str, bool]) ->
     ]
 
 
-def shared_files() -> list[str]:
-    """The files every build rewrites (index, archive, feeds): removed with the last edition."""
-    return [name for out in OUTPUTS if not out.per_edition for name in out.files("")]
+def shared_files(config: Config | None = None) -> list[str]:
+    """The files every build rewrites (index, archive, feeds; with ``config`` the section
+    feeds too): removed with the last edition."""
+    names = [name for out in OUTPUTS if not out.per_edition for name in out.files("")]
+    if config is not None:
+        names += [name for out in OUTPUTS if out.named for name in out.named(config)]
+    return names
 
 
 def owned_files(edition_id: str) -> list[str]:

@@ -22,18 +22,21 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
 
 from briefs.collect import fetch_full_text, poll_and_store
 from briefs.config import Config
-from briefs.edition import failed_sources, write_edition
+from briefs.desk import write_desk_index
+from briefs.edition import WindowReads, failed_sources, write_edition
 from briefs.errors import StoreError
 from briefs.freshness import built_from, remember_build
 from briefs.ingest.copies import link_pending
 from briefs.ingest.progress import Progress
-from briefs.models import Article, RunReport
+from briefs.models import Article, PageRecord, RunReport
 from briefs.slots import edition_for
 from briefs.store import Store
 from briefs.timing import Timings
@@ -41,7 +44,7 @@ from briefs.timing import Timings
 if TYPE_CHECKING:
     from briefs.embed import Vector
 
-__all__ = ["build", "group_pending", "poll_and_group", "run"]
+__all__ = ["build", "build_briefs", "group_pending", "poll_and_group", "run", "run_briefs"]
 
 log = logging.getLogger(__name__)
 
@@ -165,53 +168,151 @@ def run(
     rebuild: bool = False,
     email: bool | None = None,
 ) -> RunReport:
-    """Poll every source once, group, and build the edition for ``date`` (default: today).
+    """Poll every source once, group, and build the edition for ``date`` (default: today) of
+    the config's brief (``config.brief_id``; :func:`run_briefs` builds several).
 
     When nothing the edition is built from changed since it was last built (and its files are
     still there), it is left as it is and the report says so (``unchanged``), unless
     ``rebuild``. ``email``: as for :func:`build_edition`.
     """
+    reports = run_briefs(
+        config,
+        (config.brief_id,),
+        date=date,
+        slot=slot,
+        now=now,
+        transport=transport,
+        progress=progress,
+        rebuild=rebuild,
+        email=email,
+    )
+    return reports[0]
+
+
+def run_briefs(
+    config: Config,
+    briefs: Sequence[str] | None = None,
+    *,
+    date: dt.date | None = None,
+    slot: str | None = None,
+    now: dt.datetime | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+    email: bool | None = None,
+) -> tuple[RunReport, ...]:
+    """One poll and one grouping, then the edition of each brief (``briefs``: their ids;
+    default every brief of the desk), each left alone when it is up to date, as :func:`run`.
+
+    One report per brief, in the order asked; the poll's figures are in every report, the
+    poll's stages in the first report's timings only (the reports' timings add up to the run).
+    """
     now = now or dt.datetime.now(dt.UTC)
+    ids = _brief_ids(config, briefs)
     timings = Timings()
+    reports: list[RunReport] = []
     with Store.open(config.database) as store:
         polled, new_count, failed = poll_and_group(
             config, store, now, timings, transport, progress=progress
         )
         refused, example = store.refused_pages(now)
-        refusal = f"{example.url}: {example.error}" if example is not None else ""
-        edition = edition_for(config, store, date, now, slot)
-        with timings.stage("check"):
-            stamp, stories = built_from(config, store, edition, failed, email, rebuild)
-        if stories is not None:
-            log.info("edition %s is up to date: nothing new since it was built", edition.id)
-            return RunReport(
-                edition=edition,
-                sources_polled=polled,
-                sources_failed=failed,
-                new_articles=new_count,
-                stories=stories,
-                files=(),
-                timings=dict(timings),
-                timings_elsewhere=dict(timings.elsewhere),
-                unchanged=True,
-                pages_refused=refused,
-                page_refused_example=refusal,
+        facts = _PollFacts(polled, failed, new_count, refused, example)
+        # several briefs read the window once (see edition.WindowReads)
+        reads = WindowReads(store) if len(ids) > 1 else None
+        for brief_id in ids:
+            view = config.for_brief(brief_id)
+            reports.append(
+                _run_brief(view, store, facts, timings, date, slot, now, rebuild, email, reads)
             )
-        brief, files, problems = write_edition(config, store, edition, now, timings, failed, email)
-        remember_build(store, edition, stamp, len(brief.stories))
-    return RunReport(
+            timings = Timings()
+        if config.several:
+            write_desk_index(config, store)
+    return tuple(reports)
+
+
+@dataclass(frozen=True, slots=True)
+class _PollFacts:
+    """What the shared poll did, for every brief's report."""
+
+    polled: int
+    failed: tuple[tuple[str, str], ...]
+    new: int
+    refused: int
+    example: PageRecord | None
+
+
+def _run_brief(
+    config: Config,
+    store: Store,
+    facts: _PollFacts,
+    timings: Timings,
+    date: dt.date | None,
+    slot: str | None,
+    now: dt.datetime,
+    rebuild: bool,
+    email: bool | None,
+    reads: WindowReads | None,
+) -> RunReport:
+    """One brief's edition after the poll: left alone when up to date, else built."""
+    refusal = f"{facts.example.url}: {facts.example.error}" if facts.example is not None else ""
+    failed = _brief_failed(config, facts.failed)
+    edition = edition_for(config, store, date, now, slot)
+    with timings.stage("check"):
+        stamp, stories = built_from(config, store, edition, failed, email, rebuild)
+    report = RunReport(
         edition=edition,
-        sources_polled=polled,
-        sources_failed=failed,
-        new_articles=new_count,
+        sources_polled=facts.polled,
+        sources_failed=facts.failed,
+        new_articles=facts.new,
+        stories=stories or 0,
+        files=(),
+        pages_refused=facts.refused,
+        page_refused_example=refusal,
+        brief=config.brief_id,
+    )
+    if stories is not None:
+        log.info(
+            "edition %s of %s is up to date: nothing new since it was built",
+            edition.id,
+            config.brief_id,
+        )
+        return dataclasses.replace(
+            report,
+            timings=dict(timings),
+            timings_elsewhere=dict(timings.elsewhere),
+            unchanged=True,
+        )
+    brief, files, problems = write_edition(
+        config, store, edition, now, timings, failed, email, reads
+    )
+    remember_build(config, store, edition, stamp, len(brief.stories))
+    return dataclasses.replace(
+        report,
         stories=len(brief.stories),
         files=tuple(files),
         timings=dict(timings),
         timings_elsewhere=dict(timings.elsewhere),
         problems=tuple(problems),
-        pages_refused=refused,
-        page_refused_example=refusal,
     )
+
+
+def _brief_failed(
+    config: Config, failed: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """The failed sources (by ``Source.name``) a brief draws from: its edition lists those."""
+    if not config.current.selective:
+        return failed
+    mine = {s.name for s in config.sources if config.current.draws_from(s)}
+    return tuple((name, error) for name, error in failed if name in mine)
+
+
+def _brief_ids(config: Config, briefs: Sequence[str] | None) -> tuple[str, ...]:
+    """The briefs asked for, checked (every brief of the desk when none is named)."""
+    if briefs is None:
+        return tuple(b.id for b in config.desk)
+    for brief_id in briefs:
+        config.for_brief(brief_id)  # an unknown id is a ConfigError naming the known ones
+    return tuple(dict.fromkeys(briefs))
 
 
 def build(
@@ -222,11 +323,27 @@ def build(
     now: dt.datetime | None = None,
     email: bool | None = None,
 ) -> RunReport:
-    """Build (or re-build) one edition from what is stored, without polling any source.
+    """Build (or re-build) one edition of the config's brief from what is stored, without
+    polling any source (:func:`build_briefs` builds several).
 
     ``email``: as for :func:`build_edition`."""
+    return build_briefs(config, (config.brief_id,), date=date, slot=slot, now=now, email=email)[0]
+
+
+def build_briefs(
+    config: Config,
+    briefs: Sequence[str] | None = None,
+    *,
+    date: dt.date | None = None,
+    slot: str | None = None,
+    now: dt.datetime | None = None,
+    email: bool | None = None,
+) -> tuple[RunReport, ...]:
+    """:func:`build` for each brief asked (default every brief), after one grouping."""
     now = now or dt.datetime.now(dt.UTC)
+    ids = _brief_ids(config, briefs)
     timings = Timings()
+    reports: list[RunReport] = []
     with Store.open(config.database) as store:
         if not store.article_count():
             raise StoreError(
@@ -234,17 +351,28 @@ def build(
             )
         with timings.stage("group"):
             group_pending(config, store)
-        edition = edition_for(config, store, date, now, slot)
-        brief, files, problems = write_edition(config, store, edition, now, timings, None, email)
-        failed = failed_sources(config, store)
-    return RunReport(
-        edition=edition,
-        sources_polled=0,
-        sources_failed=failed,
-        new_articles=0,
-        stories=len(brief.stories),
-        files=tuple(files),
-        timings=dict(timings),
-        timings_elsewhere=dict(timings.elsewhere),
-        problems=tuple(problems),
-    )
+        reads = WindowReads(store) if len(ids) > 1 else None
+        for brief_id in ids:
+            view = config.for_brief(brief_id)
+            edition = edition_for(view, store, date, now, slot)
+            brief, files, problems = write_edition(
+                view, store, edition, now, timings, None, email, reads
+            )
+            reports.append(
+                RunReport(
+                    edition=edition,
+                    sources_polled=0,
+                    sources_failed=failed_sources(view, store),
+                    new_articles=0,
+                    stories=len(brief.stories),
+                    files=tuple(files),
+                    timings=dict(timings),
+                    timings_elsewhere=dict(timings.elsewhere),
+                    problems=tuple(problems),
+                    brief=brief_id,
+                )
+            )
+            timings = Timings()
+        if config.several:
+            write_desk_index(config, store)
+    return tuple(reports)

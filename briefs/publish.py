@@ -28,7 +28,7 @@ STALE_SECONDS = 3600
 TEMP_PREFIX = ".briefs-"
 TEMP_SUFFIX = ".tmp"
 # the folders briefs writes into, relative to the output folder
-_WRITTEN_FOLDERS = (".", "outbox/*")
+_WRITTEN_FOLDERS = (".", "stories", "outbox/*")
 
 
 class Publisher:

@@ -16,11 +16,11 @@ import datetime as dt
 import re
 import textwrap
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import jinja2
@@ -28,8 +28,14 @@ from markupsafe import Markup
 
 from briefs.display import display_brief, display_story, failed_more
 from briefs.errors import RenderError
+from briefs.i18n import Language
 from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord
 from briefs.rank import breadth
+
+if TYPE_CHECKING:
+    from briefs.search import SearchResults
+from briefs.searchquery import MAX_QUERY_CHARS
+from briefs.storypages import StoryPage, timeline
 from briefs.summarize.clean import is_title
 from briefs.text import clean_line, strip_controls
 
@@ -156,8 +162,10 @@ class Renderer:
         site_url: str = "http://localhost:8080/",
         language: str = "en",
         description: str = "",
+        context: Mapping[str, Any] | None = None,
     ) -> None:
         self.zone = zoneinfo.ZoneInfo(timezone)
+        self.lang = Language(language)
         self.dirs = template_dirs(user_dir)
         self.site = SiteLinks(site_url)
         loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
@@ -171,6 +179,8 @@ class Renderer:
                 description=description,
                 SEGMENTS=COVERAGE_SEGMENTS,
             )
+            # more names every template sees (the brief's id and folder, the desk's briefs)
+            env.globals.update(context or {})
 
     def _env(self, loader: jinja2.BaseLoader, *, autoescape: bool) -> jinja2.Environment:
         env = jinja2.Environment(
@@ -181,7 +191,10 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             finalize=_finalize,
+            extensions=["jinja2.ext.i18n"],
         )
+        # newstyle: _("... %(name)s", name=value) formats, escaping the values in HTML
+        env.install_gettext_translations(self.lang.messages, newstyle=True)  # type: ignore[attr-defined]
         env.filters.update(
             safe_url=safe_url,
             text=text,
@@ -191,7 +204,7 @@ class Renderer:
             when=self._when,
             longdate=self._longdate,
             edition_name=self.edition_name,
-            plural=_plural,
+            plural=self._plural,
             wrap=_wrap,
             last_word=_last_word,
             originals=_originals,
@@ -201,25 +214,38 @@ class Renderer:
             reports=_reports,
             is_title=is_title,
             day=self._day,
+            number=self._decimal,
         )
         return env
+
+    def _plural(self, count: int, one: str, many: str | None = None) -> str:
+        """A count and its noun in the brief's language: "3 outlets"."""
+        message = self.lang.messages.ngettext(
+            f"%(num)s {one}", f"%(num)s {many or one + 's'}", count
+        )
+        return message % {"num": self.lang.number(count)}
+
+    def _decimal(self, value: float) -> str:
+        """A similarity as the brief's language writes it: "0.42" ("0,42" in French)."""
+        return self.lang.decimal(value)
 
     def _day(self, value: dt.datetime | dt.date) -> str:
         """A short local date: "Sat 6 Apr"."""
         if isinstance(value, dt.datetime):
             value = value.astimezone(self.zone).date()
-        return f"{value.strftime('%a')} {value.day} {value.strftime('%b')}"
+        return self.lang.date(value, "EEE d MMM")
 
     def _local(self, value: dt.datetime, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
         return value.astimezone(self.zone).strftime(fmt)
 
     def _when(self, value: dt.datetime) -> str:
+        """A local time: "6 April 2024, 09:00 UTC" (the zone's abbreviation as it is)."""
         local = value.astimezone(self.zone)
-        return f"{local.day} {local.strftime('%B %Y, %H:%M %Z')}"
+        return f"{self.lang.datetime(local, 'd MMMM y, HH:mm')} {local.strftime('%Z')}"
 
-    @staticmethod
-    def _longdate(value: dt.date) -> str:
-        return f"{value.strftime('%A')}, {value.day} {value.strftime('%B %Y')}"
+    def _longdate(self, value: dt.date) -> str:
+        """A day: "Saturday, 6 April 2024"."""
+        return self.lang.date(value, "EEEE, d MMMM y")
 
     def edition_name(self, edition: Edition) -> str:
         """An edition as people name it: "Saturday, 6 April 2024" (", morning" for a slot)."""
@@ -261,6 +287,9 @@ class Renderer:
             "coverage": coverage_filled,
             "outlet_total": len({o for s in brief.stories for o in s.outlets}),
             "failed_more": more_failed,
+            # where story pages are (stories/<id>.html): absolute, unless a page says else
+            "story_base": self.site.url(""),
+            "coverage_list": True,
         }
 
     def markdown(self, brief: Brief) -> str:
@@ -295,16 +324,58 @@ class Renderer:
             recent=[r for r in archive if r.edition != brief.edition][:7],
             previous=previous,
             is_index=is_index,
-            **self._context(brief),
+            **{**self._context(brief), "story_base": ""},
         )
+
+    def story_page(self, brief: Brief, page: StoryPage) -> str:
+        """A story's permanent page (``stories/<id>.html``), as of ``brief``, its newest edition."""
+        context = self._context(brief, [page.item])
+        item = context["stories"][0]
+        context.update(story_base=None, coverage_list=False)
+        return self._render(
+            self.html_env,
+            "story_page.html.j2",
+            item=item,
+            page=page,
+            days=timeline(page.item, self.zone),
+            first=min(
+                (a.published for a in page.item.articles), default=page.item.story.first_seen
+            ),
+            **context,
+        )
+
+    def page(self, name: str, **context: Any) -> str:
+        """Any HTML template of the template folders, with these names (the briefs index)."""
+        return self._render(self.html_env, name, **context)
 
     def archive_page(self, title: str, archive: Sequence[EditionRecord]) -> str:
         """The archive: every edition, newest first, grouped by month."""
         months: dict[str, list[EditionRecord]] = {}
         for rec in archive:
-            months.setdefault(rec.edition.date.strftime("%B %Y"), []).append(rec)
+            months.setdefault(self.lang.date(rec.edition.date, "LLLL y"), []).append(rec)
         return self._render(
             self.html_env, "archive.html.j2", title=title, months=months, archive=list(archive)
+        )
+
+    def search_page(
+        self,
+        title: str,
+        query: str,
+        results: SearchResults | None,
+        *,
+        error: str = "",
+        since: str = "",
+    ) -> str:
+        """The search page of ``briefs serve``: the form, and the results or why none."""
+        return self._render(
+            self.html_env,
+            "search.html.j2",
+            title=title,
+            query=query,
+            results=results,
+            error=error,
+            since=since,
+            max_chars=MAX_QUERY_CHARS,
         )
 
     def _email_context(
@@ -347,10 +418,6 @@ class Renderer:
         """The email edition's plain-text alternative, made from the same model as the HTML."""
         context = self._email_context(brief, stories, more, unsubscribe)
         return self._render(self.text_env, "email.txt.j2", **context)
-
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def _wrap(value: Any, width: int = 72, indent: str = "", first: str | None = None) -> str:

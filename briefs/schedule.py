@@ -39,11 +39,20 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from briefs.config import Config
 from briefs.deliver import MailPause, deliver_due, plan_delivery
+from briefs.desk import write_desk_index
 from briefs.edition import build_edition
 from briefs.errors import BriefsError
 from briefs.ingest.due import select_sources
 from briefs.lock import named_lock
-from briefs.models import DeliveryReport, Edition, EditionRecord, FeedState, NotifyReport, Source
+from briefs.models import (
+    DEFAULT_BRIEF,
+    DeliveryReport,
+    Edition,
+    EditionRecord,
+    FeedState,
+    NotifyReport,
+    Source,
+)
 from briefs.notify import check_targets, notify_due, release
 from briefs.notify.send import ChannelFor
 from briefs.pipeline import poll_and_group
@@ -69,9 +78,11 @@ _LOCK_WAIT = 1800.0
 _MIN_WINDOW = dt.timedelta(minutes=5)
 
 
-def _daemon_built_key(edition: Edition) -> str:
-    """The meta key marking an edition as built by the daemon (so it delivers it)."""
-    return f"daemon-built:{edition.id}"
+def _daemon_built_key(brief: str, edition: Edition) -> str:
+    """The meta key marking a brief's edition as built by the daemon (so it delivers it)."""
+    if brief == DEFAULT_BRIEF:
+        return f"daemon-built:{edition.id}"
+    return f"daemon-built:{brief}:{edition.id}"
 
 
 class Daemon:
@@ -175,30 +186,34 @@ class Daemon:
         if fire is None:
             return None
         edition = scheduled_edition(self.config, self.store, job, fire)
+        view = self.config.for_brief(job.brief)
         built: Edition | None = None
         start = time.perf_counter()
         lock = named_lock(self.config, "build")
         by_hand = False
         with lock.hold(_LOCK_WAIT, self.stop_event, f"briefs daemon: building {edition.id}"):
-            built_at = self.store.edition_built_at(edition.id)
+            built_at = self.store.edition_built_at(edition.id, job.brief)
             if built_at is not None and built_at >= fire:
                 log.debug("edition %s: already built at %s", edition.id, built_at)
-                by_hand = self.store.get_meta(_daemon_built_key(edition)) is None
+                by_hand = self.store.get_meta(_daemon_built_key(job.brief, edition)) is None
             else:
                 timings = Timings()
                 now = self.clock()
                 polled, new, failed = self._poll(now, timings)
                 # failed=None: the edition lists every source failing at its last poll
-                brief, _files = build_edition(self.config, self.store, edition, now, timings)
+                brief, _files = build_edition(view, self.store, edition, now, timings)
+                if self.config.several:
+                    write_desk_index(self.config, self.store)
                 if self.notifies:
                     # before the daemon's mark: a crash in between leaves an edition that
                     # counts as built by hand, whose held notifications are not sent unasked
-                    release(self.store, edition.id)
-                self.store.set_meta(_daemon_built_key(edition), fire.isoformat())
+                    release(view, self.store, edition.id)
+                self.store.set_meta(_daemon_built_key(job.brief, edition), fire.isoformat())
                 built = edition
                 log.info(
-                    "build %s (scheduled %s): %d stories, %d sources polled, %d failed, "
+                    "build %s%s (scheduled %s): %d stories, %d sources polled, %d failed, "
                     "%d new articles, %.2f s",
+                    "" if job.brief == DEFAULT_BRIEF else f"{job.brief} ",
                     edition.id,
                     local_time(fire, self.zone),
                     len(brief.stories),
@@ -219,7 +234,7 @@ class Daemon:
         elif self.delivers:
             # Planned after the build is committed; if we die in between, the next start sees
             # the build (marked as the daemon's) and plans the delivery then.
-            plan_delivery(self.config, self.store, edition.id, self.clock())
+            plan_delivery(view, self.store, edition.id, self.clock())
         return built
 
     def catch_up(self) -> list[Edition]:
@@ -339,9 +354,9 @@ class Daemon:
                 from briefs.serve import make_server
 
                 settings = self.config.serve
-                self.config.output.mkdir(parents=True, exist_ok=True)
+                self.config.root.mkdir(parents=True, exist_ok=True)
                 server = make_server(
-                    self.config.output,
+                    self.config.root,
                     host or settings.host,
                     settings.port if port is None else port,
                     settings.max_age,
@@ -358,7 +373,7 @@ class Daemon:
                 threading.Thread(
                     target=server.serve_forever, name="briefs-serve", daemon=True
                 ).start()
-                log.info("serving %s at %s", self.config.output, server.url)
+                log.info("serving %s at %s", self.config.root, server.url)
             self._log_plan()
             while not self.stop_event.wait(1.0):
                 pass
@@ -414,14 +429,14 @@ def daemon_status(config: Config, store: Store, now: dt.datetime) -> DaemonStatu
         built = False
         if last is not None:
             edition = scheduled_edition(config, store, job, last)
-            built_at = store.edition_built_at(edition.id)
+            built_at = store.edition_built_at(edition.id, job.brief)
             built = built_at is not None and built_at >= last
         rows.append((job.label, job.expr, next_fire_time(job.trigger, now), last, built))
-    recent = store.recent_editions(1)
+    recent = store.recent_editions(1, None if config.several else config.brief_id, html=False)
     last_edition = recent[0] if recent else None
     counts: dict[str, int] = {}
     if last_edition is not None:
-        for d in store.deliveries(last_edition.edition.id):
+        for d in store.deliveries(last_edition.edition.id, brief=last_edition.brief):
             counts[d.status] = counts.get(d.status, 0) + 1
     problems = tuple(
         (f"{d.edition_id} {d.recipient}", d.status, d.error or "")

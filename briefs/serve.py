@@ -18,6 +18,10 @@ Small and strict on purpose (production belongs behind a reverse proxy, see the 
 
 Files are read whole (briefs writes them atomically, so a reader sees the old file or the new one)
 and kept in a small cache keyed by path, size and modification time.
+
+``/search?q=`` is the one page made per request, when the server is given a search page
+(:class:`briefs.search.SearchPage`, over the database): its answer is never cached, and a
+query that cannot be read is a 400 with the reason on the page, never a 500.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from briefs.errors import ServeError
 from briefs.outputs import served_types
@@ -77,6 +81,19 @@ _CSP = (
     "default-src 'none'; img-src http: https: data:; style-src 'self' 'unsafe-inline'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+
+
+# The search page posts its form to itself.
+_SEARCH_CSP = _CSP.replace("form-action 'none'", "form-action 'self'")
+SEARCH_PATH = "/search"
+_MAX_SEARCH_FIELDS = 20
+
+
+class SearchResponder(Protocol):
+    """What answers ``/search`` (:class:`briefs.search.SearchPage`)."""
+
+    def respond(self, params: dict[str, list[str]]) -> tuple[int, str]:
+        """The status and HTML page for a request's query parameters."""
 
 
 def content_type(name: str, head: bytes) -> str | None:
@@ -126,9 +143,16 @@ class OutputServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, address: tuple[str, int], root: Path, max_age: int = 300) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        root: Path,
+        max_age: int = 300,
+        search: SearchResponder | None = None,
+    ) -> None:
         self.root = root.resolve()
         self.max_age = max_age
+        self.search = search
         self._cache: OrderedDict[Path, tuple[tuple[int, int, int], _Entry]] = OrderedDict()
         self._lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -280,7 +304,32 @@ class _Handler(BaseHTTPRequestHandler):
         self._headers_sent = True
         super().end_headers()
 
+    def _search(self, responder: SearchResponder, query: str, body: bool) -> None:
+        try:
+            params = parse_qs(
+                query, keep_blank_values=True, errors="replace", max_num_fields=_MAX_SEARCH_FIELDS
+            )
+        except ValueError:
+            self._refuse(HTTPStatus.BAD_REQUEST, "too many query parameters")
+            return
+        status, page = responder.respond(params)
+        payload = page.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", _SEARCH_CSP)
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.end_headers()
+        if body:
+            self.wfile.write(payload)
+
     def _respond(self, body: bool) -> None:
+        parts = urlsplit(self.path)
+        if self.server.search is not None and parts.path == SEARCH_PATH:
+            self._search(self.server.search, parts.query, body)
+            return
         try:
             path, redirect = self.server.locate(self.path)
         except UnicodeDecodeError:
@@ -379,13 +428,18 @@ def _accepts_gzip(header: str) -> bool:
 
 
 def make_server(
-    root: Path, host: str = "127.0.0.1", port: int = 8080, max_age: int = 300
+    root: Path,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    max_age: int = 300,
+    search: SearchResponder | None = None,
 ) -> OutputServer:
-    """A server for ``root`` bound to host:port (port 0: any free port). Not yet serving."""
+    """A server for ``root`` bound to host:port (port 0: any free port). Not yet serving.
+    ``search``: what answers ``/search`` (none: a 404, as for any unknown path)."""
     if not root.is_dir():
         raise ServeError(f"{root} is not a folder: build an edition first (briefs run)")
     try:
-        return OutputServer((host, port), root, max_age)
+        return OutputServer((host, port), root, max_age, search)
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 

@@ -26,8 +26,8 @@ __all__ = [
     "previous_cutoff",
 ]
 
-# Editions listed in the archive (and read to find the previous edition of a slot).
-ARCHIVE_LIMIT = 1000
+# Editions listed in the archive (every one a desk will ever build; read without their HTML).
+ARCHIVE_LIMIT = 100_000
 
 
 def edition_for(
@@ -103,7 +103,8 @@ def ordered_editions(config: Config, records: list[EditionRecord]) -> list[Editi
 def _previous_edition(config: Config, store: Store, edition: Edition) -> EditionRecord | None:
     """The edition before this one (by cut-off), if one was built."""
     cutoff = edition_cutoff(config, edition)
-    built = ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT))
+    recent = store.recent_editions(ARCHIVE_LIMIT, config.brief_id, html=False)
+    built = ordered_editions(config, recent)
     earlier = [
         r for r in built if r.edition != edition and edition_cutoff(config, r.edition) < cutoff
     ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from briefs.config import Config, cron_trigger, split_edition
-from briefs.models import Edition
+from briefs.models import DEFAULT_BRIEF, Edition
 from briefs.slots import edition_for
 from briefs.store import Store
 
@@ -31,37 +31,43 @@ _TINY = dt.timedelta(microseconds=1)
 
 @dataclass(frozen=True)
 class EditionJob:
-    """One entry of ``schedule.editions``: its slot name (if named) and its cron trigger."""
+    """One entry of a brief's schedule (``schedule.editions``, or the brief's ``schedule``):
+    its brief, its slot name (if named) and its cron trigger."""
 
     slot: str  # "": brief.slot, else the slot of brief.slots open at the scheduled time
     expr: str
     trigger: Any  # apscheduler.triggers.cron.CronTrigger, built with timezone=
     index: int = 0
+    brief: str = DEFAULT_BRIEF
 
     @property
     def job_id(self) -> str:
         """The APScheduler job id."""
-        return f"edition:{self.slot}" if self.slot else f"edition:#{self.index}"
+        own = f"edition:{self.slot}" if self.slot else f"edition:#{self.index}"
+        return own if self.brief == DEFAULT_BRIEF else f"{self.brief}/{own}"
 
     @property
     def label(self) -> str:
         """How logs and ``briefs status`` name it."""
-        return self.slot or "daily"
+        own = self.slot or "daily"
+        return own if self.brief == DEFAULT_BRIEF else f"{self.brief} {own}"
 
 
 def edition_jobs(config: Config) -> list[EditionJob]:
-    """The configured editions, each with a trigger in the schedule's time zone."""
+    """Every brief's editions, each with a trigger in the schedule's time zone."""
     zone = zoneinfo.ZoneInfo(config.schedule.timezone)
     jobs = []
-    for i, entry in enumerate(config.schedule.editions):
-        slot, expr = split_edition(entry)
-        jobs.append(EditionJob(slot, expr, cron_trigger(expr, zone), i))
+    for spec in config.desk:
+        for i, entry in enumerate(config.for_brief(spec.id).schedule.editions):
+            slot, expr = split_edition(entry)
+            jobs.append(EditionJob(slot, expr, cron_trigger(expr, zone), i, spec.id))
     return jobs
 
 
 def scheduled_edition(config: Config, store: Store, job: EditionJob, fire: dt.datetime) -> Edition:
     """The edition a scheduled time builds: that day in brief.timezone, the job's slot (or the
-    slot open at that time, as ``briefs run`` would choose it then)."""
+    slot open at that time, as ``briefs run`` would choose it then), of the job's brief."""
+    config = config.for_brief(job.brief)
     day = fire.astimezone(zoneinfo.ZoneInfo(config.brief.timezone)).date()
     return edition_for(config, store, day, fire.astimezone(dt.UTC), job.slot or None)
 

@@ -231,11 +231,13 @@ class CrashingStore(Store):
         self.claims = 0
         self.crash_at = crash_at
 
-    def claim_delivery(self, edition_id: str, recipient: str, now: dt.datetime) -> int | None:
+    def claim_delivery(
+        self, edition_id: str, recipient: str, now: dt.datetime, *, brief: str = "default"
+    ) -> int | None:
         self.claims += 1
         if self.claims == self.crash_at:
             raise _Crash
-        return super().claim_delivery(edition_id, recipient, now)
+        return super().claim_delivery(edition_id, recipient, now, brief=brief)
 
 
 def test_a_crash_between_recipients_resumes_and_nobody_gets_it_twice(

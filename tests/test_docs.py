@@ -145,11 +145,15 @@ def _config_keys() -> list[str]:
     from briefs.config.settings import TOP_KEYS
     from briefs.config.sources import SOURCE_KEYS
 
-    tables = ("sources", "notify")
+    tables = ("sources", "briefs", "notify")
     keys = [k for k in sorted(TOP_KEYS) if k not in SECTIONS and k not in tables]
     keys += [f"{s}.{f.name}" for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)]
+    keys += [f"sources.{k}" for k in sorted(SOURCE_KEYS)]
     keys += [f"notify.{k}" for k in sorted(NOTIFY_KEYS)]
-    return keys + [f"sources.{k}" for k in sorted(SOURCE_KEYS)]
+    # a [[briefs]] table's own keys (the rest are [brief]'s, shown there)
+    return keys + [
+        f"briefs.{k}" for k in ("id", "tags", "sources", "schedule", "recipients", "output")
+    ]
 
 
 def _keys_without_example(readme: str) -> list[str]:

@@ -65,7 +65,9 @@ def test_deleting_an_edition_rewrites_index_archive_and_feeds(
     assert "2030" not in index and "2030" not in archive
     assert "Saturday, 6 April 2024" in index and 'href="2024-04-05.html"' in archive
     code, text = invoke(config, "editions", "list")
-    assert code == 0 and text.split()[0] == "2024-04-06" and "2030" not in text
+    listed = [line.split()[0] for line in text.splitlines() if line.startswith("  2")]
+    assert code == 0 and listed == ["2024-04-06", "2024-04-05"] and "2030" not in text
+    assert text.splitlines()[0] == "April 2024"  # by month, newest first
 
     # an edition that was never built: one line, nothing touched
     code, text = invoke(config, "editions", "delete", "2030-01-01")

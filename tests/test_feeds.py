@@ -183,7 +183,7 @@ def test_story_feeds_have_one_item_per_story(story_feeds: dict[str, bytes], name
         entry = by_id[f"tag:news.example.org,2024:briefs/story/{item.story.id}"]
         assert entry.id.endswith(item.story.id)  # guid = the story id
         assert entry.title == item.summary.headline
-        assert entry.link == f"{SITE}2024-04-06.html#story-{item.story.id}"
+        assert entry.link == f"{SITE}stories/{item.story.id}.html"
         # dated by the latest report: a date-sorted reader shows today's developments first
         assert _utc(entry.published_parsed) == item.story.last_updated
         if name.endswith(".atom"):

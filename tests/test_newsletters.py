@@ -368,7 +368,7 @@ def test_the_seen_messages_step_upgrades_a_schema_10_database_and_can_run_twice(
 
     path = tmp_path / "old.db"
     with Store.open(str(path)) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 12
+        assert store.schema_version() == SCHEMA_VERSION
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE seen_messages")
         conn.execute("UPDATE meta SET value = '10' WHERE key = 'schema_version'")

@@ -110,13 +110,24 @@ def test_format_overrides_what_the_service_takes() -> None:
 
 
 def test_targets_follow_their_brief(tmp_path: Path) -> None:
+    from briefs.errors import ConfigError
     from briefs.notify.compose import targets_of
 
     path = tmp_path / "briefs.toml"
+    desk = '[[briefs]]\nid = "local"\n[[briefs]]\nid = "sport"\n'
     path.write_text(
-        '[[notify]]\nname = "all"\nurl_env = "A"\n'
+        desk + '[[notify]]\nname = "first"\nurl_env = "A"\n'
         '[[notify]]\nname = "sport"\nurl_env = "B"\nbrief = "sport"\n'
     )
     config = load_config(path)
-    assert [t.name for t in targets_of(config)] == ["all"]
-    assert [t.name for t in targets_of(config, "sport")] == ["all", "sport"]
+    # no brief: the first of the desk's
+    assert [t.name for t in targets_of(config.for_brief("local"))] == ["first"]
+    assert [t.name for t in targets_of(config.for_brief("sport"))] == ["sport"]
+    # one brief only: every target follows it
+    path.write_text('[[notify]]\nname = "only"\nurl_env = "A"\n')
+    assert [t.name for t in targets_of(load_config(path))] == ["only"]
+    path.write_text(desk + '[[notify]]\nurl_env = "A"\nbrief = "weather"\n')
+    with pytest.raises(
+        ConfigError, match=r"notify\[0\]\.brief 'weather' is not a brief \(local, sport\)"
+    ):
+        load_config(path)

@@ -13,7 +13,15 @@ from briefs import config, errors, pipeline
 
 
 def test_every_public_name_resolves_to_its_home() -> None:
-    homes = {"run": pipeline, "build": pipeline, "load_config": config, "Config": config}
+    homes = {
+        "run": pipeline,
+        "build": pipeline,
+        "run_briefs": pipeline,
+        "build_briefs": pipeline,
+        "load_config": config,
+        "Config": config,
+        "BriefSpec": config,
+    }
     for name in briefs.__all__:
         if name == "__version__":
             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fnmatch
 import smtplib
 import threading
 import urllib.error
@@ -54,9 +55,16 @@ def test_every_file_a_build_writes_is_an_output_of_the_registry(
 ) -> None:
     config = load_config(_config_with_output(seeds_copy, tmp_path))
     report = run(config, date=DAY, email=True)
-    written = {Path(f).name for f in report.files}
-    named = set(owned_files(EDITION)) | set(shared_files())
-    assert written and written <= named
+    out = (tmp_path / "out").resolve()
+    written = {Path(f).relative_to(out).as_posix() for f in report.files}
+    named = set(owned_files(EDITION)) | set(shared_files(config))
+    patterns = [p for o in OUTPUTS for p in o.patterns]
+    by_pattern = {w for w in written if any(fnmatch.fnmatch(w, p) for p in patterns)}
+    assert by_pattern and all(w.startswith("stories/") for w in by_pattern)  # story pages
+    assert written and written - by_pattern <= named
+    # the section feeds are named by the configured sections
+    assert {"stories-world.xml", "stories-world.atom", "stories-world.json"} <= written
+    assert not set(shared_files()) >= written - by_pattern
     # the outputs this build wanted are all there, the email among them when asked for
     asked = {"email": True}
     assert set(edition_files(config, EDITION, asked)) == {

@@ -16,6 +16,7 @@ import email.policy
 import hashlib
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ import pytest
 from click.testing import CliRunner
 
 from briefs.cli import cli
+from briefs.config import load_config
+from briefs.search import SearchPage
+from briefs.store import Store
 from tests.conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -120,11 +124,44 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     html_part = msg.get_body(("html",))
     assert html_part is not None
     (out / "email.html").write_text(html_part.get_content(), encoding="utf-8")
-    return {
+    # a story page (the demo's story developing over both days), the search page as
+    # `briefs serve` answers it, and the French and German editions (built without polling)
+    first = set(_story_ids(out / "2024-04-05.html"))
+    developing = next(s for s in _story_ids(out / "2024-04-06.html") if s in first)
+    config = load_config(Path(cfg))
+    with Store.open(config.database) as store:
+        status, page = SearchPage(replace(config, output=out), store).respond({"q": ["harbour"]})
+    assert status == 200
+    (out / "search.html").write_text(page, encoding="utf-8")
+    docs = {
         "page": out / "2024-04-06.html",
         "archive": out / "archive.html",
         "email": out / "email.html",
+        "story": out / "stories" / f"{developing}.html",
+        "search": out / "search.html",
     }
+    for lang in ("fr", "de"):
+        text = Path(cfg).read_text().replace("[brief]", f'[brief]\nlanguage = "{lang}"', 1)
+        lang_cfg = seeds / f"briefs-{lang}.toml"
+        lang_cfg.write_text(text)
+        lang_out = base / f"out-{lang}"
+        for day in ("2024-04-05", "2024-04-06"):
+            result = CliRunner().invoke(
+                cli,
+                ["--config", str(lang_cfg), "build", "--date", day, "--out", str(lang_out)],
+                catch_exceptions=False,
+            )
+            assert result.exit_code == 0, result.output
+        docs[f"page-{lang}"] = lang_out / "2024-04-06.html"
+        docs[f"story-{lang}"] = lang_out / "stories" / f"{developing}.html"
+    return docs
+
+
+def _story_ids(page: Path) -> list[str]:
+    import lxml.html
+
+    doc = lxml.html.parse(str(page)).getroot()
+    return [a.get("id").removeprefix("story-") for a in doc.xpath("//article[@id]")]
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +189,9 @@ def _screenshot_dir() -> Path | None:
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["page", "archive", "email"])
+@pytest.mark.parametrize(
+    "name", ["page", "archive", "email", "story", "search", "page-fr", "story-fr", "page-de"]
+)
 def test_document_in_chromium(
     browser: Any, documents: dict[str, Path], name: str, width: int, scheme: str
 ) -> None:
@@ -209,5 +248,5 @@ def test_document_in_chromium(
     assert not unexpected, f"requests other than story images: {unexpected}"
     assert scripts == 0
     assert not low_contrast, low_contrast[:5]
-    if name == "page":
+    if name in ("page", "story"):
         assert images, "the demo edition shows lead images"

@@ -165,14 +165,15 @@ def test_story_feed_follows_a_developing_story(site: Path) -> None:
     assert len(first.entries) == 1
     bridge = first.entries[0]
     assert bridge.updated == "2024-04-05T09:00:00+00:00"
-    assert bridge.link.endswith("2024-04-05-evening.html#story-" + bridge.id.rsplit("/", 1)[1])
+    assert bridge.link.endswith("stories/" + bridge.id.rsplit("/", 1)[1] + ".html")  # its page
     cli_ok(site, "build", "--date", "2024-04-06", "--slot", "evening")
     second = feedparser.parse((out / "stories.atom").read_bytes())
     by_id = {e.id: e for e in second.entries}
     assert len(by_id) == 2 and bridge.id in by_id  # same guid: the story, not a new item
     grown = by_id[bridge.id]
     assert grown.updated == "2024-04-06T15:00:00+00:00"  # updated as it developed
-    assert "Developing" in grown.content[0].value and "2024-04-06-evening.html" in grown.link
+    assert "Developing" in grown.content[0].value and grown.link == bridge.link  # one page
+    assert "2024-04-06-evening.html#story-" in grown.content[0].value  # names its new edition
     rss = feedparser.parse((out / "stories.xml").read_bytes())
     assert not rss.bozo and {e.id for e in rss.entries} == set(by_id)
 

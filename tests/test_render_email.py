@@ -59,7 +59,7 @@ def test_forty_stories_fit_under_the_cap_with_footer_and_every_headline(
 
 
 def test_when_even_headlines_do_not_fit_the_last_stories_go(renderer: Renderer) -> None:
-    brief = fixed_brief(40)
+    brief = fixed_brief(60)
     raw, _, html, text = _parse(build_message(brief, renderer, max_bytes=30_000))
     assert len(raw) <= 30_000
     assert FOOTER in html and FOOTER in text

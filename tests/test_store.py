@@ -143,8 +143,9 @@ def test_migration_from_schema_1_keeps_everything(tmp_path: Path) -> None:
     store = open_store(str(path))
     # 1 -> 2 (deliveries) -> 3 (ingest) -> 4 (story links) -> 5 (numbered sketches)
     # -> 6 (quarantine) -> 7 (parser columns) -> 8 (embeddings, story changes)
-    # -> 9 (word counts) -> 10 (article categories) -> 11 (seen messages) -> 12 (notifications)
-    assert store.schema_version() == SCHEMA_VERSION == 12
+    # -> 9 (word counts) -> 10 (article categories) -> 11 (mailbox messages read)
+    # -> 12 (search index) -> 13 (editions and deliveries per brief) -> 14 (notifications)
+    assert store.schema_version() == SCHEMA_VERSION == 14
     assert store.notifications() == []
     store.save_embeddings({"a1": b"\x00\x3c" * 4}, "m")
     assert store.embeddings(["a1", "a2"], "m") == {"a1": b"\x00\x3c" * 4}

@@ -7,7 +7,7 @@ import sys
 import click
 
 from briefs.cli.app import State, cli, handle_errors
-from briefs.cli.options import parse_edition
+from briefs.cli.options import brief_option, for_brief, parse_edition
 from briefs.config import Config
 from briefs.errors import BriefsError, DeliveryError
 from briefs.models import NotifyReport
@@ -32,6 +32,7 @@ from briefs.text import clean_line
 @click.option("--dry-run", is_flag=True, help="Show what would be sent; send and record nothing.")
 @click.option("--resend", is_flag=True, help="Send again what was already sent (or failed).")
 @click.option("--list", "list_targets", is_flag=True, help="List the targets and stop.")
+@brief_option
 @click.pass_obj
 @handle_errors
 def notify(
@@ -41,6 +42,7 @@ def notify(
     dry_run: bool,
     resend: bool,
     list_targets: bool,
+    brief_id: str | None,
 ) -> None:
     """Send an edition's notifications to the [[notify]] targets (Apprise URLs).
 
@@ -49,7 +51,7 @@ def notify(
     once: what a target already has is skipped, so an interrupted run can simply be run
     again. 5xx answers, timeouts and lost connections are retried with backoff; 4xx answers
     are recorded as failed. URLs come from the environment and are never printed. Exits 1 if
-    a notification was not delivered.
+    a notification was not delivered. With several briefs, --brief says whose edition.
 
     \b
     Example:
@@ -57,7 +59,7 @@ def notify(
       BRIEFS_NTFY_URL=ntfys://ntfy.sh/my-topic briefs notify --edition 2024-04-06
       briefs notify --dry-run
     """
-    config = state.config()
+    config = for_brief(state.config(), brief_id)
     if list_targets:
         _list(config)
         return
@@ -66,7 +68,7 @@ def notify(
         return
     with Store.open(config.database) as store:
         if edition is None:
-            ids = store.edition_ids()
+            ids = store.edition_ids(config.brief_id)
             if not ids:
                 raise BriefsError("no edition has been built yet: run briefs run first")
             edition = ids[0]

@@ -114,13 +114,46 @@ def refuse_future(config: Config, date: dt.date | None, force: bool) -> None:
 
 
 def configured(state: State, out_dir: str | None, database: str | None) -> Config:
+    """The configuration with --out (the folder every brief's folder is in) and --db."""
     import dataclasses
 
     config = state.config()
     if out_dir:
-        config = dataclasses.replace(config, output=Path(out_dir).resolve())
+        config = config.with_root(Path(out_dir).resolve())
     if database:
         config = dataclasses.replace(config, database=database)
+    return config
+
+
+def briefs_option(func: F) -> F:
+    """``--brief ID``, repeatable: the briefs to build (default: every brief)."""
+    return click.option(
+        "--brief",
+        "brief_ids",
+        multiple=True,
+        metavar="ID",
+        help="Build this brief only (repeatable; default: every brief of [[briefs]]).",
+    )(func)
+
+
+def brief_option(func: F) -> F:
+    """``--brief ID``: the one brief a command is about."""
+    return click.option(
+        "--brief",
+        "brief_id",
+        metavar="ID",
+        help="The brief (an id of [[briefs]]; default: the only one, else the first).",
+    )(func)
+
+
+def for_brief(config: Config, brief_id: str | None, *, needed: str = "") -> Config:
+    """The configuration as one brief sees it: the one asked for; without --brief the only
+    brief, else the first (or, with ``needed``, an error asking for --brief)."""
+    if brief_id is not None:
+        return config.for_brief(brief_id)
+    if needed and config.several:
+        ids = ", ".join(b.id for b in config.desk)
+        raise BriefsError(f"there are several briefs ({ids}): {needed} needs --brief ID")
     return config
 
 

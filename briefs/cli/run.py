@@ -10,6 +10,7 @@ import click
 
 from briefs.cli.app import State, cli, handle_errors
 from briefs.cli.options import (
+    briefs_option,
     configured,
     date_option,
     email_option,
@@ -24,47 +25,75 @@ from briefs.models import RunReport
 from briefs.text import clean_line, counted
 
 
-def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> None:
+def _report(config: Config, reports: tuple[RunReport, ...], timings: bool, polled: bool) -> None:
+    """What a run or build did: the poll once, then each brief's edition and files."""
+    first = reports[0]
+    several = config.several
+    if not several:
+        _edition_line(first, "")
+    if polled:
+        ok = first.sources_polled - len(first.sources_failed)
+        click.echo(
+            f"Sources: {first.sources_polled} polled, {ok} ok, {len(first.sources_failed)} failed"
+        )
+    elif first.sources_failed and not several:
+        click.echo(f"Sources failing at their last poll: {len(first.sources_failed)}")
+    if polled or not several:
+        for name, error in first.sources_failed:
+            click.echo(f"  failed: {clean_line(name, 80)}: {clean_line(error, 300)}")
+    if polled:
+        click.echo(f"New articles: {first.new_articles}")
+    if first.pages_refused:
+        click.echo(
+            f"Article pages refused by the address guard: {first.pages_refused} "
+            f"(e.g. {first.page_refused_example})"
+        )
+    for report in reports:
+        view = config.for_brief(report.brief)
+        if several:
+            _edition_line(report, f"Brief {report.brief}: ")
+            if not polled and report.sources_failed:
+                click.echo(f"  sources failing at their last poll: {len(report.sources_failed)}")
+        for problem in report.problems:
+            click.echo(f"Not written: {clean_line(problem, 300)}")
+        if report.files:
+            click.echo(f"Written to {view.output}:")
+        for path in report.files:
+            click.echo(f"  {Path(path).name}")
+    if several:
+        click.echo(f"Index of the briefs: {config.root / 'index.html'}")
+    if timings:
+        _timings(reports)
+
+
+def _edition_line(report: RunReport, prefix: str) -> None:
+    stories = counted(report.stories, "story", "stories")
     if report.unchanged:
         click.echo(
-            f"Edition {report.edition.id}: {counted(report.stories, 'story', 'stories')}, "
-            "up to date: nothing new "
+            f"{prefix}Edition {report.edition.id}: {stories}, up to date: nothing new "
             "since it was built (--rebuild builds it again)"
         )
     else:
-        click.echo(f"Edition {report.edition.id}: {counted(report.stories, 'story', 'stories')}")
-    if polled:
-        ok = report.sources_polled - len(report.sources_failed)
-        click.echo(
-            f"Sources: {report.sources_polled} polled, {ok} ok, {len(report.sources_failed)} failed"
-        )
-    elif report.sources_failed:
-        click.echo(f"Sources failing at their last poll: {len(report.sources_failed)}")
-    for name, error in report.sources_failed:
-        click.echo(f"  failed: {clean_line(name, 80)}: {clean_line(error, 300)}")
-    for problem in report.problems:
-        click.echo(f"Not written: {clean_line(problem, 300)}")
-    if polled:
-        click.echo(f"New articles: {report.new_articles}")
-    if report.pages_refused:
-        click.echo(
-            f"Article pages refused by the address guard: {report.pages_refused} "
-            f"(e.g. {report.page_refused_example})"
-        )
-    if report.files:
-        click.echo(f"Written to {config.output}:")
-    for path in report.files:
-        click.echo(f"  {Path(path).name}")
-    if timings:
-        elsewhere = report.timings_elsewhere
-        total = sum(report.timings.values()) - sum(elsewhere.values())
-        click.echo("Timings:")
+        click.echo(f"{prefix}Edition {report.edition.id}: {stories}")
+
+
+def _timings(reports: tuple[RunReport, ...]) -> None:
+    """Seconds per stage over the whole run (the poll's stages are the first report's)."""
+    stages: dict[str, float] = {}
+    elsewhere: dict[str, float] = {}
+    for report in reports:
         for stage, seconds in report.timings.items():
-            note = ""
-            if elsewhere.get(stage):
-                note = f"  ({elsewhere[stage]:.3f} s CPU of it in worker processes, alongside)"
-            click.echo(f"  {stage:<10} {seconds:8.3f} s{note}")
-        click.echo(f"  {'total':<10} {total:8.3f} s")
+            stages[stage] = stages.get(stage, 0.0) + seconds
+        for stage, seconds in report.timings_elsewhere.items():
+            elsewhere[stage] = elsewhere.get(stage, 0.0) + seconds
+    total = sum(stages.values()) - sum(elsewhere.values())
+    click.echo("Timings:")
+    for stage, seconds in stages.items():
+        note = ""
+        if elsewhere.get(stage):
+            note = f"  ({elsewhere[stage]:.3f} s CPU of it in worker processes, alongside)"
+        click.echo(f"  {stage:<10} {seconds:8.3f} s{note}")
+    click.echo(f"  {'total':<10} {total:8.3f} s")
 
 
 @cli.command()
@@ -84,6 +113,7 @@ def _report(config: Config, report: RunReport, timings: bool, polled: bool) -> N
     help="Summary method for this run (default: summary.method from the config).",
 )
 @force_option
+@briefs_option
 @click.option(
     "--strict",
     is_flag=True,
@@ -103,29 +133,33 @@ def run(
     wait_seconds: float,
     method: str | None,
     force: bool,
+    brief_ids: tuple[str, ...],
     strict: bool,
     email: bool | None,
 ) -> None:
-    """Poll every source once, group, summarize and write the brief.
+    """Poll every source once, group, summarize and write the brief (every brief).
 
     Writes the edition (YYYY-MM-DD.md and .html; .eml when email is configured or --email),
     index.html, archive.html and the feeds (feed.xml, atom.xml, feed.json; stories.xml,
     stories.atom, stories.json) into the output folder and prints what it did. An output that
     cannot be made (the email over brief.email_max_bytes) is reported; the others are written.
     When nothing is new since the edition was built, it is left as it was (--rebuild builds it
-    anyway). With --strict it exits 1 when any source failed.
+    anyway). With --strict it exits 1 when any source failed. With [[briefs]] each brief is
+    built from the one poll into its own folder, and index.html lists them (--brief ID builds
+    only that one, after the same poll).
 
     \b
     Example:
       briefs run --config seeds/briefs.toml --date 2024-04-06 --out output/
       briefs run --method lexrank
       briefs run --strict
+      briefs --config seeds/desk.toml run --brief local --brief wire
     """
     import dataclasses
 
     from briefs.ingest.progress import make_progress
     from briefs.lock import named_lock
-    from briefs.pipeline import run as run_pipeline
+    from briefs.pipeline import run_briefs
 
     config = configured(state, out_dir, database)
     refuse_future(config, date, force)
@@ -136,12 +170,18 @@ def run(
         named_lock(config, "build").hold(wait_seconds, doing="briefs run"),
         make_progress(sys.stdout.isatty()) as progress,
     ):
-        report = run_pipeline(
-            config, date=date, slot=slot, progress=progress, rebuild=rebuild, email=email
+        reports = run_briefs(
+            config,
+            brief_ids or None,
+            date=date,
+            slot=slot,
+            progress=progress,
+            rebuild=rebuild,
+            email=email,
         )
-    _report(config, report, timings, polled=True)
-    if strict and report.sources_failed:
-        failed = len(report.sources_failed)
+    _report(config, reports, timings, polled=True)
+    if strict and reports[0].sources_failed:
+        failed = len(reports[0].sources_failed)
         click.echo(
             f"briefs: error: {failed} source{'s' if failed != 1 else ''} failed (--strict)",
             err=True,
@@ -156,6 +196,7 @@ def run(
 @click.option("--timings", is_flag=True, help="Print the time spent in each stage.")
 @wait_option
 @force_option
+@briefs_option
 @email_option
 @click.pass_obj
 @handle_errors
@@ -168,24 +209,26 @@ def build(
     timings: bool,
     wait_seconds: float,
     force: bool,
+    brief_ids: tuple[str, ...],
     email: bool | None,
 ) -> None:
     """Render an edition from what is stored, without polling any source.
 
     Writes the same files as `briefs run`. Re-building an edition replaces its files (and its
     item in the feeds); other editions are left alone. Sources that failed at their last poll
-    are listed in the edition.
+    are listed in the edition. With [[briefs]] every brief is built (--brief ID: that one).
 
     \b
     Example:
       briefs --config seeds/briefs.toml build --date 2024-04-06
       briefs build --date 2024-04-05 --out output/
+      briefs --config seeds/desk.toml build --brief wire
     """
     from briefs.lock import named_lock
-    from briefs.pipeline import build as build_pipeline
+    from briefs.pipeline import build_briefs
 
     config = configured(state, out_dir, database)
     refuse_future(config, date, force)
     with named_lock(config, "build").hold(wait_seconds, doing="briefs build"):
-        report = build_pipeline(config, date=date, slot=slot, email=email)
-    _report(config, report, timings, polled=False)
+        reports = build_briefs(config, brief_ids or None, date=date, slot=slot, email=email)
+    _report(config, reports, timings, polled=False)

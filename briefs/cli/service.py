@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+from pathlib import Path
 
 import click
 
@@ -47,7 +49,8 @@ def daemon(state: State, with_server: bool, host: str | None, port: int | None) 
 @click.pass_obj
 @handle_errors
 def serve(state: State, host: str | None, port: int | None) -> None:
-    """Serve the output folder over HTTP: feeds, pages and the archive.
+    """Serve the output folder over HTTP: feeds, pages, the archive and /search (of every brief:
+    with several, / is the index of the briefs and each brief is under its folder).
 
     Feeds get their own content types, every response an ETag and Last-Modified (304 when
     unchanged), text is gzipped, nothing outside the folder is reachable and folders are not
@@ -57,18 +60,32 @@ def serve(state: State, host: str | None, port: int | None) -> None:
     Example:
       briefs serve --host 127.0.0.1 --port 8080
     """
+    from briefs.search import SearchPage
     from briefs.serve import make_server, serve_until_stopped
 
     config = state.config()
     settings = config.serve
-    server = make_server(
-        config.output,
-        host or settings.host,
-        settings.port if port is None else port,
-        settings.max_age,
-    )
-    click.echo(f"Serving {config.output} at {server.url} (Ctrl-C to stop)")
-    serve_until_stopped(server)
+    # never create a database just to serve a folder
+    stored = "://" in config.database or Path(config.database).is_file()
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(Store.open(config.database)) if stored else None
+        # /search where the database has an index (else that path is a 404, and said so)
+        search = SearchPage(config, store) if store and store.search_available() else None
+        server = make_server(
+            config.root,
+            host or settings.host,
+            settings.port if port is None else port,
+            settings.max_age,
+            search=search,
+        )
+        click.echo(f"Serving {config.root} at {server.url} (Ctrl-C to stop)")
+        if search is None:
+            click.echo("No full-text index in this database: /search is unavailable")
+        else:
+            click.echo(f"Search: {server.url}search?q=")
+        for spec in config.desk if config.several else ():
+            click.echo(f"  {spec.id}: {server.url}{spec.output}/")
+        serve_until_stopped(server)
 
 
 @cli.command()
@@ -106,8 +123,9 @@ def status(state: State) -> None:
     else:
         rec = st.last_edition
         mail = ", ".join(f"{n} {k}" for k, n in sorted(st.deliveries.items())) or "not emailed"
+        whose = f" of {rec.brief}" if config.several else ""
         click.echo(
-            f"Last edition: {rec.edition.id}, built {when(rec.built_at)}, "
+            f"Last edition: {rec.edition.id}{whose}, built {when(rec.built_at)}, "
             f"{counted(rec.story_count, 'story', 'stories')}; email: {mail}"
         )
     if st.next_poll is not None:

@@ -10,6 +10,8 @@ from rich.table import Table
 
 from briefs.cli.app import State, cli, handle_errors
 from briefs.cli.options import (
+    brief_option,
+    for_brief,
     parse_date,
 )
 from briefs.errors import BriefsError
@@ -43,23 +45,27 @@ def stories() -> None:
     metavar="YYYY-MM-DD",
     help="Day (in brief.timezone) whose articles to show (default: the newest article's day).",
 )
+@brief_option
 @click.pass_obj
 @handle_errors
-def stories_list(state: State, date: dt.date | None) -> None:
+def stories_list(state: State, date: dt.date | None, brief_id: str | None) -> None:
     """List the stories with an article published on a day: size, outlets, shared terms.
 
     A story that started on an earlier day is marked "developing" with its day number. Each
     is named by the headline that day's edition gives it (from its reports of that day).
+    With --brief, the stories of the sources that brief draws from, as it tells them.
 
     \b
     Example:
       briefs --config seeds/briefs.toml stories list --date 2024-04-06
+      briefs --config seeds/desk.toml stories list --brief local
     """
     import zoneinfo
 
     from briefs.summarize import story_headline
 
-    config = state.config()
+    config = for_brief(state.config(), brief_id)
+    drawn = config.brief_sources() if brief_id else None
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     with Store.open(config.database) as store:
         if date is None:
@@ -77,6 +83,10 @@ def stories_list(state: State, date: dt.date | None) -> None:
     for story in found:
         # as the day's edition saw it: members until the day's end, news since its start
         members = [by_id[i] for i in story.article_ids if i in by_id and by_id[i].published < end]
+        if drawn is not None:
+            members = [a for a in members if a.source_id in drawn]
+            if not any(a.published >= start for a in members):
+                continue  # none of the brief's sources reported it that day
         headline = story_headline(story, members, since=start, zone=zone)
         first_day = story.first_seen.astimezone(zone).date()
         day = (date - first_day).days + 1
@@ -90,6 +100,7 @@ def stories_list(state: State, date: dt.date | None) -> None:
             clean_line(headline, 300),
             clean_line(", ".join(story.terms[:6]), 200),
         )
+    table.title = f"Stories on {date.isoformat()} ({table.row_count})"
     Console(width=max(Console().width, 120)).print(table)
 
 

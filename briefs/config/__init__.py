@@ -7,7 +7,8 @@ file. Secrets (the SMTP password) come from the environment, never from the file
 The package: ``settings`` (the dataclasses), ``load`` (finding and reading the file),
 ``bounds`` (types and ranges of values), ``checks`` (checks across a section's keys),
 ``environment`` (``BRIEFS_<SECTION>_<KEY>`` overrides), ``sources`` (the ``[[sources]]``
-tables) and ``edit`` (changing the file in place for ``briefs sources ...``).
+tables), ``briefs`` (the ``[[briefs]]`` tables) and ``edit`` (changing the file in place for
+``briefs sources ...``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from briefs.config.settings import (
     SECTIONS,
     SLOT_NAME,
     BriefSettings,
+    BriefSpec,
     Config,
     EmailSettings,
     FetchSettings,
@@ -30,16 +32,19 @@ from briefs.config.settings import (
     SummarySettings,
 )
 from briefs.errors import ConfigError
+from briefs.models import DEFAULT_BRIEF
 from briefs.summarize.methods import SUMMARY_METHODS
 
 __all__ = [
     "BOUNDS",
     "CONFIG_ENV",
+    "DEFAULT_BRIEF",
     "DEFAULT_CONFIG_NAMES",
     "SECTIONS",
     "SLOT_NAME",
     "SUMMARY_METHODS",
     "BriefSettings",
+    "BriefSpec",
     "Config",
     "ConfigError",
     "EmailSettings",

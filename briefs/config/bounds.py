@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import types
@@ -122,3 +123,14 @@ def _kind_name(kind: type[Any]) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
         kind, kind.__name__
     )
+
+
+def build_section(path: Path, name: str, cls: type[Any], table: dict[str, Any]) -> Any:
+    """A section's dataclass from its table: unknown keys and wrong types name the key."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise unknown_key(path, f"{name}.{unknown[0]!r}", unknown[0], known)
+    values = {key: coerce(path, f"{name}.{key}", value, hints[key]) for key, value in table.items()}
+    return cls(**values)

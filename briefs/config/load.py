@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
-import typing
 from pathlib import Path
 from typing import Any
 
-from briefs.config.bounds import coerce, expect, unknown_key
+from briefs.config.bounds import build_section, expect, unknown_key
+from briefs.config.briefs import build_briefs
 from briefs.config.checks import check_sections
 from briefs.config.environment import blame_environment, check_environment, env_overrides
 from briefs.config.notify import build_notify
@@ -20,6 +19,7 @@ from briefs.config.settings import (
 )
 from briefs.config.sources import build_sources
 from briefs.errors import ConfigError
+from briefs.models import DEFAULT_BRIEF
 
 CONFIG_ENV = "BRIEFS_CONFIG"
 DEFAULT_CONFIG_NAMES = ("briefs.toml", "seeds/briefs.toml")
@@ -69,12 +69,13 @@ def build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str,
         raise unknown_key(path, repr(unknown[0]), unknown[0], TOP_KEYS)
     base = path.parent
     sections: dict[str, Any] = {}
+    layers: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     for name, cls in SECTIONS.items():
         table = raw.get(name, {})
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [{name}] must be a table, not {type(table).__name__}")
-        merged = {**table, **env_overrides(name, cls, path), **overrides.get(name, {})}
-        sections[name] = _build_section(path, name, cls, merged)
+        layers[name] = (table, {**env_overrides(name, cls, path), **overrides.get(name, {})})
+        sections[name] = build_section(path, name, cls, {**table, **layers[name][1]})
     sections = check_sections(path, sections)
     check_environment(path, sections["email"].password_env)
     database = expect(path, "database", raw.get("database", "briefs.db"), str)
@@ -84,23 +85,20 @@ def build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str,
     templates_raw = raw.get("templates")
     templates = base / expect(path, "templates", templates_raw, str) if templates_raw else None
     sources = build_sources(path, raw.get("sources", []))
-    notify = build_notify(path, raw.get("notify", []))
-    return Config(
+    briefs = build_briefs(path, raw.get("briefs"), layers["brief"], sections, sources)
+    notify = build_notify(path, raw.get("notify", []), briefs)
+    config = Config(
         path=path,
         database=database,
         output=output.resolve(),
         templates=templates.resolve() if templates else None,
         sources=sources,
         notify=notify,
+        briefs=briefs,
+        brief_id=briefs[0].id if briefs else DEFAULT_BRIEF,
         **sections,
     )
-
-
-def _build_section(path: Path, name: str, cls: type[Any], table: dict[str, Any]) -> Any:
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise unknown_key(path, f"{name}.{unknown[0]!r}", unknown[0], known)
-    values = {key: coerce(path, f"{name}.{key}", value, hints[key]) for key, value in table.items()}
-    return cls(**values)
+    if not briefs:
+        return config
+    # With [[briefs]] the Config is the first brief's; Config.for_brief gives the others.
+    return config.with_root(config.output).for_brief(briefs[0].id)

@@ -11,13 +11,15 @@ secret in it, a webhook on loopback, may be written out). A literal ``user:passw
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from briefs.config.bounds import coerce, expect, shown, unknown_key
-from briefs.config.settings import NOTIFY_KINDS, NotifySettings
+from briefs.config.settings import NOTIFY_KINDS, BriefSpec, NotifySettings
 from briefs.errors import ConfigError
+from briefs.models import DEFAULT_BRIEF
 
 __all__ = ["NOTIFY_BOUNDS", "NOTIFY_KEYS", "PLACEHOLDER", "build_notify"]
 
@@ -56,14 +58,20 @@ _KINDS: dict[str, type[Any]] = {
 }
 
 
-def build_notify(path: Path, raw: Any) -> tuple[NotifySettings, ...]:
-    """The targets of the ``[[notify]]`` tables, in file order (names unique)."""
+def build_notify(path: Path, raw: Any, briefs: Sequence[BriefSpec]) -> tuple[NotifySettings, ...]:
+    """The targets of the ``[[notify]]`` tables, in file order (names unique; ``brief`` one of
+    ``briefs``, the [[briefs]] of the file)."""
     if not isinstance(raw, list):
         raise ConfigError(f"{path}: notify must be an array of tables ([[notify]])")
     seen: set[str] = set()
     out: list[NotifySettings] = []
     for i, item in enumerate(raw):
         target = _target(path, f"notify[{i}]", i, item)
+        ids = [b.id for b in briefs] or [DEFAULT_BRIEF]
+        if target.brief and target.brief not in ids:
+            raise ConfigError(
+                f"{path}: notify[{i}].brief {target.brief!r} is not a brief ({', '.join(ids)})"
+            )
         if target.name in seen:
             raise ConfigError(f"{path}: notify[{i}].name {target.name!r} is used twice")
         seen.add(target.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -10,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from briefs.errors import ConfigError
-from briefs.models import Source
+from briefs.models import DEFAULT_BRIEF, Source
 
 # An edition slot names files and URLs: lowercase letters, digits and "-".
 SLOT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+# A brief's id names its rows in the store and (by default) its folder: the same form.
+BRIEF_ID = SLOT_NAME
 
 
 def _cores() -> int:
@@ -187,10 +190,11 @@ class NotifySettings:
     """One ``[[notify]]`` target: an Apprise URL (from the environment) and what it is sent.
 
     ``url_env`` names the environment variable holding the URL; or ``url`` has ``${VAR}``
-    placeholders for its secret parts. ``send``: any of NOTIFY_KINDS. ``brief``: the brief
-    whose editions it follows ("": the one brief). ``headlines``: how many an edition's
-    notification lists; ``min_outlets``: how many outlets a new story needs to be pushed on
-    its own; ``format``: "auto" (what the service takes), "markdown" or "text".
+    placeholders for its secret parts. ``send``: any of NOTIFY_KINDS. ``brief``: the id of
+    the brief whose editions it follows ("": the only brief, or the first of [[briefs]]).
+    ``headlines``: how many an edition's notification lists; ``min_outlets``: how many
+    outlets a new story needs to be pushed on its own; ``format``: "auto" (what the service
+    takes), "markdown" or "text".
     """
 
     name: str
@@ -216,6 +220,49 @@ class ServeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BriefSpec:
+    """One brief of the desk: what it draws from, its own settings, its readers, its folder.
+
+    Every brief shares the poll, the store and the grouping; each ranks, summarizes and
+    renders its own edition from the stories of the sources it draws from. ``settings`` are
+    the [brief] table with the brief's own keys over it (its ``site_url`` already ends in its
+    folder). ``tags`` and ``sources`` choose the sources (either matches; neither: every
+    source). ``schedule`` (cron entries, as schedule.editions) and ``recipients`` are its own
+    or the shared ones. ``output`` is its folder under the output folder ("": the folder
+    itself). Built by :mod:`briefs.config.briefs`; ``Config.briefs`` lists them in file order.
+    """
+
+    id: str
+    settings: BriefSettings
+    tags: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    schedule: tuple[str, ...] = ("30 6 * * *",)
+    recipients: tuple[str, ...] = ()
+    output: str = ""
+
+    @property
+    def title(self) -> str:
+        """The brief's title (its masthead)."""
+        return self.settings.title
+
+    @property
+    def language(self) -> str:
+        """The language of the brief's own text ("en", "fr", ...)."""
+        return self.settings.language
+
+    @property
+    def selective(self) -> bool:
+        """Whether the brief draws from some sources only (``tags`` or ``sources`` given)."""
+        return bool(self.tags or self.sources)
+
+    def draws_from(self, source: Source) -> bool:
+        """Whether articles of this source feed the brief."""
+        if not self.selective:
+            return True
+        return source.id in self.sources or bool(set(source.tags) & set(self.tags))
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration: where things live, how each stage behaves, the sources."""
 
@@ -232,6 +279,75 @@ class Config:
     serve: ServeSettings = field(default_factory=ServeSettings)
     sources: tuple[Source, ...] = ()
     notify: tuple[NotifySettings, ...] = ()
+    # The briefs of the desk ([[briefs]]; empty: the one brief the sections above describe)
+    # and the one this Config is for: ``brief``, ``output`` (the brief's folder: the output
+    # folder, or a folder in it), ``schedule.editions`` and ``email.recipients`` are that
+    # brief's (see :meth:`for_brief`).
+    briefs: tuple[BriefSpec, ...] = ()
+    brief_id: str = DEFAULT_BRIEF
+
+    @property
+    def desk(self) -> tuple[BriefSpec, ...]:
+        """Every brief of this configuration, in file order (at least one)."""
+        if self.briefs:
+            return self.briefs
+        return (
+            BriefSpec(
+                DEFAULT_BRIEF,
+                self.brief,
+                schedule=self.schedule.editions,
+                recipients=self.email.recipients,
+            ),
+        )
+
+    @property
+    def current(self) -> BriefSpec:
+        """The brief this Config is for."""
+        for spec in self.desk:
+            if spec.id == self.brief_id:
+                return spec
+        return self.desk[0]
+
+    @property
+    def root(self) -> Path:
+        """The output folder every brief's folder is in (what ``briefs serve`` serves)."""
+        return self.output.parent if self.current.output else self.output
+
+    def with_root(self, root: Path) -> Config:
+        """This configuration writing under another output folder (``--out``)."""
+        folder = self.current.output
+        return dataclasses.replace(self, output=root / folder if folder else root)
+
+    @property
+    def several(self) -> bool:
+        """Whether the desk has more than one brief."""
+        return len(self.desk) > 1
+
+    def for_brief(self, brief_id: str) -> Config:
+        """This configuration as one brief sees it: its settings, folder, schedule, readers."""
+        spec = next((b for b in self.desk if b.id == brief_id), None)
+        if spec is None:
+            known = ", ".join(b.id for b in self.desk)
+            raise ConfigError(f"{self.path}: no brief {brief_id!r} (briefs: {known})")
+        if not self.briefs:
+            return self
+        root = self.root
+        return dataclasses.replace(
+            self,
+            brief=spec.settings,
+            output=root / spec.output if spec.output else root,
+            schedule=dataclasses.replace(self.schedule, editions=spec.schedule),
+            email=dataclasses.replace(self.email, recipients=spec.recipients),
+            brief_id=spec.id,
+        )
+
+    def brief_sources(self) -> frozenset[str] | None:
+        """The ids of the sources the current brief draws from (None: every source, also
+        those no longer configured)."""
+        spec = self.current
+        if not spec.selective:
+            return None
+        return frozenset(s.id for s in self.sources if spec.draws_from(s))
 
     @property
     def base_dir(self) -> Path:
@@ -255,4 +371,4 @@ SECTIONS: dict[str, type[Any]] = {
     "email": EmailSettings,
     "serve": ServeSettings,
 }
-TOP_KEYS = {"database", "output", "templates", "sources", "notify", *SECTIONS}
+TOP_KEYS = {"database", "output", "templates", "sources", "briefs", "notify", *SECTIONS}

@@ -46,9 +46,11 @@ class Failing:
     since: dt.datetime | None = None
 
 
-def targets_of(config: Config, brief_id: str = "") -> tuple[NotifySettings, ...]:
-    """The targets that follow a brief's editions (``brief`` unset: the one brief)."""
-    return tuple(t for t in config.notify if not t.brief or t.brief == brief_id)
+def targets_of(config: Config) -> tuple[NotifySettings, ...]:
+    """The targets that follow the editions of the brief ``config`` is for (a target without
+    ``brief`` follows the first brief of the desk: the only one, when there is one)."""
+    first = config.desk[0].id
+    return tuple(t for t in config.notify if (t.brief or first) == config.brief_id)
 
 
 def compose_notifications(
@@ -57,13 +59,11 @@ def compose_notifications(
     failing: Sequence[Failing],
     renderer: Renderer,
     now: dt.datetime,
-    *,
-    brief_id: str = "",
 ) -> list[Notification]:
     """Every notification of every target for this edition (to be held, then sent)."""
     shown = display_brief(brief)
     out: list[Notification] = []
-    for target in targets_of(config, brief_id):
+    for target in targets_of(config):
         if "edition" in target.send:
             out.append(_edition(target, shown, renderer, now))
         if "story" in target.send:

@@ -48,8 +48,6 @@ def hold_notifications(
     brief: Brief,
     renderer: Renderer,
     now: dt.datetime,
-    *,
-    brief_id: str = "",
 ) -> int:
     """Compose the edition's notifications for every target and hold them; how many.
 
@@ -57,10 +55,10 @@ def hold_notifications(
     kept as they were. The sources failing now are remembered with the edition, so the next
     edition tells only of those that started failing after it.
     """
-    if not targets_of(config, brief_id):
+    if not targets_of(config):
         return 0
     failing = _started_failing(config, store, brief)
-    items = compose_notifications(config, brief, failing, renderer, now, brief_id=brief_id)
+    items = compose_notifications(config, brief, failing, renderer, now)
     return store.hold_notifications(brief.edition.id, items)
 
 
@@ -78,13 +76,14 @@ def _started_failing(config: Config, store: Store, brief: Brief) -> list[Failing
     """The sources failing now that were not failing at the edition before (by cut-off)."""
     edition = brief.edition
     now = _failing_now(config, store)
-    store.set_meta(f"{_FAILING_KEY}{edition.id}", json.dumps(sorted(f.source_id for f in now)))
+    key = f"{_FAILING_KEY}{config.brief_id}:"
+    store.set_meta(f"{key}{edition.id}", json.dumps(sorted(f.source_id for f in now)))
     cutoff = edition_cutoff(config, edition)
     before: set[str] = set()
-    for rec in ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT)):
+    for rec in ordered_editions(config, store.recent_editions(ARCHIVE_LIMIT, config.brief_id)):
         if rec.edition == edition or edition_cutoff(config, rec.edition) >= cutoff:
             continue
-        remembered = store.get_meta(f"{_FAILING_KEY}{rec.edition.id}")
+        remembered = store.get_meta(f"{key}{rec.edition.id}")
         if remembered is not None:
             before = set(json.loads(remembered))
             break
@@ -102,9 +101,10 @@ def check_targets(config: Config) -> None:
             channel.close()
 
 
-def release(store: Store, edition_id: str) -> int:
-    """Let the edition's held notifications be sent (the daemon's own editions)."""
-    return store.release_notifications(edition_id)
+def release(config: Config, store: Store, edition_id: str) -> int:
+    """Let the held notifications of the edition (of the brief ``config`` is for) be sent:
+    the daemon's own editions."""
+    return store.release_notifications(edition_id, [t.name for t in targets_of(config)])
 
 
 def notify_edition(
@@ -127,13 +127,14 @@ def notify_edition(
     ``max_attempts`` (waiting here when ``wait``, else left for the next call).
     """
     clock = clock or (lambda: dt.datetime.now(dt.UTC))
-    known = {t.name for t in config.notify}
+    known = {t.name for t in targets_of(config)}
     unknown = [t for t in targets or () if t not in known]
     if unknown:
         raise DeliveryError(
-            f"no [[notify]] target named {unknown[0]!r} (targets: {', '.join(sorted(known))})"
+            f"no [[notify]] target named {unknown[0]!r} follows brief {config.brief_id!r} "
+            f"(its targets: {', '.join(sorted(known)) or 'none'})"
         )
-    if store.edition_built_at(edition_id) is None:
+    if store.edition_built_at(edition_id, config.brief_id) is None:
         raise DeliveryError(f"edition {edition_id} is not in the database; build it first")
     wanted = set(targets) if targets else known
     before = {n.key for n in store.notifications(edition_id, "sent")}

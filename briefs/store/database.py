@@ -23,6 +23,7 @@ from briefs.store.notifications import Notifications
 from briefs.store.pages import Pages
 from briefs.store.quarantine import Quarantine
 from briefs.store.schema import metadata
+from briefs.store.search import Search
 from briefs.store.sketches import Sketches
 from briefs.store.sources import FeedStates
 from briefs.store.stories import Stories
@@ -41,6 +42,7 @@ class Store(
     Editions,
     Deliveries,
     SeenMessages,
+    Search,
     Notifications,
 ):
     """Typed access to the database. Create with :func:`open_store` (or :meth:`open`)."""

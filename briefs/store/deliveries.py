@@ -9,13 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from briefs.models import Delivery, DeliveryStatus
+from briefs.models import DEFAULT_BRIEF, Delivery, DeliveryStatus
 from briefs.store.base import StoreBase, chunks, naive, utc
 from briefs.store.schema import deliveries
 
 
 class Deliveries(StoreBase):
-    """The ``deliveries`` table."""
+    """The ``deliveries`` table: every row is of one brief's edition (``brief``, its id)."""
 
     def plan_deliveries(
         self,
@@ -23,23 +23,24 @@ class Deliveries(StoreBase):
         recipients: Sequence[str],
         now: dt.datetime,
         resend: bool = False,
+        *,
+        brief: str = DEFAULT_BRIEF,
     ) -> None:
-        """Record that an edition is to be sent to these recipients (existing rows are kept).
+        """Record that a brief's edition is to be sent to these recipients (existing rows are
+        kept).
 
         With ``resend``, rows of these recipients go back to pending whatever their state.
         """
+        of_edition = (deliveries.c.brief == brief) & (deliveries.c.edition_id == edition_id)
         with self._write() as c:
-            known = set(
-                c.execute(
-                    sa.select(deliveries.c.recipient).where(deliveries.c.edition_id == edition_id)
-                ).scalars()
-            )
+            known = set(c.execute(sa.select(deliveries.c.recipient).where(of_edition)).scalars())
             new = [r for r in dict.fromkeys(recipients) if r not in known]
             if new:
                 c.execute(
                     deliveries.insert(),
                     [
                         {
+                            "brief": brief,
                             "edition_id": edition_id,
                             "recipient": r,
                             "status": "pending",
@@ -53,18 +54,26 @@ class Deliveries(StoreBase):
             for chunk in chunks(again, 500):
                 c.execute(
                     deliveries.update()
-                    .where(deliveries.c.edition_id == edition_id)
+                    .where(of_edition)
                     .where(deliveries.c.recipient.in_(chunk))
                     .values(status="pending", attempts=0, next_attempt=None, error=None)
                 )
 
     def deliveries(
-        self, edition_id: str | None = None, status: DeliveryStatus | None = None
+        self,
+        edition_id: str | None = None,
+        status: DeliveryStatus | None = None,
+        *,
+        brief: str | None = None,
     ) -> list[Delivery]:
-        """Delivery records (of one edition, in one state), oldest first."""
+        """Delivery records (of one brief, one edition of the brief (the default brief's
+        without ``brief``), in one state), oldest first."""
         query = sa.select(deliveries).order_by(deliveries.c.created, deliveries.c.recipient)
         if edition_id is not None:
             query = query.where(deliveries.c.edition_id == edition_id)
+            query = query.where(deliveries.c.brief == (brief or DEFAULT_BRIEF))
+        elif brief is not None:
+            query = query.where(deliveries.c.brief == brief)
         if status is not None:
             query = query.where(deliveries.c.status == status)
         with self._read() as conn:
@@ -83,13 +92,19 @@ class Deliveries(StoreBase):
         with self._read() as conn:
             return [self._delivery(r) for r in conn.execute(query)]
 
-    def claim_delivery(self, edition_id: str, recipient: str, now: dt.datetime) -> int | None:
+    def claim_delivery(
+        self, edition_id: str, recipient: str, now: dt.datetime, *, brief: str = DEFAULT_BRIEF
+    ) -> int | None:
         """Mark a pending delivery as being sent; return its attempt number (None if not pending).
 
         The state change is committed before the message goes out, so a crash while sending
         leaves "sending" behind (see :meth:`mark_interrupted_deliveries`), never "pending".
         """
-        key = (deliveries.c.edition_id == edition_id) & (deliveries.c.recipient == recipient)
+        key = (
+            (deliveries.c.brief == brief)
+            & (deliveries.c.edition_id == edition_id)
+            & (deliveries.c.recipient == recipient)
+        )
         with self._write() as c:
             claimed = c.execute(
                 deliveries.update()
@@ -114,11 +129,13 @@ class Deliveries(StoreBase):
         next_attempt: dt.datetime | None = None,
         sent_at: dt.datetime | None = None,
         message_id: str | None = None,
+        brief: str = DEFAULT_BRIEF,
     ) -> None:
         """Record the outcome of one attempt."""
         with self._write() as c:
             c.execute(
                 deliveries.update()
+                .where(deliveries.c.brief == brief)
                 .where(deliveries.c.edition_id == edition_id)
                 .where(deliveries.c.recipient == recipient)
                 .values(
@@ -161,4 +178,5 @@ class Deliveries(StoreBase):
             sent_at=utc(row.sent_at),
             message_id=row.message_id,
             error=row.error,
+            brief=row.brief,
         )

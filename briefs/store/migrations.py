@@ -14,6 +14,7 @@ from briefs.errors import StoreError
 from briefs.store.schema import (
     articles,
     deliveries,
+    editions,
     embeddings,
     feed_state,
     meta_table,
@@ -27,12 +28,13 @@ from briefs.store.schema import (
     story_changes,
     story_links,
 )
+from briefs.store.search import create_search_index
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 14
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -115,6 +117,42 @@ def _add_seen_messages(conn: Connection) -> None:
     metadata.create_all(conn, tables=[seen_messages], checkfirst=True)
 
 
+def _add_search_index(conn: Connection) -> None:
+    """Issue 19 (search): the full-text index of the articles and the triggers that keep it in
+    step, filled from the articles stored (idempotent: safe if renumbered)."""
+    create_search_index(conn)
+
+
+def _rekey_by_brief(conn: Connection, table: sa.Table) -> None:
+    """The table again with ``brief`` in its primary key, its rows copied as the default
+    brief's (a primary key cannot be altered in place on SQLite). Idempotent: a table that
+    already has the column is left alone."""
+    present = [c["name"] for c in sa.inspect(conn).get_columns(table.name)]
+    if "brief" in present:
+        return
+    scratch = f"{table.name}_by_brief"
+    conn.execute(sa.text(f"DROP TABLE IF EXISTS {scratch}"))
+    copy = table.to_metadata(sa.MetaData(), name=scratch)
+    for index in list(copy.indexes):
+        copy.indexes.discard(index)  # made again under their own names below
+    copy.create(conn)
+    names = ", ".join(c for c in present if c in table.c)
+    conn.execute(
+        sa.text(f"INSERT INTO {scratch} (brief, {names}) SELECT 'default', {names} FROM {table}")
+    )
+    conn.execute(sa.text(f"DROP TABLE {table.name}"))
+    conn.execute(sa.text(f"ALTER TABLE {scratch} RENAME TO {table.name}"))
+    for index in table.indexes:
+        index.create(conn, checkfirst=True)
+
+
+def _add_briefs(conn: Connection) -> None:
+    """Issue 19 (several briefs): editions and deliveries kept per brief; the rows there are
+    stay the default brief's."""
+    _rekey_by_brief(conn, editions)
+    _rekey_by_brief(conn, deliveries)
+
+
 def _add_notifications(conn: Connection) -> None:
     """Issue 20 (notifications): per edition, target and kind notification records
     (idempotent: safe if renumbered)."""
@@ -135,7 +173,9 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     8: _add_word_counts,
     9: _add_article_tags,
     10: _add_seen_messages,
-    11: _add_notifications,
+    11: _add_search_index,
+    12: _add_briefs,
+    13: _add_notifications,
 }
 
 
@@ -158,6 +198,7 @@ def migrate(engine: Engine) -> int:
             if ours:
                 raise StoreError(_half_created(engine, ours))
             metadata.create_all(conn)
+            create_search_index(conn)  # not a table of the metadata: an engine's own index
             conn.execute(
                 meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
             )

@@ -100,9 +100,12 @@ story_links = sa.Table(
     sa.Index("ix_story_links_story", "story_id"),
 )
 
+# Schema 11: each edition is one brief's (``brief``: its id; the editions stored before there
+# were several briefs are the default brief's), so two briefs can each have 2024-04-06.
 editions = sa.Table(
     "editions",
     metadata,
+    sa.Column("brief", sa.String(64), primary_key=True, server_default="default"),
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("date", sa.Date, nullable=False),
     sa.Column("slot", sa.String(32), nullable=False, default=""),
@@ -119,9 +122,11 @@ editions = sa.Table(
 # twice. Rows are created ("planned") when an edition is due to be sent and move
 # pending -> sending -> sent | failed | pending (retry later); "sending" left by a crash becomes
 # "uncertain" and is not resent without being asked.
+# Schema 11: per brief too (one brief's edition of a day is not another's).
 deliveries = sa.Table(
     "deliveries",
     metadata,
+    sa.Column("brief", sa.String(64), primary_key=True, server_default="default"),
     sa.Column("edition_id", sa.String(64), primary_key=True),
     sa.Column("recipient", sa.String(320), primary_key=True),
     sa.Column("status", sa.String(16), nullable=False),
