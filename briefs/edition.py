@@ -32,6 +32,7 @@ from briefs.models import (
     Story,
     Summary,
 )
+from briefs.notify import hold_notifications
 from briefs.outputs import BuiltEdition, asked_outputs, owned_files, shared_files, write_outputs
 from briefs.publish import Publisher
 from briefs.rank import rank_key, rank_stories
@@ -347,8 +348,9 @@ def write_edition(
     """:func:`build_edition`, also returning the outputs that could not be made (one line each).
 
     The stages: the brief (stories as of the cut-off, ranked, summarized), its record (the
-    archive then holds it), the per-story feed items and story pages, then every output of
-    :data:`briefs.outputs.OUTPUTS` made and written.
+    archive then holds it), the per-story feed items and story pages, every output of
+    :data:`briefs.outputs.OUTPUTS` made and written, then its notifications composed and
+    held (:mod:`briefs.notify`).
     """
     brief = _edition_brief(config, store, edition, now, timings, failed, reads)
     renderer = _renderer(config)
@@ -360,6 +362,8 @@ def write_edition(
         pages = story_pages(store, brief, archive)
     built = BuiltEdition(brief, tuple(archive), tuple(items), config, now, pages)
     files, problems = write_outputs(built, renderer, asked_outputs(email), timings)
+    # held until sent: the daemon releases its own editions', `briefs notify` the others'
+    hold_notifications(config, store, brief, renderer, now)
     return brief, files, problems
 
 

@@ -353,11 +353,12 @@ _PURPOSES = {
     "daemon": "run a second daemon",
     "build": "poll or build",
     "mail": "send email",
+    "notify": "send notifications",
 }
 
 
 def named_lock(config: Config, name: str) -> Lock:
-    """One of the three locks of this database: "daemon", "build" or "mail" (an advisory lock
+    """One of the locks of this database: "daemon", "build", "mail" or "notify" (an advisory lock
     for a PostgreSQL database, else a file)."""
     if config.database.startswith(("postgresql:", "postgresql+", "postgres:")):
         return AdvisoryLock(config.database, name, _PURPOSES[name])

@@ -11,6 +11,9 @@ builds or sends twice and never skips an edition:
 - when clocks go back and a time occurs twice, the second pass is skipped (like cron);
 - one instance per job, runs coalesced; the ``build`` lock serializes polls and builds with any
   ``briefs run``, the ``mail`` lock serializes senders, the ``daemon`` lock allows one daemon;
+- the notifications of an edition it builds ([[notify]], :mod:`briefs.notify`) are released
+  before the edition is marked as the daemon's, and sent with the deliveries; those of an
+  edition built by hand stay held for ``briefs notify``;
 - SIGTERM or SIGINT: no new job starts, the running one finishes its current write (delivery
   stops between recipients), the daemon exits 0.
 
@@ -53,8 +56,11 @@ from briefs.models import (
     Edition,
     EditionRecord,
     FeedState,
+    NotifyReport,
     Source,
 )
+from briefs.notify import check_targets, notify_due, release
+from briefs.notify.send import ChannelFor
 from briefs.pipeline import process_stored
 from briefs.poller import poll_shared, poller_name
 from briefs.store import Store, open_store
@@ -99,6 +105,7 @@ class Daemon:
         transport: httpx.AsyncBaseTransport | None = None,
         mail_transport: Transport | None = None,
         role: str = "all",
+        notify_channel: ChannelFor | None = None,
     ) -> None:
         if role not in ROLES:
             raise BriefsError(f"unknown daemon role {role!r} (known: {', '.join(ROLES)})")
@@ -108,6 +115,7 @@ class Daemon:
         self.clock: Clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.transport = transport
         self.transport_for_mail = mail_transport
+        self.notify_channel = notify_channel
         self.zone = zoneinfo.ZoneInfo(config.schedule.timezone)
         self.jobs = edition_jobs(config)
         self.grace = dt.timedelta(minutes=config.schedule.grace_minutes)
@@ -141,6 +149,11 @@ class Daemon:
     def delivers(self) -> bool:
         """Whether scheduled editions are emailed."""
         return self.config.email.enabled and self.config.schedule.deliver
+
+    @property
+    def notifies(self) -> bool:
+        """Whether scheduled editions are notified ([[notify]] targets)."""
+        return bool(self.config.notify) and self.config.schedule.deliver
 
     def due_sources(self, now: dt.datetime) -> list[Source]:
         """The sources a poll at ``now`` polls (:func:`briefs.ingest.due.select_sources`)."""
@@ -241,6 +254,10 @@ class Daemon:
                 brief, _files = build_edition(view, self.store, edition, now, timings)
                 if self.config.several:
                     write_desk_index(self.config, self.store)
+                if self.notifies:
+                    # before the daemon's mark: a crash in between leaves an edition that
+                    # counts as built by hand, whose held notifications are not sent unasked
+                    release(view, self.store, edition.id)
                 self.store.set_meta(_daemon_built_key(job.brief, edition), fire.isoformat())
                 built = edition
                 log.info(
@@ -285,6 +302,16 @@ class Daemon:
             transport=self.transport_for_mail,
         )
 
+    def notify_due(self) -> NotifyReport:
+        """Send every released notification whose (next) attempt is due."""
+        return notify_due(
+            self.config,
+            self.store,
+            clock=self.clock,
+            stop=self.stop_event,
+            channel_for=self.notify_channel,
+        )
+
     # -- the APScheduler side --------------------------------------------------------------
     def _guarded(self, name: str, func: Callable[[], object]) -> None:
         """Run one job: skip it when stopping, log a BriefsError (or a database failure: a
@@ -306,14 +333,21 @@ class Daemon:
         self._guarded(f"build {job.label}", lambda: self.build_due(job))
         if self.delivers:
             self._guarded("deliver", self.deliver_due)
+        if self.notifies:
+            self._guarded("notify", self.notify_due)
 
     def _job_catch_up(self) -> None:
         self._guarded("catch-up", self.catch_up)
         if self.delivers:
             self._guarded("deliver", self.deliver_due)
+        if self.notifies:
+            self._guarded("notify", self.notify_due)
 
     def _job_deliver(self) -> None:
         self._guarded("deliver", self.deliver_due)
+
+    def _job_notify(self) -> None:
+        self._guarded("notify", self.notify_due)
 
     def scheduler(self) -> BackgroundScheduler:
         """A scheduler with the jobs added, not started. Jobs live in memory only: every start
@@ -345,6 +379,10 @@ class Daemon:
             sched.add_job(
                 self._job_deliver, IntervalTrigger(seconds=tick, timezone=self.zone), id="deliver"
             )
+        if self.config.notify:
+            sched.add_job(
+                self._job_notify, IntervalTrigger(seconds=tick, timezone=self.zone), id="notify"
+            )
         return sched
 
     def stop(self, reason: str = "asked to stop") -> None:
@@ -368,6 +406,8 @@ class Daemon:
             self.store.schema_version()  # open and migrate now: fail at start, not at 06:30
             if self.config.email.enabled and self.role != "poller":
                 smtp_password(self.config.email)  # the password must be in the environment
+            if self.notifies and self.notify_channel is None and self.role != "poller":
+                check_targets(self.config)  # every target's URL is in the environment
             if serve:
                 from briefs.serve import make_server
 

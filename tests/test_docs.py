@@ -136,16 +136,20 @@ def _commands_without_example(group: click.Group, readme: str) -> list[str]:
 
 
 def _config_keys() -> list[str]:
-    """Every key a config file may hold: top-level, ``section.key`` and ``sources.key``."""
+    """Every key a config file may hold: top-level, ``section.key``, ``notify.key`` and
+    ``sources.key``."""
     import dataclasses
 
     from briefs.config import SECTIONS
+    from briefs.config.notify import NOTIFY_KEYS
     from briefs.config.settings import TOP_KEYS
     from briefs.config.sources import SOURCE_KEYS
 
-    keys = [k for k in sorted(TOP_KEYS) if k not in SECTIONS and k not in ("sources", "briefs")]
+    tables = ("sources", "briefs", "notify")
+    keys = [k for k in sorted(TOP_KEYS) if k not in SECTIONS and k not in tables]
     keys += [f"{s}.{f.name}" for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)]
     keys += [f"sources.{k}" for k in sorted(SOURCE_KEYS)]
+    keys += [f"notify.{k}" for k in sorted(NOTIFY_KEYS)]
     # a [[briefs]] table's own keys (the rest are [brief]'s, shown there)
     return keys + [
         f"briefs.{k}" for k in ("id", "tags", "sources", "schedule", "recipients", "output")

@@ -6,7 +6,7 @@ one-line message and exit code 1; tracebacks only with ``--debug``. The global o
 
 One module per command group: ``app`` (the root group and what every command shares),
 ``options`` (options several commands take), ``run`` (run, build), ``starter`` (init),
-``editions`` (editions, send), ``sources`` (sources, pages), ``stories``, ``search``,
+``editions`` (editions, send), ``notify``, ``sources`` (sources, pages), ``stories``, ``search``,
 ``evaluate`` (eval) and ``service`` (daemon, serve, status).
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 # The command modules register their commands on import, in this order: the order of the
 # examples in `--help` (tests/test_docs.py runs them in turn: `build` before `editions delete`).
 # isort: off
-from briefs.cli import run, starter, editions, sources, evaluate, service, stories, search  # noqa: F401
+from briefs.cli import run, starter, editions, notify, sources, evaluate, service, stories, search  # noqa: F401
 
 # isort: on
 from briefs.cli.app import accept_global_options, cli

@@ -11,6 +11,7 @@ from briefs.config.bounds import build_section, expect, unknown_key
 from briefs.config.briefs import build_briefs
 from briefs.config.checks import check_sections
 from briefs.config.environment import blame_environment, check_environment, env_overrides
+from briefs.config.notify import build_notify
 from briefs.config.settings import (
     SECTIONS,
     TOP_KEYS,
@@ -85,12 +86,14 @@ def build_config(path: Path, raw: dict[str, Any], overrides: dict[str, dict[str,
     templates = base / expect(path, "templates", templates_raw, str) if templates_raw else None
     sources = build_sources(path, raw.get("sources", []))
     briefs = build_briefs(path, raw.get("briefs"), layers["brief"], sections, sources)
+    notify = build_notify(path, raw.get("notify", []), briefs)
     config = Config(
         path=path,
         database=database,
         output=output.resolve(),
         templates=templates.resolve() if templates else None,
         sources=sources,
+        notify=notify,
         briefs=briefs,
         brief_id=briefs[0].id if briefs else DEFAULT_BRIEF,
         **sections,

@@ -185,6 +185,35 @@ class EmailSettings:
         return self.port or {"tls": 465, "none": 25}.get(self.security, 587)
 
 
+# What a [[notify]] target can be sent: the edition, each breaking story, sources that failed.
+NOTIFY_KINDS = ("edition", "story", "failures")
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """One ``[[notify]]`` target: an Apprise URL (from the environment) and what it is sent.
+
+    ``url_env`` names the environment variable holding the URL; or ``url`` has ``${VAR}``
+    placeholders for its secret parts. ``send``: any of NOTIFY_KINDS. ``brief``: the id of
+    the brief whose editions it follows ("": the only brief, or the first of [[briefs]]).
+    ``headlines``: how many an edition's notification lists; ``min_outlets``: how many
+    outlets a new story needs to be pushed on its own; ``format``: "auto" (what the service
+    takes), "markdown" or "text".
+    """
+
+    name: str
+    url: str = ""
+    url_env: str = ""
+    send: tuple[str, ...] = ("edition",)
+    brief: str = ""
+    headlines: int = 5
+    min_outlets: int = 3
+    format: str = "auto"
+    timeout: float = 30.0
+    max_attempts: int = 5  # for temporary failures (5xx, timeouts, connection refused)
+    retry_delay: float = 60.0  # seconds before the first retry; doubles after each failure
+
+
 @dataclass(frozen=True, slots=True)
 class ServeSettings:
     """How ``briefs serve`` (and ``briefs daemon --serve``) serves the output folder."""
@@ -253,6 +282,7 @@ class Config:
     email: EmailSettings = field(default_factory=EmailSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
     sources: tuple[Source, ...] = ()
+    notify: tuple[NotifySettings, ...] = ()
     # The briefs of the desk ([[briefs]]; empty: the one brief the sections above describe)
     # and the one this Config is for: ``brief``, ``output`` (the brief's folder: the output
     # folder, or a folder in it), ``schedule.editions`` and ``email.recipients`` are that
@@ -345,4 +375,4 @@ SECTIONS: dict[str, type[Any]] = {
     "email": EmailSettings,
     "serve": ServeSettings,
 }
-TOP_KEYS = {"database", "output", "templates", "sources", "briefs", *SECTIONS}
+TOP_KEYS = {"database", "output", "templates", "sources", "briefs", "notify", *SECTIONS}

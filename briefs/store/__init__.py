@@ -16,7 +16,8 @@ One module per concern, one :class:`Store` for callers:
   :mod:`~briefs.store.embeddings` article embeddings; :mod:`~briefs.store.mailboxes` the
   messages mailbox sources have read;
 - :mod:`~briefs.store.stories` stories; :mod:`~briefs.store.editions` built editions and small
-  facts; :mod:`~briefs.store.deliveries` email deliveries;
+  facts; :mod:`~briefs.store.deliveries` email deliveries; :mod:`~briefs.store.notifications`
+  notifications;
 - :mod:`~briefs.store.database` the :class:`Store` made of them all, and :func:`open_store`.
 """
 

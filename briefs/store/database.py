@@ -21,6 +21,7 @@ from briefs.store.editions import Editions
 from briefs.store.embeddings import Embeddings
 from briefs.store.mailboxes import SeenMessages
 from briefs.store.migrations import migrate, schema_version
+from briefs.store.notifications import Notifications
 from briefs.store.pages import Pages
 from briefs.store.quarantine import Quarantine
 from briefs.store.schema import metadata
@@ -45,6 +46,7 @@ class Store(
     Deliveries,
     SeenMessages,
     Search,
+    Notifications,
 ):
     """Typed access to the database. Create with :func:`open_store` (or :meth:`open`)."""
 

@@ -19,6 +19,7 @@ from briefs.store.schema import (
     feed_state,
     meta_table,
     metadata,
+    notifications,
     pages,
     quarantine,
     seen_messages,
@@ -34,7 +35,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -159,6 +160,12 @@ def _add_source_claims(conn: Connection) -> None:
     metadata.create_all(conn, tables=[source_claims], checkfirst=True)
 
 
+def _add_notifications(conn: Connection) -> None:
+    """Issue 20 (notifications): per edition, target and kind notification records
+    (idempotent: safe if renumbered)."""
+    metadata.create_all(conn, tables=[notifications], checkfirst=True)
+
+
 # MIGRATIONS[n] brings a database from version n to n + 1. A fresh database is created from the
 # table definitions (briefs.store.schema) at SCHEMA_VERSION, so migrations only ever run on
 # older files.
@@ -176,6 +183,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     11: _add_search_index,
     12: _add_briefs,
     13: _add_source_claims,
+    14: _add_notifications,
 }
 
 

@@ -142,6 +142,29 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_status", "status", "next_attempt"),
 )
 
+# Schema 11: notifications (Apprise), one row per edition, target, kind and item (a story's id
+# for "story", else ""), with the text composed when the edition was built.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("edition_id", sa.String(64), primary_key=True),
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("item", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("last_attempt", sa.DateTime),
+    sa.Column("next_attempt", sa.DateTime),
+    sa.Column("sent_at", sa.DateTime),
+    sa.Column("error", sa.Text),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("markdown", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Index("ix_notifications_status", "status", "next_attempt"),
+    sa.Index("ix_notifications_item", "target", "kind", "item"),
+)
+
 # Schema 3: the outcome of every article page fetched for its full text, cached per URL, so
 # no page is ever fetched twice.
 pages = sa.Table(
