@@ -47,6 +47,16 @@ def test_run_on_seeds_writes_the_brief(seeds_copy: Path, tmp_path: Path, databas
         "feed.json",
     ):
         assert (out / name).is_file(), name
+    # the listing: one line a file, but one for the story pages and one for the section feeds
+    listing = text.split("Written to ", 1)[1].splitlines()[1:]
+    assert "  2024-04-06.html" in listing and "  stories.atom" in listing
+    pages = len(list((out / "stories").glob("*.html")))
+    assert pages >= 5 and f"  stories/ ({pages} files)" in listing
+    assert (
+        "  stories-<section>.xml, .atom, .json for 6 sections: world, business, technology, "
+        "science, sport, local" in listing
+    )
+    assert not [line for line in listing if line.startswith("  stories-world")]
     md = (out / "2024-04-06.md").read_text()
     stories = md.split("\n### ")[1:]
     assert len(stories) >= 5

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -58,8 +60,8 @@ def _report(config: Config, reports: tuple[RunReport, ...], timings: bool, polle
             click.echo(f"Not written: {clean_line(problem, 300)}")
         if report.files:
             click.echo(f"Written to {view.output}:")
-        for path in report.files:
-            click.echo(f"  {Path(path).name}")
+        for line in written_lines(report.files, view.output):
+            click.echo(f"  {line}")
     if several:
         click.echo(f"Index of the briefs: {config.root / 'index.html'}")
     if timings:
@@ -232,3 +234,35 @@ def build(
     with named_lock(config, "build").hold(wait_seconds, doing="briefs build"):
         reports = build_briefs(config, brief_ids or None, date=date, slot=slot, email=email)
     _report(config, reports, timings, polled=False)
+
+
+# a section's story feeds: stories-<section>.xml, .atom and .json (briefs.outputs)
+_SECTION_FEED = re.compile(r"^stories-(.+)\.(xml|atom|json)$")
+
+
+def written_lines(files: Sequence[str], output: Path) -> list[str]:
+    """The files a build wrote, one line each, relative to the output folder, except where one
+    line says more: a folder's files (the story pages) and the section feeds are counted."""
+    lines: list[str] = []
+    folders: dict[str, int] = {}
+    sections: list[str] = []
+    for path in files:
+        try:
+            name = Path(path).relative_to(output).as_posix()
+        except ValueError:
+            name = Path(path).name
+        folder, _, rest = name.rpartition("/")
+        if folder:
+            folders[folder] = folders.get(folder, 0) + 1
+        elif match := _SECTION_FEED.match(rest):
+            if match.group(1) not in sections:
+                sections.append(match.group(1))
+        else:
+            lines.append(rest)
+    if sections:
+        lines.append(
+            f"stories-<section>.xml, .atom, .json for {counted(len(sections), 'section')}: "
+            + ", ".join(sections)
+        )
+    lines += [f"{folder}/ ({counted(n, 'file')})" for folder, n in folders.items()]
+    return lines
