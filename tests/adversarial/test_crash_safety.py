@@ -124,7 +124,9 @@ def _check_outputs(out: Path) -> None:
     """Every visible file is complete and valid; stray temp files are hidden dotfiles only."""
     if not out.exists():
         return
-    for path in out.iterdir():
+    for path in sorted(out.rglob("*")):  # the story pages' folder included
+        if path.is_dir():
+            continue
         if path.name.startswith("."):
             continue  # a temp file a killed writer left behind: never served, cleaned next run
         data = path.read_bytes()
