@@ -287,7 +287,7 @@ def test_archive_lists_every_edition_of_its_brief_by_month(
             first[:20] in archive
         )
     assert archive.index("2024-04-06.html") < archive.index("2024-04-05.html")
-    assert '<a href="../index.html">all briefs</a>' in archive  # up to the index of the briefs
+    assert '<a href="../index.html">tous les briefs</a>' in archive  # up to the index (in French)
     assert not (root / "local" / "archive.html").exists()  # the other brief was not built
 
 
