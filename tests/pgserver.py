@@ -6,14 +6,21 @@ The server's programs are looked for on PATH, then in Debian's /usr/lib/postgres
 refuses to run as root: as root the cluster belongs to the unprivileged user ``nobody``.
 ``$BRIEFS_TEST_POSTGRES`` (a URL of a server where the user may create databases) is used
 instead of a cluster of our own when set.
+
+``pg_ctl`` daemonizes the postmaster (its parent is init, not pytest), so a pytest killed
+with SIGKILL would leave its cluster running. A watchdog process (:func:`_watch`), a child of
+the process that started the cluster, stops the cluster and removes its folder as soon as
+that process is gone (its parent pid changes); a normal end of the session stops it first.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,24 +78,25 @@ class PostgresServer:
             engine.dispose()
         return self.url(name)
 
+    def stop_command(self) -> list[str]:
+        """The command that stops the cluster at once (as a crash of the server would)."""
+        assert self.folder is not None and self.bindir is not None
+        return _as_owner(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.folder / "data"),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ]
+        )
+
     def stop(self) -> None:
         """Stop the cluster at once (as a crash of the server would)."""
         if self.folder is not None and self.bindir is not None:
-            subprocess.run(
-                _as_owner(
-                    [
-                        str(self.bindir / "pg_ctl"),
-                        "-D",
-                        str(self.folder / "data"),
-                        "-m",
-                        "immediate",
-                        "-w",
-                        "stop",
-                    ]
-                ),
-                check=False,
-                capture_output=True,
-            )
+            subprocess.run(self.stop_command(), check=False, capture_output=True)
 
     def start(self) -> None:
         """Start the cluster (again)."""
@@ -113,6 +121,35 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
+
+
+# Run by the watchdog process: argv is the pid to watch, the stop command (JSON), the folder.
+_WATCHDOG = """
+import json, os, shutil, subprocess, sys, time
+parent, stop, folder = int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+while os.getppid() == parent:
+    time.sleep(0.2)
+subprocess.run(stop, check=False, capture_output=True)
+shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
+def _watch(server: PostgresServer) -> subprocess.Popen[bytes]:
+    """A process that stops ``server``'s cluster and removes its folder once this process
+    dies without doing so (SIGKILL); killed by the caller at a normal end."""
+    assert server.folder is not None
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _WATCHDOG,
+            str(os.getpid()),
+            json.dumps(server.stop_command()),
+            str(server.folder),
+        ],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # not stopped by a Ctrl-C meant for pytest before it cleans up
+    )
 
 
 def _skip_reason() -> str | None:
@@ -146,6 +183,7 @@ def postgres_server() -> Iterator[PostgresServer | str]:
     server = PostgresServer(
         f"postgresql+psycopg://postgres@/postgres?host={folder}", folder, bindir
     )
+    watchdog: subprocess.Popen[bytes] | None = None
     try:
         if os.geteuid() == 0:
             shutil.chown(folder, USER)
@@ -171,8 +209,12 @@ def postgres_server() -> Iterator[PostgresServer | str]:
         if init.returncode != 0:
             yield f"initdb failed: {init.stderr.strip().splitlines()[-1:]}"
             return
+        watchdog = _watch(server)
         server.start()
         yield server
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+        if watchdog is not None:
+            watchdog.kill()
+            watchdog.wait()
