@@ -362,11 +362,11 @@ class Daemon:
             },
         )
         now = dt.datetime.now(self.zone)
-        sched.add_job(
+        sched.add_job(  # a poller polls at once; otherwise the catch-up build goes first
             self._job_poll,
             IntervalTrigger(seconds=tick, timezone=self.zone),
             id="poll",
-            next_run_time=now + dt.timedelta(seconds=1),
+            next_run_time=now if self.role == "poller" else now + dt.timedelta(seconds=1),
         )
         if self.role == "poller":
             return sched
