@@ -157,7 +157,8 @@ def _embeddings(
             config.group.embed_max_new,
         )
         return None
-    from briefs.embed import decode, embed_within, encode, load_embedder
+    from briefs.embed import decode, embed_within, encode, load_embedder, passages
+    from briefs.group import several_languages
 
     embedder = load_embedder()
     if embedder is None:
@@ -166,13 +167,21 @@ def _embeddings(
     older = {a.id for a in members}
     stored = store.embeddings([a.id for a in everything], embedder.name)
     vectors = {k: decode(v) for k, v in stored.items()}
+    # several languages: pairs across them are judged on title + lead embeddings (a second row)
+    leads = several_languages(everything)
     missing = sorted(
-        (a for a in everything if a.id not in vectors and not a.duplicate_of),
+        (
+            a
+            for a in everything
+            if not a.duplicate_of and (a.id not in vectors or (leads and vectors[a.id].ndim == 1))
+        ),
         key=lambda a: (a.id in older, -a.published.timestamp(), a.id),
     )
     if missing:
         made = embed_within(
-            embedder, [(a.id, a.title) for a in missing], config.group.embed_seconds
+            embedder,
+            [(a.id, passages(a.title, a.summary, leads)) for a in missing],
+            config.group.embed_seconds,
         )
         store.save_embeddings({k: encode(v) for k, v in made.items()}, embedder.name)
         vectors.update({k: decode(encode(v)) for k, v in made.items()})

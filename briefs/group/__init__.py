@@ -28,13 +28,15 @@ from typing import Any
 
 from briefs.config import GroupSettings
 from briefs.embed import Vector
-from briefs.group.consensus import consensus, order_key
+from briefs.group.consensus import consensus, order_key, tied
 from briefs.group.features import (
     PAIR_FEATURES,
     Featurizer,
+    Reading,
     article_text,
     pair_features,
     semantic_equivalent,
+    several_languages,
     terms_of,
     vectorize,
 )
@@ -50,6 +52,7 @@ __all__ = [
     "group_articles",
     "pair_features",
     "semantic_equivalent",
+    "several_languages",
     "story_terms",
     "vectorize",
 ]
@@ -75,14 +78,15 @@ def group_articles(
     (:mod:`briefs.group.consensus`; not for a run of more than ``RECLUSTER_MAX`` new articles,
     which is placed once, in time order).
     """
-    n = settings.consensus_orders
+    n = settings.consensus_orders if tied([a for a in new if not a.duplicate_of]) else 0
     if n > 1 and len(new) > RECLUSTER_MAX:
         log.info("consensus skipped: %d new articles (at most %d)", len(new), RECLUSTER_MAX)
         n = 0
     if n > 1:
-        grouper = _place(new, existing, members, settings, embeddings, order_key(0))
+        readings: dict[str, Reading] = {}  # each article read once, for every order
+        grouper = _place(new, existing, members, settings, embeddings, order_key(0), readings)
         others = [  # of the other orders only where each article went (memory)
-            _place(new, existing, members, settings, embeddings, order_key(k)).by_article
+            _place(new, existing, members, settings, embeddings, order_key(k), readings).by_article
             for k in range(1, n)
         ]
         consensus(grouper, others)
@@ -102,9 +106,10 @@ def _place(
     settings: GroupSettings,
     embeddings: Mapping[str, Vector] | None,
     order: Callable[[Article], Any],
+    readings: dict[str, Reading] | None = None,
 ) -> Grouper:
     """The online grouper after placing ``new`` (taken in ``order``) on ``existing``."""
-    grouper = Grouper(settings, semantic=embeddings is not None)
+    grouper = Grouper(settings, semantic=embeddings is not None, readings=readings)
     grouper.embeddings = dict(embeddings or {})
     grouper.load(existing, members)
     todo: list[Article] = []

@@ -15,6 +15,7 @@ follow :mod:`briefs.group.ids`. Pure: no I/O.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -27,18 +28,26 @@ from briefs.group.online import Grouper
 from briefs.group.recluster import rebuild, region_of, similarities
 from briefs.models import Article
 
-__all__ = ["CONSENSUS_CUT", "consensus", "order_key"]
+__all__ = ["CONSENSUS_CUT", "consensus", "order_key", "tied"]
 
 CONSENSUS_CUT = 0.5  # share of the orders that must put a pair in one story (a majority)
 
 
-def order_key(k: int) -> Callable[[Article], tuple[bytes, str]]:
-    """The k-th order of a run's articles: by a hash of the article id and ``k``."""
+def order_key(k: int) -> Callable[[Article], tuple[dt.datetime, bytes, str]]:
+    """The k-th order of a run's articles: by time, and those with the same time by a hash of
+    the article id and ``k``."""
 
-    def key(article: Article) -> tuple[bytes, str]:
-        return hashlib.sha1(f"{k}:{article.id}".encode()).digest(), article.id
+    def key(article: Article) -> tuple[dt.datetime, bytes, str]:
+        digest = hashlib.sha1(f"{k}:{article.id}".encode()).digest()
+        return article.published, digest, article.id
 
     return key
+
+
+def tied(articles: Sequence[Article]) -> bool:
+    """Whether two of the articles have the same time (their order is then not known)."""
+    times = [a.published for a in articles]
+    return len(set(times)) < len(times)
 
 
 def consensus(base: Grouper, others: Sequence[Mapping[str, int]]) -> None:

@@ -28,9 +28,12 @@ from briefs.config import GroupSettings
 from briefs.embed import DIM, Vector
 from briefs.group.features import (
     SEMANTIC_CROSS_LANGUAGE,
+    SEMANTIC_CROSS_LANGUAGE_LEAD,
     SEMANTIC_SAME_LANGUAGE,
     Doc,
     Featurizer,
+    Reading,
+    attach,
     shared_terms,
     terms_of,
 )
@@ -52,7 +55,12 @@ SEMANTIC_NEIGHBOURS = 20  # nearest articles by embedding compared with each new
 class Grouper:
     """The online state: active stories, their member vectors and the inverted index."""
 
-    def __init__(self, settings: GroupSettings, semantic: bool = False) -> None:
+    def __init__(
+        self,
+        settings: GroupSettings,
+        semantic: bool = False,
+        readings: dict[str, Reading] | None = None,
+    ) -> None:
         self.settings = settings
         self.window = dt.timedelta(hours=settings.window_hours)
         # semantic: embeddings given; similarities count them (see _semantic), and stories may
@@ -61,10 +69,11 @@ class Grouper:
         self.threshold = settings.threshold
         self.embeddings: dict[str, Vector] = {}
         self._emb = np.zeros((0, DIM), dtype=np.float32)  # rows: indexed docs with embeddings
+        self._lead = np.zeros((0, DIM), dtype=np.float32)  # their title + lead rows (or zeros)
         self._emb_doc: list[int] = []  # row -> doc index
         self._emb_row: dict[int, int] = {}  # doc index -> row
         self._emb_rows = 0
-        self.features = Featurizer(settings)
+        self.features = Featurizer(settings, readings)
         self.docs: list[Doc] = []
         self.clusters: list[Cluster] = []
         self.postings: defaultdict[str, list[int]] = defaultdict(list)
@@ -112,7 +121,7 @@ class Grouper:
             if article.duplicate_of or self._original(article) is not None:
                 continue
             doc = self.features.doc(article)
-            doc.emb = self.embeddings.get(article.id)
+            attach(doc, self.embeddings.get(article.id))
             cluster = self.clusters[index]
             cluster.lang = cluster.lang or doc.lang
             self._index(doc, index)
@@ -129,10 +138,13 @@ class Grouper:
             self.postings[term].append(doc_index)
         if doc.emb is not None:
             if self._emb_rows == len(self._emb):
-                grown = np.zeros((max(64, 2 * len(self._emb)), DIM), dtype=np.float32)
-                grown[: self._emb_rows] = self._emb[: self._emb_rows]
-                self._emb = grown
+                size = max(64, 2 * len(self._emb))
+                for name in ("_emb", "_lead"):
+                    grown = np.zeros((size, DIM), dtype=np.float32)
+                    grown[: self._emb_rows] = getattr(self, name)[: self._emb_rows]
+                    setattr(self, name, grown)
             self._emb[self._emb_rows] = doc.emb
+            self._lead[self._emb_rows] = 0.0 if doc.lead is None else doc.lead
             self._emb_doc.append(doc_index)
             self._emb_row[doc_index] = self._emb_rows
             self._emb_rows += 1
@@ -154,11 +166,12 @@ class Grouper:
                 for j in self.clusters[c].docs:
                     self.features.forget(self.docs[j])
                     self.docs[j].vec = {}
-                    self.docs[j].emb = None
+                    self.docs[j].emb = self.docs[j].lead = None
                     self._retired += 1
             if self._emb_rows:
                 live = [r for r, j in enumerate(self._emb_doc) if self.docs[j].emb is not None]
                 self._emb = self._emb[live].copy()
+                self._lead = self._lead[live].copy()
                 self._emb_doc = [self._emb_doc[r] for r in live]
                 self._emb_row = {j: r for r, j in enumerate(self._emb_doc)}
                 self._emb_rows = len(live)
@@ -221,14 +234,15 @@ class Grouper:
         (:func:`semantic_equivalent`); across languages only the latter counts.
         """
         candidates = set(dots)
-        sims = None  # the document's embedding cosine with every indexed row, computed once
+        sims = leads = None  # the document's embedding cosines with every indexed row, once
         if doc.emb is not None and self._emb_rows:
             # einsum, not @: NumPy's BLAS spreads a matrix-vector product over threads, which
             # on a busy machine costs several times the CPU of this single-threaded loop
             sims = np.einsum("ij,j->i", self._emb[: self._emb_rows], doc.emb)
-            k = min(SEMANTIC_NEIGHBOURS, self._emb_rows)
-            top = np.argpartition(-sims, k - 1)[:k] if k < self._emb_rows else range(k)
-            candidates.update(self._emb_doc[int(r)] for r in top)
+            candidates.update(self._nearest(sims))
+            if doc.lead is not None:
+                leads = np.einsum("ij,j->i", self._lead[: self._emb_rows], doc.lead)
+                candidates.update(self._nearest(leads))
         out: dict[int, float] = {}
         docs = self.docs
         row_of = self._emb_row
@@ -239,13 +253,24 @@ class Grouper:
             same = other.lang == doc.lang
             value = dots.get(j, 0.0) if same else 0.0
             row = row_of.get(j) if sims is not None else None
-            if sims is not None and row is not None:  # semantic_equivalent, from the row
-                scale, offset = SEMANTIC_SAME_LANGUAGE if same else SEMANTIC_CROSS_LANGUAGE
-                value = max(value, scale * float(sims[row]) + offset)
+            if sims is not None and row is not None:  # semantic_equivalent, from the rows
+                if not same and leads is not None and other.lead is not None:
+                    scale, offset = SEMANTIC_CROSS_LANGUAGE_LEAD
+                    cosine = float(leads[row])
+                else:
+                    scale, offset = SEMANTIC_SAME_LANGUAGE if same else SEMANTIC_CROSS_LANGUAGE
+                    cosine = float(sims[row])
+                value = max(value, scale * cosine + offset)
             value *= self._pair_weight(doc, other)
             if value >= PAIR_FLOOR:
                 out[j] = value
         return out
+
+    def _nearest(self, cosines: np.ndarray) -> list[int]:
+        """The documents of the ``SEMANTIC_NEIGHBOURS`` largest ``cosines`` (indexed rows)."""
+        k = min(SEMANTIC_NEIGHBOURS, self._emb_rows)
+        top = np.argpartition(-cosines, k - 1)[:k] if k < self._emb_rows else range(k)
+        return [self._emb_doc[int(r)] for r in top]
 
     def _can_merge(self, a: Cluster, b: Cluster) -> bool:
         if a.sealed and b.sealed:
@@ -284,7 +309,7 @@ class Grouper:
             if article.content_hash:
                 self.by_hash.setdefault(article.content_hash, article.id)
             doc = self.features.doc(article)
-            doc.emb = self.embeddings.get(article.id)
+            attach(doc, self.embeddings.get(article.id))
             dots = self._dots(doc)
             c = len(self.clusters)
             self.clusters.append(
