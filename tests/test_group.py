@@ -351,3 +351,36 @@ def test_a_run_too_large_for_consensus_is_placed_once_in_time_order(
         stories = group_articles(tied, [], {}, settings)
     assert partition(stories) == partition(group_articles(tied, [], {}, once))
     assert any("consensus skipped: 6 new articles" in r.getMessage() for r in caplog.records)
+
+
+def test_an_order_placed_on_the_restored_window_equals_one_placed_on_a_fresh_load() -> None:
+    # Consensus loads the window once and restores it after each order (Snapshot): every
+    # order must then place exactly as on a window loaded afresh.
+    from briefs.group.consensus import Snapshot, order_key
+    from briefs.group.online import Grouper
+
+    settings = GroupSettings(semantic=False)
+    earlier = group_articles(QUAKE + OTHER, [], {}, GroupSettings(semantic=False))
+    members = {a.id: a for a in QUAKE + OTHER}
+    new = [*_tied("n", ORDERS[0]), art("q5", "Hokkaido quake: Kushiro port reopens", "", 20)]
+
+    def fresh() -> Grouper:
+        g = Grouper(settings)
+        g.load(earlier, members)
+        g.prunes = False
+        return g
+
+    def placed(g: Grouper, k: int) -> dict[str, int]:
+        for start in range(0, len(new), 500):
+            g.add_round(sorted(new, key=order_key(k))[start : start + 500])
+        return dict(g.by_article)
+
+    reused = fresh()
+    saved = Snapshot(reused)
+    for k in range(4):
+        assert placed(reused, k) == placed(fresh(), k)
+        saved.restore(reused)
+        assert reused.by_article == fresh().by_article
+        assert [len(c.member_ids) for c in reused.clusters] == [
+            len(c.member_ids) for c in fresh().clusters
+        ]
