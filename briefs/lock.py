@@ -136,6 +136,7 @@ class Lock(abc.ABC):
         self.release()
 
     # -- one kind of lock -------------------------------------------------------------------
+    @abc.abstractmethod
     def _open(self) -> None:
         """Get ready to try (open the file, connect); raise LockError if that fails."""
 
@@ -143,12 +144,15 @@ class Lock(abc.ABC):
     def _try(self) -> bool:
         """Try to take the lock once, without waiting."""
 
+    @abc.abstractmethod
     def _mark(self, doing: str) -> None:
         """Say who holds it now (just taken)."""
 
+    @abc.abstractmethod
     def _unmark(self) -> None:
         """Let go of the lock itself (it is held)."""
 
+    @abc.abstractmethod
     def _close(self) -> None:
         """Undo :meth:`_open` (also after a failed acquisition)."""
 

@@ -7,21 +7,16 @@ import sys
 import click
 
 from briefs.cli.app import State, cli, handle_errors
-from briefs.cli.options import brief_option, for_brief, parse_edition
+from briefs.cli.options import brief_option, edition_option, for_brief, latest_edition
 from briefs.config import Config
-from briefs.errors import BriefsError, DeliveryError
+from briefs.errors import DeliveryError
 from briefs.models import NotifyReport
 from briefs.store import Store
 from briefs.text import clean_line
 
 
 @cli.command()
-@click.option(
-    "--edition",
-    callback=parse_edition,
-    metavar="D",
-    help="Edition to notify: YYYY-MM-DD or YYYY-MM-DD-slot (default: the latest built).",
-)
+@edition_option("notify")
 @click.option(
     "--target",
     "targets",
@@ -67,11 +62,7 @@ def notify(
         click.echo(f"No [[notify]] targets in {config.path}: nothing to send.")
         return
     with Store.open(config.database) as store:
-        if edition is None:
-            ids = store.edition_ids(config.brief_id)
-            if not ids:
-                raise BriefsError("no edition has been built yet: run briefs run first")
-            edition = ids[0]
+        edition = latest_edition(store, config, edition)
         if dry_run:
             _dry_run(store, edition, set(targets) or {t.name for t in config.notify})
             return
