@@ -362,8 +362,14 @@ class Renderer:
         *,
         error: str = "",
         since: str = "",
+        desk: bool = False,
+        brief: str = "",
+        briefs: Sequence[tuple[str, str, str]] = (),
+        up: str = "",
     ) -> str:
-        """The search page of ``briefs serve``: the form, and the results or why none."""
+        """The search page of ``briefs serve``: the form, and the results or why none;
+        ``desk``: the search of every brief (``briefs``: id, search page, title of each;
+        ``brief``: the one it is narrowed to); ``up``: a brief's way to the desk ("../")."""
         return self._render(
             self.html_env,
             "search.html.j2",
@@ -373,6 +379,10 @@ class Renderer:
             error=error,
             since=since,
             max_chars=MAX_QUERY_CHARS,
+            desk=desk,
+            brief=brief,
+            briefs=briefs,
+            up=up,
         )
 
     def _email_context(

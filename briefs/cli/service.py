@@ -72,7 +72,7 @@ def serve(state: State, host: str | None, port: int | None) -> None:
     Example:
       briefs serve --host 127.0.0.1 --port 8080
     """
-    from briefs.search import SearchPage
+    from briefs.search import search_pages
     from briefs.serve import make_server, serve_until_stopped
 
     config = state.config()
@@ -82,7 +82,7 @@ def serve(state: State, host: str | None, port: int | None) -> None:
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(Store.open(config.database)) if stored else None
         # /search where the database has an index (else that path is a 404, and said so)
-        search = SearchPage(config, store) if store and store.search_available() else None
+        search = search_pages(config, store) if store and store.search_available() else None
         server = make_server(
             config.root,
             host or settings.host,
@@ -96,7 +96,8 @@ def serve(state: State, host: str | None, port: int | None) -> None:
         else:
             click.echo(f"Search: {server.url}search?q=")
         for spec in config.desk if config.several else ():
-            click.echo(f"  {spec.id}: {server.url}{spec.output}/")
+            found = f" (search: {server.url}{spec.output}/search?q=)" if search else ""
+            click.echo(f"  {spec.id}: {server.url}{spec.output}/{found}")
         serve_until_stopped(server)
 
 
