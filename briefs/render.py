@@ -362,14 +362,15 @@ class Renderer:
         *,
         error: str = "",
         since: str = "",
-        desk: bool = False,
+        all_briefs: bool = False,
         brief: str = "",
         briefs: Sequence[tuple[str, str, str]] = (),
         up: str = "",
     ) -> str:
-        """The search page of ``briefs serve``: the form, and the results or why none;
-        ``desk``: the search of every brief (``briefs``: id, search page, title of each;
-        ``brief``: the one it is narrowed to); ``up``: a brief's way to the desk ("../")."""
+        """The search page of ``briefs serve``: the form, and the results or why none.
+        ``all_briefs``: the desk's search of every brief (``briefs``: id, search page and
+        title of each; ``brief``: the one it is narrowed to); ``up``: a brief's way to the
+        desk ("../")."""
         return self._render(
             self.html_env,
             "search.html.j2",
@@ -379,7 +380,7 @@ class Renderer:
             error=error,
             since=since,
             max_chars=MAX_QUERY_CHARS,
-            desk=desk,
+            all_briefs=all_briefs,
             brief=brief,
             briefs=briefs,
             up=up,

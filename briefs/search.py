@@ -213,7 +213,7 @@ class SearchPage:
             self.title,
             shown,
             since=since_text[:10],
-            desk=self.desk,
+            all_briefs=self.desk,
             brief=brief[:60] if brief in self.briefs else "",
             briefs=[(k, f"{next(iter(s.pages))}search", t) for k, (t, s) in self.briefs.items()],
             up=self.up,

@@ -148,7 +148,7 @@ def test_an_unknown_brief_is_a_404_that_says_so(server: OutputServer) -> None:
     status, page = get(server, "/search?q=the&brief=nope")
     assert status == 404
     assert "there is no brief &#39;nope&#39; (briefs: local, wire)" in page
-    status, page = get(server, "/search?q=the&brief=" + quote('<script>x</script>'))
+    status, page = get(server, "/search?q=the&brief=" + quote("<script>x</script>"))
     assert status == 404 and "<script>x" not in page and "&lt;script&gt;" in page
     assert get(server, "/nope/search?q=the")[0] == 404  # no such folder: as any unknown path
 

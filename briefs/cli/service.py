@@ -126,8 +126,11 @@ def status(state: State) -> None:
 
     click.echo(f"Daemon: {'running: ' + st.daemon if st.daemon else 'not running'}")
     click.echo(f"Editions ({st.timezone}):")
+    # columns as wide as their longest entry (a brief's id leads its label: "wire morning")
+    label_w = max((len(slot or "daily") for slot, *_ in st.editions), default=0)
+    expr_w = max((len(expr) for _, expr, *_ in st.editions), default=0)
     for slot, expr, nxt, last, built in st.editions:
-        line = f"  {slot or 'daily':<10} {expr:<16} next {when(nxt)}"
+        line = f"  {slot or 'daily':<{label_w}}  {expr:<{expr_w}}  next {when(nxt)}"
         if last is not None:
             line += f"; last {when(last)} {'built' if built else 'NOT BUILT (caught up at start)'}"
         click.echo(line)
