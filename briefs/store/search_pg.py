@@ -13,7 +13,8 @@ single quotes, letters and digits only: nothing typed is read as tsquery syntax)
 ``<->`` (a phrase), ``|`` (OR), ``&`` and ``!``; ``to_tsquery`` then only stems each quoted word.
 Ranking: ``ts_rank`` with the weights 4 / 2 / 1 of the SQLite index, divided by ``1 + age /
 RECENCY_DAYS`` as there. Snippets: ``ts_headline`` of the text (else the summary, else the
-title) with the same private-use marks as FTS5's, so that the page escapes the text itself.
+title: the first whose part of the stored vector, by its weight, matches) with the same
+private-use marks as FTS5's, so that the page escapes the text itself.
 """
 
 from __future__ import annotations
@@ -101,8 +102,8 @@ ORDER BY score DESC, a.published DESC LIMIT :limit
 _SNIPPETS = f"""
 SELECT a.id,
   ts_headline('{CONFIG}',
-    CASE WHEN {_words("a.body")} @@ q.q THEN a.body
-         WHEN {_words("a.summary")} @@ q.q THEN a.summary
+    CASE WHEN ts_filter(a.{COLUMN}, '{{c}}') @@ q.q THEN a.body
+         WHEN ts_filter(a.{COLUMN}, '{{b}}') @@ q.q THEN a.summary
          ELSE a.title END,
     to_tsquery('{CONFIG}', :wanted), :options) AS snip
 FROM articles AS a, to_tsquery('{CONFIG}', :query) AS q(q)
@@ -116,7 +117,7 @@ class Postgres:
     def __init__(self, open_mark: str, close_mark: str, tokens: int) -> None:
         self.options = (
             f'StartSel="{open_mark}", StopSel="{close_mark}", MaxWords={tokens}, '
-            f'MinWords={tokens // 2}, ShortWord=0, MaxFragments=2, FragmentDelimiter=" … "'
+            f'MinWords={tokens // 2}, ShortWord=0, MaxFragments=0, FragmentDelimiter=" … "'
         )
 
     def create(self, conn: Connection) -> bool:
