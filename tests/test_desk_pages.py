@@ -69,6 +69,8 @@ def test_a_story_page_shows_its_headline_once(desk: Path) -> None:
         (card,) = doc.xpath("//article[contains(@class, 'story')]")
         assert card.get("aria-labelledby") == h1.get("id") == "story-h"
         assert not card.xpath(".//*[contains(@class, 'headline')]")
+        (up,) = doc.xpath('//footer//a[@href="../../index.html"]')  # to the index of the briefs
+        assert up.text_content() == "All briefs" and (page.parent / up.get("href")).is_file()
 
 
 def test_section_feeds_keep_their_own_number_of_stories(tmp_path: Path) -> None:
