@@ -38,7 +38,7 @@ from briefs.models import SearchHit
 from briefs.searchquery import Query, Term
 from briefs.store.base import StoreBase, chunks, utc
 from briefs.store.schema import stories
-from briefs.store.search_pg import Postgres
+from briefs.store.search_pg import Postgres, filtered, search_hit
 
 __all__ = ["RECENCY_DAYS", "Search", "create_search_index", "search_engine"]
 
@@ -162,16 +162,9 @@ class _Sqlite:
             "recency": RECENCY_DAYS,
             "limit": filters.limit,
         }
-        where = ""
-        if filters.since is not None:
-            where += " AND a.published >= :since"
-            params["since"] = _sql_time(filters.since)
-        if filters.sources is not None:
-            where += " AND a.source_id IN :sources"
-            params["sources"] = sorted(filters.sources)
-        statement = sa.text(_RANKED.format(filters=where))
-        if filters.sources is not None:
-            statement = statement.bindparams(sa.bindparam("sources", expanding=True))
+        since = None if filters.since is None else _sql_time(filters.since)
+        statement, more = filtered(_RANKED, filters, since)
+        params |= more
         ranked = [(row.num, row.score) for row in conn.execute(statement, params)]
         if not ranked:
             return []
@@ -189,18 +182,8 @@ class _Sqlite:
             row = by_num.get(num)
             if row is None:
                 continue
-            hits.append(
-                SearchHit(
-                    article_id=row.id,
-                    story_id=row.story_id,
-                    source_id=row.source_id,
-                    title=row.title,
-                    outlet=row.outlet,
-                    url=row.url,
-                    published=utc(_as_datetime(row.published)) or filters.now,
-                    score=-float(score),
-                )
-            )
+            published = utc(_as_datetime(row.published)) or filters.now
+            hits.append(search_hit(row, published, -float(score)))
         return hits
 
     def snippets(self, conn: Connection, query: Query, ids: Sequence[str]) -> dict[str, str]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -31,7 +31,7 @@ from briefs.models import SearchHit
 from briefs.searchquery import Query, Term
 from briefs.store.base import utc
 
-__all__ = ["COLUMN", "CONFIG", "Postgres", "tsquery"]
+__all__ = ["COLUMN", "CONFIG", "Postgres", "filtered", "search_hit", "tsquery"]
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,37 @@ WHERE a.id IN :ids
 """
 
 
+def filtered(sql: str, filters: Filters, since: object) -> tuple[sa.TextClause, dict[str, object]]:
+    """A ranking statement with its ``{filters}`` filled in (``a``: the articles) from the
+    filters, and their parameters (``since`` as the engine compares it)."""
+    where = ""
+    params: dict[str, object] = {}
+    if filters.since is not None:
+        where += " AND a.published >= :since"
+        params["since"] = since
+    if filters.sources is not None:
+        where += " AND a.source_id IN :sources"
+        params["sources"] = sorted(filters.sources)
+    statement = sa.text(sql.format(filters=where))
+    if filters.sources is not None:
+        statement = statement.bindparams(sa.bindparam("sources", expanding=True))
+    return statement, params
+
+
+def search_hit(row: Any, published: dt.datetime, score: float) -> SearchHit:
+    """A hit from a row of the articles (id, story_id, source_id, title, outlet, url)."""
+    return SearchHit(
+        article_id=row.id,
+        story_id=row.story_id,
+        source_id=row.source_id,
+        title=row.title,
+        outlet=row.outlet,
+        url=row.url,
+        published=published,
+        score=score,
+    )
+
+
 class Postgres:
     """A generated ``tsvector`` column and a GIN index on PostgreSQL."""
 
@@ -186,28 +217,11 @@ class Postgres:
             "limit": filters.limit,
             "weights": _WEIGHTS,
         }
-        where = ""
-        if filters.since is not None:
-            where += " AND a.published >= :since"
-            params["since"] = filters.since.astimezone(dt.UTC).replace(tzinfo=None)
-        if filters.sources is not None:
-            where += " AND a.source_id IN :sources"
-            params["sources"] = sorted(filters.sources)
-        statement = sa.text(_RANKED.format(filters=where))
-        if filters.sources is not None:
-            statement = statement.bindparams(sa.bindparam("sources", expanding=True))
+        since = None if filters.since is None else filters.since.astimezone(dt.UTC)
+        statement, more = filtered(_RANKED, filters, since and since.replace(tzinfo=None))
         return [
-            SearchHit(
-                article_id=row.id,
-                story_id=row.story_id,
-                source_id=row.source_id,
-                title=row.title,
-                outlet=row.outlet,
-                url=row.url,
-                published=utc(row.published) or filters.now,
-                score=float(row.score),
-            )
-            for row in conn.execute(statement, params)
+            search_hit(row, utc(row.published) or filters.now, float(row.score))
+            for row in conn.execute(statement, params | more)
         ]
 
     def snippets(self, conn: Connection, query: Query, ids: Sequence[str]) -> dict[str, str]:
