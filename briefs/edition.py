@@ -264,20 +264,15 @@ def _wanted(config: Config, found: int, counts: dict[str, int], section: str | N
 
 
 def _summarized(items: Sequence[BriefStory], config: Config) -> list[BriefStory]:
-    """The stories with their summaries made."""
-    from briefs.summarize import summarize_story
+    """The stories with their summaries made (shared by the briefs that see a story alike)."""
+    from briefs.summarize import summarize_shared
 
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     return [
         dataclasses.replace(
             item,
-            summary=summarize_story(
-                item.story,
-                item.articles,
-                config.summary,
-                since=item.since,
-                zone=zone,
-                told=item.told,
+            summary=summarize_shared(
+                item.story, tuple(item.articles), config.summary, item.since, zone, item.told
             ),
         )
         for item in items

@@ -98,3 +98,26 @@ def test_status_columns_stay_aligned_under_long_brief_ids(tmp_path: Path) -> Non
     assert len(lines) == 2, result.output
     assert len({ln.index(" next ") for ln in lines}) == 1, result.output
     assert len({re.search(r"\s(30 6 \* \* \*)", ln).start() for ln in lines}) == 1  # type: ignore[union-attr]
+
+
+def test_briefs_that_see_a_story_alike_share_its_summary(tmp_path: Path) -> None:
+    """Two briefs over the same sources (by different tags) built in one run: the second
+    brief's summaries (its edition's and its story feed's earlier editions') are the first's."""
+    from briefs.summarize import summarize_shared
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds, ignore=shutil.ignore_patterns("*.db*"))
+    cfg = seeds / "briefs.toml"
+    text = cfg.read_text().replace('output = "../output"', 'output = "../out"')
+    cfg.write_text(text + '\n[[briefs]]\nid = "one"\n\n[[briefs]]\nid = "two"\ntitle = "Two"\n')
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--config", str(cfg), "run", "--date", "2024-04-05"])
+    assert first.exit_code == 0, first.output
+    summarize_shared.cache_clear()
+    second = runner.invoke(cli, ["--config", str(cfg), "run", "--date", "2024-04-06"])
+    assert second.exit_code == 0, second.output
+    info = summarize_shared.cache_info()
+    assert info.misses > 0 and info.hits == info.misses, info  # made once, used by both
+    one = (tmp_path / "out" / "one" / "stories.xml").read_text()
+    two = (tmp_path / "out" / "two" / "stories.xml").read_text()
+    assert one.count("<item>") == two.count("<item>") > 0  # both story feeds carry them
