@@ -48,7 +48,9 @@ def steady(rate: int, runs: int, orders: int, tie: int, semantic: bool) -> dict[
     # squeeze the stream to the daemon's rate: the window's articles over 72 h, then the runs
     scale = (window + runs * per_run) / rate * 86400 / span
     timed = [
-        dataclasses.replace(a, published=start + dt.timedelta(seconds=(a.published - start).total_seconds() * scale))
+        dataclasses.replace(
+            a, published=start + dt.timedelta(seconds=(a.published - start).total_seconds() * scale)
+        )
         for a in articles
     ]
     rng = np.random.default_rng(7)
@@ -124,7 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=20000, help="articles a day")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--orders", type=int, default=16, help="group.consensus_orders")
+    parser.add_argument("--orders", type=int, default=32, help="group.consensus_orders")
     parser.add_argument("--tie", type=int, default=5, help="new articles per shared time")
     parser.add_argument("--lexical", action="store_true", help="no embeddings")
     parser.add_argument("--embed", action="store_true", help="measure embedding rates only")

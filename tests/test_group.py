@@ -299,7 +299,7 @@ def test_articles_with_one_time_get_one_answer_whatever_their_ids_and_order() ->
     }
     assert len(answers) == 2
     settings = GroupSettings(semantic=False)
-    assert settings.consensus_orders == 16
+    assert settings.consensus_orders == 32
     for prefix, order in zip(("a-", "b-", "c-", "d-", "e-", "f-"), ORDERS * 2, strict=True):
         stories = group_articles(_tied(prefix, order), [], {}, settings)
         assert _undrawn(stories) == {
@@ -384,3 +384,16 @@ def test_an_order_placed_on_the_restored_window_equals_one_placed_on_a_fresh_loa
         assert [len(c.member_ids) for c in reused.clusters] == [
             len(c.member_ids) for c in fresh().clusters
         ]
+
+
+def test_two_signals_above_the_prior_add_and_neither_vetoes_the_other() -> None:
+    from briefs.group.features import SEMANTIC_PRIOR, combined
+
+    # Each signal a little short of the threshold (0.25) alone; both above the prior: the
+    # evidence adds (as independent log-odds do), and the pair joins.
+    assert combined(0.2, 0.2) == pytest.approx(0.4 - SEMANTIC_PRIOR)
+    assert combined(0.2, 0.2) >= GroupSettings().threshold
+    # A reworded headline (no shared term) keeps what its embedding is worth, and a title
+    # embedding far apart does not undo a strong term match.
+    assert combined(0.0, 0.6) == 0.6
+    assert combined(0.5, -1.2) == 0.5

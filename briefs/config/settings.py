@@ -92,7 +92,7 @@ class GroupSettings:
     embed_seconds: float = 30.0
     embed_max_new: int = 2000
     recluster: bool = False
-    consensus_orders: int = 16
+    consensus_orders: int = 32
 
 
 @dataclass(frozen=True, slots=True)

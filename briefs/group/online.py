@@ -32,6 +32,7 @@ from briefs.group.features import (
     Featurizer,
     Reading,
     attach,
+    combined,
     shared_terms,
     terms_of,
 )
@@ -208,9 +209,9 @@ class Grouper:
 
         Candidates are the documents that share a term with it (``dots``) and, when it has an
         embedding, its ``SEMANTIC_NEIGHBOURS`` nearest by embedding (a reworded headline, a
-        report in another language share no term). Within one language a pair's similarity is
-        the larger of its term cosine and what its embedding cosine is worth on that scale
-        (:func:`semantic_equivalent`); across languages only the latter counts.
+        report in another language share no term). Within one language a pair's similarity
+        combines its term cosine and what its embedding cosine is worth on that scale
+        (:func:`~briefs.group.features.combined`); across languages only the latter counts.
         """
         by_title, by_lead = self.index.compare(doc, dots)
         out: dict[int, float] = {}
@@ -222,12 +223,13 @@ class Grouper:
             same = other.lang == doc.lang
             value = dots.get(j, 0.0) if same else 0.0
             cosine = by_title.get(j)
-            if cosine is not None:  # semantic_equivalent, from the rows
+            if cosine is not None:  # features.similarity, from the rows
                 scale, offset = SEMANTIC_SAME_LANGUAGE if same else SEMANTIC_CROSS_LANGUAGE
                 if not same and j in by_lead:
                     scale, offset = SEMANTIC_CROSS_LANGUAGE_LEAD
                     cosine = by_lead[j]
-                value = max(value, scale * cosine + offset)
+                semantic = scale * cosine + offset
+                value = combined(value, semantic) if same else max(value, semantic)
             value *= self._pair_weight(doc, other)
             if value >= PAIR_FLOOR:
                 out[j] = value

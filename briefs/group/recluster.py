@@ -23,6 +23,7 @@ from briefs.embed import DIM
 from briefs.group.features import (
     SEMANTIC_CROSS_LANGUAGE,
     SEMANTIC_CROSS_LANGUAGE_LEAD,
+    SEMANTIC_PRIOR,
     SEMANTIC_SAME_LANGUAGE,
 )
 from briefs.group.ids import Cluster, pair_owners, story_id_for
@@ -71,7 +72,9 @@ def similarities(g: Grouper, idx: list[int]) -> npt.NDArray[np.float64]:
             scale = np.where(use, SEMANTIC_CROSS_LANGUAGE_LEAD[0], scale)
             offset = np.where(use, SEMANTIC_CROSS_LANGUAGE_LEAD[1], offset)
         both = has[:, None] & has[None, :]
-        sim = np.maximum(sim, np.where(both, np.maximum(scale * cos + offset, 0.0), 0.0))
+        semantic = scale * cos + offset  # features.similarity, all pairs at once
+        mixed = np.maximum(np.maximum(sim, semantic), sim + semantic - SEMANTIC_PRIOR)
+        sim = np.where(both, np.maximum(np.where(same, mixed, semantic), 0.0), sim)
     hours = np.array([d.published.timestamp() for d in docs]) / 3600.0
     apart = np.abs(hours[:, None] - hours[None, :])
     sim[apart > g.settings.window_hours] = 0.0
