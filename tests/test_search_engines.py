@@ -184,3 +184,36 @@ def test_since_and_sources_on_postgres(postgres: PostgresServer) -> None:
     hits = store.search_articles(parse_query("minister"), now=T0, sources={"paper"})
     assert [h.article_id for h in hits] == ["storm"]
     store.close()
+
+
+def test_the_search_page_escapes_markup_on_postgres(
+    seeds_copy: Path, postgres: PostgresServer
+) -> None:
+    """Markup in a document and in the query comes out escaped on the page, as on SQLite
+    (tests/test_search_serve.py): ts_headline's snippet is text, the template escapes it."""
+    import dataclasses
+
+    from briefs.config import load_config
+    from briefs.search import SearchPage
+
+    url = postgres.new_database()
+    config = dataclasses.replace(load_config(seeds_copy / "briefs.toml"), database=url)
+    store = open_store(url)
+    store.add_articles(
+        [
+            art("evil", 'Quayside <script>alert("t")</script> protest', "x", -1),
+            art(
+                "evil2", "Harbour", 'The quayside <img src=x onerror="alert(2)"> &amp; protest', -2
+            ),
+        ]
+    )
+    for q in ("quayside", "<b>quayside</b>", '"quayside protest"', "script", "onerror"):
+        status, page = SearchPage(config, store).respond({"q": [q]}, now=T0)
+        assert status == 200, (q, page)
+        assert (
+            "<script>alert" not in page and "<img src=x" not in page and "<b>quayside" not in page
+        )
+    status, page = SearchPage(config, store).respond({"q": ["quayside"]}, now=T0)
+    assert "&lt;script&gt;alert" in page  # the title, escaped
+    assert page.count("<mark>") >= 2  # the matches, marked
+    store.close()
