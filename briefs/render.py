@@ -362,15 +362,11 @@ class Renderer:
         *,
         error: str = "",
         since: str = "",
-        all_briefs: bool = False,
-        brief: str = "",
-        briefs: Sequence[tuple[str, str, str]] = (),
-        up: str = "",
+        **scope: Any,
     ) -> str:
-        """The search page of ``briefs serve``: the form, and the results or why none.
-        ``all_briefs``: the desk's search of every brief (``briefs``: id, search page and
-        title of each; ``brief``: the one it is narrowed to); ``up``: a brief's way to the
-        desk ("../")."""
+        """The search page of ``briefs serve``: the form, and the results or why none;
+        ``scope``: what it searches (``all_briefs``, ``brief``, ``briefs``, ``up``: see
+        :class:`briefs.search.SearchPage`)."""
         return self._render(
             self.html_env,
             "search.html.j2",
@@ -380,10 +376,7 @@ class Renderer:
             error=error,
             since=since,
             max_chars=MAX_QUERY_CHARS,
-            all_briefs=all_briefs,
-            brief=brief,
-            briefs=briefs,
-            up=up,
+            **scope,
         )
 
     def _email_context(

@@ -419,9 +419,7 @@ class Daemon:
                     host or settings.host,
                     settings.port if port is None else port,
                     settings.max_age,
-                    search_pages(self.config, self.store)
-                    if self.store.search_available()
-                    else None,
+                    search_pages(self.config, self.store),
                 )
             sched = self.scheduler()
 

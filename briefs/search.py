@@ -244,7 +244,10 @@ class SearchPage:
 def search_pages(config: Config, store: Store) -> dict[str, SearchPage]:
     """The search pages of ``briefs serve`` by their paths: ``/search`` (with several briefs,
     the desk's: every brief's reports) and ``/<folder>/search`` for each brief in a folder of
-    its own (its reports only; a folder's relative links resolve from there)."""
+    its own (its reports only; a folder's relative links resolve from there); none where the
+    database has no full-text index."""
+    if not store.search_available():
+        return {}
     if not config.several:
         return {"/search": SearchPage(config, store, config.brief_sources())}
     out = {"/search": SearchPage(config, store, desk=True)}

@@ -82,7 +82,7 @@ def serve(state: State, host: str | None, port: int | None) -> None:
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(Store.open(config.database)) if stored else None
         # /search where the database has an index (else that path is a 404, and said so)
-        search = search_pages(config, store) if store and store.search_available() else None
+        search = search_pages(config, store) if store else {}
         server = make_server(
             config.root,
             host or settings.host,
@@ -91,7 +91,7 @@ def serve(state: State, host: str | None, port: int | None) -> None:
             search=search,
         )
         click.echo(f"Serving {config.root} at {server.url} (Ctrl-C to stop)")
-        if search is None:
+        if not search:
             click.echo("No full-text index in this database: /search is unavailable")
         else:
             click.echo(f"Search: {server.url}search?q=")
