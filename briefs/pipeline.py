@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -241,23 +241,40 @@ def run_briefs(
     now = now or dt.datetime.now(dt.UTC)
     ids = _brief_ids(config, briefs)
     timings = Timings()
-    reports: list[RunReport] = []
     with Store.open(config.database) as store:
         polled, new_count, failed = poll_and_group(
             config, store, now, timings, transport, progress=progress
         )
         refused, example = store.refused_pages(now)
         facts = _PollFacts(polled, failed, new_count, refused, example)
-        # several briefs read the window once (see edition.WindowReads)
-        reads = WindowReads(store) if len(ids) > 1 else None
-        for brief_id in ids:
-            view = config.for_brief(brief_id)
-            reports.append(
-                _run_brief(view, store, facts, timings, date, slot, now, rebuild, email, reads)
-            )
-            timings = Timings()
-        if config.several:
-            write_desk_index(config, store)
+        return _each_brief(
+            config,
+            store,
+            ids,
+            timings,
+            lambda view, t, reads: _run_brief(
+                view, store, facts, t, date, slot, now, rebuild, email, reads
+            ),
+        )
+
+
+def _each_brief(
+    config: Config,
+    store: Store,
+    ids: tuple[str, ...],
+    timings: Timings,
+    one: Callable[[Config, Timings, WindowReads | None], RunReport],
+) -> tuple[RunReport, ...]:
+    """``one`` brief's report after the other, each on the Config as that brief sees it, then
+    the desk's index. The first report's timings hold the shared stages before (``timings``);
+    several briefs read the window once (see edition.WindowReads)."""
+    reads = WindowReads(store) if len(ids) > 1 else None
+    reports: list[RunReport] = []
+    for brief_id in ids:
+        reports.append(one(config.for_brief(brief_id), timings, reads))
+        timings = Timings()
+    if config.several:
+        write_desk_index(config, store)
     return tuple(reports)
 
 
@@ -374,7 +391,6 @@ def build_briefs(
     now = now or dt.datetime.now(dt.UTC)
     ids = _brief_ids(config, briefs)
     timings = Timings()
-    reports: list[RunReport] = []
     with Store.open(config.database) as store:
         if not store.article_count():
             raise StoreError(
@@ -382,28 +398,37 @@ def build_briefs(
             )
         with timings.stage("group"):
             group_pending(config, store)
-        reads = WindowReads(store) if len(ids) > 1 else None
-        for brief_id in ids:
-            view = config.for_brief(brief_id)
-            edition = edition_for(view, store, date, now, slot)
-            brief, files, problems = write_edition(
-                view, store, edition, now, timings, None, email, reads
-            )
-            reports.append(
-                RunReport(
-                    edition=edition,
-                    sources_polled=0,
-                    sources_failed=failed_sources(view, store),
-                    new_articles=0,
-                    stories=len(brief.stories),
-                    files=tuple(files),
-                    timings=dict(timings),
-                    timings_elsewhere=dict(timings.elsewhere),
-                    problems=tuple(problems),
-                    brief=brief_id,
-                )
-            )
-            timings = Timings()
-        if config.several:
-            write_desk_index(config, store)
-    return tuple(reports)
+        return _each_brief(
+            config,
+            store,
+            ids,
+            timings,
+            lambda view, t, reads: _build_brief(view, store, date, slot, now, t, email, reads),
+        )
+
+
+def _build_brief(
+    config: Config,
+    store: Store,
+    date: dt.date | None,
+    slot: str | None,
+    now: dt.datetime,
+    timings: Timings,
+    email: bool | None,
+    reads: WindowReads | None,
+) -> RunReport:
+    """One brief's edition built from what is stored (no poll, so no poll figures)."""
+    edition = edition_for(config, store, date, now, slot)
+    brief, files, problems = write_edition(config, store, edition, now, timings, None, email, reads)
+    return RunReport(
+        edition=edition,
+        sources_polled=0,
+        sources_failed=failed_sources(config, store),
+        new_articles=0,
+        stories=len(brief.stories),
+        files=tuple(files),
+        timings=dict(timings),
+        timings_elsewhere=dict(timings.elsewhere),
+        problems=tuple(problems),
+        brief=config.brief_id,
+    )
