@@ -10,6 +10,7 @@ import click
 from briefs.cli.app import State, cli, handle_errors
 from briefs.cli.options import (
     brief_option,
+    echo_unsent,
     edition_option,
     for_brief,
     latest_edition,
@@ -208,10 +209,7 @@ def _echo_sent(edition: str, report: DeliveryReport) -> None:
         f"{len(report.failed)} failed, {len(report.pending)} to retry, "
         f"{len(report.uncertain)} uncertain"
     )
-    for addr, error in report.failed:
-        click.echo(f"  failed: {clean_line(addr, 200)}: {clean_line(error, 300)}")
-    for addr, error in report.pending:
-        click.echo(f"  to retry: {clean_line(addr, 200)}: {clean_line(error, 300)}")
+    echo_unsent(report.failed, report.pending)
     for addr in report.uncertain:
         click.echo(
             f"  uncertain: {addr}: interrupted while sending; --resend --to {addr} to send again"

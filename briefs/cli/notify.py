@@ -7,7 +7,7 @@ import sys
 import click
 
 from briefs.cli.app import State, cli, handle_errors
-from briefs.cli.options import brief_option, edition_option, for_brief, latest_edition
+from briefs.cli.options import brief_option, echo_unsent, edition_option, for_brief, latest_edition
 from briefs.config import Config
 from briefs.errors import DeliveryError
 from briefs.models import NotifyReport
@@ -116,9 +116,6 @@ def _print_report(edition: str, report: NotifyReport) -> None:
         f"{len(report.already_sent)} already sent, {len(report.failed)} failed, "
         f"{len(report.pending)} to retry, {len(report.uncertain)} uncertain"
     )
-    for label, error in report.failed:
-        click.echo(f"  failed: {label}: {clean_line(error, 300)}")
-    for label, error in report.pending:
-        click.echo(f"  to retry: {label}: {clean_line(error, 300)}")
+    echo_unsent(report.failed, report.pending)
     for label in report.uncertain:
         click.echo(f"  uncertain: {label}: interrupted while sending; --resend to send again")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -190,3 +190,11 @@ def latest_edition(store: Store, config: Config, edition: str | None) -> str:
     if not ids:
         raise BriefsError("no edition has been built yet: run briefs run first")
     return ids[0]
+
+
+def echo_unsent(failed: Iterable[tuple[str, str]], pending: Iterable[tuple[str, str]]) -> None:
+    """One line for each recipient or target that failed for good, then each to retry."""
+    for who, error in failed:
+        click.echo(f"  failed: {clean_line(who, 200)}: {clean_line(error, 300)}")
+    for who, error in pending:
+        click.echo(f"  to retry: {clean_line(who, 200)}: {clean_line(error, 300)}")
