@@ -6,7 +6,9 @@ must agree with default settings.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import logging
 
 import pytest
@@ -266,18 +268,41 @@ def _bridged(order: tuple[str, ...]) -> list[Article]:
 
 
 def test_placement_as_articles_come_depends_on_their_order() -> None:
-    # What consensus_orders is for: the same six reports, three orders, two answers (x first,
-    # x3 bridges the two events into one story; y first, x3 joins the y story).
+    # Times decide the order: the same six reports published in three orders, two answers (x
+    # first, x3 bridges the two events into one story; y first, x3 joins the y story).
     settings = GroupSettings(semantic=False)
     results = {frozenset(partition(group_articles(_bridged(o), [], {}, settings))) for o in ORDERS}
     assert len(results) == 2
 
 
-def test_consensus_of_orders_gives_one_answer_whatever_the_order() -> None:
-    settings = GroupSettings(semantic=False, consensus_orders=6)
-    for order in ORDERS:
-        stories = group_articles(_bridged(order), [], {}, settings)
-        assert partition(stories) == {
+def _tied(salt: str, order: tuple[str, ...]) -> list[Article]:
+    """The six reports all published at one moment, listed in ``order``, each under an id
+    drawn from ``salt`` (``<hash>:x1``): nothing says which came first."""
+    return [art(_drawn(salt, aid), BRIDGED[aid], "", 0.0) for aid in order]
+
+
+def _drawn(salt: str, aid: str) -> str:
+    return hashlib.sha1(f"{salt}{aid}".encode()).hexdigest()[:6] + ":" + aid
+
+
+def _undrawn(stories: list[Story]) -> set[frozenset[str]]:
+    return {frozenset(a.split(":")[-1] for a in s) for s in partition(stories)}
+
+
+def test_articles_with_one_time_get_one_answer_whatever_their_ids_and_order() -> None:
+    # Placed once, tied articles go in the order of their ids, which say nothing: other ids,
+    # other stories. The consensus of the orders (the default) gives one answer for all.
+    once = GroupSettings(semantic=False, consensus_orders=0)
+    answers = {
+        frozenset(_undrawn(group_articles(_tied(p, ORDERS[0]), [], {}, once)))
+        for p in ("a-", "b-", "c-", "d-", "e-", "f-")
+    }
+    assert len(answers) == 2
+    settings = GroupSettings(semantic=False)
+    assert settings.consensus_orders == 32
+    for prefix, order in zip(("a-", "b-", "c-", "d-", "e-", "f-"), ORDERS * 2, strict=True):
+        stories = group_articles(_tied(prefix, order), [], {}, settings)
+        assert _undrawn(stories) == {
             frozenset({"x1", "x2"}),
             frozenset({"x3", "y0", "y1", "y2"}),
         }
@@ -287,16 +312,28 @@ def test_consensus_of_orders_gives_one_answer_whatever_the_order() -> None:
                 assert link.via in set(story.article_ids) - {link.article_id}
 
 
+def test_articles_with_times_are_placed_in_their_time_order() -> None:
+    # With no two at one time the order is known: the consensus has nothing to settle, and
+    # each order of publication gives what one placement in that order gives.
+    once = GroupSettings(semantic=False, consensus_orders=0)
+    for order in ORDERS:
+        articles = _bridged(order)
+        assert partition(group_articles(articles, [], {}, GroupSettings(semantic=False))) == (
+            partition(group_articles(articles, [], {}, once))
+        )
+
+
 def test_consensus_keeps_the_hand_made_events_apart_and_together() -> None:
-    settings = GroupSettings(semantic=False, consensus_orders=6)
-    assert partition(group_articles(QUAKE + OTHER, [], {}, settings)) == {
+    settings = GroupSettings(semantic=False)
+    tied = [dataclasses.replace(a, published=T0) for a in QUAKE + OTHER]
+    assert partition(group_articles(tied, [], {}, settings)) == {
         frozenset({"q1", "q2", "q3"}),
         frozenset({"o1"}),
         frozenset({"o2"}),
     }
     later = art("q4", "Hokkaido quake: tsunami advisory for Kushiro lifted", "", 30)
-    (first,) = [s for s in group_articles(QUAKE, [], {}, settings) if "q1" in s.article_ids]
-    members = {a.id: a for a in QUAKE}
+    (first,) = [s for s in group_articles(tied[:3], [], {}, settings) if "q1" in s.article_ids]
+    members = {a.id: a for a in tied[:3]}
     (grown,) = group_articles([later], [first], members, settings)
     assert grown.id == first.id  # an earlier run's story keeps its id as it grows
     assert set(grown.article_ids) == {"q1", "q2", "q3", "q4"}
@@ -307,11 +344,56 @@ def test_a_run_too_large_for_consensus_is_placed_once_in_time_order(
 ) -> None:
     # The limit is 2,000 new articles; lowered here so that six are too many.
     monkeypatch.setattr(briefs.group, "RECLUSTER_MAX", 5)
-    settings = GroupSettings(semantic=False, consensus_orders=6)
-    once = GroupSettings(semantic=False)
-    x_first = _bridged(ORDERS[0])
+    settings = GroupSettings(semantic=False)
+    once = GroupSettings(semantic=False, consensus_orders=0)
+    tied = _tied("a", ORDERS[0])
     with caplog.at_level(logging.INFO, logger="briefs.group"):
-        stories = group_articles(x_first, [], {}, settings)
-    assert partition(stories) == partition(group_articles(x_first, [], {}, once))
-    assert len(partition(stories)) == 1  # the time order's answer, not the consensus's
+        stories = group_articles(tied, [], {}, settings)
+    assert partition(stories) == partition(group_articles(tied, [], {}, once))
     assert any("consensus skipped: 6 new articles" in r.getMessage() for r in caplog.records)
+
+
+def test_an_order_placed_on_the_restored_window_equals_one_placed_on_a_fresh_load() -> None:
+    # Consensus loads the window once and restores it after each order (Snapshot): every
+    # order must then place exactly as on a window loaded afresh.
+    from briefs.group.consensus import Snapshot, order_key
+    from briefs.group.online import Grouper
+
+    settings = GroupSettings(semantic=False)
+    earlier = group_articles(QUAKE + OTHER, [], {}, GroupSettings(semantic=False))
+    members = {a.id: a for a in QUAKE + OTHER}
+    new = [*_tied("n", ORDERS[0]), art("q5", "Hokkaido quake: Kushiro port reopens", "", 20)]
+
+    def fresh() -> Grouper:
+        g = Grouper(settings)
+        g.load(earlier, members)
+        g.prunes = False
+        return g
+
+    def placed(g: Grouper, k: int) -> dict[str, int]:
+        for start in range(0, len(new), 500):
+            g.add_round(sorted(new, key=order_key(k))[start : start + 500])
+        return dict(g.by_article)
+
+    reused = fresh()
+    saved = Snapshot(reused)
+    for k in range(4):
+        assert placed(reused, k) == placed(fresh(), k)
+        saved.restore(reused)
+        assert reused.by_article == fresh().by_article
+        assert [len(c.member_ids) for c in reused.clusters] == [
+            len(c.member_ids) for c in fresh().clusters
+        ]
+
+
+def test_two_signals_above_the_prior_add_and_neither_vetoes_the_other() -> None:
+    from briefs.group.features import SEMANTIC_PRIOR, combined
+
+    # Each signal a little short of the threshold (0.25) alone; both above the prior: the
+    # evidence adds (as independent log-odds do), and the pair joins.
+    assert combined(0.2, 0.2) == pytest.approx(0.4 - SEMANTIC_PRIOR)
+    assert combined(0.2, 0.2) >= GroupSettings().threshold
+    # A reworded headline (no shared term) keeps what its embedding is worth, and a title
+    # embedding far apart does not undo a strong term match.
+    assert combined(0.0, 0.6) == 0.6
+    assert combined(0.5, -1.2) == 0.5

@@ -22,8 +22,8 @@ import pytest
 from briefs import embed
 from briefs.config import Config, GroupSettings
 from briefs.group import group_articles
+from briefs.grouping import group_pending
 from briefs.models import Article, Story
-from briefs.pipeline import group_pending
 from briefs.store import open_store
 from tests.builders import article
 
@@ -182,7 +182,7 @@ def test_a_backlog_is_grouped_by_terms_and_embedded_by_the_next_runs(
         art("b", "Japan: powerful tremor shakes northern island, no sea surge expected", hours=1),
     ]
     store.add_articles(first)
-    with caplog.at_level(logging.INFO, logger="briefs.pipeline"):
+    with caplog.at_level(logging.INFO, logger="briefs.grouping"):
         group_pending(config, store)
     assert counting.texts == []
     assert any("embed_max_new" in r.getMessage() for r in caplog.records)
@@ -193,3 +193,87 @@ def test_a_backlog_is_grouped_by_terms_and_embedded_by_the_next_runs(
     assert counting.texts[0] == later.title  # the new article first, then the backlog
     assert sorted(counting.texts[1:]) == sorted(a.title for a in first)
     assert set(store.embeddings(["a", "b", "c"], counting.name)) == {"a", "b", "c"}
+
+
+def test_stored_vectors_keep_one_or_two_rows() -> None:
+    rng = np.random.default_rng(0)
+    one = rng.normal(size=embed.DIM).astype(np.float32)
+    two = rng.normal(size=(2, embed.DIM)).astype(np.float32)
+    back_one, back_two = embed.decode(embed.encode(one)), embed.decode(embed.encode(two))
+    assert back_one.shape == (embed.DIM,) and back_two.shape == (2, embed.DIM)
+    assert np.allclose(np.linalg.norm(back_two, axis=1), 1.0, atol=1e-6)
+    assert float(back_one @ (one / np.linalg.norm(one))) > 0.9999
+
+
+def test_passages_are_the_title_and_with_a_lead_its_first_sentences() -> None:
+    lead = "First sentence here. " + "Second sentence, longer. " * 30
+    assert embed.passages("Title", lead, with_lead=False) == ("Title",)
+    title, both = embed.passages("Title", lead, with_lead=True)
+    assert title == "Title" and both.startswith("Title First sentence here. Second")
+    assert len(both) <= len("Title ") + embed.LEAD_CHARS + 30  # whole sentences, about 300
+
+
+def test_articles_in_one_language_embed_titles_and_in_several_title_and_lead_too(
+    tmp_path: Path, embedder: embed.Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # English only: titles alone (a second row would cost 3-8x for pairs that never occur).
+    # A Chinese report arrives: from then on every article of the window also gets its title
+    # + lead embedded, the English ones' stored title rows completed, each asked once.
+    counting = _Counting(embedder)
+    monkeypatch.setattr(embed, "_loaded", {"model": counting})
+    config = dataclasses.replace(
+        Config(tmp_path / "briefs.toml", str(tmp_path / "b.db"), tmp_path / "out", None),
+        group=GroupSettings(semantic=True),
+    )
+    store = open_store(str(tmp_path / "b.db"))
+    teaser = "A magnitude 6.4 earthquake struck off Hokkaido on Monday; no tsunami was expected."
+    first = [art("a", "Magnitude 6.4 earthquake strikes Hokkaido", teaser, lang="en")]
+    store.add_articles(first)
+    group_pending(config, store)
+    assert counting.texts == ["Magnitude 6.4 earthquake strikes Hokkaido"]
+    assert embed.decode(store.embeddings(["a"], counting.name)["a"]).shape == (embed.DIM,)
+    zh = art("z", "日本北海道发生6.4级地震", "北海道周一发生6.4级地震，未发布海啸预警。", 1, "zh")
+    store.add_articles([zh])
+    group_pending(config, store)
+    assert sorted(counting.texts[1:]) == sorted(
+        [zh.title, f"{zh.title} {zh.summary}", first[0].title, f"{first[0].title} {teaser}"]
+    )
+    stored = store.embeddings(["a", "z"], counting.name)
+    assert {k: embed.decode(v).shape for k, v in stored.items()} == {
+        "a": (2, embed.DIM),
+        "z": (2, embed.DIM),
+    }
+    asked = len(counting.texts)
+    store.add_articles([art("b", "Hokkaido quake: aftershocks rattle Kushiro", "", 5, "en")])
+    group_pending(config, store)  # only the new article is embedded, both its rows
+    assert len(counting.texts) == asked + 2
+
+
+def test_a_report_in_another_language_joins_on_title_and_lead_rows(
+    embedder: embed.Embedder,
+) -> None:
+    # The cross-language case above with the vectors a run makes (title and title + lead,
+    # the articles being in several languages): the same stories.
+    items = [
+        art(
+            "en",
+            "Magnitude 6.4 earthquake strikes Hokkaido, no tsunami warning",
+            "A strong earthquake hit northern Japan on Monday; officials said no tsunami was expected.",
+            lang="en",
+        ),
+        art(
+            "zh",
+            "日本北海道发生6.4级地震，未发布海啸预警",
+            "周一日本北部发生强烈地震，官员表示预计不会发生海啸。",
+            1,
+            "zh",
+        ),
+        art(
+            "other", "伊朗与美国在日内瓦结束第二轮核谈判", "双方同意继续在日内瓦进行会谈。", 2, "zh"
+        ),
+    ]
+    texts = [(a.id, embed.passages(a.title, a.summary, True)) for a in items]
+    rows = embed.embed_within(embedder, texts, float("inf"))
+    assert all(v.shape == (2, embed.DIM) for v in rows.values())
+    stories = group_articles(items, [], {}, SETTINGS, rows)
+    assert partition(stories) == {frozenset({"en", "zh"}), frozenset({"other"})}

@@ -123,7 +123,8 @@ def eval_summarize(
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Also group N other within-day orders of the articles; report mean and range.",
+    help="Also group under N other draws of ids and file order (which order articles of one "
+    "time); report mean and range.",
 )
 @click.pass_obj
 @handle_errors

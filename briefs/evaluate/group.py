@@ -4,10 +4,12 @@ Reads JSON Lines with ``id``, ``title``, ``text``, ``date`` (a date, an ISO time
 without zone -- no zone means UTC --, or null), an optional ``summary`` (the feed teaser) and
 optional ``lang_guess``, and the gold ``story_id``. The articles go through
 :func:`briefs.group.group_articles`, the code the product runs, in time order and one day per
-call, with the stories of earlier days passed back in as the pipeline does. An article with a
-date only gets a pseudo-random time in its day (a hash of its id, and of ``order`` when
-given), so that file order does not leak into the online order; ``order`` draws another of
-those within-day orders. Pure functions plus one file reader.
+call, with the stories of earlier days passed back in as the pipeline does. Articles with a
+date only all get noon of their day: the order within the day is not known, and the product
+must not read one into them (file order is often grouped by gold story). Another ``order``
+gives every record another id (a hash of the order and its id) and another file order, the
+articles otherwise the same: what the product could use to order articles it cannot tell apart
+by time is drawn anew. Pure functions plus one file reader.
 """
 
 from __future__ import annotations
@@ -23,11 +25,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from briefs.config import GroupSettings
-from briefs.embed import Embedder, Vector
+from briefs.embed import Embedder, Vector, embed_within, lead_of, passages
 from briefs.errors import EvaluationError
-from briefs.group import group_articles
+from briefs.group import group_articles, several_languages
 from briefs.models import Article, Story
-from briefs.text import split_sentences
 
 __all__ = [
     "EvalRecord",
@@ -43,9 +44,6 @@ __all__ = [
 ]
 
 TextMode = Literal["title", "lead", "full"]
-# A feed teaser stands in for a record without one: its first sentences up to this many
-# characters (typical feed teasers run 20-50 words; the quality baselines also cut at 300).
-LEAD_CHARS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,30 +102,17 @@ def load_records(path: str | Path, lang: str | None = None) -> list[EvalRecord]:
     return records
 
 
-def _time_of_day(record_id: str, order: int = 0) -> dt.timedelta:
-    """A stable pseudo-random time within the day, so that file order (often grouped by gold
-    story) does not leak into the online order of articles published the same day; ``order``
-    > 0 draws another order."""
-    key = record_id if order == 0 else f"{order}:{record_id}"
-    digest = int.from_bytes(hashlib.sha1(key.encode()).digest()[:4], "big")
-    return dt.timedelta(seconds=digest % 86_400)
+def _relabelled(records: Sequence[EvalRecord], order: int) -> dict[str, EvalRecord]:
+    """The records under other ids (new id -> record), in another file order: what the
+    product may use to order articles it cannot tell apart by time (their ids, the order they
+    came in) drawn anew from ``order``, the articles themselves unchanged (0: as they are)."""
+    if order == 0:
+        return {r.id: r for r in records}
+    renamed = {hashlib.sha1(f"{order}:{r.id}".encode()).hexdigest()[:16]: r for r in records}
+    return dict(sorted(renamed.items()))
 
 
-def lead_of(text: str, chars: int = LEAD_CHARS) -> str:
-    """The lead of a text: its first sentences, whole, up to about ``chars`` characters."""
-    out: list[str] = []
-    size = 0
-    for sentence in split_sentences(text):
-        if out and size + len(sentence) > chars:
-            break
-        out.append(sentence)
-        size += len(sentence) + 1
-    return " ".join(out)
-
-
-def to_articles(
-    records: Sequence[EvalRecord], text: TextMode = "lead", order: int = 0
-) -> list[Article]:
+def to_articles(records: Sequence[EvalRecord], text: TextMode = "lead") -> list[Article]:
     """Articles as the product would store them. Undated records count as read on the last day.
 
     ``lead``: title plus the teaser (``summary``) or, lacking one, the body (grouping reads its
@@ -140,9 +125,12 @@ def to_articles(
         if r.time is not None:
             published = r.time
         else:
-            day = dt.datetime.combine(r.date or last, dt.time(0), dt.UTC)
-            published = day + _time_of_day(r.id, order)
+            # a date alone says nothing of the order within its day: every such record of a
+            # day gets the same time (noon), and the product may not read an order into them
+            published = dt.datetime.combine(r.date or last, dt.time(12), dt.UTC)
         body = r.text if text == "full" else ""
+        # a record without a teaser: the first sentences of its text stand in (about 300
+        # characters; typical feed teasers run 20-50 words, and the quality baselines cut at 300)
         summary = (r.summary or lead_of(r.text)) if text == "lead" else ""
         norm = " ".join((body or summary).lower().split())
         out.append(
@@ -246,9 +234,12 @@ def _scores(gold: Mapping[str, str], predicted: Mapping[str, str]) -> dict[str, 
 
 
 def embed_records(records: Sequence[EvalRecord], embedder: Embedder) -> dict[str, Vector]:
-    """The records' embeddings as the product makes them (of the title)."""
-    vectors = embedder.embed([r.title for r in records])
-    return {r.id: vectors[i] for i, r in enumerate(records)}
+    """The records' embeddings as the product makes them: of the title, and where the records
+    are in more than one language of the title and lead too (:func:`briefs.embed.passages`)."""
+    articles = to_articles(records)
+    with_lead = several_languages(articles)
+    texts = [(a.id, passages(a.title, a.summary, with_lead)) for a in articles]
+    return embed_within(embedder, texts, float("inf"))
 
 
 def evaluate_grouping(
@@ -270,7 +261,13 @@ def evaluate_grouping(
     gold = {r.id: r.gold for r in records}
 
     def run(order: int) -> dict[str, str]:
-        return predict_stories(to_articles(records, text, order), settings, embeddings)
+        renamed = _relabelled(records, order)
+        articles = to_articles([dataclasses.replace(r, id=k) for k, r in renamed.items()], text)
+        vectors = None
+        if embeddings is not None:
+            vectors = {k: embeddings[r.id] for k, r in renamed.items() if r.id in embeddings}
+        predicted = predict_stories(articles, settings, vectors)
+        return {renamed[k].id: story for k, story in predicted.items()}
 
     predicted = run(0)
     result = _scores(gold, predicted)

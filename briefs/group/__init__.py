@@ -23,18 +23,18 @@ the member it is closest to and the terms they share. Pure: no I/O.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
 from briefs.config import GroupSettings
 from briefs.embed import Vector
-from briefs.group.consensus import consensus, order_key
+from briefs.group.consensus import Snapshot, consensus, order_key, tied
 from briefs.group.features import (
     PAIR_FEATURES,
     Featurizer,
     article_text,
     pair_features,
     semantic_equivalent,
+    several_languages,
     terms_of,
     vectorize,
 )
@@ -50,6 +50,7 @@ __all__ = [
     "group_articles",
     "pair_features",
     "semantic_equivalent",
+    "several_languages",
     "story_terms",
     "vectorize",
 ]
@@ -70,52 +71,45 @@ def group_articles(
     article added now. With ``embeddings`` (article id -> unit vector; articles without one are
     judged lexically), a pair also counts its embedding cosine (on the term scale) and stories
     may join articles in different languages; without, term-vector cosines within one language.
-    With ``consensus_orders`` > 1 the articles are placed in that many orders drawn from their
-    ids instead, and the touched region keeps what most orders agree on
+    When two new articles have one time (their order is not known) and ``consensus_orders``
+    > 1, the articles are placed in that many orders, by time and those of one time by a hash
+    of their ids, and the touched region keeps what most orders agree on
     (:mod:`briefs.group.consensus`; not for a run of more than ``RECLUSTER_MAX`` new articles,
-    which is placed once, in time order).
+    which is placed once).
     """
-    n = settings.consensus_orders
+    n = settings.consensus_orders if tied([a for a in new if not a.duplicate_of]) else 0
     if n > 1 and len(new) > RECLUSTER_MAX:
         log.info("consensus skipped: %d new articles (at most %d)", len(new), RECLUSTER_MAX)
         n = 0
+    grouper = Grouper(settings, semantic=embeddings is not None, readings={})
+    grouper.embeddings = dict(embeddings or {})
+    grouper.load(existing, members)
+    seen = set(grouper.by_article)
+    todo = [a for a in {a.id: a for a in new if a.id not in seen}.values()]
     if n > 1:
-        grouper = _place(new, existing, members, settings, embeddings, order_key(0))
-        others = [  # of the other orders only where each article went (memory)
-            _place(new, existing, members, settings, embeddings, order_key(k)).by_article
-            for k in range(1, n)
-        ]
+        # every order starts from the window as loaded (loaded once, restored after each);
+        # no story retires mid-run, so that all orders place on the same state
+        grouper.prunes = False
+        grouper.index.base, grouper.index.nearest = grouper.index.rows, {}
+        loaded = Snapshot(grouper)
+        others = []  # of the other orders only where each article went
+        for k in range(1, n):
+            _place(grouper, sorted(todo, key=order_key(k)))
+            others.append(dict(grouper.by_article))
+            loaded.restore(grouper)
+        _place(grouper, sorted(todo, key=order_key(0)))
         consensus(grouper, others)
     else:
-        grouper = _place(
-            new, existing, members, settings, embeddings, lambda a: (a.published, a.id)
-        )
+        _place(grouper, sorted(todo, key=lambda a: (a.published, a.id)))
     if settings.recluster:
         recluster(grouper)
     return grouper.changed_stories()
 
 
-def _place(
-    new: Sequence[Article],
-    existing: Sequence[Story],
-    members: dict[str, Article],
-    settings: GroupSettings,
-    embeddings: Mapping[str, Vector] | None,
-    order: Callable[[Article], Any],
-) -> Grouper:
-    """The online grouper after placing ``new`` (taken in ``order``) on ``existing``."""
-    grouper = Grouper(settings, semantic=embeddings is not None)
-    grouper.embeddings = dict(embeddings or {})
-    grouper.load(existing, members)
-    todo: list[Article] = []
-    seen = set(grouper.by_article)
-    for article in sorted(new, key=order):
-        if article.id not in seen:
-            seen.add(article.id)
-            todo.append(article)
+def _place(grouper: Grouper, todo: Sequence[Article]) -> None:
+    """Place new articles (in the order given) in rounds of ``ROUND_SIZE``."""
     for start in range(0, len(todo), ROUND_SIZE):
         grouper.add_round(todo[start : start + ROUND_SIZE])
-    return grouper
 
 
 def story_terms(articles: Iterable[Article], settings: GroupSettings | None = None) -> list[str]:

@@ -22,19 +22,22 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 
-import numpy as np
-
 from briefs.config import GroupSettings
-from briefs.embed import DIM, Vector
+from briefs.embed import Vector
 from briefs.group.features import (
     SEMANTIC_CROSS_LANGUAGE,
+    SEMANTIC_CROSS_LANGUAGE_LEAD,
     SEMANTIC_SAME_LANGUAGE,
     Doc,
     Featurizer,
+    Reading,
+    attach,
+    combined,
     shared_terms,
     terms_of,
 )
 from briefs.group.ids import Cluster, story_id
+from briefs.group.semantic import EmbeddingIndex
 from briefs.models import Article, Story, StoryLink
 
 __all__ = ["PAIR_FLOOR", "ROUND_SIZE", "Cluster", "Grouper"]
@@ -46,13 +49,17 @@ POSTINGS_SCANNED = 40  # newest postings read per term
 POSTINGS_BUDGET = 300  # postings read per article at most (bounds the work per article)
 PAIR_FLOOR = 0.1  # article similarities below this are treated as 0 (sparse graph)
 ROUND_SIZE = 500  # new articles clustered together at most (a backlog goes in time-ordered rounds)
-SEMANTIC_NEIGHBOURS = 20  # nearest articles by embedding compared with each new one
 
 
 class Grouper:
     """The online state: active stories, their member vectors and the inverted index."""
 
-    def __init__(self, settings: GroupSettings, semantic: bool = False) -> None:
+    def __init__(
+        self,
+        settings: GroupSettings,
+        semantic: bool = False,
+        readings: dict[str, Reading] | None = None,
+    ) -> None:
         self.settings = settings
         self.window = dt.timedelta(hours=settings.window_hours)
         # semantic: embeddings given; similarities count them (see _semantic), and stories may
@@ -60,11 +67,9 @@ class Grouper:
         self.semantic = semantic
         self.threshold = settings.threshold
         self.embeddings: dict[str, Vector] = {}
-        self._emb = np.zeros((0, DIM), dtype=np.float32)  # rows: indexed docs with embeddings
-        self._emb_doc: list[int] = []  # row -> doc index
-        self._emb_row: dict[int, int] = {}  # doc index -> row
-        self._emb_rows = 0
-        self.features = Featurizer(settings)
+        self.index = EmbeddingIndex()
+        self.prunes = True  # retire stories that leave the window as the run goes
+        self.features = Featurizer(settings, readings)
         self.docs: list[Doc] = []
         self.clusters: list[Cluster] = []
         self.postings: defaultdict[str, list[int]] = defaultdict(list)
@@ -72,10 +77,10 @@ class Grouper:
         self.by_hash: dict[str, str] = {}  # content hash -> first article with it
         self.published: dict[str, dt.datetime] = {}  # article id -> time (to order members)
         self.active: set[int] = set()  # clusters still in the window
-        self._retired = 0  # docs of retired clusters (no longer indexed)
+        self.retired = 0  # docs of retired clusters (no longer indexed)
         self.touched: set[int] = set()  # docs near this run's new ones (the region re-clustered)
         self.titles: dict[str, str] = {}
-        self._added_since_prune = 0
+        self.added_since_prune = 0
 
     # -- state -------------------------------------------------------------------------------
     def load(self, stories: Sequence[Story], members: dict[str, Article]) -> None:
@@ -112,7 +117,7 @@ class Grouper:
             if article.duplicate_of or self._original(article) is not None:
                 continue
             doc = self.features.doc(article)
-            doc.emb = self.embeddings.get(article.id)
+            attach(doc, self.embeddings.get(article.id))
             cluster = self.clusters[index]
             cluster.lang = cluster.lang or doc.lang
             self._index(doc, index)
@@ -127,15 +132,7 @@ class Grouper:
         cluster.docs.append(doc_index)
         for term in doc.vec:
             self.postings[term].append(doc_index)
-        if doc.emb is not None:
-            if self._emb_rows == len(self._emb):
-                grown = np.zeros((max(64, 2 * len(self._emb)), DIM), dtype=np.float32)
-                grown[: self._emb_rows] = self._emb[: self._emb_rows]
-                self._emb = grown
-            self._emb[self._emb_rows] = doc.emb
-            self._emb_doc.append(doc_index)
-            self._emb_row[doc_index] = self._emb_rows
-            self._emb_rows += 1
+        self.index.add(doc_index, doc)
 
     def _original(self, article: Article) -> str | None:
         """The already placed article this one is a copy of (``duplicate_of``, same hash)."""
@@ -154,21 +151,17 @@ class Grouper:
                 for j in self.clusters[c].docs:
                     self.features.forget(self.docs[j])
                     self.docs[j].vec = {}
-                    self.docs[j].emb = None
-                    self._retired += 1
-            if self._emb_rows:
-                live = [r for r, j in enumerate(self._emb_doc) if self.docs[j].emb is not None]
-                self._emb = self._emb[live].copy()
-                self._emb_doc = [self._emb_doc[r] for r in live]
-                self._emb_row = {j: r for r, j in enumerate(self._emb_doc)}
-                self._emb_rows = len(live)
+                    self.docs[j].emb = self.docs[j].lead = None
+                    self.retired += 1
+            if self.index.rows:
+                self.index.keep(j for j in self.index.doc_of if self.docs[j].emb is not None)
             for term in list(self.postings):
                 kept = [j for j in self.postings[term] if self.docs[j].vec]
                 if kept:
                     self.postings[term] = kept
                 else:
                     del self.postings[term]
-        self._added_since_prune = 0
+        self.added_since_prune = 0
 
     # -- assignment --------------------------------------------------------------------------
     def _pair_weight(self, a: Doc, b: Doc) -> float:
@@ -216,32 +209,27 @@ class Grouper:
 
         Candidates are the documents that share a term with it (``dots``) and, when it has an
         embedding, its ``SEMANTIC_NEIGHBOURS`` nearest by embedding (a reworded headline, a
-        report in another language share no term). Within one language a pair's similarity is
-        the larger of its term cosine and what its embedding cosine is worth on that scale
-        (:func:`semantic_equivalent`); across languages only the latter counts.
+        report in another language share no term). Within one language a pair's similarity
+        combines its term cosine and what its embedding cosine is worth on that scale
+        (:func:`~briefs.group.features.combined`); across languages only the latter counts.
         """
-        candidates = set(dots)
-        sims = None  # the document's embedding cosine with every indexed row, computed once
-        if doc.emb is not None and self._emb_rows:
-            # einsum, not @: NumPy's BLAS spreads a matrix-vector product over threads, which
-            # on a busy machine costs several times the CPU of this single-threaded loop
-            sims = np.einsum("ij,j->i", self._emb[: self._emb_rows], doc.emb)
-            k = min(SEMANTIC_NEIGHBOURS, self._emb_rows)
-            top = np.argpartition(-sims, k - 1)[:k] if k < self._emb_rows else range(k)
-            candidates.update(self._emb_doc[int(r)] for r in top)
+        by_title, by_lead = self.index.compare(doc, dots)
         out: dict[int, float] = {}
         docs = self.docs
-        row_of = self._emb_row
-        for j in candidates:
+        for j in set(dots) | set(by_title):
             other = docs[j]
             if other is doc or not other.vec:
                 continue
             same = other.lang == doc.lang
             value = dots.get(j, 0.0) if same else 0.0
-            row = row_of.get(j) if sims is not None else None
-            if sims is not None and row is not None:  # semantic_equivalent, from the row
+            cosine = by_title.get(j)
+            if cosine is not None:  # features.similarity, from the rows
                 scale, offset = SEMANTIC_SAME_LANGUAGE if same else SEMANTIC_CROSS_LANGUAGE
-                value = max(value, scale * float(sims[row]) + offset)
+                if not same and j in by_lead:
+                    scale, offset = SEMANTIC_CROSS_LANGUAGE_LEAD
+                    cosine = by_lead[j]
+                semantic = scale * cosine + offset
+                value = combined(value, semantic) if same else max(value, semantic)
             value *= self._pair_weight(doc, other)
             if value >= PAIR_FLOOR:
                 out[j] = value
@@ -284,7 +272,7 @@ class Grouper:
             if article.content_hash:
                 self.by_hash.setdefault(article.content_hash, article.id)
             doc = self.features.doc(article)
-            doc.emb = self.embeddings.get(article.id)
+            attach(doc, self.embeddings.get(article.id))
             dots = self._dots(doc)
             c = len(self.clusters)
             self.clusters.append(
@@ -312,9 +300,10 @@ class Grouper:
         self._agglomerate(round_docs, pair_dots)
         for j in round_docs:
             self.explain(j, pair_dots[j])
-        self._added_since_prune += len(articles)
-        live = len(self.docs) - self._retired
-        if articles and self._added_since_prune >= max(PRUNE_EVERY, live // 4):
+        self.added_since_prune += len(articles)
+        live = len(self.docs) - self.retired
+        due = self.added_since_prune >= max(PRUNE_EVERY, live // 4)
+        if articles and self.prunes and due:
             self._prune(articles[-1].published)
 
     def _join_best(self, j: int, dots: dict[int, float]) -> None:

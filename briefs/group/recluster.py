@@ -20,7 +20,12 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from briefs.embed import DIM
-from briefs.group.features import SEMANTIC_CROSS_LANGUAGE, SEMANTIC_SAME_LANGUAGE
+from briefs.group.features import (
+    SEMANTIC_CROSS_LANGUAGE,
+    SEMANTIC_CROSS_LANGUAGE_LEAD,
+    SEMANTIC_PRIOR,
+    SEMANTIC_SAME_LANGUAGE,
+)
 from briefs.group.ids import Cluster, pair_owners, story_id_for
 from briefs.group.online import PAIR_FLOOR, Grouper
 from briefs.models import StoryChange, StoryLink
@@ -56,8 +61,20 @@ def similarities(g: Grouper, idx: list[int]) -> npt.NDArray[np.float64]:
         cos = (e @ e.T).astype(np.float64)
         scale = np.where(same, SEMANTIC_SAME_LANGUAGE[0], SEMANTIC_CROSS_LANGUAGE[0])
         offset = np.where(same, SEMANTIC_SAME_LANGUAGE[1], SEMANTIC_CROSS_LANGUAGE[1])
+        lead = np.array([d.lead is not None for d in docs])
+        if lead.any():  # pairs in two languages with title + lead embeddings: those instead
+            x = np.zeros((len(docs), DIM), dtype=np.float32)
+            for r, d in enumerate(docs):
+                if d.lead is not None:
+                    x[r] = d.lead
+            use = ~same & lead[:, None] & lead[None, :]
+            cos = np.where(use, (x @ x.T).astype(np.float64), cos)
+            scale = np.where(use, SEMANTIC_CROSS_LANGUAGE_LEAD[0], scale)
+            offset = np.where(use, SEMANTIC_CROSS_LANGUAGE_LEAD[1], offset)
         both = has[:, None] & has[None, :]
-        sim = np.maximum(sim, np.where(both, np.maximum(scale * cos + offset, 0.0), 0.0))
+        semantic = scale * cos + offset  # features.similarity, all pairs at once
+        mixed = np.maximum(np.maximum(sim, semantic), sim + semantic - SEMANTIC_PRIOR)
+        sim = np.where(both, np.maximum(np.where(same, mixed, semantic), 0.0), sim)
     hours = np.array([d.published.timestamp() for d in docs]) / 3600.0
     apart = np.abs(hours[:, None] - hours[None, :])
     sim[apart > g.settings.window_hours] = 0.0
