@@ -29,6 +29,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -153,25 +154,106 @@ def _time_queries(store: Store, queries: list[tuple[str, str]], now: dt.datetime
     }
 
 
+def _pg_sizes(store: Store) -> dict[str, int]:
+    """Bytes of the PostgreSQL database, of the articles table (with its TOAST and indexes),
+    of the tsvector column's values and of its GIN index."""
+    with store.engine.connect() as conn:
+        one = conn.exec_driver_sql
+        return {
+            "database": one("SELECT pg_database_size(current_database())").scalar_one(),
+            "articles": one("SELECT pg_total_relation_size('articles')").scalar_one(),
+            "vectors": one("SELECT sum(pg_column_size(search_vector)) FROM articles").scalar_one(),
+            "gin": one("SELECT pg_relation_size('articles_search_vector')").scalar_one(),
+        }
+
+
+def _postgres(opts: argparse.Namespace) -> None:
+    """The same figures on PostgreSQL: stored once with its tsvector column (generated as the
+    articles are written), the index's share from the column's values and the GIN index."""
+    from tests.pgserver import postgres_server
+
+    load = os.getloadavg()
+    articles, now = _articles(opts.articles, find_data_dir(opts.data))
+    sketches = sketch_articles(articles)
+    with postgres_server() as server:
+        if isinstance(server, str):
+            raise SystemExit(f"no PostgreSQL: {server}")
+        url = server.new_database("bench")
+        store, stored_s = _store_into(open_store(url), articles, sketches)
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE articles")  # as autovacuum leaves it
+        sizes = _pg_sizes(store)
+        timing = _time_queries(store, _queries(articles), now)
+        store.close()
+    index = sizes["vectors"] + sizes["gin"]
+    report = {
+        "engine": "postgresql",
+        "articles": len(articles),
+        "store_with_index_s": round(stored_s, 2),
+        "database_mb": round(sizes["database"] / 1e6, 1),
+        "articles_table_mb": round(sizes["articles"] / 1e6, 1),
+        "tsvector_values_mb": round(sizes["vectors"] / 1e6, 1),
+        "gin_index_mb": round(sizes["gin"] / 1e6, 1),
+        "index_adds_pct": round(100 * index / (sizes["database"] - index), 1),
+        "index_vs_articles_table_pct": round(100 * index / (sizes["articles"] - index), 1),
+        "search": timing,
+        "load_before": [round(x, 1) for x in load],
+        "load_after": [round(x, 1) for x in os.getloadavg()],
+    }
+    print(json.dumps(report, indent=2))
+
+
+def _store_into(
+    store: Store, articles: list[Article], sketches: dict[str, Sketch]
+) -> tuple[Store, float]:
+    started = time.perf_counter()
+    for i in range(0, len(articles), BATCH):
+        with store.transaction():
+            new = store.add_articles(articles[i : i + BATCH])
+            store.save_sketches_of(new, {a.id: sketches[a.id] for a in new if a.id in sketches})
+    return store, time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=50_000)
     parser.add_argument("--data", help="the shared data folder (default: found above)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="store the articles once, with the index; its share from dbstat (no second store)",
+    )
+    parser.add_argument("--keep", help="copy the indexed database to this path")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="store once into a throwaway PostgreSQL cluster (tests/pgserver.py) instead",
+    )
     opts = parser.parse_args()
+    if opts.postgres:
+        _postgres(opts)
+        return
     load = os.getloadavg()
     started = time.perf_counter()
     articles, now = _articles(opts.articles, find_data_dir(opts.data))
     made = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as tmp:
         sketches = sketch_articles(articles)
-        plain, plain_s = _store(Path(tmp) / "plain.db", articles, sketches, index=False)
+        plain_s = None
+        if not opts.once:
+            plain, plain_s = _store(Path(tmp) / "plain.db", articles, sketches, index=False)
         indexed, indexed_s = _store(Path(tmp) / "indexed.db", articles, sketches, index=True)
-        sizes = (_size(plain), _size(indexed))
         tables = _tables(indexed)
+        if opts.once:  # without the index: the same database less the index's pages
+            sizes = (_size(indexed) - tables.get("articles_fts", 0), _size(indexed))
+        else:
+            sizes = (_size(plain), _size(indexed))
+            plain.close()
         timing = _time_queries(indexed, _queries(articles), now)
-        plain.close()
         indexed.close()
+        if opts.keep:
+            shutil.copyfile(Path(tmp) / "indexed.db", opts.keep)
     text_bytes = sum(len(a.title) + len(a.summary) + len(a.body) for a in articles)
     report = {
         "articles": len(articles),
@@ -188,7 +270,7 @@ def main() -> None:
         "index_vs_articles_table_pct": round(
             100 * tables.get("articles_fts", 0) / max(tables.get("articles", 1), 1), 1
         ),
-        "store_without_index_s": round(plain_s, 2),
+        "store_without_index_s": None if plain_s is None else round(plain_s, 2),
         "store_with_index_s": round(indexed_s, 2),
         "search": timing,
         "load_before": [round(x, 1) for x in load],

@@ -215,14 +215,16 @@ def _story_items(
     current: Brief,
 ) -> list[FeedItem]:
     """The per-story feed: the stories of the newest editions, each as of the latest edition
-    that carried it (same guid, new date and content when it develops), newest first."""
+    that carried it (same guid, new date and content when it develops), newest first; the
+    newest ``story_feed_items`` of them, and more until each section has its newest
+    ``section_feed_items`` (the section feeds; see :func:`_wanted`)."""
     images = config.brief.images
-    limit = config.brief.story_feed_items
     seen: set[str] = set()
     items: list[FeedItem] = []
+    counts = dict.fromkeys(config.brief.sections, 0)
     recent = archive[: config.brief.feed_items]
     for i, rec in enumerate(recent):
-        if len(items) >= limit:
+        if not _wanted(config, len(items), counts, None):
             break
         if rec.edition == current.edition:
             host = current
@@ -239,30 +241,38 @@ def _story_items(
             )  # fmt: skip
         # feed items carry headlines as displayed (clean, cut to length), like the pages
         for story in display_brief(host).stories:
-            if story.story.id in seen or len(items) >= limit:
+            if story.story.id in seen or not _wanted(config, len(items), counts, story.section):
                 continue
             seen.add(story.story.id)
+            if story.section in counts:
+                counts[story.section] += 1
             html = renderer.story_html(host, story)
             items.append(story_item(config.brief.site_url, rec.edition, story, html, images))
     items.sort(key=lambda it: (it.updated, it.guid), reverse=True)
     return items
 
 
+def _wanted(config: Config, found: int, counts: dict[str, int], section: str | None) -> bool:
+    """Whether one more story is wanted: the story feed is not full, or its section's feed
+    (``section`` None: any section's) is not."""
+    if found < config.brief.story_feed_items:
+        return True
+    limit = config.brief.section_feed_items
+    if section is None:
+        return any(n < limit for n in counts.values())
+    return counts.get(section, limit) < limit
+
+
 def _summarized(items: Sequence[BriefStory], config: Config) -> list[BriefStory]:
-    """The stories with their summaries made."""
-    from briefs.summarize import summarize_story
+    """The stories with their summaries made (shared by the briefs that see a story alike)."""
+    from briefs.summarize import summarize_shared
 
     zone = zoneinfo.ZoneInfo(config.brief.timezone)
     return [
         dataclasses.replace(
             item,
-            summary=summarize_story(
-                item.story,
-                item.articles,
-                config.summary,
-                since=item.since,
-                zone=zone,
-                told=item.told,
+            summary=summarize_shared(
+                item.story, tuple(item.articles), config.summary, item.since, zone, item.told
             ),
         )
         for item in items

@@ -167,7 +167,8 @@ def _story_feeds(built: BuiltEdition, renderer: Renderer) -> Files:
         title=f"{title}: stories",
         description=f"{title}, one item per story, updated as each story develops.",
     )
-    return dict(build_feeds(info, built.story_items, built.now, STORY_FEEDS))
+    items = built.story_items[: built.config.brief.story_feed_items]  # the rest: sections'
+    return dict(build_feeds(info, items, built.now, STORY_FEEDS))
 
 
 def _story_pages(built: BuiltEdition, renderer: Renderer) -> Files:
@@ -193,12 +194,14 @@ def _section_files(config: Config) -> tuple[str, ...]:
 
 
 def _section_feeds(built: BuiltEdition, renderer: Renderer) -> Files:
-    """One family of story feeds per configured section: the story feed's items of that
-    section (a section with none has an empty feed: a subscription never ends in a 404)."""
+    """One family of story feeds per configured section: the newest ``section_feed_items``
+    story items of that section (a section with none has an empty feed: a subscription never
+    ends in a 404)."""
     title = built.config.brief.title
+    limit = built.config.brief.section_feed_items
     files: Files = {}
     for section in built.config.brief.sections:
-        items = [it for it in built.story_items if it.section == section]
+        items = [it for it in built.story_items if it.section == section][:limit]
         info = dataclasses.replace(
             _feed_info(built),
             title=f"{title}: {section}",

@@ -362,8 +362,11 @@ class Renderer:
         *,
         error: str = "",
         since: str = "",
+        **scope: Any,
     ) -> str:
-        """The search page of ``briefs serve``: the form, and the results or why none."""
+        """The search page of ``briefs serve``: the form, and the results or why none;
+        ``scope``: what it searches (``all_briefs``, ``brief``, ``briefs``, ``up``: see
+        :class:`briefs.search.SearchPage`)."""
         return self._render(
             self.html_env,
             "search.html.j2",
@@ -373,6 +376,7 @@ class Renderer:
             error=error,
             since=since,
             max_chars=MAX_QUERY_CHARS,
+            **scope,
         )
 
     def _email_context(

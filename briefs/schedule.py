@@ -409,6 +409,7 @@ class Daemon:
             if self.notifies and self.notify_channel is None and self.role != "poller":
                 check_targets(self.config)  # every target's URL is in the environment
             if serve:
+                from briefs.search import search_pages
                 from briefs.serve import make_server
 
                 settings = self.config.serve
@@ -418,6 +419,7 @@ class Daemon:
                     host or settings.host,
                     settings.port if port is None else port,
                     settings.max_age,
+                    search_pages(self.config, self.store),
                 )
             sched = self.scheduler()
 

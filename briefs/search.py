@@ -14,8 +14,10 @@ in no story stands alone.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,16 @@ from briefs.searchquery import MAX_QUERY_CHARS, SearchResults, StoryResult, pars
 from briefs.store import Store
 from briefs.storypages import story_page_name
 
-__all__ = ["SearchPage", "SearchResults", "StoryResult", "parse_since", "results_json", "search"]
+__all__ = [
+    "SearchPage",
+    "SearchResults",
+    "StoryResult",
+    "desk_pages",
+    "parse_since",
+    "results_json",
+    "search",
+    "search_pages",
+]
 
 # Articles asked of the index per story shown: stories gather several matching articles.
 _FETCH_PER_RESULT = 4
@@ -40,12 +51,15 @@ def search(
     now: dt.datetime,
     since: dt.datetime | None = None,
     sources: Collection[str] | None = None,
-    pages: Path | None = None,
+    pages: Path | Mapping[str, Path] | None = None,
     limit: int = 20,
     per_story: int = 2,
 ) -> SearchResults:
     """Search for ``text`` (SearchError if the query cannot be read or the database has no
-    index); ``pages``: the output folder whose story pages the results link to."""
+    index); ``pages``: the output folder whose story pages the results link to, or folders by
+    the prefix of their links (several briefs: ``{"wire/": root / "wire"}``; the first that
+    holds a story's page is linked)."""
+    folders = {"": pages} if isinstance(pages, Path) else dict(pages or {})
     query = parse_query(text)
     hits = store.search_articles(
         query,
@@ -67,9 +81,10 @@ def search(
     results: list[StoryResult] = []
     for key, members in list(grouped.items())[:limit]:
         story_id = None if key.startswith("article:") else key
-        page = story_page_name(story_id) if story_id else None
-        if page is not None and (pages is None or not (pages / page).is_file()):
-            page = None
+        name = story_page_name(story_id) if story_id else None
+        page = next(
+            (prefix + name for prefix, d in folders.items() if name and (d / name).is_file()), None
+        )
         headline = (titles.get(story_id, "") if story_id else "") or members[0].title
         results.append(
             StoryResult(
@@ -125,19 +140,57 @@ def parse_since(value: str, timezone: str) -> dt.datetime:
     return start.astimezone(dt.UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """What one search page searches: the sources (None: every one) and the folders whose story
+    pages its results link to (link prefix, relative to the page: folder)."""
+
+    sources: frozenset[str] | None
+    pages: Mapping[str, Path]
+
+
+def desk_pages(config: Config) -> dict[str, Path]:
+    """Every brief's folder by its link prefix from the output folder (``wire/``)."""
+    return {f"{b.output}/" if b.output else "": config.root / b.output for b in config.desk}
+
+
 class SearchPage:
-    """The ``/search`` page of ``briefs serve`` over one brief's store and output folder.
+    """A search page of ``briefs serve`` over the store and the output folder.
+
+    A brief's own page (``desk`` False) searches its sources and links to its story pages;
+    the desk's (``desk`` True, ``/search`` with several briefs) searches every brief's, links
+    into each brief's folder, and ``brief=ID`` narrows it to one brief.
 
     ``respond`` answers a request's query parameters with a status and the page: 200 with the
     results (or the bare form), 400 with the reason when the query cannot be read (a
-    :class:`SearchError`, never an exception out of here for a query).
+    :class:`SearchError`), 404 for a brief there is not (never an exception out of here).
     """
 
-    def __init__(self, config: Config, store: Store, sources: Collection[str] | None = None):
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        sources: Collection[str] | None = None,
+        *,
+        desk: bool = False,
+    ):
         settings = config.brief
         self.config = config
         self.store = store
-        self.sources = sources
+        self.desk = desk
+        self.title = "All briefs" if desk else settings.title
+        self.up = "../" if config.several and config.current.output and not desk else ""
+        everything = _Scope(None, desk_pages(config)) if desk else None
+        self.scope = everything or _Scope(
+            None if sources is None else frozenset(sources), {"": config.output}
+        )
+        self.briefs: dict[str, tuple[str, _Scope]] = {}
+        if desk:
+            for spec in config.desk:
+                one = config.for_brief(spec.id)
+                prefix = f"{spec.output}/" if spec.output else ""
+                scope = _Scope(one.brief_sources(), {prefix: one.output})
+                self.briefs[spec.id] = (spec.title, scope)
         self.renderer = Renderer(
             config.templates,
             settings.timezone,
@@ -150,14 +203,29 @@ class SearchPage:
     def respond(
         self, params: Mapping[str, Sequence[str]], now: dt.datetime | None = None
     ) -> tuple[int, str]:
-        """The status and HTML answering ``?q=...&since=YYYY-MM-DD``."""
-        title = self.config.brief.title
+        """The status and HTML answering ``?q=...&since=YYYY-MM-DD[&brief=ID]``."""
         text = (params.get("q") or [""])[0]
         since_text = (params.get("since") or [""])[0]
+        brief = (params.get("brief") or [""])[0] if self.desk else ""
         shown = text[:MAX_QUERY_CHARS]
-        since_shown = since_text[:10]
+        page = functools.partial(
+            self.renderer.search_page,
+            self.title,
+            shown,
+            since=since_text[:10],
+            all_briefs=self.desk,
+            brief=brief[:60] if brief in self.briefs else "",
+            briefs=[(k, f"{next(iter(s.pages))}search", t) for k, (t, s) in self.briefs.items()],
+            up=self.up,
+        )
+        scope = self.scope
+        if brief:
+            if brief not in self.briefs:
+                known = ", ".join(self.briefs)
+                return 404, page(None, error=f"there is no brief {brief[:60]!r} (briefs: {known})")
+            scope = self.briefs[brief][1]
         if not text.strip():
-            return 200, self.renderer.search_page(title, "", None, since=since_shown)
+            return 200, page(None)
         try:
             since = parse_since(since_text, self.config.brief.timezone) if since_text else None
             results = search(
@@ -165,10 +233,27 @@ class SearchPage:
                 text,
                 now=now or dt.datetime.now(dt.UTC),
                 since=since,
-                sources=self.sources,
-                pages=self.config.output,
+                sources=scope.sources,
+                pages=scope.pages,
             )
         except SearchError as exc:
-            page = self.renderer.search_page(title, shown, None, error=str(exc), since=since_shown)
-            return 400, page
-        return 200, self.renderer.search_page(title, shown, results, since=since_shown)
+            return 400, page(None, error=str(exc))
+        return 200, page(results)
+
+
+def search_pages(config: Config, store: Store) -> dict[str, SearchPage]:
+    """The search pages of ``briefs serve`` by their paths: ``/search`` (with several briefs,
+    the desk's: every brief's reports) and ``/<folder>/search`` for each brief in a folder of
+    its own (its reports only; a folder's relative links resolve from there); none where the
+    database has no full-text index."""
+    if not store.search_available():
+        return {}
+    if not config.several:
+        return {"/search": SearchPage(config, store, config.brief_sources())}
+    out = {"/search": SearchPage(config, store, desk=True)}
+    for spec in config.desk:
+        one = config.for_brief(spec.id)
+        out[f"/{spec.output}/search" if spec.output else "/search"] = SearchPage(
+            one, store, one.brief_sources()
+        )
+    return out

@@ -21,7 +21,9 @@ and kept in a small cache keyed by path, size and modification time.
 
 ``/search?q=`` is the one page made per request, when the server is given a search page
 (:class:`briefs.search.SearchPage`, over the database): its answer is never cached, and a
-query that cannot be read is a 400 with the reason on the page, never a 500.
+query that cannot be read is a 400 with the reason on the page, never a 500. With several
+briefs there is one search page per path (:func:`briefs.search.search_pages`: ``/search`` for
+the desk, ``/<folder>/search`` for each brief).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import logging
 import signal
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -148,11 +151,14 @@ class OutputServer(ThreadingHTTPServer):
         address: tuple[str, int],
         root: Path,
         max_age: int = 300,
-        search: SearchResponder | None = None,
+        search: SearchResponder | Mapping[str, SearchResponder] | None = None,
     ) -> None:
         self.root = root.resolve()
         self.max_age = max_age
-        self.search = search
+        if search is None or isinstance(search, Mapping):
+            self.searches: dict[str, SearchResponder] = dict(search or {})
+        else:
+            self.searches = {SEARCH_PATH: search}
         self._cache: OrderedDict[Path, tuple[tuple[int, int, int], _Entry]] = OrderedDict()
         self._lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -327,8 +333,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, body: bool) -> None:
         parts = urlsplit(self.path)
-        if self.server.search is not None and parts.path == SEARCH_PATH:
-            self._search(self.server.search, parts.query, body)
+        responder = self.server.searches.get(unquote(parts.path, errors="replace"))
+        if responder is not None:
+            self._search(responder, parts.query, body)
             return
         try:
             path, redirect = self.server.locate(self.path)
@@ -432,10 +439,11 @@ def make_server(
     host: str = "127.0.0.1",
     port: int = 8080,
     max_age: int = 300,
-    search: SearchResponder | None = None,
+    search: SearchResponder | Mapping[str, SearchResponder] | None = None,
 ) -> OutputServer:
     """A server for ``root`` bound to host:port (port 0: any free port). Not yet serving.
-    ``search``: what answers ``/search`` (none: a 404, as for any unknown path)."""
+    ``search``: what answers ``/search``, or what answers each search path (``{"/search":
+    ..., "/wire/search": ...}``); none: a 404, as for any unknown path."""
     if not root.is_dir():
         raise ServeError(f"{root} is not a folder: build an edition first (briefs run)")
     try:

@@ -157,7 +157,7 @@ def test_migration_from_schema_1_keeps_everything(database: str) -> None:
     # -> 9 (word counts) -> 10 (article categories) -> 11 (mailbox messages read)
     # -> 12 (search index) -> 13 (editions and deliveries per brief)
     # -> 14 (source claims) -> 15 (notifications)
-    assert store.schema_version() == SCHEMA_VERSION == 15
+    assert store.schema_version() == SCHEMA_VERSION == 16
     assert store.notifications() == []
     store.save_embeddings({"a1": b"\x00\x3c" * 4}, "m")
     assert store.embeddings(["a1", "a2"], "m") == {"a1": b"\x00\x3c" * 4}

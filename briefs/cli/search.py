@@ -8,6 +8,8 @@ import json
 import click
 
 from briefs.cli.app import State, cli, handle_errors
+from briefs.cli.options import brief_option, for_brief
+from briefs.searchquery import SearchResults
 from briefs.store import Store
 from briefs.text import clean_line, strip_controls
 
@@ -18,26 +20,35 @@ from briefs.text import clean_line, strip_controls
 @click.option("--limit", type=click.IntRange(1, 200), default=10, show_default=True,
               help="Stories to show.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@brief_option
 @click.pass_obj
 @handle_errors
 def search_command(
-    state: State, words: tuple[str, ...], since: str | None, limit: int, as_json: bool
+    state: State,
+    words: tuple[str, ...],
+    since: str | None,
+    limit: int,
+    as_json: bool,
+    brief_id: str | None,
 ) -> None:
     """Search the stored reports; show the stories they belong to, best match first.
 
     Words must all appear; "two words" in that order (quote the quotes for the shell);
     elect* a word's start; floods OR storms either; -football without it. Ranked by
     relevance, newer reports first among equals. Each story names its page (stories/<id>.html)
-    when an edition carried it.
+    when an edition carried it. With several briefs, every brief's reports unless --brief
+    names one (then only its sources', linking to its story pages).
 
     \b
     Example:
       briefs --config seeds/briefs.toml search harbour strike
       briefs search '"prime minister"' --since 2024-04-01 --json
+      briefs --config seeds/desk.toml search harbour --brief local
     """
-    from briefs.search import parse_since, results_json, search
+    from briefs.search import desk_pages, parse_since, results_json, search
 
-    config = state.config()
+    config = for_brief(state.config(), brief_id)
+    one = brief_id is not None or not config.several
     start = parse_since(since, config.brief.timezone) if since else None
     with Store.open(config.database) as store:
         results = search(
@@ -45,16 +56,21 @@ def search_command(
             " ".join(words),
             now=dt.datetime.now(dt.UTC),
             since=start,
-            pages=config.output,
+            sources=config.brief_sources() if one else None,
+            pages=config.output if one else desk_pages(config),
             limit=limit,
         )
     if as_json:
         click.echo(json.dumps(results_json(results), ensure_ascii=False, indent=2))
         return
+    _echo_results(results, config.brief.site_url.rstrip("/") + "/")
+
+
+def _echo_results(results: SearchResults, base: str) -> None:
+    """The stories found, each with its page's URL (``base`` + page) and its best reports."""
     if not results.stories:
         click.echo(f"Nothing found for {clean_line(results.query.text, 200)!r}.")
         return
-    base = config.brief.site_url.rstrip("/") + "/"
     for n, found in enumerate(results.stories, 1):
         click.echo(click.style(f"{n}. {clean_line(found.headline, 200)}", bold=True))
         if found.page:

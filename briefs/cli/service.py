@@ -72,7 +72,7 @@ def serve(state: State, host: str | None, port: int | None) -> None:
     Example:
       briefs serve --host 127.0.0.1 --port 8080
     """
-    from briefs.search import SearchPage
+    from briefs.search import search_pages
     from briefs.serve import make_server, serve_until_stopped
 
     config = state.config()
@@ -82,7 +82,7 @@ def serve(state: State, host: str | None, port: int | None) -> None:
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(Store.open(config.database)) if stored else None
         # /search where the database has an index (else that path is a 404, and said so)
-        search = SearchPage(config, store) if store and store.search_available() else None
+        search = search_pages(config, store) if store else {}
         server = make_server(
             config.root,
             host or settings.host,
@@ -91,12 +91,13 @@ def serve(state: State, host: str | None, port: int | None) -> None:
             search=search,
         )
         click.echo(f"Serving {config.root} at {server.url} (Ctrl-C to stop)")
-        if search is None:
+        if not search:
             click.echo("No full-text index in this database: /search is unavailable")
         else:
             click.echo(f"Search: {server.url}search?q=")
         for spec in config.desk if config.several else ():
-            click.echo(f"  {spec.id}: {server.url}{spec.output}/")
+            found = f" (search: {server.url}{spec.output}/search?q=)" if search else ""
+            click.echo(f"  {spec.id}: {server.url}{spec.output}/{found}")
         serve_until_stopped(server)
 
 
@@ -125,8 +126,11 @@ def status(state: State) -> None:
 
     click.echo(f"Daemon: {'running: ' + st.daemon if st.daemon else 'not running'}")
     click.echo(f"Editions ({st.timezone}):")
+    # columns as wide as their longest entry (a brief's id leads its label: "wire morning")
+    label_w = max((len(slot or "daily") for slot, *_ in st.editions), default=0)
+    expr_w = max((len(expr) for _, expr, *_ in st.editions), default=0)
     for slot, expr, nxt, last, built in st.editions:
-        line = f"  {slot or 'daily':<10} {expr:<16} next {when(nxt)}"
+        line = f"  {slot or 'daily':<{label_w}}  {expr:<{expr_w}}  next {when(nxt)}"
         if last is not None:
             line += f"; last {when(last)} {'built' if built else 'NOT BUILT (caught up at start)'}"
         click.echo(line)

@@ -48,6 +48,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "brief.max_per_outlet": (1, 1000),
     "brief.feed_items": (1, 10_000),
     "brief.story_feed_items": (1, 10_000),
+    "brief.section_feed_items": (1, 10_000),
     "brief.email_max_bytes": (10_000, 50_000_000),
     "schedule.grace_minutes": (0, 10_080),
     "schedule.poll_tick": (1, 3600),

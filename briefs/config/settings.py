@@ -121,6 +121,7 @@ class BriefSettings:
     images: bool = True
     feed_items: int = 30
     story_feed_items: int = 50
+    section_feed_items: int = 50  # each section's own story feeds (stories-<section>.xml)
     site_url: str = "http://localhost:8080/"
     language: str = "en"
     # Editions per day, each "name" or "name@HH:MM" (local cut-off time); empty: one a day.

@@ -35,7 +35,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -184,6 +184,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     12: _add_briefs,
     13: _add_source_claims,
     14: _add_notifications,
+    15: _add_search_index,  # PostgreSQL's (step 11 added SQLite's only); idempotent
 }
 
 

@@ -12,9 +12,10 @@ renumber the rowids of a table without an integer key) is followed by
 
 The engines are a small registry (:data:`_ENGINES`, by SQLAlchemy dialect name): each creates
 its index (:func:`create_search_index`, called for a fresh database and by the migration that
-adds it) and answers a :class:`briefs.searchquery.Query` compiled to its own syntax. PostgreSQL
-(a ``tsvector`` column with a GIN index) slots in as another entry; until then a database on
-any other engine has no index and a search says so (:class:`briefs.errors.SearchError`).
+adds it) and answers a :class:`briefs.searchquery.Query` compiled to its own syntax:
+PostgreSQL's (a generated ``tsvector`` column with a GIN index) is in
+:mod:`briefs.store.search_pg`. A database on any other engine has no index and a search says
+so (:class:`briefs.errors.SearchError`).
 
 Ranking: BM25 (title weighed 4, summary 2, text 1) divided by ``1 + age / RECENCY_DAYS``: a
 report ``RECENCY_DAYS`` old needs twice the relevance of one published now to rank with it.
@@ -37,6 +38,7 @@ from briefs.models import SearchHit
 from briefs.searchquery import Query, Term
 from briefs.store.base import StoreBase, chunks, utc
 from briefs.store.schema import stories
+from briefs.store.search_pg import Postgres, filtered, search_hit
 
 __all__ = ["RECENCY_DAYS", "Search", "create_search_index", "search_engine"]
 
@@ -73,6 +75,7 @@ class _Filters:
     since: dt.datetime | None
     sources: frozenset[str] | None
     limit: int
+    recency: float = RECENCY_DAYS
 
 
 def _fts_term(term: Term) -> str:
@@ -159,16 +162,9 @@ class _Sqlite:
             "recency": RECENCY_DAYS,
             "limit": filters.limit,
         }
-        where = ""
-        if filters.since is not None:
-            where += " AND a.published >= :since"
-            params["since"] = _sql_time(filters.since)
-        if filters.sources is not None:
-            where += " AND a.source_id IN :sources"
-            params["sources"] = sorted(filters.sources)
-        statement = sa.text(_RANKED.format(filters=where))
-        if filters.sources is not None:
-            statement = statement.bindparams(sa.bindparam("sources", expanding=True))
+        since = None if filters.since is None else _sql_time(filters.since)
+        statement, more = filtered(_RANKED, filters, since)
+        params |= more
         ranked = [(row.num, row.score) for row in conn.execute(statement, params)]
         if not ranked:
             return []
@@ -186,18 +182,8 @@ class _Sqlite:
             row = by_num.get(num)
             if row is None:
                 continue
-            hits.append(
-                SearchHit(
-                    article_id=row.id,
-                    story_id=row.story_id,
-                    source_id=row.source_id,
-                    title=row.title,
-                    outlet=row.outlet,
-                    url=row.url,
-                    published=utc(_as_datetime(row.published)) or filters.now,
-                    score=-float(score),
-                )
-            )
+            published = utc(_as_datetime(row.published)) or filters.now
+            hits.append(search_hit(row, published, -float(score)))
         return hits
 
     def snippets(self, conn: Connection, query: Query, ids: Sequence[str]) -> dict[str, str]:
@@ -257,7 +243,10 @@ def split_snippet(text: str) -> tuple[tuple[str, bool], ...]:
     return tuple((t.replace(_OPEN, "").replace(_CLOSE, ""), m) for t, m in pieces if t)
 
 
-_ENGINES: dict[str, _Engine] = {"sqlite": _Sqlite()}
+_ENGINES: dict[str, _Engine] = {
+    "sqlite": _Sqlite(),
+    "postgresql": Postgres(_OPEN, _CLOSE, _SNIPPET_TOKENS),
+}
 
 
 def search_engine(dialect: str) -> _Engine | None:
@@ -281,13 +270,13 @@ class Search(StoreBase):
         engine = search_engine(name)
         if engine is None:
             raise SearchError(
-                f"search needs a SQLite database: this one is on {name}, which briefs "
-                "has no full-text index for yet"
+                f"search needs a SQLite or PostgreSQL database: this one is on {name}, "
+                "which briefs has no full-text index for"
             )
         if not engine.available(conn):
+            why = "its SQLite has no FTS5" if name == "sqlite" else "it could not be created"
             raise SearchError(
-                "this database has no full-text index (its SQLite has no FTS5): "
-                "search is unavailable"
+                f"this database has no full-text index ({why}): search is unavailable"
             )
         return engine
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         Tuning,
         story_headline,
         summarize_sentences,
+        summarize_shared,
         summarize_story,
     )
 
@@ -43,6 +44,7 @@ __all__ = [
     "story_headline",
     "strip_dateline",
     "summarize_sentences",
+    "summarize_shared",
     "summarize_story",
 ]
 
@@ -54,6 +56,7 @@ _LAZY = {
     "Tuning": "story",
     "summarize_sentences": "story",
     "summarize_story": "story",
+    "summarize_shared": "story",
     "story_headline": "story",
 }
 

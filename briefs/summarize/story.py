@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -76,6 +77,7 @@ __all__ = [
     "Tuning",
     "story_headline",
     "summarize_sentences",
+    "summarize_shared",
     "summarize_story",
 ]
 
@@ -470,3 +472,18 @@ def summarize_story(
     # Nothing quotable in the bodies: fall back on every member's title.
     fallback = _titles_only(story, articles, (summary.headline, summary.headline_id), settings)
     return dataclasses.replace(summary, sentences=fallback.sentences, outlets=_outlets(articles))
+
+
+@functools.lru_cache(maxsize=256)
+def summarize_shared(
+    story: Story,
+    articles: tuple[Article, ...],
+    settings: SummarySettings,
+    since: dt.datetime | None,
+    zone: dt.tzinfo,
+    told: bool,
+) -> Summary:
+    """:func:`summarize_story`, remembered: a summary is a function of exactly these (frozen,
+    compared by value) arguments, so the briefs of a run that see a story with the same
+    members since the same time share one summary instead of making it each."""
+    return summarize_story(story, articles, settings, since=since, zone=zone, told=told)
