@@ -39,8 +39,8 @@ con.close()
 import briefs.group  # noqa: E402  (imports outside the figures)
 import briefs.ingest.dedupe  # noqa: E402,F401
 from briefs.config import load_config  # noqa: E402
+from briefs.grouping import group_pending  # noqa: E402
 from briefs.ingest.copies import link_pending  # noqa: E402
-from briefs.pipeline import group_pending  # noqa: E402
 from briefs.store import open_store  # noqa: E402
 
 store = open_store(db)

@@ -24,8 +24,8 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 from feedgen.feed import FeedGenerator
 
+from briefs.markup import safe_url
 from briefs.models import BriefStory, Edition, EditionRecord
-from briefs.render import safe_url
 
 __all__ = [
     "EDITION_FEEDS",

@@ -20,6 +20,7 @@ warn and refuse in the same words (:class:`Lock`).
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import fcntl
 import logging
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["AdvisoryLock", "FileLock", "Lock", "lock_path", "named_lock"]
 
 
-class Lock:
+class Lock(abc.ABC):
     """An exclusive lock: :meth:`hold` or ``with lock.hold(timeout, doing=...):``.
 
     The waiting, the warning while waiting and the refusal are the same for every kind; a
@@ -111,13 +112,13 @@ class Lock:
             self._unmark()
         self._close()
 
+    @abc.abstractmethod
     def holder(self) -> str | None:
         """Who holds the lock ("briefs daemon (pid 12, since ...)"), if anyone says so."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def is_locked(self) -> bool:
         """Whether some process (this one included) holds the lock right now."""
-        raise NotImplementedError
 
     def hold(
         self, timeout: float = 0.0, stop: threading.Event | None = None, doing: str = "briefs"
@@ -135,19 +136,23 @@ class Lock:
         self.release()
 
     # -- one kind of lock -------------------------------------------------------------------
+    @abc.abstractmethod
     def _open(self) -> None:
         """Get ready to try (open the file, connect); raise LockError if that fails."""
 
+    @abc.abstractmethod
     def _try(self) -> bool:
         """Try to take the lock once, without waiting."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _mark(self, doing: str) -> None:
         """Say who holds it now (just taken)."""
 
+    @abc.abstractmethod
     def _unmark(self) -> None:
         """Let go of the lock itself (it is held)."""
 
+    @abc.abstractmethod
     def _close(self) -> None:
         """Undo :meth:`_open` (also after a failed acquisition)."""
 

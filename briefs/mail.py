@@ -72,8 +72,7 @@ def build_message(
 
     def build(full: int, listed: int) -> tuple[EmailMessage, int]:
         shown, more = stories[:full], stories[full : full + listed]
-        html = renderer.email_html(brief, shown, more=more, unsubscribe=unsubscribe)
-        text = renderer.email_text(brief, shown, more=more, unsubscribe=unsubscribe)
+        html, text = renderer.email(brief, shown, more=more, unsubscribe=unsubscribe)
         msg = _message(brief, _inline(html), text, sender, recipients, domain, list_unsubscribe)
         return msg, len(msg.as_bytes(policy=email.policy.SMTP))
 

@@ -3,7 +3,7 @@ publish. This module shows the order; each stage lives where it belongs:
 
 * collection (poll, store, full text): :mod:`briefs.collect`; linking syndicated copies:
   :mod:`briefs.ingest.copies`;
-* grouping into stories: :mod:`briefs.group` (through :func:`group_pending`);
+* grouping into stories: :mod:`briefs.grouping` (the store's side) and :mod:`briefs.group`;
 * the edition (its window, ranking, summaries, outputs, freshness): :mod:`briefs.edition`;
 * delivery of the email edition: :mod:`briefs.deliver`.
 
@@ -22,9 +22,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import httpx
 
@@ -34,15 +33,13 @@ from briefs.desk import write_desk_index
 from briefs.edition import WindowReads, failed_sources, write_edition
 from briefs.errors import StoreError
 from briefs.freshness import built_from, remember_build
+from briefs.grouping import group_pending
 from briefs.ingest.copies import link_pending
 from briefs.ingest.progress import Progress
-from briefs.models import Article, PageRecord, RunReport
+from briefs.models import PageRecord, RunReport
 from briefs.slots import edition_for
 from briefs.store import Store
 from briefs.timing import Timings
-
-if TYPE_CHECKING:
-    from briefs.embed import Vector
 
 __all__ = [
     "build",
@@ -99,95 +96,6 @@ def process_stored(
         group_pending(config, store)
 
 
-def group_pending(config: Config, store: Store) -> int:
-    """Group every stored article that has no story yet; return how many stories changed."""
-    order = store.published_order(store.ungrouped_ids())
-    if not order:
-        return 0
-    from briefs.group import group_articles
-
-    lead_words = config.group.lead_words
-    pending = _as_grouped(store, [aid for aid, _ in order], lead_words)
-    window = dt.timedelta(hours=config.group.window_hours)
-    active = store.stories_updated_since(order[0][1] - window)
-    member_ids = [i for s in active for i in s.article_ids]
-    members = {a.id: a for a in _as_grouped(store, member_ids, lead_words)}
-    embeddings = _embeddings(config, store, pending, list(members.values()))
-    changed = group_articles(pending, active, members, config.group, embeddings)
-    store.save_stories(changed)
-    return len(changed)
-
-
-# Articles read whole at a time for grouping (memory: the texts of one batch).
-GROUP_READ_BATCH = 2000
-
-
-def _as_grouped(store: Store, ids: list[str], lead_words: int) -> list[Article]:
-    """The stored articles of ``ids`` (in that order) as grouping reads them: the lead it
-    reads (``group.article_text``) in the summary, no body. Read a batch at a time, so a day of
-    full texts is never in memory at once (50k articles: about 150 MB of bodies)."""
-    from briefs.group import article_text
-
-    out: list[Article] = []
-    for start in range(0, len(ids), GROUP_READ_BATCH):
-        for article in store.articles(ids[start : start + GROUP_READ_BATCH]):
-            _, lead = article_text(article, lead_words)
-            out.append(dataclasses.replace(article, summary=lead, body=""))
-    return out
-
-
-def _embeddings(
-    config: Config, store: Store, pending: list[Article], members: list[Article]
-) -> dict[str, Vector] | None:
-    """Embeddings of the articles to group (``None``: semantic grouping off or unavailable).
-
-    Stored ones are read; the missing are made, pending articles newest first and then the
-    window's older ones, for at most ``group.embed_seconds``, and stored (never made twice).
-    More than ``group.embed_max_new`` pending articles (a first poll, a catch-up) are a backlog
-    that no run could embed in its budget: they are grouped by their terms alone, and later
-    runs make their embeddings as window members, so the first brief is not held up.
-    """
-    if not config.group.semantic:
-        return None
-    if len(pending) > config.group.embed_max_new:
-        log.info(
-            "%d new articles (more than group.embed_max_new = %d): grouped by their terms; "
-            "their embeddings are made by the next runs (group.embed_seconds each)",
-            len(pending),
-            config.group.embed_max_new,
-        )
-        return None
-    from briefs.embed import decode, embed_within, encode, load_embedder, passages
-    from briefs.group import several_languages
-
-    embedder = load_embedder()
-    if embedder is None:
-        return None
-    everything = pending + members
-    older = {a.id for a in members}
-    stored = store.embeddings([a.id for a in everything], embedder.name)
-    vectors = {k: decode(v) for k, v in stored.items()}
-    # several languages: pairs across them are judged on title + lead embeddings (a second row)
-    leads = several_languages(everything)
-    missing = sorted(
-        (
-            a
-            for a in everything
-            if not a.duplicate_of and (a.id not in vectors or (leads and vectors[a.id].ndim == 1))
-        ),
-        key=lambda a: (a.id in older, -a.published.timestamp(), a.id),
-    )
-    if missing:
-        made = embed_within(
-            embedder,
-            [(a.id, passages(a.title, a.summary, leads)) for a in missing],
-            config.group.embed_seconds,
-        )
-        store.save_embeddings({k: encode(v) for k, v in made.items()}, embedder.name)
-        vectors.update({k: decode(encode(v)) for k, v in made.items()})
-    return vectors
-
-
 def run(
     config: Config,
     *,
@@ -241,23 +149,40 @@ def run_briefs(
     now = now or dt.datetime.now(dt.UTC)
     ids = _brief_ids(config, briefs)
     timings = Timings()
-    reports: list[RunReport] = []
     with Store.open(config.database) as store:
         polled, new_count, failed = poll_and_group(
             config, store, now, timings, transport, progress=progress
         )
         refused, example = store.refused_pages(now)
         facts = _PollFacts(polled, failed, new_count, refused, example)
-        # several briefs read the window once (see edition.WindowReads)
-        reads = WindowReads(store) if len(ids) > 1 else None
-        for brief_id in ids:
-            view = config.for_brief(brief_id)
-            reports.append(
-                _run_brief(view, store, facts, timings, date, slot, now, rebuild, email, reads)
-            )
-            timings = Timings()
-        if config.several:
-            write_desk_index(config, store)
+        return _each_brief(
+            config,
+            store,
+            ids,
+            timings,
+            lambda view, t, reads: _run_brief(
+                view, store, facts, t, date, slot, now, rebuild, email, reads
+            ),
+        )
+
+
+def _each_brief(
+    config: Config,
+    store: Store,
+    ids: tuple[str, ...],
+    timings: Timings,
+    one: Callable[[Config, Timings, WindowReads | None], RunReport],
+) -> tuple[RunReport, ...]:
+    """``one`` brief's report after the other, each on the Config as that brief sees it, then
+    the desk's index. The first report's timings hold the shared stages before (``timings``);
+    several briefs read the window once (see edition.WindowReads)."""
+    reads = WindowReads(store) if len(ids) > 1 else None
+    reports: list[RunReport] = []
+    for brief_id in ids:
+        reports.append(one(config.for_brief(brief_id), timings, reads))
+        timings = Timings()
+    if config.several:
+        write_desk_index(config, store)
     return tuple(reports)
 
 
@@ -374,7 +299,6 @@ def build_briefs(
     now = now or dt.datetime.now(dt.UTC)
     ids = _brief_ids(config, briefs)
     timings = Timings()
-    reports: list[RunReport] = []
     with Store.open(config.database) as store:
         if not store.article_count():
             raise StoreError(
@@ -382,28 +306,37 @@ def build_briefs(
             )
         with timings.stage("group"):
             group_pending(config, store)
-        reads = WindowReads(store) if len(ids) > 1 else None
-        for brief_id in ids:
-            view = config.for_brief(brief_id)
-            edition = edition_for(view, store, date, now, slot)
-            brief, files, problems = write_edition(
-                view, store, edition, now, timings, None, email, reads
-            )
-            reports.append(
-                RunReport(
-                    edition=edition,
-                    sources_polled=0,
-                    sources_failed=failed_sources(view, store),
-                    new_articles=0,
-                    stories=len(brief.stories),
-                    files=tuple(files),
-                    timings=dict(timings),
-                    timings_elsewhere=dict(timings.elsewhere),
-                    problems=tuple(problems),
-                    brief=brief_id,
-                )
-            )
-            timings = Timings()
-        if config.several:
-            write_desk_index(config, store)
-    return tuple(reports)
+        return _each_brief(
+            config,
+            store,
+            ids,
+            timings,
+            lambda view, t, reads: _build_brief(view, store, date, slot, now, t, email, reads),
+        )
+
+
+def _build_brief(
+    config: Config,
+    store: Store,
+    date: dt.date | None,
+    slot: str | None,
+    now: dt.datetime,
+    timings: Timings,
+    email: bool | None,
+    reads: WindowReads | None,
+) -> RunReport:
+    """One brief's edition built from what is stored (no poll, so no poll figures)."""
+    edition = edition_for(config, store, date, now, slot)
+    brief, files, problems = write_edition(config, store, edition, now, timings, None, email, reads)
+    return RunReport(
+        edition=edition,
+        sources_polled=0,
+        sources_failed=failed_sources(config, store),
+        new_articles=0,
+        stories=len(brief.stories),
+        files=tuple(files),
+        timings=dict(timings),
+        timings_elsewhere=dict(timings.elsewhere),
+        problems=tuple(problems),
+        brief=config.brief_id,
+    )

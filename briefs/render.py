@@ -13,28 +13,25 @@ Which files are made from these renderings is the registry of outputs (:mod:`bri
 from __future__ import annotations
 
 import datetime as dt
-import re
-import textwrap
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import jinja2
-from markupsafe import Markup
 
 from briefs.display import display_brief, display_story, failed_more
 from briefs.errors import RenderError
 from briefs.i18n import Language
+from briefs.markup import finalize, last_word, md_escape, md_url, safe_url, text, wrap
 from briefs.models import Article, Brief, BriefStory, Edition, EditionRecord
 from briefs.rank import breadth
 from briefs.searchquery import MAX_QUERY_CHARS, SearchResults
 from briefs.storypages import StoryPage, timeline
 from briefs.summarize.clean import is_title
-from briefs.text import clean_line, strip_controls
 
 __all__ = [
     "COVERAGE_SEGMENTS",
@@ -48,14 +45,6 @@ __all__ = [
 ]
 
 COVERAGE_SEGMENTS = 8
-# Never valid unencoded in a URL (RFC 3986) and the usual tools of attribute injection.
-_NOT_IN_URLS = frozenset('"<>\\`')
-_MD_ALWAYS = re.compile(r"([\\`*\[\]<>~])")
-_MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
-_MD_LINK_PAREN = re.compile(r"(?<=\\\])\(")
-_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
-_MD_HASH_RUN = re.compile(r"(?:(?<=\s)|^)(#+)(?=\s|$)")
-_MD_BLOCK_START = re.compile(r"^(\d{1,9})([.)])|^([-+=>#])")
 
 
 def template_dirs(user_dir: Path | None = None) -> list[Path]:
@@ -70,62 +59,6 @@ def template_dirs(user_dir: Path | None = None) -> list[Path]:
     if source_tree.is_dir():
         dirs.append(source_tree)
     return dirs
-
-
-def safe_url(value: str | None) -> str:
-    """The URL if it is an absolute http(s) URL, else an empty string (never javascript:, data:)."""
-    if not value:
-        return ""
-    value = value.strip()
-    if any(ord(c) < 33 or ord(c) == 127 or c in _NOT_IN_URLS for c in value):
-        return ""
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 -- raises ValueError on a malformed port
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return ""
-    return value
-
-
-def text(value: Any) -> str:
-    """Feed text as one clean line: control and bidi characters dropped, whitespace collapsed."""
-    return clean_line(value)
-
-
-def _finalize(value: Any) -> Any:
-    """Every ``{{ ... }}`` a template prints, user templates included: no control or bidi
-    characters reach a page, a Markdown file or an email, whatever filter was (not) used."""
-    if isinstance(value, Markup):
-        return Markup(strip_controls(str(value)))
-    if isinstance(value, str):
-        return strip_controls(value)
-    return value
-
-
-def md_escape(value: Any) -> str:
-    """Escape text for CommonMark so that feed text cannot become links, HTML, emphasis or blocks.
-
-    Escapes only what CommonMark (and GitHub's extensions) would interpret, so the Markdown stays
-    readable in a terminal: ``AT&T`` and ``snake_case`` are left alone, ``&amp;`` and ``_x_`` not.
-    """
-    out = _MD_ALWAYS.sub(r"\\\1", text(value))
-    out = _MD_UNDERSCORE.sub(r"\\_", out)
-    out = _MD_ENTITY.sub(r"\\&", out)
-    out = _MD_LINK_PAREN.sub(r"\\(", out)
-    out = _MD_HASH_RUN.sub(lambda m: "\\#" * len(m.group(1)), out)
-    return _MD_BLOCK_START.sub(
-        lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", out, count=1
-    )
-
-
-def md_url(value: str | None) -> str:
-    """A URL safe inside a Markdown ``<...>`` link destination (http(s) only)."""
-    url = safe_url(value)
-    for char, code in (("\\", "%5C"), ("<", "%3C"), (">", "%3E"), (" ", "%20")):
-        url = url.replace(char, code)
-    return url
 
 
 def coverage_filled(outlets: int, scale: int) -> int:
@@ -187,7 +120,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
-            finalize=_finalize,
+            finalize=finalize,
             extensions=["jinja2.ext.i18n"],
         )
         # newstyle: _("... %(name)s", name=value) formats, escaping the values in HTML
@@ -202,8 +135,8 @@ class Renderer:
             longdate=self._longdate,
             edition_name=self.edition_name,
             plural=self._plural,
-            wrap=_wrap,
-            last_word=_last_word,
+            wrap=wrap,
+            last_word=last_word,
             originals=_originals,
             copies=_copies,
             lead_image=_lead_image,
@@ -395,48 +328,22 @@ class Renderer:
         )
         return context
 
-    def email_html(
+    def email(
         self,
         brief: Brief,
         stories: Sequence[BriefStory] | None = None,
         *,
         more: Sequence[BriefStory] = (),
         unsubscribe: str = "",
-    ) -> str:
-        """The email edition's HTML (CSS not yet inlined). ``stories`` are shown in full (all by
-        default); ``more`` are listed by headline only, when the message must stay small."""
+    ) -> tuple[str, str]:
+        """The email edition: its HTML (CSS not yet inlined) and its plain-text alternative, made
+        from the same model. ``stories`` are shown in full (all by default); ``more`` are listed
+        by headline only, when the message must stay small."""
         context = self._email_context(brief, stories, more, unsubscribe)
-        return self._render(self.html_env, "email.html.j2", **context)
-
-    def email_text(
-        self,
-        brief: Brief,
-        stories: Sequence[BriefStory] | None = None,
-        *,
-        more: Sequence[BriefStory] = (),
-        unsubscribe: str = "",
-    ) -> str:
-        """The email edition's plain-text alternative, made from the same model as the HTML."""
-        context = self._email_context(brief, stories, more, unsubscribe)
-        return self._render(self.text_env, "email.txt.j2", **context)
-
-
-def _wrap(value: Any, width: int = 72, indent: str = "", first: str | None = None) -> str:
-    """Plain text wrapped for email; URLs are never broken."""
-    return textwrap.fill(
-        text(value),
-        width=width,
-        initial_indent=indent if first is None else first,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
-
-
-def _last_word(value: str) -> tuple[str, str]:
-    """Split off the last word, to keep it on one line with the citation after it."""
-    head, _, tail = value.rpartition(" ")
-    return (head + " ", tail) if head else ("", tail)
+        return (
+            self._render(self.html_env, "email.html.j2", **context),
+            self._render(self.text_env, "email.txt.j2", **context),
+        )
 
 
 def _originals(story: BriefStory) -> list[Article]:

@@ -157,40 +157,41 @@ class SmtpTransport:
         except DeliveryError:
             _quietly_close(smtp)
             raise
-        except smtplib.SMTPAuthenticationError as exc:
-            _quietly_close(smtp)
-            raise DeliveryError(
-                f"{self.where} refused the login of {s.username!r}: {_reply(exc)}",
-                server=self.where,
-            ) from exc
-        except ssl.SSLCertVerificationError as exc:
-            _quietly_close(smtp)
-            raise DeliveryError(
-                f"{self.where}: TLS certificate not trusted ({exc.verify_message}); "
-                "set email.cafile if the server uses a private CA",
-                server=self.where,
-            ) from exc
-        except smtplib.SMTPNotSupportedError as exc:
-            _quietly_close(smtp)
-            raise DeliveryError(
-                f"{self.where}: {exc}; check email.security and email.username",
-                server=self.where,
-            ) from exc
-        except smtplib.SMTPResponseException as exc:
-            _quietly_close(smtp)
-            if 400 <= exc.smtp_code < 500:
-                raise TransientDeliveryError(
-                    f"{self.where}: {_reply(exc)}", connection_lost=True, server=self.where
-                ) from exc
-            raise DeliveryError(f"{self.where}: {_reply(exc)}", server=self.where) from exc
         except (smtplib.SMTPException, OSError) as exc:
             _quietly_close(smtp)
-            raise TransientDeliveryError(
-                f"cannot reach {self.where}: {exc.__class__.__name__}: {exc}",
-                connection_lost=True,
-                server=self.where,
-            ) from exc
+            raise self._refused(exc) from exc
         self._smtp = smtp
+
+    def _refused(self, exc: smtplib.SMTPException | OSError) -> DeliveryError:
+        """What a failure to open the session means: for good (the login, the certificate,
+        a 5xx) or to try again (a 4xx, the server not reached)."""
+        where = self.where
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            login = self.settings.username
+            return DeliveryError(
+                f"{where} refused the login of {login!r}: {_reply(exc)}", server=where
+            )
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return DeliveryError(
+                f"{where}: TLS certificate not trusted ({exc.verify_message}); "
+                "set email.cafile if the server uses a private CA",
+                server=where,
+            )
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return DeliveryError(
+                f"{where}: {exc}; check email.security and email.username", server=where
+            )
+        if isinstance(exc, smtplib.SMTPResponseException):
+            if 400 <= exc.smtp_code < 500:
+                return TransientDeliveryError(
+                    f"{where}: {_reply(exc)}", connection_lost=True, server=where
+                )
+            return DeliveryError(f"{where}: {_reply(exc)}", server=where)
+        return TransientDeliveryError(
+            f"cannot reach {where}: {exc.__class__.__name__}: {exc}",
+            connection_lost=True,
+            server=where,
+        )
 
     def send(self, msg: EmailMessage, recipient: str) -> None:
         """Hand ``msg`` to the server for one recipient (raises a DeliveryError subclass)."""

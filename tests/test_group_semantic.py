@@ -22,8 +22,8 @@ import pytest
 from briefs import embed
 from briefs.config import Config, GroupSettings
 from briefs.group import group_articles
+from briefs.grouping import group_pending
 from briefs.models import Article, Story
-from briefs.pipeline import group_pending
 from briefs.store import open_store
 from tests.builders import article
 
@@ -182,7 +182,7 @@ def test_a_backlog_is_grouped_by_terms_and_embedded_by_the_next_runs(
         art("b", "Japan: powerful tremor shakes northern island, no sea surge expected", hours=1),
     ]
     store.add_articles(first)
-    with caplog.at_level(logging.INFO, logger="briefs.pipeline"):
+    with caplog.at_level(logging.INFO, logger="briefs.grouping"):
         group_pending(config, store)
     assert counting.texts == []
     assert any("embed_max_new" in r.getMessage() for r in caplog.records)

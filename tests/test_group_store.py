@@ -16,8 +16,8 @@ from briefs.cli import cli
 from briefs.config import GroupSettings, load_config
 from briefs.evaluate.group import bcubed, evaluate_grouping, load_records, pairwise
 from briefs.group import group_articles
+from briefs.grouping import group_pending
 from briefs.models import Article, Story, StoryLink
-from briefs.pipeline import group_pending
 from briefs.store import SCHEMA_VERSION, open_store
 from tests.conftest import SHARED, shared_path
 from tests.rawdb import raw_sqlite

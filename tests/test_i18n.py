@@ -86,7 +86,7 @@ def test_a_french_brief_speaks_french() -> None:
     md = r.markdown(brief)
     assert "samedi 6 avril 2024" in md and "Page du sujet" in md
     assert "Chaque phrase ci-dessus" in md
-    text_mail = r.email_text(brief)
+    text_mail = r.email(brief)[1]
     assert "Lire sur le web" in text_mail and "Se désabonner" not in text_mail  # no address
     assert "avril 2024" in r.archive_page("t", _archive(r))
 

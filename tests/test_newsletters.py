@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from briefs.pipeline import run
 from briefs.store import SCHEMA_VERSION, Store
 from tests.feedserver import feed_server, static
 from tests.mailserver import newsletter
+from tests.rawdb import raw_sqlite
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 SOURCE = Source("letters", "maildir", "/nowhere")
@@ -378,7 +378,7 @@ def test_the_seen_messages_step_upgrades_a_schema_10_database_and_can_run_twice(
     path = tmp_path / "old.db"
     with Store.open(str(path)) as store:
         assert store.schema_version() == SCHEMA_VERSION
-    with sqlite3.connect(path) as conn:
+    with raw_sqlite(path) as conn:
         conn.execute("DROP TABLE seen_messages")
         conn.execute("UPDATE meta SET value = '10' WHERE key = 'schema_version'")
     with Store.open(str(path)) as store:

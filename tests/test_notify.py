@@ -598,21 +598,21 @@ def test_notify_defaults_and_placeholders(tmp_path: Path, monkeypatch: pytest.Mo
 def test_the_notifications_step_upgrades_an_older_database_and_can_run_twice(
     tmp_path: Path,
 ) -> None:
-    import sqlite3
-
     from briefs.store import SCHEMA_VERSION
     from briefs.store.migrations import MIGRATIONS
+    from tests.rawdb import raw_sqlite
 
     path = tmp_path / "old.db"
     open_store(str(path)).close()
-    with sqlite3.connect(path) as conn:
+    with raw_sqlite(path) as conn:
         conn.execute("DROP TABLE notifications")
-        conn.execute(f"UPDATE meta SET value = '{SCHEMA_VERSION - 1}' WHERE key = 'schema_version'")
+        # step 14 adds the notifications table (later steps must not need it gone)
+        conn.execute("UPDATE meta SET value = '14' WHERE key = 'schema_version'")
     with open_store(str(path)) as store:
         assert store.schema_version() == SCHEMA_VERSION
         assert store.notifications() == []
         with store.engine.begin() as conn:
-            MIGRATIONS[SCHEMA_VERSION - 1](conn)  # again: nothing to do, no error
+            MIGRATIONS[14](conn)  # again: nothing to do, no error
         assert store.notifications() == []
 
 

@@ -181,7 +181,7 @@ def test_images_can_be_turned_off() -> None:
     renderer = Renderer(images=False)
     brief = fixed_brief()
     assert "<img" not in renderer.html_page(brief, [])
-    assert "<img" not in renderer.email_html(brief)
+    assert "<img" not in renderer.email(brief)[0]
     assert "<img" not in renderer.html_fragment(brief)
 
 
@@ -204,7 +204,7 @@ def test_empty_edition_renders_everywhere(renderer: Renderer) -> None:
     brief = dataclasses.replace(fixed_brief(), stories=())
     assert "No new stories" in renderer.markdown(brief)
     assert "No new stories" in renderer.html_page(brief, [])
-    assert "No new stories" in renderer.email_text(brief)
+    assert "No new stories" in renderer.email(brief)[1]
     msg = build_message(brief, renderer)
     assert msg.get_body(("html",)) is not None
 

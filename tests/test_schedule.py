@@ -15,7 +15,8 @@ import pytest
 from briefs.config import Config, cron_trigger, load_config
 from briefs.ingest.due import poll_offset
 from briefs.pipeline import run
-from briefs.schedule import Daemon, daemon_status
+from briefs.schedule import Daemon
+from briefs.status import daemon_status
 from briefs.store import open_store
 from briefs.timetable import fire_times
 from tests.rawdb import raw_database

@@ -4,7 +4,6 @@ ranking, and the migration that adds it to an older database."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,19 +14,23 @@ from briefs.models import Article
 from briefs.searchquery import MAX_QUERY_CHARS, Term, parse_query
 from briefs.store import SCHEMA_VERSION, Store, open_store
 from briefs.store.search import fts5_match
+from tests.builders import article
+from tests.rawdb import raw_sqlite
 
 T0 = dt.datetime(2024, 4, 6, 9, 0, tzinfo=dt.UTC)
 
 
 def art(aid: str, title: str, body: str, hours: float = 0, source: str = "wire") -> Article:
-    return Article(
-        id=aid,
-        source_id=source,
-        url=f"https://news.test/{aid}",
-        title=title,
-        published=T0 + dt.timedelta(hours=hours),
+    url = f"https://news.test/{aid}"
+    return article(
+        aid,
+        title,
+        at=T0,
+        hours=hours,
         fetched=T0,
+        source=source,
         outlet=source.title(),
+        url=url,
         body=body,
     )
 
@@ -186,13 +189,12 @@ def test_migration_from_schema_10_creates_and_fills_the_index(tmp_path: Path) ->
     s = open_store(str(path))
     s.add_articles([art("a", "Harbour strike", "Dockers walked out at the harbour.")])
     s.close()
-    con = sqlite3.connect(path)
-    con.executescript(
-        "DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete;"
-        "DROP TRIGGER articles_fts_update; DROP TABLE articles_fts;"
-        "UPDATE meta SET value = '10' WHERE key = 'schema_version';"
-    )
-    con.close()
+    with raw_sqlite(path) as con:
+        con.executescript(
+            "DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete;"
+            "DROP TRIGGER articles_fts_update; DROP TABLE articles_fts;"
+            "UPDATE meta SET value = '10' WHERE key = 'schema_version';"
+        )
     s = open_store(str(path))
     assert s.schema_version() == SCHEMA_VERSION
     assert ids(s, "dockers") == ["a"]  # back-filled

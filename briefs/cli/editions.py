@@ -10,13 +10,15 @@ import click
 from briefs.cli.app import State, cli, handle_errors
 from briefs.cli.options import (
     brief_option,
+    echo_unsent,
+    edition_option,
     for_brief,
+    latest_edition,
     parse_edition,
     wait_option,
 )
 from briefs.config import Config
-from briefs.errors import BriefsError
-from briefs.models import EditionRecord
+from briefs.models import DeliveryReport, EditionRecord
 from briefs.store import Store
 from briefs.text import clean_line, counted
 
@@ -137,12 +139,7 @@ def editions_delete(
 
 
 @cli.command()
-@click.option(
-    "--edition",
-    callback=parse_edition,
-    metavar="D",
-    help="Edition to send: YYYY-MM-DD or YYYY-MM-DD-slot (default: the latest built).",
-)
+@edition_option("send")
 @click.option(
     "--to",
     "to",
@@ -180,11 +177,7 @@ def send(
 
     config = for_brief(state.config(), brief_id, needed="send")
     with Store.open(config.database) as store:
-        if edition is None:
-            ids = store.edition_ids(config.brief_id)
-            if not ids:
-                raise BriefsError("no edition has been built yet: run briefs run first")
-            edition = ids[0]
+        edition = latest_edition(store, config, edition)
     if dry_run and not (config.output / f"{edition}.eml").is_file():
         _build_email_edition(config, edition)
     with Store.open(config.database) as store:
@@ -192,31 +185,35 @@ def send(
             config, store, edition, recipients=list(to) or None, resend=resend, dry_run=dry_run
         )
     if dry_run:
-        example = not to and not config.email.recipients
-        note = " (no email.recipients: one example message)" if example else ""
-        click.echo(f"Edition {edition}: dry run, {len(report.written)} message(s) written{note}:")
-        for path in report.written:
-            click.echo(f"  {path}")
-        for addr, error in report.failed:
-            click.echo(f"  refused: {clean_line(addr, 200)}: {clean_line(error, 300)}")
-        if report.failed:
-            sys.exit(1)
-        return
+        _echo_dry_run(edition, report, example=not to and not config.email.recipients)
+    else:
+        _echo_sent(edition, report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _echo_dry_run(edition: str, report: DeliveryReport, example: bool) -> None:
+    """What a dry run wrote; ``example``: to no one configured, so one example message."""
+    note = " (no email.recipients: one example message)" if example else ""
+    click.echo(f"Edition {edition}: dry run, {len(report.written)} message(s) written{note}:")
+    for path in report.written:
+        click.echo(f"  {path}")
+    for addr, error in report.failed:
+        click.echo(f"  refused: {clean_line(addr, 200)}: {clean_line(error, 300)}")
+
+
+def _echo_sent(edition: str, report: DeliveryReport) -> None:
+    """How many got the edition, and each recipient who did not (yet)."""
     click.echo(
         f"Edition {edition}: {len(report.sent)} sent, {len(report.already_sent)} already had it, "
         f"{len(report.failed)} failed, {len(report.pending)} to retry, "
         f"{len(report.uncertain)} uncertain"
     )
-    for addr, error in report.failed:
-        click.echo(f"  failed: {clean_line(addr, 200)}: {clean_line(error, 300)}")
-    for addr, error in report.pending:
-        click.echo(f"  to retry: {clean_line(addr, 200)}: {clean_line(error, 300)}")
+    echo_unsent(report.failed, report.pending)
     for addr in report.uncertain:
         click.echo(
             f"  uncertain: {addr}: interrupted while sending; --resend --to {addr} to send again"
         )
-    if not report.ok:
-        sys.exit(1)
 
 
 def _build_email_edition(config: Config, edition: str) -> None:

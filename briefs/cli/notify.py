@@ -7,21 +7,16 @@ import sys
 import click
 
 from briefs.cli.app import State, cli, handle_errors
-from briefs.cli.options import brief_option, for_brief, parse_edition
+from briefs.cli.options import brief_option, echo_unsent, edition_option, for_brief, latest_edition
 from briefs.config import Config
-from briefs.errors import BriefsError, DeliveryError
+from briefs.errors import DeliveryError
 from briefs.models import NotifyReport
 from briefs.store import Store
 from briefs.text import clean_line
 
 
 @cli.command()
-@click.option(
-    "--edition",
-    callback=parse_edition,
-    metavar="D",
-    help="Edition to notify: YYYY-MM-DD or YYYY-MM-DD-slot (default: the latest built).",
-)
+@edition_option("notify")
 @click.option(
     "--target",
     "targets",
@@ -67,11 +62,7 @@ def notify(
         click.echo(f"No [[notify]] targets in {config.path}: nothing to send.")
         return
     with Store.open(config.database) as store:
-        if edition is None:
-            ids = store.edition_ids(config.brief_id)
-            if not ids:
-                raise BriefsError("no edition has been built yet: run briefs run first")
-            edition = ids[0]
+        edition = latest_edition(store, config, edition)
         if dry_run:
             _dry_run(store, edition, set(targets) or {t.name for t in config.notify})
             return
@@ -125,9 +116,6 @@ def _print_report(edition: str, report: NotifyReport) -> None:
         f"{len(report.already_sent)} already sent, {len(report.failed)} failed, "
         f"{len(report.pending)} to retry, {len(report.uncertain)} uncertain"
     )
-    for label, error in report.failed:
-        click.echo(f"  failed: {label}: {clean_line(error, 300)}")
-    for label, error in report.pending:
-        click.echo(f"  to retry: {label}: {clean_line(error, 300)}")
+    echo_unsent(report.failed, report.pending)
     for label in report.uncertain:
         click.echo(f"  uncertain: {label}: interrupted while sending; --resend to send again")

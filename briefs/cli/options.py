@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +13,9 @@ from briefs.cli.app import F, State
 from briefs.config import Config
 from briefs.errors import BriefsError
 from briefs.text import clean_line
+
+if TYPE_CHECKING:
+    from briefs.store import Store
 
 # Dates an edition (or `stories list`) may ask for: far enough from the calendar's ends that a
 # window or a time zone around them never leaves the range of datetime.
@@ -165,3 +169,32 @@ def parse_edition(_ctx: click.Context, _param: click.Parameter, value: str | Non
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(-[A-Za-z0-9_.-]+)?", value):
         raise click.BadParameter(f"{value!r} is not an edition (YYYY-MM-DD or YYYY-MM-DD-slot)")
     return value
+
+
+def edition_option(verb: str) -> Callable[[F], F]:
+    """``--edition D``: the edition to ``verb`` (default: the latest built, see
+    :func:`latest_edition`)."""
+    return click.option(
+        "--edition",
+        callback=parse_edition,
+        metavar="D",
+        help=f"Edition to {verb}: YYYY-MM-DD or YYYY-MM-DD-slot (default: the latest built).",
+    )
+
+
+def latest_edition(store: Store, config: Config, edition: str | None) -> str:
+    """``edition``, or without one the brief's latest built edition (an error if none is)."""
+    if edition is not None:
+        return edition
+    ids = store.edition_ids(config.brief_id)
+    if not ids:
+        raise BriefsError("no edition has been built yet: run briefs run first")
+    return ids[0]
+
+
+def echo_unsent(failed: Iterable[tuple[str, str]], pending: Iterable[tuple[str, str]]) -> None:
+    """One line for each recipient or target that failed for good, then each to retry."""
+    for who, error in failed:
+        click.echo(f"  failed: {clean_line(who, 200)}: {clean_line(error, 300)}")
+    for who, error in pending:
+        click.echo(f"  to retry: {clean_line(who, 200)}: {clean_line(error, 300)}")

@@ -157,17 +157,12 @@ def run(
       briefs run --strict
       briefs --config seeds/desk.toml run --brief local --brief wire
     """
-    import dataclasses
-
     from briefs.ingest.progress import make_progress
     from briefs.lock import named_lock
     from briefs.pipeline import run_briefs
 
-    config = configured(state, out_dir, database)
+    config = _with_method(configured(state, out_dir, database), method)
     refuse_future(config, date, force)
-    if method:
-        summary = dataclasses.replace(config.summary, method=method.lower())
-        config = dataclasses.replace(config, summary=summary)
     with (
         named_lock(config, "build").hold(wait_seconds, doing="briefs run"),
         make_progress(sys.stdout.isatty()) as progress,
@@ -184,11 +179,18 @@ def run(
     _report(config, reports, timings, polled=True)
     if strict and reports[0].sources_failed:
         failed = len(reports[0].sources_failed)
-        click.echo(
-            f"briefs: error: {failed} source{'s' if failed != 1 else ''} failed (--strict)",
-            err=True,
-        )
+        click.echo(f"briefs: error: {counted(failed, 'source')} failed (--strict)", err=True)
         sys.exit(1)
+
+
+def _with_method(config: Config, method: str | None) -> Config:
+    """The configuration with ``--method`` as its summary method, if given."""
+    if not method:
+        return config
+    import dataclasses
+
+    summary = dataclasses.replace(config.summary, method=method.lower())
+    return dataclasses.replace(config, summary=summary)
 
 
 @cli.command()

@@ -111,7 +111,7 @@ def status(state: State) -> None:
     Example:
       briefs --config briefs.toml status
     """
-    from briefs.schedule import daemon_status
+    from briefs.status import daemon_status
 
     config = state.config()
     now = dt.datetime.now(dt.UTC)

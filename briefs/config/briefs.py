@@ -92,19 +92,7 @@ def _build_one(
     tags = coerce(path, f"{where}.tags", table.get("tags", []), tuple[str, ...])
     chosen = coerce(path, f"{where}.sources", table.get("sources", []), tuple[str, ...])
     _check_sources(path, where, tags, chosen, sources)
-    default_folder = brief_id if several else ""
-    folder = expect(path, f"{where}.output", table.get("output", default_folder), str)
-    folder = folder.strip("/")
-    if several and not folder:
-        raise ConfigError(
-            f"{path}: {where}.output: with several briefs each needs a folder of its own "
-            "(the output folder itself holds the index of the briefs)"
-        )
-    if folder and not _FOLDER.match(folder):
-        raise ConfigError(
-            f"{path}: {where}.output {folder!r}: a brief's folder is one name of lowercase "
-            "letters, digits, '-' and '_'"
-        )
+    folder = _folder(path, where, table, brief_id if several else "", several)
     own = {k: v for k, v in table.items() if k not in _OWN_KEYS}
     file_table, above = layers
     merged = {**file_table, **own, **above}
@@ -132,6 +120,23 @@ def _build_one(
         recipients=recipients,
         output=folder,
     )
+
+
+def _folder(path: Path, where: str, table: dict[str, Any], default: str, several: bool) -> str:
+    """The brief's ``output`` folder below the output folder ("" for the folder itself)."""
+    folder: str = expect(path, f"{where}.output", table.get("output", default), str)
+    folder = folder.strip("/")
+    if several and not folder:
+        raise ConfigError(
+            f"{path}: {where}.output: with several briefs each needs a folder of its own "
+            "(the output folder itself holds the index of the briefs)"
+        )
+    if folder and not _FOLDER.match(folder):
+        raise ConfigError(
+            f"{path}: {where}.output {folder!r}: a brief's folder is one name of lowercase "
+            "letters, digits, '-' and '_'"
+        )
+    return folder
 
 
 def _check_sources(

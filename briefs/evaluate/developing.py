@@ -4,7 +4,7 @@ Reads the JSON Lines format ``briefs eval group`` reads: ``id``, ``title``, ``te
 ``summary`` (the feed teaser), ``date`` (``YYYY-MM-DD``, taken as noon UTC, or an ISO timestamp,
 UTC when it names no zone) and the gold ``story_id``. The articles are fed day by day (UTC
 days) through the product itself: stored in a SQLite file in a temporary folder, linked to
-their copies, grouped (:func:`briefs.pipeline.group_pending`), and one edition built per day
+their copies, grouped (:func:`briefs.grouping.group_pending`), and one edition built per day
 (:func:`briefs.edition.build_edition`: summarizing, ranking and rendering as a run does, with
 no cap on stories so that ranking does not decide what is checked).
 
@@ -137,8 +137,8 @@ def _config(folder: Path, summary: SummarySettings, group: GroupSettings) -> Con
 def _editions(records: Sequence[DayRecord], config: Config) -> dict[dt.date, Brief]:
     """Build one edition per UTC day, feeding each day's articles in first."""
     from briefs.edition import build_edition
+    from briefs.grouping import group_pending
     from briefs.ingest.copies import link_copies
-    from briefs.pipeline import group_pending
     from briefs.store import open_store
 
     by_day: dict[dt.date, list[Article]] = defaultdict(list)

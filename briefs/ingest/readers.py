@@ -164,13 +164,13 @@ class FeedReader:
         return source.location.startswith(("http://", "https://"))
 
 
-class FilesReader:
-    """A folder of seed documents (plain text or Markdown, one article each)."""
+class _LocalFolder:
+    """What the readers of a folder on this machine share: its ``path`` key, resolved against
+    the config's folder, no options, and never exported (it means nothing elsewhere)."""
 
-    kind: str = "files"
     keys: tuple[str, ...] = ("path",)
-    label: str = "seed-document folder"
     options: Options = ()
+    folder: str = "folder"  # what the location must be, for the message when it is not
 
     def locate(
         self, value: str, options: Mapping[str, SourceOption], base: Path
@@ -178,11 +178,26 @@ class FilesReader:
         """A path resolved against the config's folder."""
         return _resolved(value, base), {}
 
+    def _missing(self, location: str) -> str | None:
+        """Why ``location`` is not a local folder that exists, if it is not."""
+        if _scheme(location):
+            return f"{location!r} is not a local {self.folder}"
+        return None if Path(location).is_dir() else f"no such folder {location}"
+
+    def exportable(self, source: Source) -> bool:
+        """Never: other readers cannot use a folder on this machine."""
+        return False
+
+
+class FilesReader(_LocalFolder):
+    """A folder of seed documents (plain text or Markdown, one article each)."""
+
+    kind: str = "files"
+    label: str = "seed-document folder"
+
     def check(self, location: str) -> str | None:
         """A local folder that exists."""
-        if _scheme(location):
-            return f"{location!r} is not a local folder"
-        return None if Path(location).is_dir() else f"no such folder {location}"
+        return self._missing(location)
 
     async def read(self, io: PollIO, source: Source, state: FeedState) -> PollResult:
         """Read every document of the folder (an unreadable one is logged and skipped)."""
@@ -193,10 +208,6 @@ class FilesReader:
         for error in errors:
             log.warning("%s: %s", source.id, error)
         return io.succeeded(source, state, tuple(articles), "ok")
-
-    def exportable(self, source: Source) -> bool:
-        """Never: other readers cannot use a folder of documents."""
-        return False
 
 
 def _mailbox_result(io: PollIO, source: Source, state: FeedState, read: Any) -> PollResult:
@@ -212,28 +223,19 @@ def _mailbox_result(io: PollIO, source: Source, state: FeedState, read: Any) -> 
     return dataclasses.replace(result, articles=read.articles, seen=seen)
 
 
-class MaildirReader:
+class MaildirReader(_LocalFolder):
     """A maildir folder (``cur/``, ``new/``, ``tmp/``) of newsletters, one article or more
     per message (:mod:`briefs.ingest.letters`); the folder is never changed."""
 
     kind: str = "maildir"
-    keys: tuple[str, ...] = ("path",)
     label: str = "maildir"
-    options: Options = ()
-
-    def locate(
-        self, value: str, options: Mapping[str, SourceOption], base: Path
-    ) -> tuple[str, dict[str, SourceOption]]:
-        """A path resolved against the config's folder."""
-        return _resolved(value, base), {}
+    folder: str = "maildir folder"
 
     def check(self, location: str) -> str | None:
         """A local folder with ``cur/`` and ``new/`` in it."""
-        if _scheme(location):
-            return f"{location!r} is not a local maildir folder"
+        if (problem := self._missing(location)) is not None:
+            return problem
         folder = Path(location)
-        if not folder.is_dir():
-            return f"no such folder {folder}"
         if not (folder / "cur").is_dir() or not (folder / "new").is_dir():
             return f"{folder} is not a maildir (it has no cur/ and new/ folders)"
         return None
@@ -244,10 +246,6 @@ class MaildirReader:
 
         read = await io.in_thread(read_maildir, source, io.mailbox_memory(source), io.now)
         return _mailbox_result(io, source, state, read)
-
-    def exportable(self, source: Source) -> bool:
-        """Never: a folder on this machine means nothing to another reader."""
-        return False
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

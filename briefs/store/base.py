@@ -191,6 +191,20 @@ def utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
+def attempt_fields(row: Any) -> dict[str, Any]:
+    """The columns every sent thing keeps alike (a delivery, a notification): its status, its
+    attempts and their times, and the last error, as the model's fields."""
+    return {
+        "status": row.status,
+        "attempts": row.attempts or 0,
+        "created": utc(row.created),
+        "last_attempt": utc(row.last_attempt),
+        "next_attempt": utc(row.next_attempt),
+        "sent_at": utc(row.sent_at),
+        "error": row.error,
+    }
+
+
 def naive(value: dt.datetime | None) -> dt.datetime | None:
     """Datetimes are stored as naive UTC so every backend compares them the same way."""
     if value is None:

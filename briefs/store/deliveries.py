@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from briefs.models import DEFAULT_BRIEF, Delivery, DeliveryStatus
-from briefs.store.base import StoreBase, chunks, naive, upsert, utc
+from briefs.store.base import StoreBase, attempt_fields, chunks, naive, upsert
 from briefs.store.schema import deliveries
 
 
@@ -172,13 +172,7 @@ class Deliveries(StoreBase):
         return Delivery(
             edition_id=row.edition_id,
             recipient=row.recipient,
-            status=row.status,
-            attempts=row.attempts or 0,
-            created=utc(row.created),
-            last_attempt=utc(row.last_attempt),
-            next_attempt=utc(row.next_attempt),
-            sent_at=utc(row.sent_at),
             message_id=row.message_id,
-            error=row.error,
             brief=row.brief,
+            **attempt_fields(row),
         )

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from briefs.models import Notification, NotificationStatus
-from briefs.store.base import StoreBase, naive, utc
+from briefs.store.base import StoreBase, attempt_fields, naive
 from briefs.store.schema import notifications
 
 Key = tuple[str, str, str, str]
@@ -215,11 +215,5 @@ class Notifications(StoreBase):
             title=row.title,
             markdown=row.markdown,
             text=row.text,
-            status=row.status,
-            attempts=row.attempts or 0,
-            created=utc(row.created),
-            last_attempt=utc(row.last_attempt),
-            next_attempt=utc(row.next_attempt),
-            sent_at=utc(row.sent_at),
-            error=row.error,
+            **attempt_fields(row),
         )
