@@ -7,6 +7,7 @@ import datetime as dt
 import random
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -314,6 +315,10 @@ def test_a_large_poll_parses_in_worker_processes_with_the_same_results(
         return {r.source.id: r for r in results}, timings
 
     in_workers, timings = run(2)
+    # the workers and the fork server that started them are gone once the poll is done
+    # (multiprocessing's resource tracker, a bare interpreter, stays)
+    left = {Path(f"/proc/{pid}/cmdline").read_bytes() for pid in _children()}
+    assert {c for c in left if b"resource_tracker" not in c} == set()
     in_thread, thread_timings = run(0)
     # the parse and sketch CPU is reported as spent in the worker processes
     assert timings.elsewhere.keys() == {"parse", "sketch"} and timings["parse"] > 0
@@ -323,6 +328,14 @@ def test_a_large_poll_parses_in_worker_processes_with_the_same_results(
     assert unsketched == in_thread
     assert len(in_workers["f7"].articles) == 3 and len(in_workers["f7"].sketches) == 3
     assert in_workers["broken"].error and not in_workers["broken"].articles
+
+
+def _children() -> set[int]:
+    """The live child processes of this process (Linux's /proc; empty where there is none)."""
+    found: set[int] = set()
+    for listing in Path("/proc/self/task").glob("*/children"):
+        found.update(int(pid) for pid in listing.read_text().split())
+    return found
 
 
 def test_dead_parsing_workers_leave_the_parsing_to_a_thread() -> None:

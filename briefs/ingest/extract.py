@@ -47,7 +47,7 @@ from briefs.ingest.fetch import PAGE_ACCEPT, FetchResult, HostLimiter, fetch_url
 from briefs.ingest.maintext import extract_text
 from briefs.ingest.netguard import check_url
 from briefs.ingest.progress import NullProgress, Progress
-from briefs.ingest.workers import WorkerPool
+from briefs.ingest.workers import WorkerPool, stop_fork_server
 from briefs.models import Article, PageRecord, word_count
 
 __all__ = [
@@ -201,6 +201,8 @@ class PageExtractor:
         if pool is not None:
             # Without waiting, the workers end at once (see briefs.ingest.workers), busy or not.
             pool.shutdown(wait=wait, cancel_futures=True)
+            if wait:
+                stop_fork_server()
         self._thread.shutdown(wait=wait, cancel_futures=True)
 
     def __enter__(self) -> PageExtractor:

@@ -14,7 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 from briefs.config import FetchSettings
 from briefs.errors import ParseError
 from briefs.ingest.parse import ParsedAndSketched, parse_and_sketch
-from briefs.ingest.workers import WorkerPool, worker_ready
+from briefs.ingest.workers import WorkerPool, stop_fork_server, worker_ready
 from briefs.models import Source
 from briefs.timing import Timings
 
@@ -150,7 +150,10 @@ class ParsePool:
                 self.timings.add("sketch", parsed.sketch_seconds, elsewhere=elsewhere)
 
     def shutdown(self) -> None:
-        """Stop the thread and the worker processes (pending work is cancelled)."""
+        """Stop the thread and the worker processes (pending work is cancelled), and the fork
+        server that started them: nothing needs a worker after the poll until the next one."""
         self.thread.shutdown(wait=False, cancel_futures=True)
         if self.processes is not None:
             self.processes.shutdown(wait=True, cancel_futures=True)
+            self.processes = None
+        stop_fork_server()

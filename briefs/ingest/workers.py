@@ -20,7 +20,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 
-__all__ = ["WorkerPool", "worker_ready"]
+__all__ = ["WorkerPool", "stop_fork_server", "worker_ready"]
 
 # What the fork server imports before forking any worker (one list for every pool: the fork
 # server is started once per process, by whichever pool starts first).
@@ -47,9 +47,26 @@ def worker_ready() -> None:
     budget given to the next task does not count the start)."""
 
 
+def stop_fork_server() -> None:
+    """Stop multiprocessing's fork server of this process, if it runs and no pool of ours is
+    open: it holds the workers' imports (about 50 MB) until the process exits, although a
+    process that is done with its workers needs none. The next pool starts it again."""
+    if WorkerPool.open:
+        return
+    import multiprocessing.forkserver
+
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)  # CPython's own (its tests use it); not on Windows
+    if stop is not None:
+        with contextlib.suppress(OSError, ChildProcessError):
+            stop()
+
+
 class WorkerPool(ProcessPoolExecutor):
     """A process pool of ``workers`` from the fork server (spawned where there is none), with a
     lifeline: :meth:`shutdown` closes it, which ends every worker, busy or not."""
+
+    open = 0  # pools of this process not shut down yet (the fork server serves them all)
 
     def __init__(self, workers: int) -> None:
         context: multiprocessing.context.BaseContext
@@ -61,6 +78,7 @@ class WorkerPool(ProcessPoolExecutor):
         reader, writer = context.Pipe(duplex=False)
         self._lifeline: tuple[Connection, Connection] | None = (reader, writer)
         super().__init__(workers, mp_context=context, initializer=_worker_init, initargs=(reader,))
+        WorkerPool.open += 1
 
     def kill(self) -> None:
         """End every worker at once, busy or not (SIGKILL), and the pool with them: for work
@@ -77,3 +95,4 @@ class WorkerPool(ProcessPoolExecutor):
             for end in self._lifeline:
                 end.close()
             self._lifeline = None
+            WorkerPool.open -= 1
