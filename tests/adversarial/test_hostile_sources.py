@@ -413,12 +413,12 @@ class _DroppingServer:
         body = rss("Good", GOOD)
         with conn:
             conn.recv(65536)
+            self.answered += 1  # counted before the answer, which the client may read at once
             conn.sendall(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
                 + f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n".encode()
                 + body
             )
-            self.answered += 1
             if conn.recv(65536):
                 self.dropped += 1  # the second request on this connection: close, no answer
 
