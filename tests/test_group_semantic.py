@@ -24,7 +24,7 @@ from briefs.config import Config, GroupSettings
 from briefs.group import group_articles
 from briefs.grouping import group_pending
 from briefs.models import Article, Story
-from briefs.store import open_store
+from briefs.store import Store, open_store
 from tests.builders import article
 
 T0 = dt.datetime(2026, 2, 17, 8, tzinfo=dt.UTC)
@@ -135,16 +135,23 @@ class _Counting:
         return self.inner.embed(texts)
 
 
-def test_embeddings_are_stored_and_never_made_twice(
+def _counted_store(
     tmp_path: Path, embedder: embed.Embedder, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[_Counting, Config, Store]:
+    """The real model behind a counter, a semantic grouping config and a fresh store."""
     counting = _Counting(embedder)
     monkeypatch.setattr(embed, "_loaded", {"model": counting})
     config = dataclasses.replace(
         Config(tmp_path / "briefs.toml", str(tmp_path / "b.db"), tmp_path / "out", None),
         group=GroupSettings(semantic=True),
     )
-    store = open_store(str(tmp_path / "b.db"))
+    return counting, config, open_store(str(tmp_path / "b.db"))
+
+
+def test_embeddings_are_stored_and_never_made_twice(
+    tmp_path: Path, embedder: embed.Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting, config, store = _counted_store(tmp_path, embedder, monkeypatch)
     first = [
         art("a", "Magnitude 6.4 earthquake strikes Hokkaido, no tsunami warning"),
         art("b", "Japan: powerful tremor shakes northern island, no sea surge expected", hours=1),
@@ -219,13 +226,7 @@ def test_articles_in_one_language_embed_titles_and_in_several_title_and_lead_too
     # English only: titles alone (a second row would cost 3-8x for pairs that never occur).
     # A Chinese report arrives: from then on every article of the window also gets its title
     # + lead embedded, the English ones' stored title rows completed, each asked once.
-    counting = _Counting(embedder)
-    monkeypatch.setattr(embed, "_loaded", {"model": counting})
-    config = dataclasses.replace(
-        Config(tmp_path / "briefs.toml", str(tmp_path / "b.db"), tmp_path / "out", None),
-        group=GroupSettings(semantic=True),
-    )
-    store = open_store(str(tmp_path / "b.db"))
+    counting, config, store = _counted_store(tmp_path, embedder, monkeypatch)
     teaser = "A magnitude 6.4 earthquake struck off Hokkaido on Monday; no tsunami was expected."
     first = [art("a", "Magnitude 6.4 earthquake strikes Hokkaido", teaser, lang="en")]
     store.add_articles(first)
