@@ -15,7 +15,7 @@ from briefs.store import SCHEMA_VERSION, Store, open_store
 from briefs.store.migrations import MIGRATIONS
 from briefs.store.search_pg import COLUMN, CONFIG, tsquery
 from tests.pgserver import PostgresServer
-from tests.test_search import T0, art, sample
+from tests.test_search import HOSTILE_QUERIES, T0, art, sample
 
 EXTRA = [
     art("art", "State of the art", "A state of the art harbour crane, the city's first.", -3),
@@ -50,12 +50,7 @@ QUERIES = [
     "nothingmatches",
 ]
 HOSTILE = [
-    "title:floods NEAR(a b) AND (",
-    "floods) OR (1=1",
-    "'; DROP TABLE articles; --",
-    "<script>alert(1)</script>",
-    "floods\x00\u202e",
-    '"" * - OR- --x',
+    *HOSTILE_QUERIES,
     "a:* & !b | (c <-> d)",
     "valencia:A & 'x'",
     "\\' OR '1'='1",
