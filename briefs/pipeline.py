@@ -147,7 +147,7 @@ def run_briefs(
     poll's stages in the first report's timings only (the reports' timings add up to the run).
     """
     now = now or dt.datetime.now(dt.UTC)
-    ids = _brief_ids(config, briefs)
+    ids = config.brief_ids(briefs)
     timings = Timings()
     with Store.open(config.database) as store:
         polled, new_count, failed = poll_and_group(
@@ -211,7 +211,7 @@ def _run_brief(
 ) -> RunReport:
     """One brief's edition after the poll: left alone when up to date, else built."""
     refusal = f"{facts.example.url}: {facts.example.error}" if facts.example is not None else ""
-    failed = _brief_failed(config, facts.failed)
+    failed = config.failures_in_brief(facts.failed)
     edition = edition_for(config, store, date, now, slot)
     with timings.stage("check"):
         stamp, stories = built_from(config, store, edition, failed, email, rebuild)
@@ -252,25 +252,6 @@ def _run_brief(
     )
 
 
-def _brief_failed(
-    config: Config, failed: tuple[tuple[str, str], ...]
-) -> tuple[tuple[str, str], ...]:
-    """The failed sources (by ``Source.name``) a brief draws from: its edition lists those."""
-    if not config.current.selective:
-        return failed
-    mine = {s.name for s in config.sources if config.current.draws_from(s)}
-    return tuple((name, error) for name, error in failed if name in mine)
-
-
-def _brief_ids(config: Config, briefs: Sequence[str] | None) -> tuple[str, ...]:
-    """The briefs asked for, checked (every brief of the desk when none is named)."""
-    if briefs is None:
-        return tuple(b.id for b in config.desk)
-    for brief_id in briefs:
-        config.for_brief(brief_id)  # an unknown id is a ConfigError naming the known ones
-    return tuple(dict.fromkeys(briefs))
-
-
 def build(
     config: Config,
     *,
@@ -297,7 +278,7 @@ def build_briefs(
 ) -> tuple[RunReport, ...]:
     """:func:`build` for each brief asked (default every brief), after one grouping."""
     now = now or dt.datetime.now(dt.UTC)
-    ids = _brief_ids(config, briefs)
+    ids = config.brief_ids(briefs)
     timings = Timings()
     with Store.open(config.database) as store:
         if not store.article_count():

@@ -488,3 +488,28 @@ def test_the_readmes_example_of_several_briefs_is_valid(tmp_path: Path) -> None:
     assert tech.email.recipients == ("ann@example.org",)
     assert tech.brief_sources() == {"ars", "verge"}
     assert config.for_brief("world").brief_sources() == {"ars"}
+
+
+def test_the_config_names_the_briefs_asked_and_the_failures_each_brief_shows(
+    seeds_copy: Path,
+) -> None:
+    cfg = seeds_copy / "briefs.toml"
+    cfg.write_text(cfg.read_text() + TWO_BRIEFS)
+    config = load_config(cfg)
+    assert config.brief_ids() == ("local", "wire")
+    assert config.brief_ids(["wire", "local", "wire"]) == ("wire", "local")
+    with pytest.raises(ConfigError, match=r"no brief 'sport' \(briefs: local, wire\)"):
+        config.brief_ids(["wire", "sport"])
+    names = {s.id: s.name for s in config.sources}
+    failed = tuple((names[i], "HTTP 503") for i in ("meridian-wire", "harbour-herald"))
+    # the wire draws from two sources: it lists only its own failure; seen from one brief the
+    # desk is still both; a config without [[briefs]] lists every failure
+    wire = config.for_brief("wire").failures_in_brief(failed)
+    assert wire == ((names["meridian-wire"], "HTTP 503"),)
+    assert load_config(seeds_copy / "briefs.toml").for_brief("wire").brief_ids() == (
+        "local",
+        "wire",
+    )
+    plain = seeds_copy / "plain.toml"
+    plain.write_text(cfg.read_text().replace(TWO_BRIEFS, ""))
+    assert load_config(plain).failures_in_brief(failed) == failed

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -345,6 +346,23 @@ class Config:
             email=dataclasses.replace(self.email, recipients=spec.recipients),
             brief_id=spec.id,
         )
+
+    def brief_ids(self, asked: Sequence[str] | None = None) -> tuple[str, ...]:
+        """The briefs asked for, checked, duplicates dropped (every brief of the desk when none
+        is named); an unknown id is a ConfigError naming the known ones."""
+        if asked is None:
+            return tuple(b.id for b in self.desk)
+        for brief_id in asked:
+            self.for_brief(brief_id)
+        return tuple(dict.fromkeys(asked))
+
+    def failures_in_brief(self, failed: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        """The failed sources (``(Source.name, error)``) the current brief draws from: its
+        edition lists those."""
+        if not self.current.selective:
+            return failed
+        mine = {s.name for s in self.sources if self.current.draws_from(s)}
+        return tuple((name, error) for name, error in failed if name in mine)
 
     def brief_sources(self) -> frozenset[str] | None:
         """The ids of the sources the current brief draws from (None: every source, also
