@@ -20,6 +20,7 @@ from briefs.ingest.outcome import failure_result, unexpected
 from briefs.ingest.parse import content_hash
 from briefs.ingest.poll import poll_sources
 from briefs.ingest.progress import Progress
+from briefs.memory import release
 from briefs.models import (
     Article,
     PageRecord,
@@ -121,6 +122,7 @@ class _Batches:
                 self._store_alone(result)
         self.waiting.clear()
         self.size = 0
+        release()  # the batch's articles are stored and let go: their pages back to the system
 
     def store_results(self, results: Sequence[PollResult]) -> None:
         store = self.store

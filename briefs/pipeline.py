@@ -36,6 +36,7 @@ from briefs.freshness import built_from, remember_build
 from briefs.grouping import group_pending
 from briefs.ingest.copies import link_pending
 from briefs.ingest.progress import Progress
+from briefs.memory import release
 from briefs.models import PageRecord, RunReport
 from briefs.slots import edition_for
 from briefs.store import Store
@@ -88,12 +89,18 @@ def process_stored(
 ) -> None:
     """What follows storing a poll (whoever polled: this process or pollers elsewhere): fetch
     full texts, link copies, group."""
+    # Each stage reads back what it needs and lets it go; what it freed is returned to the
+    # system before the next one (briefs.memory): a stage starts from what is in use, not from
+    # the high-water mark of the one before.
+    release()
     with timings.stage("extract"):
         improved = fetch_full_text(config, store, now, transport, progress)
     with timings.stage("dedupe"):
         link_pending(store, now, improved)
+    release()
     with timings.stage("group"):
         group_pending(config, store)
+    release()
 
 
 def run(
@@ -180,6 +187,7 @@ def _each_brief(
     reports: list[RunReport] = []
     for brief_id in ids:
         reports.append(one(config.for_brief(brief_id), timings, reads))
+        release()  # an edition's stories and texts: gone before the next brief, or the idle time
         timings = Timings()
     if config.several:
         write_desk_index(config, store)

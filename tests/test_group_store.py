@@ -29,6 +29,28 @@ def run_cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def test_grouping_reads_each_lead_as_the_whole_article_gives_it(tmp_path: Path) -> None:
+    from briefs.grouping import LEAD_WORD_CHARS, _as_grouped
+
+    long_words = " ".join(["Interdisciplinarity" * 3] * 8) + " quake strikes Hokkaido"
+    full = [
+        dataclasses.replace(QUAKE[0], summary="", body="Quake strikes Hokkaido " * 40),
+        dataclasses.replace(QUAKE[1], summary="", body=long_words),  # its start is too few words
+        QUAKE[2],
+    ]
+    assert len(long_words) > 6 * LEAD_WORD_CHARS
+    store = open_store(str(tmp_path / "b.db"))
+    store.add_articles(full)
+    read = _as_grouped(store, [a.id for a in full], 6)
+    from briefs.group import article_text
+
+    assert [(a.id, a.title, a.summary, a.body) for a in read] == [
+        (a.id, a.title, article_text(a, 6)[1], "") for a in full
+    ]
+    assert [a.url for a in read] == ["", "", ""]  # nor what grouping never reads
+    store.close()
+
+
 def test_stories_and_their_reasons_survive_across_runs(tmp_path: Path) -> None:
     db = str(tmp_path / "b.db")
     store = open_store(db)

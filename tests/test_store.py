@@ -65,6 +65,17 @@ def test_articles_are_added_once(database: str) -> None:
     store.close()
 
 
+def test_articles_read_for_their_leads(database: str) -> None:
+    store = open_store(database)
+    body = "Wörds of the body, " * 20
+    store.add_articles([art(1, summary="A teaser.", body=body), art(2, body=body)])
+    teaser, bare = store.articles(["a1", "a2"], lead_chars=30)
+    assert (teaser.summary, teaser.body) == ("A teaser.", "")  # a teaser is the lead
+    assert (bare.summary, bare.body) == ("", body[:30])  # else the body's start, by characters
+    assert [a.body for a in store.articles(["a1", "a2"])] == [body, body]
+    store.close()
+
+
 def test_naive_datetimes_are_refused(database: str) -> None:
     store = open_store(database)
     bad = Article(

@@ -17,6 +17,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from sys import intern
 
 from briefs.background import background_idf, guess_language
 from briefs.config import GroupSettings
@@ -80,6 +81,7 @@ _NUMBER_WORDS = {
     "eleven": "11",
     "twelve": "12",
 }
+_COUNTS: dict[float, float] = {}  # the term counts read so far, each value once (Featurizer.read)
 _SENTENCE_OPENERS = ".!?:;\"“”‘'(—–-|"
 
 
@@ -144,17 +146,17 @@ class Featurizer:
     def __init__(self, settings: GroupSettings, cache: dict[str, Reading] | None = None) -> None:
         self.settings = settings
         self.cache = cache
-        self._background: dict[tuple[str, str], float] = {}
+        self._background: defaultdict[str, dict[str, float]] = defaultdict(dict)  # lang, term
         # per language: a word's frequency in one language says nothing about another
         self.df: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.n_docs: Counter[str] = Counter()
 
     def background(self, term: str, surface: str, lang: str) -> float:
         """Background document probability of a term (cached)."""
-        key = (term, lang)
-        value = self._background.get(key)
+        known = self._background[lang]
+        value = known.get(term)
         if value is None:
-            value = self._background[key] = math.exp(-background_idf(term, surface, lang))
+            value = known[term] = math.exp(-background_idf(term, surface, lang))
         return value
 
     def idf(self, term: str, surface: str, lang: str) -> float:
@@ -225,22 +227,29 @@ class Featurizer:
                                 or (caps_mean_names and not _sentence_initial(part, start))
                             )
                         )
+                # one string object per distinct word, whichever article has it: a window's
+                # vectors, surfaces and forms would otherwise each hold their own copies
+                key, low = intern(key), intern(low)
                 lowered.append(low)
                 counts[key] += weight
                 surface.setdefault(key, low)
                 if is_entity and key not in entity:
                     entity.add(key)
-                    forms[key] = low if _NUMBER.match(low) else raw.strip("'’-")
+                    forms[key] = low if _NUMBER.match(low) else intern(raw.strip("'’-"))
                 forms.setdefault(key, low)
                 if "-" in low:  # "anti-mobilisation" also matches "mobilisation"
                     for piece in low.split("-"):
                         if len(piece) >= 3 and piece not in STOP_WORDS:
-                            k2 = piece if piece.isdigit() else stem(piece)
+                            piece = intern(piece)
+                            k2 = piece if piece.isdigit() else intern(stem(piece))
                             counts[k2] += weight * 0.5
                             surface.setdefault(k2, piece)
                             forms.setdefault(k2, piece)
         lang = guess_language(lowered, article.language)
-        return dict(counts), surface, forms, frozenset(entity), lang
+        # counts are a few values (sums of the title's and the lead's weights): one object each
+        shared = _COUNTS
+        kept = {key: shared.setdefault(count, count) for key, count in counts.items()}
+        return kept, surface, forms, frozenset(entity), lang
 
     def weigh(self, doc: Doc) -> None:
         """(Re)compute a document's unit-length vector from its counts with the current idf."""

@@ -170,14 +170,24 @@ class Articles(StoreBase):
                 .values(body=body, body_origin=origin, content_hash=content_hash, words=words)
             )
 
-    def articles(self, ids: Sequence[str], *, texts: bool = True) -> list[Article]:
+    def articles(
+        self, ids: Sequence[str], *, texts: bool = True, lead_chars: int = 0
+    ) -> list[Article]:
         """Stored articles by id, in the order asked (missing ids are skipped).
 
         With ``texts=False`` their body and summary are left empty (not read): for ranking a
-        window's stories, whose texts are only needed for the few that are summarized.
+        window's stories, whose texts are only needed for the few that are summarized. With
+        ``lead_chars``, what a lead needs is read: the summary, and only where there is none the
+        body, up to that many characters (its start).
         """
         found: dict[str, Article] = {}
-        columns = [c for c in articles.c if texts or c.name not in ("body", "summary")]
+        columns: list[sa.ColumnElement[Any]] = [
+            c for c in articles.c if texts or c.name not in ("body", "summary")
+        ]
+        if texts and lead_chars > 0:
+            body = sa.func.substr(articles.c.body, 1, lead_chars)
+            cut = sa.case((articles.c.summary == "", body), else_="").label("body")
+            columns = [cut if c.name == "body" else c for c in columns]
         with self._read() as conn:
             for chunk in chunks(list(ids), 500):
                 for row in conn.execute(sa.select(*columns).where(articles.c.id.in_(chunk))):
