@@ -114,6 +114,7 @@ def test_bundled_feeds_parse(name: str) -> None:
         ("https://user:pw@e.example/a b?q=x y", "https://e.example/a%20b?q=x%20y"),
         ("https://e.example/p?0utm_source=x&id=2", "https://e.example/p?id=2"),
         ("http://[#", ""),
+        ("http://[::1]@]", ""),  # the user name looks like an IPv6 literal; the host is "]"
     ],
 )
 def test_canonical_url(raw: str, expected: str) -> None:

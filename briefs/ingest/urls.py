@@ -67,8 +67,8 @@ def canonical_url(url: str, base: str | None = None) -> str:
     if not parts.hostname:
         return ""  # "http://#", "https:/path": not a link to anywhere
     host = parts.hostname.lower().rstrip(".")
-    if not host:
-        return ""
+    if not host or "[" in host or "]" in host:
+        return ""  # a bracket outside an IPv6 literal ("http://[::1]@]": the host is "]")
     if ":" in host:
         host = f"[{host}]"  # an IPv6 literal
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
