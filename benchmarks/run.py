@@ -128,24 +128,22 @@ def run_child(cmd: list[str], cwd: Path, timeout: float, root: Path = ROOT) -> C
 def parse_timings(stdout: str, *, elsewhere: bool = False) -> dict[str, float]:
     """The ``--timings`` block of ``briefs run``: stage -> seconds (without the total).
 
-    With ``elsewhere``, only the seconds spent in worker processes (CPU, alongside the rest).
+    With ``elsewhere``, only the seconds spent alongside the rest (CPU of worker processes and of
+    the store's writer thread).
     """
     out: dict[str, float] = {}
     block = stdout.split("Timings:", 1)
     if len(block) < 2:
         return out
     for line in block[1].splitlines():
-        match = re.match(r"\s+(\S+)\s+([\d.]+) s(?:\s+\(([\d.]+) s CPU of it in worker.*)?$", line)
+        match = re.match(
+            r"\s+(\S+)\s+([\d.]+) s(?:\s+\(([\d.]+) s CPU of it (?:in worker|alongside).*)?$", line
+        )
         if match and match.group(1) != "total":
             if not elsewhere:
                 out[match.group(1)] = float(match.group(2))
             elif match.group(3):
                 out[match.group(1)] = float(match.group(3))
-    return out
-    for line in block[1].splitlines():
-        match = re.match(r"\s+(\S+)\s+([\d.]+) s\s*$", line)
-        if match and match.group(1) != "total":
-            out[match.group(1)] = float(match.group(2))
     return out
 
 

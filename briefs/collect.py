@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import queue
+import threading
 import time
 from collections.abc import Sequence
 
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 FULL_TEXT_WINDOW = dt.timedelta(days=2)
 # Polled articles (and their sources' states) committed per transaction when storing a poll.
 STORE_BATCH = 2000
+_QUEUED = 1  # batches waiting for the writer thread while it stores another
 
 
 def poll_and_store(
@@ -51,28 +54,33 @@ def poll_and_store(
     """Poll, storing results as they arrive, a few thousand articles per transaction.
 
     Articles and the feed states that produced them commit together, so a crash never records
-    validators (ETag) for entries that were not stored; memory holds the results of one batch.
+    validators (ETag) for entries that were not stored; memory holds the results of two batches
+    at most (one being stored by the writer thread, one waiting: see ``_Batches``).
     """
     batches = _Batches(config, store, now, timings)
     overlapping = ("parse", "sketch", "store")
     inner = sum(timings.here(name) for name in overlapping)
     with timings.stage("fetch"):
-        poll_sources(
-            config.sources,
-            batches.states,
-            config.fetch,
-            now,
-            transport,
-            due=due,
-            jitter=config.schedule.jitter,
-            progress=progress,
-            timings=timings,
-            on_result=batches.keep,
-            memory=store.mailbox_memory,
-        )
-        batches.flush()
-    # Parsing, sketching and storing ran inside the poll and were timed there (in this process
-    # or in worker processes alongside it): fetch is the rest of this process's time.
+        try:
+            poll_sources(
+                config.sources,
+                batches.states,
+                config.fetch,
+                now,
+                transport,
+                due=due,
+                jitter=config.schedule.jitter,
+                progress=progress,
+                timings=timings,
+                on_result=batches.keep,
+                memory=store.mailbox_memory,
+            )
+            batches.flush()
+        finally:
+            batches.close()  # every batch handed over is stored, even when the poll failed
+    # Parsing, sketching and storing ran inside the poll and were timed there (in this process,
+    # or alongside it in worker processes and the writer thread): fetch is the rest of this
+    # process's time, waiting for the writer's last batch included.
     timings["fetch"] -= sum(timings.here(name) for name in overlapping) - inner
     failed = tuple((name, error) for _, name, error in sorted(batches.failed))
     return batches.polled, len(batches.new_ids), failed
@@ -80,7 +88,15 @@ def poll_and_store(
 
 class _Batches:
     """A poll's results, stored a batch at a time as they arrive, with the store's fault
-    barrier (a batch the store refuses is stored again source by source)."""
+    barrier (a batch the store refuses is stored again source by source).
+
+    Batches are stored by a writer thread of their own while the poll goes on: the database
+    does its part (SQLite's B-trees and full-text index, a PostgreSQL server's round trips)
+    without the GIL, beside the fetching and the unpickling of parsed feeds. One batch waits
+    while another is stored (``_QUEUED``), so memory holds at most two batches and a fast poll
+    waits for the store; a store error the barrier cannot place (the database itself is broken)
+    stops the poll at its next result and is raised there.
+    """
 
     def __init__(self, config: Config, store: Store, now: dt.datetime, timings: Timings) -> None:
         self.config = config
@@ -94,6 +110,9 @@ class _Batches:
         self.waiting: list[PollResult] = []
         self.size = 0
         self.polled = 0
+        self._queue: queue.Queue[list[PollResult] | None] = queue.Queue(maxsize=_QUEUED)
+        self._writer: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def _where(self, result: PollResult) -> int:
         return self.order.get(result.source.id, len(self.order))
@@ -109,25 +128,51 @@ class _Batches:
             self.flush()
 
     def flush(self) -> None:
-        """Store what is waiting."""
+        """Hand what is waiting to the writer thread (started with the first batch)."""
+        if self._error is not None:
+            raise self._error
         if not self.waiting:
             return
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write, name="briefs-store", daemon=True)
+            self._writer.start()
+        batch, self.waiting, self.size = self.waiting, [], 0
+        self._queue.put(batch)
+
+    def close(self) -> None:
+        """Wait until every batch handed over is stored; raise the writer's error if any."""
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
+        if self._error is not None:
+            raise self._error
+
+    def _write(self) -> None:
+        """The writer thread: store each batch until told to stop. After an error the rest is
+        taken and dropped (the poll stops at its next result); nothing of it was committed."""
+        while (batch := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                with self.timings.alongside("store", time.thread_time):
+                    self._store_batch(batch)
+            except BaseException as exc:
+                self._error = exc
+            del batch
+            release()  # the batch's articles are stored and let go: their pages back to the system
+
+    def _store_batch(self, batch: list[PollResult]) -> None:
         try:
-            self.store_results(self.waiting)
+            self.store_results(batch)
         except Exception as exc:  # the store's fault barrier: find the source it belongs to
-            log.warning(
-                "storing %d sources at once failed (%s); one at a time", len(self.waiting), exc
-            )
-            for result in self.waiting:
+            log.warning("storing %d sources at once failed (%s); one at a time", len(batch), exc)
+            for result in batch:
                 self._store_alone(result)
-        self.waiting.clear()
-        self.size = 0
-        release()  # the batch's articles are stored and let go: their pages back to the system
 
     def store_results(self, results: Sequence[PollResult]) -> None:
         store = self.store
-        # CPU time: storing overlaps the parsing thread (see briefs.timing)
-        with self.timings.stage("store", time.thread_time), store.transaction():
+        with store.transaction():
             # In the config's order, not the order sources finished: when two feeds carry the
             # same URL, which one's entry is stored must not depend on timing.
             ordered = sorted(results, key=self._where)

@@ -10,7 +10,8 @@ fetching cost, so the stages still add up to the run's wall time.
 
 A large poll parses (and sketches) in worker processes instead: their CPU seconds are added to
 the stage as well and also kept in :attr:`Timings.elsewhere`, because they ran alongside the
-main process and are not part of its wall time.
+main process and are not part of its wall time. So is storing a poll, done by a writer thread
+beside the fetching (:meth:`Timings.alongside`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 class Timings(dict[str, float]):
     """Seconds spent per stage, in the order the stages first ran.
 
-    ``elsewhere`` holds the part of a stage's seconds spent in other processes (CPU time).
+    ``elsewhere`` holds the part of a stage's seconds spent alongside the main thread's work (CPU
+    time of worker processes or of another thread).
     """
 
     def __init__(self) -> None:
@@ -59,6 +61,17 @@ class Timings(dict[str, float]):
         self[name] = self.get(name, 0.0) + seconds
         if elsewhere:
             self.elsewhere[name] = self.elsewhere.get(name, 0.0) + seconds
+
+    @contextmanager
+    def alongside(self, name: str, clock: Callable[[], float] = time.thread_time) -> Iterator[None]:
+        """Add the time spent inside the block to ``name`` as time spent alongside the main
+        thread's work (another thread's CPU time): counted in the stage, not in the run's wall
+        time (see :attr:`elsewhere`)."""
+        start = clock()
+        try:
+            yield
+        finally:
+            self.add(name, clock() - start, elsewhere=True)
 
 
 def timed(timings: Timings | None, name: str) -> AbstractContextManager[None]:

@@ -93,7 +93,7 @@ def _timings(reports: tuple[RunReport, ...]) -> None:
     for stage, seconds in stages.items():
         note = ""
         if elsewhere.get(stage):
-            note = f"  ({elsewhere[stage]:.3f} s CPU of it in worker processes, alongside)"
+            note = f"  ({elsewhere[stage]:.3f} s CPU of it alongside, in workers or a thread)"
         click.echo(f"  {stage:<10} {seconds:8.3f} s{note}")
     click.echo(f"  {'total':<10} {total:8.3f} s")
 

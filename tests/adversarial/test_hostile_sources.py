@@ -507,3 +507,27 @@ def test_an_item_the_store_refuses_loses_only_itself(tmp_path: Path, server: Fee
         last = store.feed_states()["mixed"].last_status or ""
     assert titles == {"Harbour wall finished", "Ferry returns to service", "Bridge reopens"}
     assert "1 entry not stored" in last and "poisoned row" in last
+
+
+def test_a_store_that_refuses_everything_fails_the_run_and_says_why(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    """Even a source's failure cannot be recorded (a real SQLite trigger aborts every feed
+    state): the poll's writer thread stops, the run fails with the store's reason instead of
+    going on without it, and what could be stored is kept (the article, stored alone by the
+    fault barrier; no validators, so the next poll asks for the feed whole again)."""
+    server.routes["/good.xml"] = static(
+        rss("Good", [("z", "Bridge reopens", "Open.")], "https://g.example.org")
+    )
+    open_store(str(tmp_path / "b.db")).close()
+    with raw_sqlite(tmp_path / "b.db") as conn:
+        conn.execute(
+            "CREATE TRIGGER frozen BEFORE INSERT ON feed_state "
+            "BEGIN SELECT RAISE(ABORT, 'the disk is read-only today'); END"
+        )
+    code, out = _run(tmp_path, {"good": server.url("/good.xml")})
+    assert code == 1, out
+    assert "the disk is read-only today" in out
+    with open_store(str(tmp_path / "b.db")) as store:
+        assert [a.title for a in stored_articles(store)] == ["Bridge reopens"]
+        assert store.feed_states() == {}
