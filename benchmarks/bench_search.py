@@ -156,20 +156,20 @@ def _time_queries(store: Store, queries: list[tuple[str, str]], now: dt.datetime
 
 def _pg_sizes(store: Store) -> dict[str, int]:
     """Bytes of the PostgreSQL database, of the articles table (with its TOAST and indexes),
-    of the tsvector column's values and of its GIN index."""
+    of the stored vectors (``article_search``, schema 17) and of their GIN index."""
     with store.engine.connect() as conn:
         one = conn.exec_driver_sql
         return {
             "database": one("SELECT pg_database_size(current_database())").scalar_one(),
             "articles": one("SELECT pg_total_relation_size('articles')").scalar_one(),
-            "vectors": one("SELECT sum(pg_column_size(search_vector)) FROM articles").scalar_one(),
-            "gin": one("SELECT pg_relation_size('articles_search_vector')").scalar_one(),
+            "vectors": one("SELECT sum(pg_column_size(vector)) FROM article_search").scalar_one(),
+            "gin": one("SELECT pg_relation_size('article_search_vector')").scalar_one(),
         }
 
 
 def _postgres(opts: argparse.Namespace) -> None:
-    """The same figures on PostgreSQL: stored once with its tsvector column (generated as the
-    articles are written), the index's share from the column's values and the GIN index."""
+    """The same figures on PostgreSQL: stored once with its vectors (made by a trigger as the
+    articles are written), the index's share from the vectors' sizes and the GIN index."""
     from tests.pgserver import postgres_server
 
     load = os.getloadavg()

@@ -8,12 +8,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from briefs.errors import SearchError
+from briefs.models import Story
 from briefs.searchquery import parse_query
 from briefs.store import SCHEMA_VERSION, Store, open_store
 from briefs.store.migrations import MIGRATIONS
-from briefs.store.search_pg import COLUMN, CONFIG, tsquery
+from briefs.store.search_pg import CONFIG, TABLE, tsquery
 from tests.pgserver import PostgresServer
 from tests.test_search import HOSTILE_QUERIES, T0, art, sample
 
@@ -145,12 +147,46 @@ def test_every_query_is_quoted_for_to_tsquery() -> None:
     )
 
 
+def test_schema_16s_generated_column_becomes_a_table_of_its_own(
+    postgres: PostgresServer,
+) -> None:
+    """A database of schema 16 kept its vectors in a generated column of ``articles``, which
+    PostgreSQL computed again on every update of an article (its story, its original): the
+    migration moves them to ``article_search`` and drops the column; search finds the same."""
+    url = postgres.new_database()
+    store = open_store(url)
+    store.add_articles([art("a", "Harbour strike", "Dockers walked out at the harbour.")])
+    with store.engine.begin() as conn:  # as schema 16 left it
+        conn.exec_driver_sql(f"DROP TABLE {TABLE}")
+        conn.exec_driver_sql("DROP FUNCTION briefs_article_search() CASCADE")
+        conn.exec_driver_sql(
+            "ALTER TABLE articles ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+            f"(to_tsvector('{CONFIG}'::regconfig, coalesce(title, ''))) STORED"
+        )
+        conn.exec_driver_sql(
+            "CREATE INDEX articles_search_vector ON articles USING gin (search_vector)"
+        )
+        conn.exec_driver_sql("UPDATE meta SET value = '16' WHERE key = 'schema_version'")
+    store.close()
+    store = open_store(url)
+    assert store.schema_version() == SCHEMA_VERSION
+    with store.engine.connect() as conn:
+        columns = sa.inspect(conn).get_columns("articles")
+        assert "search_vector" not in {c["name"] for c in columns}
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM {TABLE}").scalar_one() == 1
+    assert _found(store, "dockers") == {"a"}  # the body too, not only the old column's title
+    store.save_stories([Story("s1", ("a",), T0, T0, "Harbour strike", ("harbour",), ())])
+    assert _found(store, "harbour") == {"a"}  # an article's story written: still found once
+    store.close()
+
+
 def test_migration_adds_the_index_to_a_postgres_database(postgres: PostgresServer) -> None:
     url = postgres.new_database()
     store = open_store(url)
     store.add_articles([art("a", "Harbour strike", "Dockers walked out at the harbour.")])
     with store.engine.begin() as conn:  # as a database made before the index was
-        conn.exec_driver_sql(f"ALTER TABLE articles DROP COLUMN {COLUMN}")
+        conn.exec_driver_sql(f"DROP TABLE {TABLE}")
+        conn.exec_driver_sql("DROP FUNCTION briefs_article_search() CASCADE")
         conn.exec_driver_sql(f"DROP TEXT SEARCH CONFIGURATION {CONFIG}")
         conn.exec_driver_sql(f"DROP TEXT SEARCH DICTIONARY {CONFIG}_stem")
         conn.exec_driver_sql("UPDATE meta SET value = '15' WHERE key = 'schema_version'")

@@ -167,8 +167,9 @@ def test_migration_from_schema_1_keeps_everything(database: str) -> None:
     # -> 6 (quarantine) -> 7 (parser columns) -> 8 (embeddings, story changes)
     # -> 9 (word counts) -> 10 (article categories) -> 11 (mailbox messages read)
     # -> 12 (search index) -> 13 (editions and deliveries per brief)
-    # -> 14 (source claims) -> 15 (notifications)
-    assert store.schema_version() == SCHEMA_VERSION == 16
+    # -> 14 (source claims) -> 15 (notifications) -> 16 (PostgreSQL's search index)
+    # -> 17 (PostgreSQL's search vectors in a table of their own)
+    assert store.schema_version() == SCHEMA_VERSION == 17
     assert store.notifications() == []
     store.save_embeddings({"a1": b"\x00\x3c" * 4}, "m")
     assert store.embeddings(["a1", "a2"], "m") == {"a1": b"\x00\x3c" * 4}

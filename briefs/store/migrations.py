@@ -35,7 +35,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 17
 
 
 def _add_deliveries(conn: Connection) -> None:
@@ -118,6 +118,13 @@ def _add_seen_messages(conn: Connection) -> None:
     metadata.create_all(conn, tables=[seen_messages], checkfirst=True)
 
 
+def _search_beside_articles(conn: Connection) -> None:
+    """PostgreSQL's vectors move from a generated column of ``articles`` (computed again on
+    every update of an article: its story, its original) to a table of their own kept by a
+    trigger (briefs.store.search_pg); SQLite's FTS5 index already was. Idempotent."""
+    create_search_index(conn)
+
+
 def _add_search_index(conn: Connection) -> None:
     """Issue 19 (search): the full-text index of the articles and the triggers that keep it in
     step, filled from the articles stored (idempotent: safe if renumbered)."""
@@ -185,6 +192,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     13: _add_source_claims,
     14: _add_notifications,
     15: _add_search_index,  # PostgreSQL's (step 11 added SQLite's only); idempotent
+    16: _search_beside_articles,
 }
 
 
