@@ -13,7 +13,7 @@ renumber the rowids of a table without an integer key) is followed by
 The engines are a small registry (:data:`_ENGINES`, by SQLAlchemy dialect name): each creates
 its index (:func:`create_search_index`, called for a fresh database and by the migration that
 adds it) and answers a :class:`briefs.searchquery.Query` compiled to its own syntax:
-PostgreSQL's (a generated ``tsvector`` column with a GIN index) is in
+PostgreSQL's (``tsvector`` rows in a table beside the articles, with a GIN index) is in
 :mod:`briefs.store.search_pg`. A database on any other engine has no index and a search says
 so (:class:`briefs.errors.SearchError`).
 
