@@ -67,6 +67,7 @@ class Timings(dict[str, float]):
         """Add the time spent inside the block to ``name`` as time spent alongside the main
         thread's work (another thread's CPU time): counted in the stage, not in the run's wall
         time (see :attr:`elsewhere`)."""
+        log.debug("stage %s started", name)
         start = clock()
         try:
             yield

@@ -205,7 +205,8 @@ def test_sigkill_at_random_moments(
         )
         durations = {
             m.group(1): float(m.group(2))
-            for m in re.finditer(r"^\s+(\w+)\s+([\d.]+) s$", done.stdout, re.M)
+            # a stage done alongside (store: the writer thread) has its CPU in a note
+            for m in re.finditer(r"^\s+(\w+)\s+([\d.]+) s(?:\s+\(.*\))?$", done.stdout, re.M)
         }
         reference = _brief_text(ref / "out")
         landed: Counter[str] = Counter()
@@ -236,7 +237,9 @@ def test_sigkill_at_random_moments(
                 _check_outputs(crash / "out")
                 committed = db.article_ids()
         print(f"\nSIGKILL trials ({engine}): {trials}; last stage seen at the kill: {dict(landed)}")
-        assert sum(landed[s] for s in STAGES) >= trials * 0.8
+        # most kills land mid-run, in whatever stage the offset reached (a kill aimed at the
+        # end of one stage may land in the next: dedupe, feeds), across most aimed stages
+        assert trials - landed["completed"] - landed["startup"] >= trials * 0.8
         assert sum(1 for s in STAGES if landed[s]) >= 5
 
 
